@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs what building and testing fanotifyd needs and is missing (Debian/Ubuntu).
+# Quiet when everything is there; needs root (apt-get) otherwise.
+set -e
+need=""
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+for pkg in gcc make libc6-dev linux-libc-dev libcmocka-dev python3 util-linux procps; do
+	have_pkg "$pkg" || need="$need $pkg"
+done
+[ -z "$need" ] && exit 0
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "deps: missing:$need (no apt-get here: install them by hand)" >&2
+	exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing:$need; run as root (sudo make check) to install them" >&2
+	exit 1
+fi
+echo "deps: installing$need"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $need >/dev/null

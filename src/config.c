@@ -1,0 +1,1117 @@
+/*
+ * config.c - command line and config file text -> struct config.
+ *
+ * Owns the strings and arrays it puts into struct config; config_free() releases them.
+ * main.c hands it argv once at start-up (config_from_args()); everything downstream reads
+ * the finished struct and never changes it. Pure apart from config_load_file(), the thin
+ * wrapper that reads the file: no logging, no exit(), no clock, no globals of its own (it
+ * uses getopt's optind/optarg/optopt/opterr). Errors come back as negative errno with a
+ * message in the caller's buffer, config-file errors with their line number.
+ *
+ * Config file syntax, one setting per line:
+ *
+ *	key value
+ *
+ * - Lines end in "\n"; one "\r" before it is dropped (CRLF files work). A line may hold at
+ *   most CONFIG_LINE_MAX bytes, not counting its line ending. A NUL byte is an error.
+ * - Blanks are space and tab. The key runs from the first non-blank byte to the next blank;
+ *   keys are lower case and case-sensitive. The value is the rest of the line with blanks
+ *   trimmed from both ends, so paths may contain inner spaces.
+ * - Comments: a line whose first non-blank byte is '#' is a comment. Elsewhere a '#' that
+ *   follows a blank starts a comment running to the end of the line ("watch /a  # note");
+ *   a '#' that follows any other byte is part of the value ("canary /tmp/a#b"). Exception:
+ *   the value of `hook` is the rest of the line verbatim, '#' included, because it is a
+ *   shell command ("hook logger -t fan '# alert'"). A value therefore cannot start with
+ *   '#' or contain blank + '#', except in `hook`.
+ * - Numeric, boolean, verbose, events and job values are one word; a second word is an
+ *   error. Numbers are plain decimal digits. Booleans: 0/1, yes/no, true/false, on/off,
+ *   any case. A key with no value is an error, booleans included.
+ * - Scalar keys given again replace the earlier value; watch, mount, filesystem and canary
+ *   accumulate. `job NAME` opens a job block: rootfs, workspace, export and cache lines
+ *   after it (in the same text) belong to it; other keys do not end the block.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#define CONFIG_FILE_MAX (1024 * 1024)	/* bytes; larger config files are refused */
+#define JOB_ID_MAX 64			/* bytes in a job name */
+#define VERBOSE_MAX 9			/* verbose key range is 0..VERBOSE_MAX; -v saturates */
+#define SHOW_MAX 128			/* bytes of a bad value quoted back in a message */
+#define OPT_BASE 256			/* getopt_long val of a long option: OPT_BASE + key id */
+
+enum key_kind {
+	KIND_STRING,	/* scalar string, replaced (output, socket, hook, pid_file, config) */
+	KIND_MARK,	/* appended to marks (watch, mount, filesystem) */
+	KIND_CANARY,	/* appended to canaries */
+	KIND_UINT,	/* decimal number in [min, max] */
+	KIND_BOOL,	/* file: boolean word; command line: flag that sets true */
+	KIND_VERBOSE,	/* file: 0..VERBOSE_MAX; command line: flag that adds one */
+	KIND_EVENTS,	/* event name list */
+	KIND_JOB,	/* file only: opens a job block */
+	KIND_ROLE,	/* file only: a root of the current job */
+};
+
+enum key_id {
+	K_OUTPUT,
+	K_SOCKET,
+	K_HOOK,
+	K_PID_FILE,
+	K_WATCH,
+	K_MOUNT,
+	K_FILESYSTEM,
+	K_CANARY,
+	K_BURST_THRESHOLD,
+	K_BURST_WINDOW_MS,
+	K_HOOK_COOLDOWN_MS,
+	K_FOREGROUND,
+	K_PERM,
+	K_DENY_ON_ALERT,
+	K_NO_FID,
+	K_ACCESS_PERM,
+	K_VERBOSE,
+	K_EVENTS,
+	K_JOB,
+	K_ROOTFS,
+	K_WORKSPACE,
+	K_EXPORT,
+	K_CACHE,
+	K_CONFIG,
+	K_CHECK_CONFIG,
+	K_HELP,
+	K_VERSION,
+	K_COUNT,
+};
+
+struct key_def {
+	const char *key;	/* config file key; NULL = command line only */
+	const char *opt;	/* long option; NULL = config file only */
+	char short_opt;		/* 0 = none */
+	enum key_kind kind;
+	size_t off;		/* STRING, UINT, BOOL: field in struct config */
+	unsigned min, max;	/* UINT */
+	int arg;		/* MARK: enum config_mark_kind; ROLE: enum config_role */
+};
+
+#define F(field) offsetof(struct config, field)
+
+/* The one table of settings: config keys, long and short options, and how to apply them. */
+static const struct key_def keys[K_COUNT] = {
+	[K_OUTPUT] = { "output", "output", 'o', KIND_STRING, F(output), 0, 0, 0 },
+	[K_SOCKET] = { "socket", "socket", 0, KIND_STRING, F(socket), 0, 0, 0 },
+	[K_HOOK] = { "hook", "hook", 0, KIND_STRING, F(hook), 0, 0, 0 },
+	[K_PID_FILE] = { "pid_file", "pid-file", 0, KIND_STRING, F(pid_file), 0, 0, 0 },
+	[K_WATCH] = { "watch", "watch", 'w', KIND_MARK, 0, 0, 0, CONFIG_MARK_INODE },
+	[K_MOUNT] = { "mount", "mount", 0, KIND_MARK, 0, 0, 0, CONFIG_MARK_MOUNT },
+	[K_FILESYSTEM] = { "filesystem", "filesystem", 0, KIND_MARK, 0, 0, 0,
+			   CONFIG_MARK_FILESYSTEM },
+	[K_CANARY] = { "canary", "canary", 0, KIND_CANARY, 0, 0, 0, 0 },
+	[K_BURST_THRESHOLD] = { "burst_threshold", "burst-threshold", 0, KIND_UINT,
+				F(burst_threshold), 0, CONFIG_BURST_THRESHOLD_MAX, 0 },
+	[K_BURST_WINDOW_MS] = { "burst_window_ms", "burst-window-ms", 0, KIND_UINT,
+				F(burst_window_ms), 1, CONFIG_MS_MAX, 0 },
+	[K_HOOK_COOLDOWN_MS] = { "hook_cooldown_ms", "hook-cooldown-ms", 0, KIND_UINT,
+				 F(hook_cooldown_ms), 0, CONFIG_MS_MAX, 0 },
+	[K_FOREGROUND] = { "foreground", "foreground", 'f', KIND_BOOL, F(foreground), 0, 0, 0 },
+	[K_PERM] = { "perm", "perm", 0, KIND_BOOL, F(perm), 0, 0, 0 },
+	[K_DENY_ON_ALERT] = { "deny_on_alert", "deny-on-alert", 0, KIND_BOOL, F(deny_on_alert),
+			      0, 0, 0 },
+	[K_NO_FID] = { "no_fid", "no-fid", 0, KIND_BOOL, F(no_fid), 0, 0, 0 },
+	[K_ACCESS_PERM] = { "access_perm", "access-perm", 0, KIND_BOOL, F(access_perm), 0, 0, 0 },
+	[K_VERBOSE] = { "verbose", "verbose", 'v', KIND_VERBOSE, 0, 0, 0, 0 },
+	[K_EVENTS] = { "events", "events", 0, KIND_EVENTS, 0, 0, 0, 0 },
+	[K_JOB] = { "job", NULL, 0, KIND_JOB, 0, 0, 0, 0 },
+	[K_ROOTFS] = { "rootfs", NULL, 0, KIND_ROLE, 0, 0, 0, CONFIG_ROLE_ROOTFS },
+	[K_WORKSPACE] = { "workspace", NULL, 0, KIND_ROLE, 0, 0, 0, CONFIG_ROLE_WORKSPACE },
+	[K_EXPORT] = { "export", NULL, 0, KIND_ROLE, 0, 0, 0, CONFIG_ROLE_EXPORT },
+	[K_CACHE] = { "cache", NULL, 0, KIND_ROLE, 0, 0, 0, CONFIG_ROLE_CACHE },
+	[K_CONFIG] = { NULL, "config", 'c', KIND_STRING, F(config_file), 0, 0, 0 },
+	[K_CHECK_CONFIG] = { NULL, "check-config", 0, KIND_BOOL, F(check_config), 0, 0, 0 },
+	[K_HELP] = { NULL, "help", 'h', KIND_BOOL, F(help), 0, 0, 0 },
+	[K_VERSION] = { NULL, "version", 0, KIND_BOOL, F(version), 0, 0, 0 },
+};
+
+#undef F
+
+/* Event names: the first EVENT_BITS entries are the canonical names in bit order. */
+#define EVENT_BITS 10
+static const struct {
+	const char *name;
+	unsigned bits;
+} event_names[] = {
+	{ "access", CONFIG_EV_ACCESS },
+	{ "modify", CONFIG_EV_MODIFY },
+	{ "attrib", CONFIG_EV_ATTRIB },
+	{ "close_write", CONFIG_EV_CLOSE_WRITE },
+	{ "close_nowrite", CONFIG_EV_CLOSE_NOWRITE },
+	{ "open", CONFIG_EV_OPEN },
+	{ "open_exec", CONFIG_EV_OPEN_EXEC },
+	{ "create", CONFIG_EV_CREATE },
+	{ "delete", CONFIG_EV_DELETE },
+	{ "rename", CONFIG_EV_RENAME },
+	{ "moved_from", CONFIG_EV_RENAME },
+	{ "moved_to", CONFIG_EV_RENAME },
+	{ "move", CONFIG_EV_RENAME },
+	{ "close", CONFIG_EV_CLOSE_WRITE | CONFIG_EV_CLOSE_NOWRITE },
+	{ "default", CONFIG_EV_DEFAULT },
+	{ "all", CONFIG_EV_ALL },
+};
+
+static const char *const role_names[CONFIG_ROLE_COUNT] = {
+	[CONFIG_ROLE_ROOTFS] = "rootfs",
+	[CONFIG_ROLE_WORKSPACE] = "workspace",
+	[CONFIG_ROLE_EXPORT] = "export",
+	[CONFIG_ROLE_CACHE] = "cache",
+};
+
+static const char usage_text[] =
+	"Usage: fanotifyd [OPTION]...\n"
+	"Watch files with fanotify(7) and write the events as JSON Lines.\n"
+	"\n"
+	"  -c, --config FILE          load config from FILE\n"
+	"  -w, --watch PATH           watch a directory inode, including child events\n"
+	"      --mount PATH           mark a whole mount\n"
+	"      --filesystem PATH      mark a whole filesystem\n"
+	"      --canary PATTERN       alert on matching canary path; repeatable\n"
+	"  -o, --output PATH          write JSONL events to PATH; \"-\" means stdout\n"
+	"      --socket PATH          Unix socket for streaming subscribers\n"
+	"      --hook CMD             run shell command when an alert fires\n"
+	"      --pid-file PATH        write daemon pid on start\n"
+	"      --burst-threshold N    alert after N mutating events per process/window\n"
+	"      --burst-window-ms MS   burst window; default 1000\n"
+	"      --hook-cooldown-ms MS  per-process alert cooldown; default 5000\n"
+	"      --events LIST          events to report, comma-separated; default \"default\"\n"
+	"  -f, --foreground           do not daemonize\n"
+	"      --perm                 use fanotify permission events\n"
+	"      --deny-on-alert        deny permission events that trigger an alert\n"
+	"      --access-perm          with --perm, also gate reads (FAN_ACCESS_PERM);\n"
+	"                             stalls every read of a marked file\n"
+	"      --no-fid               use FD mode instead of FID mode\n"
+	"  -v, --verbose              increase log verbosity\n"
+	"      --check-config         check the configuration, print it and exit\n"
+	"  -h, --help                 show built-in help\n"
+	"      --version              show version\n"
+	"\n"
+	"--watch, --mount, --filesystem and --canary may be given more than once.\n"
+	"\n"
+	"Event names for --events: access, modify, attrib, close_write, close_nowrite,\n"
+	"open, open_exec, create, delete, rename (also moved_from, moved_to, move),\n"
+	"close (close_write and close_nowrite), default (all but access and\n"
+	"close_nowrite), all.\n"
+	"\n"
+	"Config file: one \"key value\" per line, '#' starts a comment. Every long option\n"
+	"above except config, check-config, help and version is a key, with dashes\n"
+	"written as underscores (pid_file, burst_threshold, no_fid); booleans take\n"
+	"0/1, yes/no, true/false or on/off. \"job NAME\" starts a job block whose\n"
+	"rootfs, workspace, export and cache lines tag events under those roots.\n"
+	"Command-line values override the file's; repeatable options add to it.\n";
+
+static bool is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+__attribute__((format(printf, 3, 4)))
+static void set_msg(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!buf || len == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, len, fmt, ap);	/* truncation is fine for a message */
+	va_end(ap);
+}
+
+static bool kind_takes_arg(enum key_kind kind)
+{
+	return kind != KIND_BOOL && kind != KIND_VERBOSE;
+}
+
+/* Replaces *slot with a copy of value. */
+static int set_string(char **slot, const char *value)
+{
+	char *s = strdup(value);
+
+	if (!s)
+		return -ENOMEM;
+	free(*slot);
+	*slot = s;
+	return 0;
+}
+
+/* Returns 0, -EINVAL (not plain decimal digits) or -ERANGE (outside [min, max]). */
+static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (!s[0])
+		return -EINVAL;
+	for (i = 0; s[i]; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+	for (i = 0; s[i]; i++) {
+		v = v * 10 + (uint64_t)(s[i] - '0');
+		if (v > max)
+			return -ERANGE;	/* stops before v can overflow */
+	}
+	if (v < min)
+		return -ERANGE;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+static int parse_bool(const char *s, bool *ret)
+{
+	static const char *const yes[] = { "1", "yes", "true", "on" };
+	static const char *const no[] = { "0", "no", "false", "off" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*ret = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*ret = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * Parses an events list. On -EINVAL sets *bad and *bad_len to the offending item (empty for an
+ * empty item).
+ */
+static int parse_events(const char *list, unsigned *ret, const char **bad, size_t *bad_len)
+{
+	unsigned ev = 0;
+	const char *p = list;
+
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		size_t i;
+		bool found = false;
+
+		for (i = 0; n > 0 && i < sizeof(event_names) / sizeof(event_names[0]); i++) {
+			if (strlen(event_names[i].name) == n &&
+			    strncasecmp(event_names[i].name, p, n) == 0) {
+				ev |= event_names[i].bits;
+				found = true;
+				break;
+			}
+		}
+		if (!found) {
+			*bad = p;
+			*bad_len = n;
+			return -EINVAL;
+		}
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	*ret = ev;
+	return 0;
+}
+
+int config_parse_events(const char *list, unsigned *ret_events)
+{
+	const char *bad;
+	size_t bad_len;
+	unsigned ev;
+	int r;
+
+	if (!list)
+		return -EINVAL;
+	r = parse_events(list, &ev, &bad, &bad_len);
+	if (r < 0)
+		return r;
+	*ret_events = ev;
+	return 0;
+}
+
+static bool job_id_valid(const char *id)
+{
+	size_t i, n = strlen(id);
+
+	if (n == 0 || n > JOB_ID_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		char ch = id[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int add_mark(struct config *c, enum config_mark_kind kind, const char *path,
+		    const char *name, char *msg, size_t msg_len)
+{
+	struct config_mark *marks;
+	char *dup;
+
+	if (c->n_marks >= CONFIG_ITEMS_MAX) {
+		set_msg(msg, msg_len, "%s: too many paths to watch (at most %d watch, mount and "
+			"filesystem in all)", name, CONFIG_ITEMS_MAX);
+		return -EINVAL;
+	}
+	dup = strdup(path);
+	if (!dup)
+		return -ENOMEM;
+	marks = reallocarray(c->marks, c->n_marks + 1, sizeof(*marks));
+	if (!marks) {
+		free(dup);
+		return -ENOMEM;
+	}
+	c->marks = marks;
+	c->marks[c->n_marks].kind = kind;
+	c->marks[c->n_marks].path = dup;
+	c->n_marks++;
+	return 0;
+}
+
+static int add_canary(struct config *c, const char *pattern, const char *name, char *msg,
+		      size_t msg_len)
+{
+	char **canaries;
+	char *dup;
+
+	if (c->n_canaries >= CONFIG_ITEMS_MAX) {
+		set_msg(msg, msg_len, "%s: too many canaries (at most %d)", name,
+			CONFIG_ITEMS_MAX);
+		return -EINVAL;
+	}
+	dup = strdup(pattern);
+	if (!dup)
+		return -ENOMEM;
+	canaries = reallocarray(c->canaries, c->n_canaries + 1, sizeof(*canaries));
+	if (!canaries) {
+		free(dup);
+		return -ENOMEM;
+	}
+	c->canaries = canaries;
+	c->canaries[c->n_canaries++] = dup;
+	return 0;
+}
+
+static int add_job(struct config *c, const char *id, char *msg, size_t msg_len)
+{
+	struct config_job *jobs;
+	char *dup;
+	size_t i;
+
+	if (!job_id_valid(id)) {
+		set_msg(msg, msg_len, "job: invalid name '%.*s': use 1-%d of A-Z a-z 0-9 . _ -",
+			SHOW_MAX, id, JOB_ID_MAX);
+		return -EINVAL;
+	}
+	for (i = 0; i < c->n_jobs; i++) {
+		if (c->jobs[i].id && strcmp(c->jobs[i].id, id) == 0) {
+			set_msg(msg, msg_len, "job: '%s' defined twice", id);
+			return -EINVAL;
+		}
+	}
+	if (c->n_jobs >= CONFIG_ITEMS_MAX) {
+		set_msg(msg, msg_len, "job: too many jobs (at most %d)", CONFIG_ITEMS_MAX);
+		return -EINVAL;
+	}
+	dup = strdup(id);
+	if (!dup)
+		return -ENOMEM;
+	jobs = reallocarray(c->jobs, c->n_jobs + 1, sizeof(*jobs));
+	if (!jobs) {
+		free(dup);
+		return -ENOMEM;
+	}
+	c->jobs = jobs;
+	memset(&c->jobs[c->n_jobs], 0, sizeof(c->jobs[0]));
+	c->jobs[c->n_jobs].id = dup;
+	c->n_jobs++;
+	return 0;
+}
+
+/*
+ * Applies one setting given by the command line or a config line. value is NULL for a
+ * command-line flag (BOOL sets true, VERBOSE adds one). name ("--watch" or "watch") prefixes
+ * messages. Jobs and roles are handled by the config file parser.
+ */
+static int apply(struct config *c, enum key_id id, const char *value, const char *name,
+		 char *msg, size_t msg_len)
+{
+	const struct key_def *k = &keys[id];
+	unsigned u;
+	bool b;
+	int r;
+
+	if (value && !value[0]) {
+		set_msg(msg, msg_len, "%s: empty value", name);
+		return -EINVAL;
+	}
+
+	switch (k->kind) {
+	case KIND_STRING:
+		return set_string((char **)((char *)c + k->off), value);
+	case KIND_MARK:
+		return add_mark(c, (enum config_mark_kind)k->arg, value, name, msg, msg_len);
+	case KIND_CANARY:
+		return add_canary(c, value, name, msg, msg_len);
+	case KIND_UINT:
+		r = parse_uint(value, k->min, k->max, &u);
+		if (r == -ERANGE) {
+			set_msg(msg, msg_len, "%s: %.*s is out of range (%u-%u)", name, SHOW_MAX,
+				value, k->min, k->max);
+			return -EINVAL;
+		}
+		if (r < 0) {
+			set_msg(msg, msg_len, "%s: '%.*s' is not a number", name, SHOW_MAX, value);
+			return -EINVAL;
+		}
+		*(unsigned *)((char *)c + k->off) = u;
+		return 0;
+	case KIND_BOOL:
+		if (!value) {
+			b = true;
+		} else if (parse_bool(value, &b) < 0) {
+			set_msg(msg, msg_len,
+				"%s: '%.*s' is not a boolean (use 0/1, yes/no, true/false, on/off)",
+				name, SHOW_MAX, value);
+			return -EINVAL;
+		}
+		*(bool *)((char *)c + k->off) = b;
+		return 0;
+	case KIND_VERBOSE:
+		if (!value) {
+			if (c->verbose < VERBOSE_MAX)
+				c->verbose++;
+			return 0;
+		}
+		r = parse_uint(value, 0, VERBOSE_MAX, &u);
+		if (r < 0) {
+			set_msg(msg, msg_len, "%s: '%.*s' is not a number from 0 to %d", name,
+				SHOW_MAX, value, VERBOSE_MAX);
+			return -EINVAL;
+		}
+		c->verbose = u;
+		return 0;
+	case KIND_EVENTS: {
+		const char *bad;
+		size_t bad_len;
+
+		if (parse_events(value, &u, &bad, &bad_len) < 0) {
+			if (bad_len == 0)
+				set_msg(msg, msg_len, "%s: empty item in '%.*s'", name, SHOW_MAX,
+					value);
+			else
+				set_msg(msg, msg_len,
+					"%s: unknown event '%.*s' (see --help for the names)", name,
+					(int)(bad_len < SHOW_MAX ? bad_len : SHOW_MAX), bad);
+			return -EINVAL;
+		}
+		c->events = u;
+		return 0;
+	}
+	case KIND_JOB:
+	case KIND_ROLE:
+		break;
+	}
+	set_msg(msg, msg_len, "%s: not allowed here", name);
+	return -EINVAL;
+}
+
+static int lookup_key(const char *key, size_t len)
+{
+	int i;
+
+	for (i = 0; i < K_COUNT; i++)
+		if (keys[i].key && strlen(keys[i].key) == len && memcmp(keys[i].key, key, len) == 0)
+			return i;
+	return -1;
+}
+
+/* Parses one line (no line ending, no NUL, at most CONFIG_LINE_MAX bytes). */
+static int parse_line(struct config *c, const char *p, size_t n, long *job, char *msg,
+		      size_t msg_len)
+{
+	char value[CONFIG_LINE_MAX + 1];
+	const struct key_def *k;
+	size_t i = 0, ks, vs, ve, j;
+	int id;
+
+	while (i < n && is_blank(p[i]))
+		i++;
+	if (i == n || p[i] == '#')
+		return 0;
+	ks = i;
+	while (i < n && !is_blank(p[i]))
+		i++;
+	id = lookup_key(p + ks, i - ks);
+	if (id < 0) {
+		set_msg(msg, msg_len, "unknown key '%.*s'",
+			(int)(i - ks < SHOW_MAX ? i - ks : SHOW_MAX), p + ks);
+		return -EINVAL;
+	}
+	k = &keys[id];
+
+	vs = i;
+	ve = n;
+	if (id != K_HOOK) {
+		/* p[vs] is a blank (or vs == n), so p[j - 1] is inside the line. */
+		for (j = vs; j < n; j++) {
+			if (p[j] == '#' && is_blank(p[j - 1])) {
+				ve = j;
+				break;
+			}
+		}
+	}
+	while (vs < ve && is_blank(p[vs]))
+		vs++;
+	while (ve > vs && is_blank(p[ve - 1]))
+		ve--;
+	if (vs == ve) {
+		set_msg(msg, msg_len, "%s: missing value", k->key);
+		return -EINVAL;
+	}
+	memcpy(value, p + vs, ve - vs);
+	value[ve - vs] = '\0';
+
+	if (k->kind == KIND_UINT || k->kind == KIND_BOOL || k->kind == KIND_VERBOSE ||
+	    k->kind == KIND_EVENTS || k->kind == KIND_JOB) {
+		char *extra = value + strcspn(value, " \t");
+
+		if (*extra) {
+			extra += strspn(extra, " \t");
+			set_msg(msg, msg_len, "%s: unexpected extra value '%.*s'", k->key, SHOW_MAX,
+				extra);
+			return -EINVAL;
+		}
+	}
+
+	if (k->kind == KIND_JOB) {
+		int r = add_job(c, value, msg, msg_len);
+
+		if (r == 0)
+			*job = (long)c->n_jobs - 1;
+		return r;
+	}
+	if (k->kind == KIND_ROLE) {
+		struct config_job *jb;
+
+		if (*job < 0) {
+			set_msg(msg, msg_len, "%s: no job to belong to; put 'job NAME' before it",
+				k->key);
+			return -EINVAL;
+		}
+		jb = &c->jobs[*job];
+		if (jb->root[k->arg]) {
+			set_msg(msg, msg_len, "%s: given twice for job '%s'", k->key, jb->id);
+			return -EINVAL;
+		}
+		jb->root[k->arg] = strdup(value);
+		return jb->root[k->arg] ? 0 : -ENOMEM;
+	}
+	return apply(c, (enum key_id)id, value, k->key, msg, msg_len);
+}
+
+void config_init(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->burst_threshold = CONFIG_BURST_THRESHOLD_DEFAULT;
+	c->burst_window_ms = CONFIG_BURST_WINDOW_MS_DEFAULT;
+	c->hook_cooldown_ms = CONFIG_HOOK_COOLDOWN_MS_DEFAULT;
+	c->events = CONFIG_EV_DEFAULT;
+}
+
+void config_free(struct config *c)
+{
+	size_t i;
+	int role;
+
+	if (!c)
+		return;
+	free(c->output);
+	free(c->socket);
+	free(c->hook);
+	free(c->pid_file);
+	free(c->config_file);
+	for (i = 0; c->marks && i < c->n_marks; i++)
+		free(c->marks[i].path);
+	free(c->marks);
+	for (i = 0; c->canaries && i < c->n_canaries; i++)
+		free(c->canaries[i]);
+	free(c->canaries);
+	for (i = 0; c->jobs && i < c->n_jobs; i++) {
+		free(c->jobs[i].id);
+		for (role = 0; role < CONFIG_ROLE_COUNT; role++)
+			free(c->jobs[i].root[role]);
+	}
+	free(c->jobs);
+	memset(c, 0, sizeof(*c));
+}
+
+int config_parse_text(struct config *c, const char *text, size_t len, unsigned *ret_line,
+		      char *msgbuf, size_t msgbuf_len)
+{
+	const char *p = text, *end;
+	unsigned line = 0;
+	long job = -1;	/* index of the job opened by this text; roles need one */
+	int r;
+
+	if (len == 0)
+		return 0;
+	end = text + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p);
+
+		line++;
+		if (memchr(p, '\0', n)) {
+			set_msg(msgbuf, msgbuf_len, "NUL byte in line");
+			r = -EINVAL;
+			goto fail;
+		}
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (n > CONFIG_LINE_MAX) {
+			set_msg(msgbuf, msgbuf_len, "line too long (more than %d bytes)",
+				CONFIG_LINE_MAX);
+			r = -EINVAL;
+			goto fail;
+		}
+		r = parse_line(c, p, n, &job, msgbuf, msgbuf_len);
+		if (r < 0)
+			goto fail;
+		p = nl ? nl + 1 : end;
+	}
+	return 0;
+
+fail:
+	if (r == -ENOMEM)
+		set_msg(msgbuf, msgbuf_len, "out of memory");
+	if (ret_line)
+		*ret_line = line;
+	return r;
+}
+
+int config_load_file(struct config *c, const char *file, char *msgbuf, size_t msgbuf_len)
+{
+	char msg[512];
+	char *buf = NULL;
+	size_t len = 0;
+	unsigned line = 0;
+	struct stat st;
+	int fd = -1, r;
+
+	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. */
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		r = -errno;
+		goto fail_errno;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto fail_errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		set_msg(msgbuf, msgbuf_len, "%s: not a regular file", file);
+		r = -EINVAL;
+		goto out;
+	}
+	/* One byte more than the limit, to see a file that grew past it after fstat. */
+	buf = malloc(CONFIG_FILE_MAX + 1);
+	if (!buf) {
+		r = -ENOMEM;
+		goto fail_errno;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto fail_errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > CONFIG_FILE_MAX) {
+			set_msg(msgbuf, msgbuf_len, "%s: file too large (more than %d bytes)", file,
+				CONFIG_FILE_MAX);
+			r = -EFBIG;
+			goto out;
+		}
+	}
+	r = config_parse_text(c, buf, len, &line, msg, sizeof(msg));
+	if (r < 0)
+		set_msg(msgbuf, msgbuf_len, "%s:%u: %s", file, line, msg);
+	goto out;
+
+fail_errno:
+	set_msg(msgbuf, msgbuf_len, "%s: %s", file, strerror(-r));
+out:
+	free(buf);
+	if (fd >= 0)
+		(void)close(fd);	/* read-only: nothing to lose */
+	return r;
+}
+
+/* Maps a getopt_long return value or optopt to a key id, or -1. */
+static int opt_to_id(int val)
+{
+	int i;
+
+	if (val >= OPT_BASE && val < OPT_BASE + K_COUNT)
+		return val - OPT_BASE;
+	for (i = 0; val > 0 && i < K_COUNT; i++)
+		if (keys[i].short_opt == val)
+			return i;
+	return -1;
+}
+
+int config_parse_args(struct config *c, int argc, char **argv, char *msgbuf, size_t msgbuf_len)
+{
+	struct option opts[K_COUNT + 1];
+	/* "+:" (stop at the first non-option, report missing values as ':'), 2 per short. */
+	char optstring[2 + 2 * K_COUNT + 1];
+	char name[40];
+	size_t n_opts = 0, n_str = 0;
+	int i, o, id, r;
+
+	memset(opts, 0, sizeof(opts));
+	optstring[n_str++] = '+';
+	optstring[n_str++] = ':';
+	for (i = 0; i < K_COUNT; i++) {
+		if (!keys[i].opt)
+			continue;
+		opts[n_opts].name = keys[i].opt;
+		opts[n_opts].has_arg = kind_takes_arg(keys[i].kind) ? required_argument :
+								      no_argument;
+		opts[n_opts].val = OPT_BASE + i;
+		n_opts++;
+		if (keys[i].short_opt) {
+			optstring[n_str++] = keys[i].short_opt;
+			if (kind_takes_arg(keys[i].kind))
+				optstring[n_str++] = ':';
+		}
+	}
+	optstring[n_str] = '\0';
+
+	/* optind = 0 makes glibc start over, so argv can be parsed more than once. */
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
+		if (o == ':') {
+			id = opt_to_id(optopt);
+			if (id < 0) {
+				set_msg(msgbuf, msgbuf_len, "option needs a value");
+			} else {
+				set_msg(msgbuf, msgbuf_len, "--%s: missing value", keys[id].opt);
+			}
+			return -EINVAL;
+		}
+		if (o == '?') {
+			id = opt_to_id(optopt);
+			if (id >= 0) {
+				/* glibc sets optopt to a known option's val for "--flag=value". */
+				set_msg(msgbuf, msgbuf_len, "--%s: takes no value", keys[id].opt);
+			} else if (optopt > 0 && optopt < OPT_BASE) {
+				set_msg(msgbuf, msgbuf_len, "unknown option '-%c'", optopt);
+			} else {
+				const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+
+				set_msg(msgbuf, msgbuf_len, "unknown or ambiguous option '%.*s'",
+					(int)strcspn(arg, "="), arg);
+			}
+			return -EINVAL;
+		}
+		id = opt_to_id(o);
+		if (id < 0) {
+			set_msg(msgbuf, msgbuf_len, "unexpected option");
+			return -EINVAL;
+		}
+		(void)snprintf(name, sizeof(name), "--%s", keys[id].opt);
+		r = apply(c, (enum key_id)id, kind_takes_arg(keys[id].kind) ? optarg : NULL, name,
+			  msgbuf, msgbuf_len);
+		if (r < 0) {
+			if (r == -ENOMEM)
+				set_msg(msgbuf, msgbuf_len, "out of memory");
+			return r;
+		}
+	}
+	if (optind < argc) {
+		set_msg(msgbuf, msgbuf_len, "unexpected argument '%.*s'", SHOW_MAX, argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int config_from_args(struct config *c, int argc, char **argv, char *msgbuf, size_t msgbuf_len)
+{
+	struct config pre;
+	int r;
+
+	/*
+	 * A first full parse finds -c/--config the way getopt will (-cF, --config=F, after
+	 * -- or as the value of another option) and reports command-line errors before any
+	 * file is read. The file goes in first so that the second parse overrides it.
+	 */
+	config_init(&pre);
+	r = config_parse_args(&pre, argc, argv, msgbuf, msgbuf_len);
+	if (r < 0)
+		goto out;
+	/* --help and --version work whatever state the config file is in. */
+	if (pre.config_file && !pre.help && !pre.version) {
+		r = config_load_file(c, pre.config_file, msgbuf, msgbuf_len);
+		if (r < 0)
+			goto out;
+	}
+	r = config_parse_args(c, argc, argv, msgbuf, msgbuf_len);
+	if (r < 0)
+		goto out;
+	r = config_validate(c, msgbuf, msgbuf_len);
+out:
+	config_free(&pre);
+	return r;
+}
+
+int config_validate(const struct config *c, char *msgbuf, size_t msgbuf_len)
+{
+	size_t i;
+	int role;
+
+	if (c->help || c->version)
+		return 0;
+	if (c->n_marks == 0) {
+		set_msg(msgbuf, msgbuf_len,
+			"no path to watch: give --watch, --mount or --filesystem");
+		return -EINVAL;
+	}
+	if (c->deny_on_alert && !c->perm) {
+		set_msg(msgbuf, msgbuf_len, "--deny-on-alert (deny_on_alert) needs --perm (perm)");
+		return -EINVAL;
+	}
+	if (c->access_perm && !c->perm) {
+		set_msg(msgbuf, msgbuf_len, "--access-perm (access_perm) needs --perm (perm)");
+		return -EINVAL;
+	}
+	/* DESIGN.md 12: without --output only a foreground daemon has somewhere to write. */
+	if (!c->output && !c->foreground) {
+		set_msg(msgbuf, msgbuf_len,
+			"no --output: give --output PATH, or --foreground to write to stdout");
+		return -EINVAL;
+	}
+	if (c->output && strcmp(c->output, "-") == 0 && !c->foreground) {
+		set_msg(msgbuf, msgbuf_len,
+			"--output - (stdout) needs --foreground: a daemon's stdout is /dev/null");
+		return -EINVAL;
+	}
+	if (c->burst_threshold > CONFIG_BURST_THRESHOLD_MAX) {
+		set_msg(msgbuf, msgbuf_len, "burst_threshold: %u is out of range (0-%u)",
+			c->burst_threshold, CONFIG_BURST_THRESHOLD_MAX);
+		return -EINVAL;
+	}
+	if (c->burst_window_ms < 1 || c->burst_window_ms > CONFIG_MS_MAX) {
+		set_msg(msgbuf, msgbuf_len, "burst_window_ms: %u is out of range (1-%u)",
+			c->burst_window_ms, CONFIG_MS_MAX);
+		return -EINVAL;
+	}
+	if (c->hook_cooldown_ms > CONFIG_MS_MAX) {
+		set_msg(msgbuf, msgbuf_len, "hook_cooldown_ms: %u is out of range (0-%u)",
+			c->hook_cooldown_ms, CONFIG_MS_MAX);
+		return -EINVAL;
+	}
+	if (c->events == 0 || (c->events & ~(unsigned)CONFIG_EV_ALL)) {
+		set_msg(msgbuf, msgbuf_len, "events: no valid event selected");
+		return -EINVAL;
+	}
+	for (i = 0; i < c->n_jobs; i++) {
+		for (role = 0; role < CONFIG_ROLE_COUNT; role++)
+			if (c->jobs[i].root[role])
+				break;
+		if (role == CONFIG_ROLE_COUNT) {
+			set_msg(msgbuf, msgbuf_len,
+				"job '%s' has no rootfs, workspace, export or cache",
+				c->jobs[i].id ? c->jobs[i].id : "");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Whether "key value" reads back as value (see the syntax at the top of this file). */
+static bool representable(const char *key, const char *value, bool verbatim)
+{
+	size_t i, n = strlen(value);
+
+	if (n == 0 || is_blank(value[0]) || is_blank(value[n - 1]))
+		return false;
+	if (strlen(key) + 1 + n > CONFIG_LINE_MAX)
+		return false;
+	if (!verbatim && value[0] == '#')
+		return false;
+	for (i = 0; i < n; i++) {
+		if (value[i] == '\n' || value[i] == '\r')
+			return false;
+		if (!verbatim && value[i] == '#' && is_blank(value[i - 1]))
+			return false;
+	}
+	return true;
+}
+
+static void dump_escaped(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '\\' || ch == '"')
+			fprintf(f, "\\%c", ch);
+		else if (ch == '\n')
+			fputs("\\n", f);
+		else if (ch == '\r')
+			fputs("\\r", f);
+		else if (ch == '\t')
+			fputs("\\t", f);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(f, "\\x%02x", ch);
+		else
+			fputc(ch, f);
+	}
+}
+
+/* Writes "key value", or a comment naming the value when the syntax cannot carry it. */
+static void dump_pair(FILE *f, const char *key, const char *value, bool comment_out)
+{
+	if (!comment_out && representable(key, value, strcmp(key, "hook") == 0)) {
+		fprintf(f, "%s %s\n", key, value);
+		return;
+	}
+	fprintf(f, "# %s \"", key);
+	dump_escaped(f, value);
+	fputs("\" (cannot be written in a config file)\n", f);
+}
+
+char *config_dump(const struct config *c)
+{
+	static const enum key_id strings[] = { K_OUTPUT, K_SOCKET, K_HOOK, K_PID_FILE };
+	static const enum key_id scalars[] = {
+		K_FOREGROUND, K_PERM, K_DENY_ON_ALERT, K_NO_FID, K_ACCESS_PERM,
+		K_BURST_THRESHOLD, K_BURST_WINDOW_MS, K_HOOK_COOLDOWN_MS,
+	};
+	static const char *const mark_keys[] = {
+		[CONFIG_MARK_INODE] = "watch",
+		[CONFIG_MARK_MOUNT] = "mount",
+		[CONFIG_MARK_FILESYSTEM] = "filesystem",
+	};
+	char *buf = NULL;
+	size_t len = 0, i;
+	bool first;
+	FILE *f;
+	int role;
+
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+
+	fputs("# fanotifyd " CONFIG_VERSION " effective configuration\n", f);
+	if (c->config_file) {
+		fputs("# config file: \"", f);
+		dump_escaped(f, c->config_file);
+		fputs("\"\n", f);
+	}
+
+	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		const struct key_def *k = &keys[strings[i]];
+		const char *v = *(char *const *)((const char *)c + k->off);
+
+		if (v)
+			dump_pair(f, k->key, v, false);
+		else
+			fprintf(f, "# %s (not set)\n", k->key);
+	}
+	for (i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++) {
+		const struct key_def *k = &keys[scalars[i]];
+		const char *p = (const char *)c + k->off;
+
+		if (k->kind == KIND_BOOL)
+			fprintf(f, "%s %d\n", k->key, *(const bool *)p ? 1 : 0);
+		else
+			fprintf(f, "%s %u\n", k->key, *(const unsigned *)p);
+	}
+	fprintf(f, "verbose %u\n", c->verbose);
+
+	if (c->events & CONFIG_EV_ALL) {
+		fputs("events ", f);
+		first = true;
+		for (i = 0; i < EVENT_BITS; i++) {
+			if (!(c->events & event_names[i].bits))
+				continue;
+			fprintf(f, "%s%s", first ? "" : ",", event_names[i].name);
+			first = false;
+		}
+		fputc('\n', f);
+	} else {
+		fputs("# events (none)\n", f);
+	}
+
+	for (i = 0; i < c->n_marks; i++) {
+		const struct config_mark *m = &c->marks[i];
+		const char *key = (unsigned)m->kind <= CONFIG_MARK_FILESYSTEM ?
+					  mark_keys[m->kind] : "watch";
+
+		dump_pair(f, key, m->path ? m->path : "", false);
+	}
+	for (i = 0; i < c->n_canaries; i++)
+		dump_pair(f, "canary", c->canaries[i] ? c->canaries[i] : "", false);
+
+	for (i = 0; i < c->n_jobs; i++) {
+		const struct config_job *jb = &c->jobs[i];
+		/* A job line that cannot be read back takes its roles with it. */
+		bool bad = !jb->id || !job_id_valid(jb->id);
+
+		fputc('\n', f);
+		dump_pair(f, "job", jb->id ? jb->id : "", bad);
+		for (role = 0; role < CONFIG_ROLE_COUNT; role++)
+			if (jb->root[role])
+				dump_pair(f, role_names[role], jb->root[role], bad);
+	}
+
+	if (ferror(f)) {
+		(void)fclose(f);
+		free(buf);
+		return NULL;
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+const char *config_usage(void)
+{
+	return usage_text;
+}
+
+const char *config_role_name(enum config_role role)
+{
+	if ((unsigned)role >= CONFIG_ROLE_COUNT)
+		return NULL;
+	return role_names[role];
+}

@@ -1,0 +1,149 @@
+/*
+ * config.h - command line and config file -> struct config. Pure apart from
+ * config_load_file(), which reads a file and hands its text to config_parse_text().
+ */
+#ifndef FANOTIFYD_CONFIG_H
+#define FANOTIFYD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_VERSION "0.1.0"
+
+#define CONFIG_BURST_WINDOW_MS_DEFAULT 1000u
+#define CONFIG_HOOK_COOLDOWN_MS_DEFAULT 5000u
+#define CONFIG_BURST_THRESHOLD_DEFAULT 0u	/* 0 = burst detection off */
+#define CONFIG_MS_MAX 86400000u			/* one day: upper bound of every *_ms key */
+#define CONFIG_BURST_THRESHOLD_MAX 1000000u
+#define CONFIG_LINE_MAX 4096			/* longer config lines are an error */
+#define CONFIG_ITEMS_MAX 4096			/* bound on marks, canaries, jobs each */
+
+/* Event selection bits (--events): what the user asked to observe. */
+enum config_event {
+	CONFIG_EV_ACCESS = 1u << 0,
+	CONFIG_EV_MODIFY = 1u << 1,
+	CONFIG_EV_ATTRIB = 1u << 2,
+	CONFIG_EV_CLOSE_WRITE = 1u << 3,
+	CONFIG_EV_CLOSE_NOWRITE = 1u << 4,
+	CONFIG_EV_OPEN = 1u << 5,
+	CONFIG_EV_OPEN_EXEC = 1u << 6,
+	CONFIG_EV_CREATE = 1u << 7,
+	CONFIG_EV_DELETE = 1u << 8,
+	CONFIG_EV_RENAME = 1u << 9,
+};
+#define CONFIG_EV_DEFAULT                                                                    \
+	(CONFIG_EV_OPEN | CONFIG_EV_OPEN_EXEC | CONFIG_EV_MODIFY | CONFIG_EV_CLOSE_WRITE |   \
+	 CONFIG_EV_ATTRIB | CONFIG_EV_CREATE | CONFIG_EV_DELETE | CONFIG_EV_RENAME)
+#define CONFIG_EV_ALL (CONFIG_EV_DEFAULT | CONFIG_EV_ACCESS | CONFIG_EV_CLOSE_NOWRITE)
+
+enum config_mark_kind {
+	CONFIG_MARK_INODE,	/* --watch */
+	CONFIG_MARK_MOUNT,	/* --mount */
+	CONFIG_MARK_FILESYSTEM,	/* --filesystem */
+};
+
+struct config_mark {
+	enum config_mark_kind kind;
+	char *path;		/* owned */
+};
+
+enum config_role {
+	CONFIG_ROLE_ROOTFS,
+	CONFIG_ROLE_WORKSPACE,
+	CONFIG_ROLE_EXPORT,
+	CONFIG_ROLE_CACHE,
+	CONFIG_ROLE_COUNT,
+};
+
+struct config_job {
+	char *id;				/* owned */
+	char *root[CONFIG_ROLE_COUNT];		/* owned; NULL = role not set */
+};
+
+struct config {
+	char *output;		/* NULL = not set; "-" = stdout */
+	char *socket;
+	char *hook;
+	char *pid_file;
+
+	struct config_mark *marks;	/* watch/mount/filesystem in the order given */
+	size_t n_marks;
+	char **canaries;
+	size_t n_canaries;
+	struct config_job *jobs;
+	size_t n_jobs;
+
+	unsigned burst_threshold;
+	unsigned burst_window_ms;
+	unsigned hook_cooldown_ms;
+	unsigned events;	/* enum config_event bits */
+	unsigned verbose;
+
+	bool foreground;
+	bool perm;
+	bool deny_on_alert;
+	bool no_fid;
+	bool access_perm;	/* --access-perm: also FAN_ACCESS_PERM (stalls every read) */
+
+	/* Command-only switches (no config key). */
+	char *config_file;
+	bool check_config;
+	bool help;
+	bool version;
+};
+
+/* Sets every field to its default. */
+void config_init(struct config *c);
+
+/* Releases everything the config owns; safe on a zeroed or half-filled config, and twice. */
+void config_free(struct config *c);
+
+/*
+ * Parses config file text (len bytes, need not be NUL-terminated) into c, on top of what
+ * c already holds (repeatable keys accumulate, scalars are replaced).
+ * Returns 0, -EINVAL with *ret_line (1-based) and *ret_msg (static or written into msgbuf of
+ * msgbuf_len bytes) describing the first error, or -ENOMEM.
+ */
+int config_parse_text(struct config *c, const char *text, size_t len, unsigned *ret_line,
+		      char *msgbuf, size_t msgbuf_len);
+
+/*
+ * Reads FILE and parses it into c. On error returns negative errno and writes
+ * "FILE:LINE: message" (or "FILE: strerror") into msgbuf.
+ */
+int config_load_file(struct config *c, const char *file, char *msgbuf, size_t msgbuf_len);
+
+/*
+ * Parses argv into c (getopt_long; resets optind). Values given here override c's.
+ * Returns 0, or -EINVAL with a message in msgbuf (unknown option, bad number ...).
+ */
+int config_parse_args(struct config *c, int argc, char **argv, char *msgbuf, size_t msgbuf_len);
+
+/*
+ * Full start-up parse: finds -c/--config in argv, loads that file, then applies argv over
+ * it, then validates. Returns 0 or negative errno with the message in msgbuf.
+ */
+int config_from_args(struct config *c, int argc, char **argv, char *msgbuf, size_t msgbuf_len);
+
+/*
+ * Checks cross-field rules (at least one mark unless help/version, deny_on_alert needs
+ * perm, access_perm needs perm, ...). Returns 0 or -EINVAL with a message in msgbuf.
+ */
+int config_validate(const struct config *c, char *msgbuf, size_t msgbuf_len);
+
+/* Parses an --events list ("default", "all", names such as open,close_write, comma-
+ * separated, case-insensitive). Returns 0 and sets *ret_events, or -EINVAL. */
+int config_parse_events(const char *list, unsigned *ret_events);
+
+/* Writes the effective settings as config-file text (for --check-config) into a
+ * malloc'd string. Returns NULL on allocation failure. */
+char *config_dump(const struct config *c);
+
+/* The --help text. */
+const char *config_usage(void);
+
+/* Name of a role as printed in records: "rootfs", "workspace", "export", "cache". */
+const char *config_role_name(enum config_role role);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * daemon.h - struct daemon: the one state struct, declared in main.c and passed by pointer.
+ */
+#ifndef FANOTIFYD_DAEMON_H
+#define FANOTIFYD_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "fan.h"
+#include "proc.h"
+#include "record.h"
+#include "resolve.h"
+#include "sink_file.h"
+
+#define DAEMON_READ_BUF (256u << 10)	/* bytes per read() of a group */
+#define DAEMON_READS_PER_TURN 16	/* reads of one group before the batch is flushed */
+
+struct daemon_stats {
+	uint64_t events;		/* events read (overflow included) */
+	uint64_t records;		/* event + alert records produced */
+	uint64_t perm_answered;
+	uint64_t perm_denied;
+	uint64_t answer_errors;
+	uint64_t self_events;		/* our own activity, skipped */
+	uint64_t out_of_scope;		/* filesystem-mark events outside every --mount */
+	uint64_t overflows;
+	uint64_t bad_events;		/* undecodable metadata: rest of the read buffer skipped */
+	uint64_t bad_info;		/* events with a malformed info record */
+	uint64_t unresolved;		/* records whose path is null */
+	uint64_t dropped_records;	/* records the output queue refused */
+	uint64_t read_errors;
+};
+
+struct daemon {
+	struct config cfg;		/* owned; parsed once at start */
+	struct fan fan;			/* owned */
+	struct resolve *resolve;	/* owned (heap: large) */
+	struct proc *proc;		/* owned (heap: large) */
+	struct sink_file out;		/* owned */
+	struct buf batch;		/* records produced this loop turn; owned */
+	unsigned batch_records;
+	uint64_t pending_dropped;	/* records lost, not yet reported in a dropped record */
+	uint64_t seq;			/* last sequence number given out */
+	pid_t self;
+	unsigned char *readbuf;		/* owned; DAEMON_READ_BUF bytes */
+	size_t fd_read_len;		/* read size for FD-mode groups, bounded by RLIMIT_NOFILE */
+	int sig_fd;			/* owned; signalfd */
+	int ep_fd;			/* owned; epoll */
+	char *pid_file;			/* owned; absolute, NULL = none */
+	char *pid_tmp;			/* owned; written before marks, renamed after */
+	bool stopping;
+	struct daemon_stats st;
+};
+
+/* pipeline.c: reads and handles up to DAEMON_READS_PER_TURN batches of group_fd. */
+void pipeline_read_group(struct daemon *d, int group_fd, bool fid);
+/* pipeline.c: hands this turn's records to the output. */
+void pipeline_flush(struct daemon *d);
+
+#endif

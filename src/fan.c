@@ -1,0 +1,480 @@
+/*
+ * fan.c - owns the fanotify group fds, the per-filesystem fds used to decode file handles,
+ * and the scopes that filter filesystem marks added on behalf of --mount.
+ *
+ * Must not: read events (pipeline.c does), log on the answering path, or open anything
+ * after the marks are in place (a permission mark on a filesystem we open from would make
+ * the daemon wait for its own verdict).
+ *
+ * Groups (DESIGN.md "fanotify groups and marks"):
+ *   observe, FID (default): one FAN_CLASS_NOTIF group reporting DFID_NAME + FID.
+ *   observe, --no-fid:      one FAN_CLASS_NOTIF group in FD mode.
+ *   --perm:                 one FAN_CLASS_CONTENT group in FD mode for permission and path
+ *                           events, plus (unless --no-fid) an FID group for the
+ *                           directory-entry events an FD group cannot receive.
+ * The kernel refuses directory-entry events (CREATE, DELETE, RENAME, ATTRIB) on mount marks
+ * of FID groups and on every mark of FD groups (fs/notify/fanotify/fanotify_user.c, still so
+ * on 6.18). For --mount in an FID group they come from a filesystem mark on the same
+ * filesystem, and pipeline.c keeps only those inside the mount (fan_out_of_scope()).
+ *
+ * fan_answer() is the only writer of permission responses and closes the event fd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "fan.h"
+#include "log.h"
+#include "record.h"
+
+/* Events an FD group can receive ("path events"), and the ones that need FID reporting. */
+#define FAN_PATH_EVENTS                                                                      \
+	(FAN_ACCESS | FAN_MODIFY | FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE | FAN_OPEN | FAN_OPEN_EXEC)
+#define FAN_DIRENT_EVENTS (FAN_ATTRIB | FAN_CREATE | FAN_DELETE | FAN_RENAME)
+
+void fan_init(struct fan *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->fid_fd = -1;
+	f->fd_fd = -1;
+	for (size_t i = 0; i < FAN_FS_MAX; i++)
+		f->fs[i].mount_fd = -1;
+}
+
+static uint64_t events_to_mask(unsigned ev)
+{
+	static const struct {
+		unsigned ev;
+		uint64_t mask;
+	} map[] = {
+		{ CONFIG_EV_ACCESS, FAN_ACCESS },
+		{ CONFIG_EV_MODIFY, FAN_MODIFY },
+		{ CONFIG_EV_ATTRIB, FAN_ATTRIB },
+		{ CONFIG_EV_CLOSE_WRITE, FAN_CLOSE_WRITE },
+		{ CONFIG_EV_CLOSE_NOWRITE, FAN_CLOSE_NOWRITE },
+		{ CONFIG_EV_OPEN, FAN_OPEN },
+		{ CONFIG_EV_OPEN_EXEC, FAN_OPEN_EXEC },
+		{ CONFIG_EV_CREATE, FAN_CREATE },
+		{ CONFIG_EV_DELETE, FAN_DELETE },
+		{ CONFIG_EV_RENAME, FAN_RENAME },
+	};
+	uint64_t m = 0;
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (ev & map[i].ev)
+			m |= map[i].mask;
+	return m;
+}
+
+static int group_init(unsigned class_flags, bool fid, bool *ret_pidfd)
+{
+	unsigned flags = class_flags | FAN_CLOEXEC | FAN_NONBLOCK;
+	int fd;
+
+	if (fid)
+		flags |= FAN_REPORT_DFID_NAME | FAN_REPORT_FID;
+	/* FAN_REPORT_PIDFD (5.15) tells a live process from one whose pid may be reused. */
+	fd = fanotify_init(flags | FAN_REPORT_PIDFD, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	if (fd >= 0) {
+		*ret_pidfd = true;
+		return fd;
+	}
+	if (errno != EINVAL)
+		return -errno;
+	*ret_pidfd = false;
+	fd = fanotify_init(flags, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int fs_add(struct fan *f, const char *path, struct fan_fs **ret)
+{
+	struct statfs sfs;
+	uint64_t fsid;
+	int fd;
+
+	if (statfs(path, &sfs) < 0)
+		return -errno;
+	fsid = (uint64_t)(uint32_t)sfs.f_fsid.__val[0] |
+	       (uint64_t)(uint32_t)sfs.f_fsid.__val[1] << 32;
+	for (size_t i = 0; i < f->n_fs; i++) {
+		if (f->fs[i].fsid == fsid) {
+			*ret = &f->fs[i];
+			return 0;
+		}
+	}
+	if (f->n_fs == FAN_FS_MAX)
+		return -ENOSPC;
+	/* open_by_handle_at() wants a real fd on the filesystem (fdget() refuses O_PATH):
+	 * the directory itself, or the directory holding a marked file. */
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOTDIR) {
+		char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+
+		if (!dir)
+			return -ENOMEM;
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		free(dir);
+	}
+	if (fd < 0)
+		return -errno;
+	f->fs[f->n_fs].fsid = fsid;
+	f->fs[f->n_fs].mount_fd = fd;
+	*ret = &f->fs[f->n_fs++];
+	return 0;
+}
+
+/* The mount point of the mount holding path, from /proc/self/mountinfo. */
+static int mount_point_of(const char *path, char *out, size_t out_len)
+{
+	struct statx stx;
+	char line[8192];
+	FILE *fp;
+	int r = -ENOENT;
+
+	if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) < 0)
+		return -errno;
+	if (!(stx.stx_mask & STATX_MNT_ID))
+		return -EOPNOTSUPP;
+	fp = fopen("/proc/self/mountinfo", "re");
+	if (!fp)
+		return -errno;
+	while (fgets(line, sizeof(line), fp)) {
+		unsigned long long id;
+		char mp[4096];
+		size_t o = 0;
+
+		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...", with ' ', '\t', '\n', '\\' as \ooo */
+		if (sscanf(line, "%llu %*u %*s %*s %4095s", &id, mp) != 2 || id != stx.stx_mnt_id)
+			continue;
+		for (size_t i = 0; mp[i] && o + 1 < out_len; i++) {
+			if (mp[i] == '\\' && mp[i + 1] >= '0' && mp[i + 1] <= '3' && mp[i + 2] &&
+			    mp[i + 3]) {
+				out[o++] = (char)((mp[i + 1] - '0') * 64 + (mp[i + 2] - '0') * 8 +
+						  (mp[i + 3] - '0'));
+				i += 3;
+			} else {
+				out[o++] = mp[i];
+			}
+		}
+		out[o] = '\0';
+		r = 0;
+		break;
+	}
+	fclose(fp);
+	return r;
+}
+
+static int scope_add(struct fan *f, const char *path, bool tree)
+{
+	char *p;
+	size_t n;
+
+	if (f->n_scopes == FAN_SCOPES_MAX)
+		return -ENOSPC;
+	p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	n = strlen(p);
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = '\0';
+	f->scopes[f->n_scopes].path = p;
+	f->scopes[f->n_scopes].tree = tree;
+	f->n_scopes++;
+	return 0;
+}
+
+static int mark(int group, unsigned flags, uint64_t mask, const char *path, const char *what,
+		char *msg, size_t msg_len)
+{
+	char names[512];
+
+	if (fanotify_mark(group, FAN_MARK_ADD | flags, mask, AT_FDCWD, path) == 0) {
+		record_mask_names(mask, names, sizeof(names));
+		log_info("mark %s: %s, events %s", path, what, names);
+		return 0;
+	}
+	int r = -errno;
+
+	if (r == -EXDEV || r == -ENODEV || r == -EOPNOTSUPP)
+		snprintf(msg, msg_len,
+			 "%s: cannot add %s: %s (the filesystem cannot report file handles; "
+			 "--no-fid uses FD mode)",
+			 path, what, strerror(-r));
+	else if (r == -EINVAL && (flags & FAN_MARK_FILESYSTEM))
+		snprintf(msg, msg_len, "%s: cannot add %s: %s (kernel without filesystem marks?)",
+			 path, what, strerror(-r));
+	else
+		snprintf(msg, msg_len, "%s: cannot add %s: %s", path, what, strerror(-r));
+	return r;
+}
+
+static void say_missing(const char *path, const char *why, uint64_t missing)
+{
+	char names[512];
+
+	if (!missing)
+		return;
+	record_mask_names(missing, names, sizeof(names));
+	log_notice("%s: %s cannot be delivered (%s)", path, names, why);
+}
+
+int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
+{
+	uint64_t want = events_to_mask(c->events);
+	uint64_t path_ev = want & FAN_PATH_EVENTS;
+	uint64_t dirent_ev = want & FAN_DIRENT_EVENTS;
+	bool use_fid = !c->no_fid;
+	bool pidfd = false;
+	int r;
+
+	if (c->perm) {
+		uint64_t perm_ev = 0;
+
+		if (want & FAN_OPEN)
+			perm_ev |= FAN_OPEN_PERM;
+		if (want & FAN_OPEN_EXEC)
+			perm_ev |= FAN_OPEN_EXEC_PERM;
+		if (c->access_perm)
+			perm_ev |= FAN_ACCESS_PERM;
+		f->fd_mask = perm_ev | (path_ev & ~(uint64_t)(FAN_OPEN | FAN_OPEN_EXEC));
+		f->fid_mask = use_fid ? dirent_ev : 0;
+		r = group_init(FAN_CLASS_CONTENT, false, &pidfd);
+		if (r < 0) {
+			snprintf(msg, msg_len, "cannot create permission group: %s%s", strerror(-r),
+				 r == -EINVAL ? " (kernel without permission events?)" : "");
+			return r;
+		}
+		f->fd_fd = r;
+		f->fd_is_perm = true;
+		f->pidfd = pidfd;
+	} else if (use_fid) {
+		f->fid_mask = path_ev | dirent_ev;
+	} else {
+		f->fd_mask = path_ev;
+		r = group_init(FAN_CLASS_NOTIF, false, &pidfd);
+		if (r < 0) {
+			snprintf(msg, msg_len, "cannot create fanotify group: %s", strerror(-r));
+			return r;
+		}
+		f->fd_fd = r;
+		f->pidfd = pidfd;
+	}
+	if (f->fid_mask) {
+		r = group_init(FAN_CLASS_NOTIF, true, &pidfd);
+		if (r < 0) {
+			snprintf(msg, msg_len, "cannot create fanotify FID group: %s%s", strerror(-r),
+				 r == -EINVAL ? " (kernel without FID reporting; try --no-fid)" : "");
+			return r;
+		}
+		f->fid_fd = r;
+		f->pidfd = f->fd_fd >= 0 ? f->pidfd && pidfd : pidfd;
+	}
+	if (!use_fid)
+		say_missing("--no-fid", "the kernel reports directory-entry events only to FID groups",
+			    dirent_ev);
+	if (!f->pidfd)
+		log_info("kernel without FAN_REPORT_PIDFD: pid reuse is detected less reliably");
+
+	for (size_t i = 0; i < c->n_marks; i++) {
+		const struct config_mark *m = &c->marks[i];
+		const char *path = m->path;
+		struct fan_fs *fs = NULL;
+		struct stat st;
+
+		if (stat(path, &st) < 0) {
+			r = -errno;
+			snprintf(msg, msg_len, "%s: %s", path, strerror(-r));
+			return r;
+		}
+		r = fs_add(f, path, &fs);
+		if (r < 0) {
+			snprintf(msg, msg_len, "%s: %s", path, strerror(-r));
+			return r;
+		}
+		switch (m->kind) {
+		case CONFIG_MARK_INODE: {
+			uint64_t flags = FAN_ONDIR | (S_ISDIR(st.st_mode) ? FAN_EVENT_ON_CHILD : 0);
+
+			if (f->fd_fd >= 0 && f->fd_mask) {
+				r = mark(f->fd_fd, 0, f->fd_mask | flags, path,
+					 f->fd_is_perm ? "inode mark, permission group"
+						       : "inode mark, FD group",
+					 msg, msg_len);
+				if (r < 0)
+					return r;
+			}
+			if (f->fid_fd >= 0) {
+				r = mark(f->fid_fd, 0, f->fid_mask | flags, path,
+					 "inode mark, FID group", msg, msg_len);
+				if (r < 0)
+					return r;
+			}
+			r = scope_add(f, path, false);
+			if (r < 0) {
+				snprintf(msg, msg_len, "%s: %s", path, strerror(-r));
+				return r;
+			}
+			break;
+		}
+		case CONFIG_MARK_MOUNT: {
+			char mp[PATH_MAX];
+
+			if (f->fd_fd >= 0 && f->fd_mask) {
+				r = mark(f->fd_fd, FAN_MARK_MOUNT, f->fd_mask | FAN_ONDIR, path,
+					 f->fd_is_perm ? "mount mark, permission group"
+						       : "mount mark, FD group",
+					 msg, msg_len);
+				if (r < 0)
+					return r;
+			}
+			if (f->fid_fd < 0)
+				break;
+			if (f->fid_mask & FAN_PATH_EVENTS) {
+				r = mark(f->fid_fd, FAN_MARK_MOUNT,
+					 (f->fid_mask & FAN_PATH_EVENTS) | FAN_ONDIR, path,
+					 "mount mark, FID group", msg, msg_len);
+				if (r < 0)
+					return r;
+			}
+			if (!(f->fid_mask & FAN_DIRENT_EVENTS))
+				break;
+			r = mount_point_of(path, mp, sizeof(mp));
+			if (r < 0) {
+				snprintf(msg, msg_len, "%s: cannot find its mount point: %s", path,
+					 strerror(-r));
+				return r;
+			}
+			r = mark(f->fid_fd, FAN_MARK_FILESYSTEM,
+				 (f->fid_mask & FAN_DIRENT_EVENTS) | FAN_ONDIR, path,
+				 "filesystem mark for the mount's directory-entry events, FID group",
+				 msg, msg_len);
+			if (r < 0) {
+				say_missing(path, "mount marks cannot carry them and no filesystem "
+						  "mark could be added",
+					    f->fid_mask & FAN_DIRENT_EVENTS);
+				return r;
+			}
+			fs->filtered = true;
+			r = scope_add(f, mp, true);
+			if (r < 0) {
+				snprintf(msg, msg_len, "%s: %s", path, strerror(-r));
+				return r;
+			}
+			log_info("%s: directory-entry events kept only under mount point %s", path,
+				 mp);
+			break;
+		}
+		case CONFIG_MARK_FILESYSTEM:
+			if (f->fd_fd >= 0 && f->fd_mask) {
+				r = mark(f->fd_fd, FAN_MARK_FILESYSTEM, f->fd_mask | FAN_ONDIR, path,
+					 f->fd_is_perm ? "filesystem mark, permission group"
+						       : "filesystem mark, FD group",
+					 msg, msg_len);
+				if (r < 0)
+					return r;
+			}
+			if (f->fid_fd >= 0) {
+				r = mark(f->fid_fd, FAN_MARK_FILESYSTEM, f->fid_mask | FAN_ONDIR, path,
+					 "filesystem mark, FID group", msg, msg_len);
+				if (r < 0)
+					return r;
+			}
+			fs->real_fs_mark = true;
+			break;
+		}
+	}
+	return 0;
+}
+
+int fan_ignore_fd(const struct fan *f, int fd)
+{
+	const int groups[2] = { f->fid_fd, f->fd_fd };
+	const uint64_t masks[2] = { f->fid_mask, f->fd_mask };
+	int r = 0;
+
+	/* Our own appends raise only FAN_MODIFY. Without SURV_MODIFY the kernel clears an
+	 * ignored mask on the first modification, i.e. at once (inspektor-gadget PR #5733). */
+	for (size_t i = 0; i < 2; i++) {
+		if (groups[i] < 0 || !(masks[i] & FAN_MODIFY))
+			continue;
+		if (fanotify_mark(groups[i],
+				  FAN_MARK_ADD | FAN_MARK_IGNORED_MASK | FAN_MARK_IGNORED_SURV_MODIFY,
+				  FAN_MODIFY, fd, NULL) < 0)
+			r = -errno;
+	}
+	return r;
+}
+
+int fan_answer(int group_fd, int *fd, bool allow)
+{
+	struct fanotify_response resp = {
+		.fd = *fd,
+		.response = allow ? FAN_ALLOW : FAN_DENY,
+	};
+	int r = 0;
+
+	if (write(group_fd, &resp, sizeof(resp)) != (ssize_t)sizeof(resp))
+		r = -errno;
+	(void)close(*fd); /* nothing to do about a failed close of an event fd */
+	*fd = -1;
+	return r;
+}
+
+const struct fan_fs *fan_fs_find(const struct fan *f, uint64_t fsid)
+{
+	for (size_t i = 0; i < f->n_fs; i++)
+		if (f->fs[i].fsid == fsid)
+			return &f->fs[i];
+	return NULL;
+}
+
+static bool under(const char *path, const char *root)
+{
+	size_t n = strlen(root);
+
+	if (n == 1 && root[0] == '/')
+		return path[0] == '/';
+	return strncmp(path, root, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+bool fan_out_of_scope(const struct fan *f, const struct fan_fs *fs, const char *path,
+		      const char *dir)
+{
+	if (!fs || !fs->filtered || fs->real_fs_mark || !path)
+		return false;
+	for (size_t i = 0; i < f->n_scopes; i++) {
+		const struct fan_scope *s = &f->scopes[i];
+
+		if (s->tree ? under(path, s->path)
+			    : strcmp(path, s->path) == 0 || (dir && strcmp(dir, s->path) == 0))
+			return false;
+	}
+	return true;
+}
+
+void fan_close(struct fan *f)
+{
+	if (f->fd_fd >= 0)
+		(void)close(f->fd_fd); /* closing the group allows pending permission events */
+	if (f->fid_fd >= 0)
+		(void)close(f->fid_fd);
+	f->fd_fd = f->fid_fd = -1;
+	for (size_t i = 0; i < f->n_fs; i++) {
+		if (f->fs[i].mount_fd >= 0)
+			(void)close(f->fs[i].mount_fd);
+		f->fs[i].mount_fd = -1;
+	}
+	f->n_fs = 0;
+	for (size_t i = 0; i < f->n_scopes; i++)
+		free(f->scopes[i].path);
+	f->n_scopes = 0;
+}

@@ -1,0 +1,81 @@
+/*
+ * fan.h - fanotify groups, marks, ignore marks, feature probes, answers.
+ */
+#ifndef FANOTIFYD_FAN_H
+#define FANOTIFYD_FAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "event.h"
+
+#define FAN_FS_MAX 64		/* distinct filesystems we mark */
+#define FAN_SCOPES_MAX 256	/* --mount / --watch scopes used to filter a filesystem mark */
+
+/* A scope that limits which directory-entry events of a filtered filesystem are kept. */
+struct fan_scope {
+	char *path;		/* owned; absolute, no trailing '/' except "/" itself */
+	bool tree;		/* true: anything under path (--mount); false: path or its
+				 * direct entries (--watch) */
+};
+
+/* One filesystem that holds a mark: the fd used to decode its file handles. */
+struct fan_fs {
+	uint64_t fsid;
+	int mount_fd;		/* owned; O_RDONLY fd on a marked directory */
+	bool filtered;		/* its directory-entry events come from a filesystem mark added
+				 * for --mount, so only events inside a scope are kept */
+	bool real_fs_mark;	/* the user asked for --filesystem on it */
+};
+
+struct fan {
+	int fid_fd;		/* FID notification group, or -1 */
+	int fd_fd;		/* FD-mode group (observe --no-fid, or permission), or -1 */
+	bool fd_is_perm;	/* fd_fd is a FAN_CLASS_CONTENT group */
+	bool pidfd;		/* the groups report pidfds (FAN_REPORT_PIDFD) */
+	uint64_t fid_mask;	/* events asked of the FID group */
+	uint64_t fd_mask;	/* events asked of the FD group */
+	struct fan_fs fs[FAN_FS_MAX];
+	size_t n_fs;
+	struct fan_scope scopes[FAN_SCOPES_MAX];
+	size_t n_scopes;
+};
+
+/* Sets f to "nothing open". */
+void fan_init(struct fan *f);
+
+/*
+ * Creates the groups the config needs and adds every mark. On failure returns negative
+ * errno with "PATH: reason" (or the group's error) in msg; whatever was opened stays in f
+ * for fan_close(). Says at -v which group serves which mark, and at notice level which
+ * events a mark cannot deliver on this kernel.
+ */
+int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len);
+
+/*
+ * Puts an ignore mark for every event on the file open at fd, in every group, surviving
+ * modification (FAN_MARK_IGNORED_SURV_MODIFY), so the daemon's own output never reaches
+ * userspace. Returns 0 or negative errno. Safe to call from the output thread.
+ */
+int fan_ignore_fd(const struct fan *f, int fd);
+
+/*
+ * Answers a permission event on group_fd and closes *fd (set to -1). Every permission event
+ * goes through here exactly once. Returns 0 or negative errno (the fd is closed anyway).
+ */
+int fan_answer(int group_fd, int *fd, bool allow);
+
+/* The filesystem an event's fsid belongs to, or NULL. */
+const struct fan_fs *fan_fs_find(const struct fan *f, uint64_t fsid);
+
+/* True when a directory-entry event at path (dir: its parent directory's path) on fs must be
+ * dropped because fs is marked only to serve a --mount and path lies outside every scope. */
+bool fan_out_of_scope(const struct fan *f, const struct fan_fs *fs, const char *path,
+		      const char *dir);
+
+/* Closes the groups (the kernel allows any pending permission event) and fds; idempotent. */
+void fan_close(struct fan *f);
+
+#endif

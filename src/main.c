@@ -1,0 +1,487 @@
+/*
+ * main.c - start-up and shutdown order, and the event loop. The only file that sees every
+ * module and the only one that calls exit().
+ *
+ * Start-up order matters: everything the daemon will ever open on a watched filesystem
+ * (config, output file, pid file) is opened before the first mark is placed, because after
+ * that an open of ours on a permission-marked filesystem would wait for our own answer.
+ * A daemonizing parent exits 0 only once the marks are in place.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "decode.h"
+#include "log.h"
+
+#define EXIT_CONFIG 2
+
+static char *absolute(const char *path)
+{
+	char cwd[PATH_MAX];
+	char *out;
+
+	if (path[0] == '/' || strcmp(path, "-") == 0)
+		return strdup(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	if (asprintf(&out, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return out;
+}
+
+/* Makes every path absolute before a daemon changes directory to /. */
+static int absolutize(struct config *c)
+{
+	char **fields[] = { &c->output, &c->pid_file, &c->socket };
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		char *p;
+
+		if (!*fields[i])
+			continue;
+		p = absolute(*fields[i]);
+		if (!p)
+			return -ENOMEM;
+		free(*fields[i]);
+		*fields[i] = p;
+	}
+	for (size_t i = 0; i < c->n_marks; i++) {
+		char *p = realpath(c->marks[i].path, NULL);
+
+		if (!p) {
+			if (errno == ENOMEM)
+				return -ENOMEM;
+			continue; /* fan_open() reports the missing path with its reason */
+		}
+		free(c->marks[i].path);
+		c->marks[i].path = p;
+	}
+	return 0;
+}
+
+static void warn_inactive(const struct config *c)
+{
+	if (c->n_canaries)
+		log_warn("--canary is accepted but not active yet: no canary alerts are raised");
+	if (c->hook)
+		log_warn("--hook is accepted but not active yet: no hook runs");
+	if (c->socket)
+		log_warn("--socket is accepted but not active yet: no socket is created");
+	if (c->burst_threshold)
+		log_warn("--burst-threshold is accepted but not active yet: no burst alerts");
+	if (c->burst_window_ms != CONFIG_BURST_WINDOW_MS_DEFAULT)
+		log_warn("--burst-window-ms is accepted but not active yet");
+	if (c->hook_cooldown_ms != CONFIG_HOOK_COOLDOWN_MS_DEFAULT)
+		log_warn("--hook-cooldown-ms is accepted but not active yet");
+	if (c->deny_on_alert)
+		log_warn("--deny-on-alert is accepted but not active yet: every permission event "
+			 "is allowed");
+	if (c->n_jobs)
+		log_warn("job tags are accepted but not active yet: job_id and path_role stay null");
+}
+
+/* The pid file is written under a temporary name before marking and renamed into place
+ * after (a rename opens nothing, so it cannot wait on a permission answer). */
+static int pid_file_prepare(struct daemon *d)
+{
+	char buf[32];
+	int fd, n;
+
+	if (!d->cfg.pid_file)
+		return 0;
+	d->pid_file = strdup(d->cfg.pid_file);
+	if (!d->pid_file || asprintf(&d->pid_tmp, "%s.tmp.%d", d->pid_file, (int)d->self) < 0)
+		return -ENOMEM;
+	fd = open(d->pid_tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)d->self);
+	if (write(fd, buf, (size_t)n) != n) {
+		int r = errno ? -errno : -EIO;
+
+		(void)close(fd);
+		(void)unlink(d->pid_tmp);
+		return r;
+	}
+	if (close(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+static int pid_file_commit(struct daemon *d)
+{
+	if (!d->pid_tmp)
+		return 0;
+	if (rename(d->pid_tmp, d->pid_file) < 0)
+		return -errno;
+	free(d->pid_tmp);
+	d->pid_tmp = NULL;
+	return 0;
+}
+
+static void pid_file_remove(struct daemon *d)
+{
+	if (d->pid_tmp)
+		(void)unlink(d->pid_tmp); /* best effort on the way out */
+	else if (d->pid_file)
+		(void)unlink(d->pid_file);
+	free(d->pid_tmp);
+	free(d->pid_file);
+	d->pid_tmp = d->pid_file = NULL;
+}
+
+static void output_opened(void *arg, int fd)
+{
+	const struct fan *f = arg;
+
+	if (fan_ignore_fd(f, fd) < 0)
+		log_warn("output: cannot ignore-mark the reopened file: %s", strerror(errno));
+}
+
+/* FD-mode reads open one fd per event (two with pidfds): raise the limit and size reads
+ * so that one read never runs out of descriptors. */
+static size_t fd_read_len(void)
+{
+	struct rlimit rl;
+	size_t events;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl); /* keep the soft limit if refused */
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	events = rl.rlim_cur > 256 ? (rl.rlim_cur - 128) / 2 : 64;
+	if (events * DECODE_METADATA_LEN > DAEMON_READ_BUF)
+		return DAEMON_READ_BUF;
+	return events * DECODE_METADATA_LEN;
+}
+
+/* The signals the loop takes through signalfd. Blocked in main() before any thread exists,
+ * so that the output thread inherits the mask and never takes them itself. */
+static void daemon_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGHUP);
+}
+
+static int setup_loop(struct daemon *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t mask;
+	int fds[3] = { d->fan.fd_fd, d->fan.fid_fd, d->proc->nl_fd };
+
+	daemon_signals(&mask);
+	d->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->sig_fd < 0)
+		return -errno;
+	d->ep_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->ep_fd < 0)
+		return -errno;
+	ev.data.fd = d->sig_fd;
+	if (epoll_ctl(d->ep_fd, EPOLL_CTL_ADD, d->sig_fd, &ev) < 0)
+		return -errno;
+	for (size_t i = 0; i < 3; i++) {
+		if (fds[i] < 0)
+			continue;
+		ev.data.fd = fds[i];
+		if (epoll_ctl(d->ep_fd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static void handle_signals(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			log_info("SIGHUP: reopening the output");
+			sink_file_reopen(&d->out);
+			break;
+		default:
+			log_info("signal %u: stopping", si.ssi_signo);
+			d->stopping = true;
+			break;
+		}
+	}
+}
+
+static void run_loop(struct daemon *d)
+{
+	struct epoll_event evs[8];
+
+	while (!d->stopping) {
+		int n;
+
+		pipeline_flush(d);
+		n = epoll_wait(d->ep_fd, evs, 8, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		/* Permission events first: a process waits on each of them. */
+		if (d->fan.fd_fd >= 0)
+			pipeline_read_group(d, d->fan.fd_fd, false);
+		if (d->fan.fid_fd >= 0)
+			pipeline_read_group(d, d->fan.fid_fd, true);
+		proc_drain(d->proc);
+		for (int i = 0; i < n; i++)
+			if (evs[i].data.fd == d->sig_fd)
+				handle_signals(d);
+	}
+	/* Whatever the kernel queued before the stop is still reported. */
+	if (d->fan.fd_fd >= 0)
+		pipeline_read_group(d, d->fan.fd_fd, false);
+	if (d->fan.fid_fd >= 0)
+		pipeline_read_group(d, d->fan.fid_fd, true);
+	pipeline_flush(d);
+}
+
+static void log_stats(const struct daemon *d)
+{
+	log_info("stats: events=%llu records=%llu perm_answered=%llu self=%llu "
+		 "out_of_scope=%llu overflows=%llu bad=%llu unresolved=%llu dropped=%llu "
+		 "exe_known=%llu/%llu dircache hits=%llu misses=%llu",
+		 (unsigned long long)d->st.events, (unsigned long long)d->st.records,
+		 (unsigned long long)d->st.perm_answered, (unsigned long long)d->st.self_events,
+		 (unsigned long long)d->st.out_of_scope, (unsigned long long)d->st.overflows,
+		 (unsigned long long)d->st.bad_events, (unsigned long long)d->st.unresolved,
+		 (unsigned long long)d->st.dropped_records,
+		 (unsigned long long)d->proc->exe_known, (unsigned long long)d->proc->lookups,
+		 (unsigned long long)d->resolve->hits, (unsigned long long)d->resolve->misses);
+}
+
+static void daemon_free(struct daemon *d)
+{
+	/* Groups first: closing them allows every pending permission event, so the output
+	 * thread can never be stuck on our answer while we wait for it below. */
+	fan_close(&d->fan);
+	sink_file_close(&d->out);
+	if (d->proc)
+		proc_close(d->proc);
+	if (d->resolve)
+		resolve_free(d->resolve);
+	free(d->proc);
+	free(d->resolve);
+	free(d->readbuf);
+	buf_free(&d->batch);
+	if (d->sig_fd >= 0)
+		(void)close(d->sig_fd);
+	if (d->ep_fd >= 0)
+		(void)close(d->ep_fd);
+	pid_file_remove(d);
+	config_free(&d->cfg);
+}
+
+/*
+ * Forks; the parent waits for the child's one status byte on a pipe and exits with it, so
+ * a failed start is a non-zero exit the caller sees. Returns the write end in the child.
+ */
+static int daemonize_begin(void)
+{
+	int p[2];
+	pid_t pid;
+	unsigned char status = 1;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		(void)close(p[1]);
+		if (read(p[0], &status, 1) != 1)
+			status = 1; /* the child died before reporting */
+		exit(status);
+	}
+	(void)close(p[0]);
+	if (setsid() < 0)
+		return -errno;
+	return p[1];
+}
+
+static void daemonize_end(int status_fd, unsigned char status)
+{
+	int null;
+
+	if (status_fd < 0)
+		return;
+	if (status == 0) {
+		if (chdir("/") < 0)
+			log_warn("chdir /: %s", strerror(errno));
+		null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0) {
+			(void)dup2(null, STDIN_FILENO); /* dup2 of a valid fd onto 0-2 */
+			(void)dup2(null, STDOUT_FILENO);
+			(void)dup2(null, STDERR_FILENO);
+			if (null > STDERR_FILENO)
+				(void)close(null);
+		}
+		log_setup(0, true);
+	}
+	if (write(status_fd, &status, 1) != 1)
+		log_warn("cannot report start-up status: %s", strerror(errno));
+	(void)close(status_fd);
+}
+
+static int start(struct daemon *d, char *msg, size_t msg_len)
+{
+	int r;
+
+	d->resolve = calloc(1, sizeof(*d->resolve));
+	d->proc = calloc(1, sizeof(*d->proc));
+	d->readbuf = malloc(DAEMON_READ_BUF);
+	if (!d->resolve || !d->proc || !d->readbuf) {
+		snprintf(msg, msg_len, "out of memory");
+		return -ENOMEM;
+	}
+	d->proc->nl_fd = -1;
+	d->fd_read_len = fd_read_len();
+
+	r = sink_file_open(&d->out, d->cfg.output ? d->cfg.output : "-");
+	if (r < 0) {
+		snprintf(msg, msg_len, "%s: %s", d->cfg.output, strerror(-r));
+		return r;
+	}
+	r = pid_file_prepare(d);
+	if (r < 0) {
+		snprintf(msg, msg_len, "%s: %s", d->cfg.pid_file, strerror(-r));
+		return r;
+	}
+	proc_open(d->proc);
+
+	r = fan_open(&d->fan, &d->cfg, msg, msg_len);
+	if (r < 0)
+		return r;
+	if (d->out.path) {
+		r = fan_ignore_fd(&d->fan, d->out.fd);
+		if (r < 0)
+			log_warn("output: cannot ignore-mark %s: %s", d->out.path, strerror(-r));
+	}
+	d->out.on_open = output_opened;
+	d->out.on_open_arg = &d->fan;
+	r = sink_file_start(&d->out);
+	if (r < 0) {
+		snprintf(msg, msg_len, "cannot start the output thread: %s", strerror(-r));
+		return r;
+	}
+	r = setup_loop(d);
+	if (r < 0) {
+		snprintf(msg, msg_len, "event loop: %s", strerror(-r));
+		return r;
+	}
+	r = pid_file_commit(d);
+	if (r < 0) {
+		snprintf(msg, msg_len, "%s: %s", d->pid_file, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon d;
+	char msg[4096] = "";
+	int status_fd = -1;
+	sigset_t sigs;
+	int r;
+
+	d.self = getpid();
+	d.sig_fd = d.ep_fd = -1;
+	fan_init(&d.fan);
+	(void)signal(SIGPIPE, SIG_IGN); /* a closed stdout reader must not kill us */
+	config_init(&d.cfg);
+	r = config_from_args(&d.cfg, argc, argv, msg, sizeof(msg));
+	if (r < 0) {
+		fprintf(stderr, "fanotifyd: %s\n", msg);
+		if (r == -EINVAL)
+			fprintf(stderr, "Try 'fanotifyd --help'.\n");
+		config_free(&d.cfg);
+		return r == -ENOMEM ? 1 : EXIT_CONFIG;
+	}
+	if (d.cfg.help) {
+		fputs(config_usage(), stdout);
+		config_free(&d.cfg);
+		return 0;
+	}
+	if (d.cfg.version) {
+		printf("fanotifyd %s\n", CONFIG_VERSION);
+		config_free(&d.cfg);
+		return 0;
+	}
+	if (d.cfg.check_config) {
+		char *dump = config_dump(&d.cfg);
+
+		if (!dump) {
+			config_free(&d.cfg);
+			return 1;
+		}
+		fputs(dump, stdout);
+		free(dump);
+		config_free(&d.cfg);
+		return 0;
+	}
+	log_setup(d.cfg.verbose, false);
+	if (!d.cfg.foreground && (!d.cfg.output || strcmp(d.cfg.output, "-") == 0)) {
+		fprintf(stderr, "fanotifyd: a background daemon needs --output FILE "
+				"(or run with --foreground)\n");
+		config_free(&d.cfg);
+		return EXIT_CONFIG;
+	}
+	if (absolutize(&d.cfg) < 0) {
+		fprintf(stderr, "fanotifyd: out of memory\n");
+		config_free(&d.cfg);
+		return 1;
+	}
+	warn_inactive(&d.cfg);
+
+	if (!d.cfg.foreground) {
+		status_fd = daemonize_begin();
+		if (status_fd < 0) {
+			fprintf(stderr, "fanotifyd: cannot daemonize: %s\n", strerror(-status_fd));
+			config_free(&d.cfg);
+			return 1;
+		}
+		d.self = getpid();
+	}
+	daemon_signals(&sigs);
+	if (sigprocmask(SIG_BLOCK, &sigs, NULL) < 0) {
+		log_error("sigprocmask: %s", strerror(errno));
+		daemonize_end(status_fd, 1);
+		config_free(&d.cfg);
+		return 1;
+	}
+	r = start(&d, msg, sizeof(msg));
+	if (r < 0) {
+		log_error("%s", msg);
+		daemon_free(&d);
+		daemonize_end(status_fd, 1);
+		return 1;
+	}
+	log_notice("watching %zu path(s); %s mode%s", d.cfg.n_marks,
+		   d.cfg.perm ? "permission" : "observe", d.fan.fid_fd >= 0 ? ", FID" : ", FD");
+	daemonize_end(status_fd, 0);
+
+	run_loop(&d);
+	log_stats(&d);
+	daemon_free(&d);
+	return 0;
+}

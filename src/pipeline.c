@@ -1,0 +1,322 @@
+/*
+ * pipeline.c - one event, in the order of DESIGN.md: decode -> resolve path -> policy ->
+ * answer -> process info -> record. The only place the stages meet.
+ *
+ * Ownership of event fds: decode_event() hands the event fd and the pidfd to
+ * handle_event(); a permission event's fd is closed by fan_answer() (exactly once, on every
+ * path, errors included), every other fd is closed here before the function returns.
+ * Records go to d->batch and reach the output once per loop turn (pipeline_flush()).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "daemon.h"
+#include "decode.h"
+#include "log.h"
+
+#define PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
+#define DIRENT_EVENTS                                                                        \
+	(FAN_ATTRIB | FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_RENAME)
+#define PATH_BUF (PATH_MAX + NAME_MAX + 2)
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts); /* cannot fail for CLOCK_REALTIME */
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Before the first record of a turn: say how many records the output lost before it. */
+static void batch_begin(struct daemon *d, uint64_t ts_ms)
+{
+	if (d->batch.len || !d->pending_dropped)
+		return;
+	if (record_dropped(&d->batch, ++d->seq, ts_ms, d->pending_dropped,
+			   "output queue full") == 0) {
+		d->batch_records++;
+		d->pending_dropped = 0;
+	}
+}
+
+static void emit_overflow(struct daemon *d, uint64_t ts_ms)
+{
+	struct record_alert a = {
+		.ts_ms = ts_ms,
+		.kind = "overflow",
+		.pid = 0,
+		.has_proc = false,
+		.path = "<overflow>",
+		.reason = "fanotify queue overflowed",
+	};
+
+	d->st.overflows++;
+	batch_begin(d, ts_ms);
+	a.seq = ++d->seq;
+	if (record_alert(&d->batch, &a) < 0) {
+		d->pending_dropped++;
+		return;
+	}
+	d->batch_records++;
+	d->st.records++;
+	log_rl(LOG_LEVEL_WARN, "fanotify queue overflowed: events were lost");
+}
+
+/* dir + "/" + name into out; dir "/" gives "/name". NULL when it does not fit. */
+static const char *join(char *out, size_t out_len, const char *dir, const char *name,
+			size_t name_len)
+{
+	size_t dl = strlen(dir);
+
+	if (dl == 1 && dir[0] == '/')
+		dl = 0;
+	if (dl + 1 + name_len + 1 > out_len)
+		return NULL;
+	memmove(out, dir, dl);
+	out[dl] = '/';
+	memcpy(out + dl + 1, name, name_len);
+	out[dl + 1 + name_len] = '\0';
+	return out;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = path ? strrchr(path, '/') : NULL;
+
+	return s && s[1] ? s + 1 : path;
+}
+
+struct paths {
+	const char *path;
+	const char *dir;	/* parent directory of path, when known */
+	const char *name;
+	const char *old_path;
+	const char *old_dir;
+	char path_buf[PATH_BUF];
+	char dir_buf[PATH_BUF];
+	char old_buf[PATH_BUF];
+	char old_dir_buf[PATH_BUF];
+	char tmp[PATH_BUF];
+};
+
+/* Path of a directory-entry info record: the directory (copied into dir_out) + its name. */
+static const char *entry_path(struct daemon *d, const struct fan_fid *rec, char *out,
+			      char *dir_out, const char **ret_dir, const char **ret_name,
+			      char *tmp)
+{
+	const struct fan_fs *fs = fan_fs_find(&d->fan, rec->fsid);
+	const char *dir;
+	size_t dl;
+
+	dir = resolve_handle(d->resolve, fs ? fs->mount_fd : -1, rec, true, tmp, PATH_BUF);
+	if (!dir)
+		return NULL;
+	dl = strlen(dir);
+	memcpy(dir_out, dir, dl + 1);
+	if (!rec->name || (rec->name_len == 1 && rec->name[0] == '.')) {
+		/* An event on the directory itself: the record names it with ".". */
+		*ret_name = base_name(dir_out);
+		*ret_dir = NULL;
+		return dir_out;
+	}
+	*ret_dir = dir_out;
+	*ret_name = rec->name;
+	return join(out, PATH_BUF, dir_out, rec->name, rec->name_len);
+}
+
+static void resolve_paths(struct daemon *d, const struct fan_event *ev, struct paths *p)
+{
+	if (ev->fd >= 0) {
+		if (resolve_fd_path(ev->fd, p->path_buf, sizeof(p->path_buf)) >= 0)
+			p->path = p->path_buf;
+		p->name = base_name(p->path);
+		return;
+	}
+	if (ev->new_dfid.type || ev->old_dfid.type) {
+		const char *unused;
+
+		if (ev->new_dfid.type)
+			p->path = entry_path(d, &ev->new_dfid, p->path_buf, p->dir_buf, &p->dir,
+					     &p->name, p->tmp);
+		if (ev->old_dfid.type)
+			p->old_path = entry_path(d, &ev->old_dfid, p->old_buf, p->old_dir_buf,
+						 &p->old_dir, &unused, p->tmp);
+		if (!p->name && ev->new_dfid.name)
+			p->name = ev->new_dfid.name;
+		return;
+	}
+	if (ev->dfid.type) {
+		p->path = entry_path(d, &ev->dfid, p->path_buf, p->dir_buf, &p->dir, &p->name,
+				     p->tmp);
+		if (!p->path && ev->dfid.name && strcmp(ev->dfid.name, ".") != 0)
+			p->name = ev->dfid.name; /* directory gone: the name is still known */
+		return;
+	}
+	if (ev->fid.type) {
+		const struct fan_fs *fs = fan_fs_find(&d->fan, ev->fid.fsid);
+
+		p->path = resolve_handle(d->resolve, fs ? fs->mount_fd : -1, &ev->fid, false,
+					 p->path_buf, sizeof(p->path_buf));
+		p->name = base_name(p->path);
+	}
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		(void)close(*fd); /* event fds and pidfds: nothing to flush */
+	*fd = -1;
+}
+
+static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, uint64_t ts_ms)
+{
+	bool perm = ev->mask & PERM_EVENTS;
+	struct record_event rec = { .ts_ms = ts_ms };
+	struct paths p = { 0 };
+	enum verdict verdict;
+
+	d->st.events++;
+	if (ev->mask & FAN_Q_OVERFLOW) {
+		emit_overflow(d, ts_ms);
+		goto out;
+	}
+	if (ev->pid == d->self) {
+		/* Our own activity (the output thread's reopen, pid-file rename): never
+		 * reported, and a permission event of ours is allowed at once. */
+		d->st.self_events++;
+		if (perm && fan_answer(group_fd, &ev->fd, true) < 0)
+			d->st.answer_errors++;
+		goto out;
+	}
+	if (ev->bad_info)
+		d->st.bad_info++;
+
+	resolve_paths(d, ev, &p);
+
+	if (!perm && (ev->mask & DIRENT_EVENTS) && ev->fd < 0) {
+		const struct fan_fid *rec_fid = ev->new_dfid.type ? &ev->new_dfid : &ev->dfid;
+		const struct fan_fs *fs = fan_fs_find(&d->fan, rec_fid->fsid);
+
+		if (fan_out_of_scope(&d->fan, fs, p.path, p.dir) &&
+		    (!p.old_path || fan_out_of_scope(&d->fan, fs, p.old_path, p.old_dir))) {
+			d->st.out_of_scope++;
+			goto out;
+		}
+	}
+
+	verdict = perm ? VERDICT_ALLOW : VERDICT_OBSERVE;
+	if (perm) {
+		/* Answer before anything slow: the opener is blocked until we do. */
+		if (fan_answer(group_fd, &ev->fd, verdict != VERDICT_DENY) < 0) {
+			d->st.answer_errors++;
+			log_rl(LOG_LEVEL_WARN, "answering a permission event failed: %s",
+			       strerror(errno));
+		}
+		d->st.perm_answered++;
+		if (verdict == VERDICT_DENY)
+			d->st.perm_denied++;
+	}
+	close_fd(&ev->fd);
+
+	/* A renamed or removed directory invalidates every cached path below it. */
+	if ((ev->mask & FAN_ONDIR) &&
+	    (ev->mask & (FAN_RENAME | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_DELETE)))
+		resolve_flush(d->resolve);
+
+	proc_lookup(d->proc, ev->pid, ev->pidfd, false, &rec.proc);
+	close_fd(&ev->pidfd);
+
+	rec.mask = ev->mask;
+	rec.verdict = verdict;
+	rec.path = p.path;
+	rec.name = p.name;
+	rec.is_dir = ev->mask & FAN_ONDIR;
+	rec.is_rename = ev->mask & FAN_RENAME;
+	rec.old_path = p.old_path;
+	if (!p.path)
+		d->st.unresolved++;
+	batch_begin(d, ts_ms);
+	rec.seq = ++d->seq;
+	if (record_event(&d->batch, &rec) < 0) {
+		d->pending_dropped++;
+		d->st.dropped_records++;
+	} else {
+		d->batch_records++;
+		d->st.records++;
+	}
+out:
+	if (ev->fd >= 0 && perm) {
+		if (fan_answer(group_fd, &ev->fd, true) < 0)
+			d->st.answer_errors++;
+	}
+	close_fd(&ev->fd);
+	close_fd(&ev->pidfd);
+}
+
+/* Answers (allow) and closes what an undecodable event still carries. */
+static void handle_bad(struct daemon *d, int group_fd, struct fan_event *ev)
+{
+	d->st.bad_events++;
+	log_rl(LOG_LEVEL_WARN, "undecodable fanotify event, rest of the read skipped");
+	if (ev->fd >= 0 && (ev->mask & PERM_EVENTS)) {
+		if (fan_answer(group_fd, &ev->fd, true) < 0)
+			d->st.answer_errors++;
+	}
+	close_fd(&ev->fd);
+}
+
+void pipeline_read_group(struct daemon *d, int group_fd, bool fid)
+{
+	size_t len = fid ? DAEMON_READ_BUF : d->fd_read_len;
+
+	for (unsigned i = 0; i < DAEMON_READS_PER_TURN; i++) {
+		ssize_t n = read(group_fd, d->readbuf, len);
+		const unsigned char *p = d->readbuf;
+		uint64_t ts_ms;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN) {
+				d->st.read_errors++;
+				log_rl(LOG_LEVEL_WARN, "reading fanotify events failed: %s",
+				       strerror(errno));
+			}
+			return;
+		}
+		if (n == 0)
+			return;
+		ts_ms = now_ms();
+		/* Every process in this batch has had its fork/exec notice queued by now. */
+		proc_drain(d->proc);
+		while (n > 0) {
+			struct fan_event ev;
+			int r = decode_event(p, (size_t)n, &ev);
+
+			if (r < 0) {
+				handle_bad(d, group_fd, &ev);
+				break;
+			}
+			handle_event(d, group_fd, &ev, ts_ms);
+			p += r;
+			n -= r;
+		}
+	}
+}
+
+void pipeline_flush(struct daemon *d)
+{
+	if (!d->batch.len)
+		return;
+	if (sink_file_write(&d->out, d->batch.data, d->batch.len) < 0) {
+		d->pending_dropped += d->batch_records;
+		d->st.dropped_records += d->batch_records;
+		log_rl(LOG_LEVEL_WARN, "output queue full: %u records dropped", d->batch_records);
+	}
+	d->batch.len = 0;
+	d->batch_records = 0;
+}

@@ -1,0 +1,372 @@
+/*
+ * proc.c - owns the process cache and the proc connector socket.
+ *
+ * Short-lived processes are gone from /proc by the time their fanotify events are read
+ * (fatrace #52). The proc connector tells us of every exec while the process still lives,
+ * so its exe is read then; fork copies the parent's entry, exit marks an entry dead but
+ * keeps it, since its events may still be queued. A slot keeps the previous holder of a
+ * pid after reuse, so a late event of a dead process finds its own entry, not its
+ * successor's. FAN_REPORT_PIDFD says whether the acting process is still alive.
+ *
+ * Must not: read anything but /proc (the daemon may hold unanswered permission events on
+ * any other filesystem). Gets pids from pipeline.c; hands back borrowed strings.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "log.h"
+#include "proc.h"
+
+#define PROC_NL_RCVBUF (8 << 20) /* bytes of connector backlog before ENOBUFS */
+
+static void entry_clear(struct proc_entry *e)
+{
+	free(e->exe);
+	memset(e, 0, sizeof(*e));
+}
+
+static struct proc_slot *slot_of(struct proc *p, pid_t pid)
+{
+	return &p->slots[(unsigned)pid & (PROC_CACHE_MAX - 1)];
+}
+
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
+	else
+		buf[n] = '\0';
+	(void)close(fd); /* read-only procfs file */
+	return n;
+}
+
+/* Fills e from /proc/PID. Returns 0 when the process was there (exe may still be NULL:
+ * kernel threads and zombies have none), negative errno otherwise. */
+static int read_proc(pid_t pid, struct proc_entry *e)
+{
+	char path[64], buf[1024], exe[PATH_MAX];
+	const char *open_paren, *close_paren;
+	ssize_t n;
+	int ppid;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	n = read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	/* "PID (COMM) S PPID ...": COMM may hold ')' and spaces, so take the last ')'. */
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren)
+		return -EINVAL;
+	entry_clear(e);
+	e->pid = pid;
+	n = close_paren - open_paren - 1;
+	if (n >= PROC_COMM_LEN)
+		n = PROC_COMM_LEN - 1;
+	memcpy(e->comm, open_paren + 1, (size_t)n);
+	e->comm[n] = '\0';
+	e->comm_known = true;
+	if (sscanf(close_paren + 1, " %*c %d", &ppid) == 1) {
+		e->ppid = ppid;
+		e->ppid_known = true;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (read_small(path, buf, sizeof(buf)) > 0) {
+		const char *u = strstr(buf, "\nUid:");
+		unsigned uid;
+
+		if (u && sscanf(u + 5, "%u", &uid) == 1) {
+			e->uid = uid;
+			e->uid_known = true;
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		e->exe = strdup(exe); /* NULL on ENOMEM: exe unknown */
+	}
+	return 0;
+}
+
+/* Makes room for a new holder of pid and returns its (cleared) entry. */
+static struct proc_entry *slot_new(struct proc *p, pid_t pid)
+{
+	struct proc_slot *s = slot_of(p, pid);
+
+	if (s->cur.pid == pid && s->cur.exited) {
+		entry_clear(&s->prev);
+		s->prev = s->cur;
+		memset(&s->cur, 0, sizeof(s->cur));
+	} else if (s->cur.pid && s->cur.pid != pid) {
+		p->evictions++;
+		entry_clear(&s->cur);
+		entry_clear(&s->prev);
+	} else {
+		entry_clear(&s->cur);
+	}
+	return &s->cur;
+}
+
+static void on_fork(struct proc *p, pid_t parent, pid_t child)
+{
+	struct proc_slot *ps = slot_of(p, parent);
+	struct proc_entry *e;
+
+	e = slot_new(p, child);
+	if (ps->cur.pid == parent && !ps->cur.exited) {
+		/* slot_new() may have reused ps's storage only if parent == child (impossible). */
+		memcpy(e->comm, ps->cur.comm, sizeof(e->comm));
+		e->comm_known = ps->cur.comm_known;
+		e->exe = ps->cur.exe ? strdup(ps->cur.exe) : NULL;
+		e->uid = ps->cur.uid;
+		e->uid_known = ps->cur.uid_known;
+		e->pid = child;
+		e->ppid = parent;
+		e->ppid_known = true;
+		return;
+	}
+	p->proc_reads++;
+	if (read_proc(child, e) < 0) {
+		entry_clear(e);
+		e->pid = child;
+		e->ppid = parent;
+		e->ppid_known = true;
+	}
+}
+
+static void on_exec(struct proc *p, pid_t pid)
+{
+	struct proc_slot *s = slot_of(p, pid);
+	struct proc_entry *e = (s->cur.pid == pid && !s->cur.exited) ? &s->cur : slot_new(p, pid);
+	pid_t ppid = e->ppid;
+	bool ppid_known = e->ppid_known;
+
+	p->proc_reads++;
+	if (read_proc(pid, e) < 0) {
+		/* Gone already: keep what fork told us, but never the pre-exec exe. */
+		free(e->exe);
+		e->exe = NULL;
+		e->comm_known = false;
+		e->pid = pid;
+		e->ppid = ppid;
+		e->ppid_known = ppid_known;
+	}
+}
+
+static void handle_message(struct proc *p, const struct proc_event *ev)
+{
+	struct proc_slot *s;
+
+	switch (ev->what) {
+	case PROC_EVENT_FORK:
+		if (ev->event_data.fork.child_pid != ev->event_data.fork.child_tgid)
+			break; /* a new thread, not a new process */
+		on_fork(p, ev->event_data.fork.parent_tgid, ev->event_data.fork.child_tgid);
+		break;
+	case PROC_EVENT_EXEC:
+		on_exec(p, ev->event_data.exec.process_tgid);
+		break;
+	case PROC_EVENT_COMM:
+		if (ev->event_data.comm.process_pid != ev->event_data.comm.process_tgid)
+			break; /* a thread's name; /proc/PID/stat shows the leader's */
+		s = slot_of(p, ev->event_data.comm.process_tgid);
+		if (s->cur.pid == ev->event_data.comm.process_tgid && !s->cur.exited) {
+			memcpy(s->cur.comm, ev->event_data.comm.comm, PROC_COMM_LEN);
+			s->cur.comm[PROC_COMM_LEN - 1] = '\0';
+			s->cur.comm_known = true;
+		}
+		break;
+	case PROC_EVENT_UID:
+		s = slot_of(p, ev->event_data.id.process_tgid);
+		if (s->cur.pid == ev->event_data.id.process_tgid && !s->cur.exited) {
+			s->cur.uid = ev->event_data.id.r.ruid;
+			s->cur.uid_known = true;
+		}
+		break;
+	case PROC_EVENT_EXIT:
+		if (ev->event_data.exit.process_pid != ev->event_data.exit.process_tgid)
+			break;
+		s = slot_of(p, ev->event_data.exit.process_tgid);
+		if (s->cur.pid == ev->event_data.exit.process_tgid)
+			s->cur.exited = true;
+		break;
+	default:
+		break;
+	}
+}
+
+static void cache_clear(struct proc *p)
+{
+	for (size_t i = 0; i < PROC_CACHE_MAX; i++) {
+		entry_clear(&p->slots[i].cur);
+		entry_clear(&p->slots[i].prev);
+	}
+}
+
+int proc_open(struct proc *p)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC };
+	union {
+		struct nlmsghdr nl;
+		char raw[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(enum proc_cn_mcast_op))];
+	} req;
+	struct cn_msg *cn;
+	enum proc_cn_mcast_op op = PROC_CN_MCAST_LISTEN;
+	int size = PROC_NL_RCVBUF;
+	int fd;
+
+	memset(p, 0, sizeof(*p));
+	p->nl_fd = -1;
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
+	if (fd < 0) {
+		log_info("proc connector unavailable (%s): exe of short-lived processes may be "
+			 "unknown",
+			 strerror(errno));
+		return 0;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)); /* best effort */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto fail;
+	memset(&req, 0, sizeof(req));
+	req.nl.nlmsg_len = NLMSG_LENGTH(sizeof(struct cn_msg) + sizeof(op));
+	req.nl.nlmsg_type = NLMSG_DONE;
+	cn = NLMSG_DATA(&req.nl);
+	cn->id.idx = CN_IDX_PROC;
+	cn->id.val = CN_VAL_PROC;
+	cn->len = sizeof(op);
+	memcpy(cn->data, &op, sizeof(op));
+	if (send(fd, &req, req.nl.nlmsg_len, 0) != (ssize_t)req.nl.nlmsg_len)
+		goto fail;
+	p->nl_fd = fd;
+	p->nl_trusted = true;
+	return 0;
+fail:
+	log_info("proc connector unavailable (%s): exe of short-lived processes may be unknown",
+		 strerror(errno));
+	(void)close(fd);
+	return 0;
+}
+
+void proc_drain(struct proc *p)
+{
+	union {
+		struct nlmsghdr nl;
+		char raw[65536];
+	} buf;
+
+	if (p->nl_fd < 0)
+		return;
+	for (;;) {
+		ssize_t n = recv(p->nl_fd, &buf, sizeof(buf), 0);
+		struct nlmsghdr *h;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				/* Messages were lost: no cached entry can be trusted to be current. */
+				p->nl_overruns++;
+				cache_clear(p);
+				log_rl(LOG_LEVEL_WARN, "proc connector overrun: process cache reset");
+				continue;
+			}
+			return; /* EAGAIN: drained */
+		}
+		for (h = &buf.nl; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			const struct cn_msg *cn = NLMSG_DATA(h);
+
+			if (h->nlmsg_type != NLMSG_DONE ||
+			    h->nlmsg_len < NLMSG_LENGTH(sizeof(*cn) + sizeof(struct proc_event)) ||
+			    cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC)
+				continue;
+			p->nl_messages++;
+			handle_message(p, (const struct proc_event *)cn->data);
+		}
+	}
+}
+
+static bool pidfd_alive(int pidfd)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+}
+
+static void fill(const struct proc_entry *e, struct proc_info *out)
+{
+	out->comm = e->comm_known ? e->comm : NULL;
+	out->exe = e->exe;
+	out->ppid = e->ppid;
+	out->ppid_known = e->ppid_known;
+	out->uid = e->uid;
+	out->uid_known = e->uid_known;
+}
+
+void proc_lookup(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_info *out)
+{
+	struct proc_slot *s = slot_of(p, pid);
+	struct proc_entry *e = NULL;
+	bool dead = pidfd == FAN_NOPIDFD;
+
+	memset(out, 0, sizeof(*out));
+	out->pid = pid;
+	p->lookups++;
+	if (pid <= 0)
+		return;
+	if (p->nl_fd >= 0 && p->nl_trusted) {
+		if (!dead && s->cur.pid == pid)
+			e = &s->cur;
+		else if (dead && s->cur.pid == pid && s->cur.exited)
+			e = &s->cur;
+		else if (dead && s->prev.pid == pid && s->prev.exited)
+			e = &s->prev;
+		if (e && (e->exe || e->exited || dead)) {
+			fill(e, out);
+			goto out;
+		}
+	}
+	if (dead)
+		goto out; /* gone, and nothing recorded it while it lived */
+	/* Alive (or unknown): read /proc, then make sure the pid still names the process
+	 * that acted, so a reused pid never lends its exe. */
+	e = slot_new(p, pid);
+	p->proc_reads++;
+	if (read_proc(pid, e) < 0) {
+		entry_clear(e);
+		goto out;
+	}
+	if (pidfd >= 0 && !pinned && !pidfd_alive(pidfd)) {
+		entry_clear(e);
+		goto out;
+	}
+	fill(e, out);
+out:
+	if (out->exe)
+		p->exe_known++;
+}
+
+void proc_close(struct proc *p)
+{
+	if (p->nl_fd >= 0)
+		(void)close(p->nl_fd); /* socket: nothing to flush */
+	p->nl_fd = -1;
+	cache_clear(p);
+}

@@ -1,0 +1,68 @@
+/*
+ * proc.h - pid -> comm, exe, ppid, uid, through a bounded cache fed by the proc connector
+ * (exec, fork, comm, exit notices) and by /proc reads while a process lives.
+ */
+#ifndef FANOTIFYD_PROC_H
+#define FANOTIFYD_PROC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "event.h"
+
+#define PROC_CACHE_MAX 4096	/* processes remembered (power of two) */
+#define PROC_COMM_LEN 16	/* TASK_COMM_LEN */
+
+struct proc_entry {
+	pid_t pid;		/* 0 = empty */
+	pid_t ppid;
+	uid_t uid;
+	bool ppid_known;
+	bool uid_known;
+	bool exited;		/* the connector saw it exit: data describes a dead process */
+	bool comm_known;
+	char comm[PROC_COMM_LEN];
+	char *exe;		/* owned; NULL = unknown */
+};
+
+/* Each slot keeps the current holder of a pid and, after pid reuse, the one before it,
+ * whose late events may still be queued. */
+struct proc_slot {
+	struct proc_entry cur;
+	struct proc_entry prev;
+};
+
+struct proc {
+	int nl_fd;			/* proc connector socket, or -1 (then /proc only) */
+	bool nl_trusted;		/* no connector message lost since the cache was reset */
+	struct proc_slot slots[PROC_CACHE_MAX];
+	uint64_t lookups;
+	uint64_t exe_known;		/* lookups that found the exe */
+	uint64_t evictions;		/* entries dropped for another pid in their slot */
+	uint64_t nl_messages;
+	uint64_t nl_overruns;		/* ENOBUFS: connector messages lost */
+	uint64_t proc_reads;
+};
+
+/* Empties the cache and subscribes to the proc connector (needs CAP_NET_ADMIN); without it
+ * the cache still works from /proc reads. Returns 0 (never fails hard). */
+int proc_open(struct proc *p);
+
+/* Reads every pending connector message. Call after reading a batch of fanotify events and
+ * before processing it: the lifecycle notices of every process in the batch are queued by
+ * then. */
+void proc_drain(struct proc *p);
+
+/*
+ * Fills out for the process pid that caused an event. pidfd is the event's pidfd value
+ * (>= 0 alive, FAN_NOPIDFD gone, EVENT_NO_PIDFD_RECORD unknown); pinned says the process is
+ * blocked on our permission answer. Unknown fields are left NULL/false: never another
+ * process's data. Strings in out are valid until the next proc_* call.
+ */
+void proc_lookup(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_info *out);
+
+/* Closes the connector and frees the cache; safe twice. */
+void proc_close(struct proc *p);
+
+#endif

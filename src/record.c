@@ -1,0 +1,548 @@
+/*
+ * record.c - turns one event or alert into one newline-terminated JSON line (schema 1).
+ *
+ * Owns: struct buf (a growable byte buffer) and the JSON encoding, including the string
+ * escaping that keeps every byte of a Linux file name recoverable.
+ * Must not: write anywhere, log, read the clock or keep state; it is [pure].
+ * Gets: a struct record_event / record_alert from pipeline.c, whose strings it only
+ * borrows for the duration of the call. Gives: bytes in the caller's buf, which
+ * pipeline.c hands on to the sinks. No event fd passes through here.
+ *
+ * Every record_* function appends a whole line or nothing: it writes straight into the
+ * buffer and, on -ENOMEM, rolls the length back to where it started.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+#include "record.h"
+
+#define BUF_MIN_CAP 4096
+
+/* Grows b so that n more bytes fit, doubling from BUF_MIN_CAP. 0 or -ENOMEM (b unchanged). */
+static int buf_grow(struct buf *b, size_t n)
+{
+	size_t need, cap;
+	char *data;
+
+	if (n > SIZE_MAX - b->len)
+		return -ENOMEM;
+	need = b->len + n;
+	cap = b->cap ? b->cap : BUF_MIN_CAP;
+	while (cap < need) {
+		if (cap > SIZE_MAX / 2) {
+			cap = need;
+			break;
+		}
+		cap *= 2;
+	}
+	data = realloc(b->data, cap);
+	if (!data)
+		return -ENOMEM;
+	b->data = data;
+	b->cap = cap;
+	return 0;
+}
+
+/* buf_append() with the common case, room to spare, inlined into the record builders. */
+static inline int buf_put(struct buf *b, const void *p, size_t n)
+{
+	if (n > b->cap - b->len) {
+		int r = buf_grow(b, n);
+
+		if (r < 0)
+			return r;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+int buf_append(struct buf *b, const void *p, size_t n)
+{
+	/* memcpy() from NULL is undefined even for 0 bytes, and a zeroed buf has NULL data. */
+	if (n == 0)
+		return 0;
+	return buf_put(b, p, n);
+}
+
+void buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+/*
+ * A writer appends pieces of one record and remembers the first failure, so the record
+ * builders read as a plain list of fields; w_end() rolls back if anything failed.
+ */
+struct writer {
+	struct buf *b;
+	size_t start;
+	int err;
+};
+
+static void w_begin(struct writer *w, struct buf *b)
+{
+	w->b = b;
+	w->start = b->len;
+	w->err = 0;
+}
+
+static int w_end(struct writer *w)
+{
+	if (w->err < 0)
+		w->b->len = w->start;
+	return w->err;
+}
+
+static void w_put(struct writer *w, const void *p, size_t n)
+{
+	if (w->err == 0)
+		w->err = buf_put(w->b, p, n);
+}
+
+/* Appends a string literal (its length known at compile time). */
+#define w_lit(w, s) w_put((w), (s), sizeof(s) - 1)
+
+/* Formats v in decimal so that it ends just before end; returns its first digit. */
+static char *fmt_u64(uint64_t v, char *end)
+{
+	char *p = end;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return p;
+}
+
+static void w_u64(struct writer *w, uint64_t v)
+{
+	char tmp[20];
+	char *p = fmt_u64(v, tmp + sizeof(tmp));
+
+	w_put(w, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+static void w_i64(struct writer *w, int64_t v)
+{
+	char tmp[21];
+	char *p;
+
+	/* Negating in uint64_t is defined even for INT64_MIN. */
+	p = fmt_u64(v < 0 ? -(uint64_t)v : (uint64_t)v, tmp + sizeof(tmp));
+	if (v < 0)
+		*--p = '-';
+	w_put(w, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+/*
+ * Bytes that go into a JSON string unchanged: printable ASCII except '"' and '\\'.
+ * The ranges do not overlap: -Woverride-init is part of -Wextra.
+ */
+static const unsigned char json_plain[256] = {
+	[0x20 ... 0x21] = 1,	/* '"' is 0x22 */
+	[0x23 ... 0x5b] = 1,	/* '\\' is 0x5c */
+	[0x5d ... 0x7e] = 1,	/* 0x7f is DEL */
+};
+
+/* Each byte of a 64-bit word set to b. */
+#define BYTES_OF(b) (0x0101010101010101ULL * (b))
+
+/*
+ * Nonzero if any byte of x is not in json_plain: below 0x20, above 0x7e, '"' or '\\'.
+ * Exact per byte (the usual SWAR tests for "less than", "more than" and "equal to zero"
+ * with no carries across bytes for these constants); a hit only sends the word to the
+ * byte loop, so the word loop can never skip a byte that needs attention.
+ */
+static inline uint64_t word_has_special(uint64_t x)
+{
+	uint64_t q = x ^ BYTES_OF('"'), bs = x ^ BYTES_OF('\\');
+
+	return ((x - BYTES_OF(0x20)) & ~x & BYTES_OF(0x80)) |
+	       ((x + BYTES_OF(0x01)) | x) & BYTES_OF(0x80)) |
+	       ((q - BYTES_OF(0x01)) & ~q & BYTES_OF(0x80)) |
+	       ((bs - BYTES_OF(0x01)) & ~bs & BYTES_OF(0x80));
+}
+
+/*
+ * Index of the first byte at or after i that is not in json_plain, or len. Plain ASCII is
+ * the common case (paths, comm), so it is scanned a word at a time.
+ */
+static size_t plain_run(const unsigned char *s, size_t i, size_t len)
+{
+	while (len - i >= 8) {
+		uint64_t x;
+
+		memcpy(&x, s + i, sizeof(x));
+		if (word_has_special(x))
+			break;
+		i += 8;
+	}
+	while (i < len && json_plain[s[i]])
+		i++;
+	return i;
+}
+
+static const char hex_digits[16] = "0123456789abcdef";
+
+/*
+ * Length of the well-formed UTF-8 sequence of 2-4 bytes at s (n bytes available), or 0 if
+ * s does not start one. Follows Unicode table 3-7: the second byte's range depends on
+ * the lead, which rules out overlong forms, surrogates and code points above U+10FFFF.
+ */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;	/* below: overlong */
+		else if (c == 0xed)
+			hi = 0x9f;	/* above: U+D800-DFFF, surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;	/* below: overlong */
+		else if (c == 0xf4)
+			hi = 0x8f;	/* above: beyond U+10FFFF */
+	} else {
+		return 0;	/* ASCII, continuation byte, C0, C1, F5-FF */
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* Appends the escape for the single byte c, which is not in json_plain. */
+static void w_escape_byte(struct writer *w, unsigned char c)
+{
+	char e[6] = { '\\', 'u', '0', '0', hex_digits[c >> 4], hex_digits[c & 0xf] };
+
+	switch (c) {
+	case '"':
+	case '\\':
+		e[1] = (char)c;
+		w_put(w, e, 2);
+		return;
+	case '\b':
+		w_lit(w, "\\b");
+		return;
+	case '\f':
+		w_lit(w, "\\f");
+		return;
+	case '\n':
+		w_lit(w, "\\n");
+		return;
+	case '\r':
+		w_lit(w, "\\r");
+		return;
+	case '\t':
+		w_lit(w, "\\t");
+		return;
+	}
+	if (c >= 0x80) {
+		/* A byte of an invalid sequence: the lone low surrogate U+DC80-U+DCFF. */
+		e[2] = 'd';
+		e[3] = 'c';
+	}
+	w_put(w, e, sizeof(e));
+}
+
+static void w_string(struct writer *w, const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	w_lit(w, "\"");
+	while (i < len) {
+		size_t run = i, n;
+
+		/* Copy the longest run of bytes that need no escaping with one append. */
+		for (;;) {
+			i = plain_run(s, i, len);
+			if (i < len && s[i] >= 0x80 && (n = utf8_seq_len(s + i, len - i))) {
+				i += n;
+				continue;
+			}
+			break;
+		}
+		if (i > run)
+			w_put(w, s + run, i - run);
+		/*
+		 * s[i] is a byte to escape. An invalid sequence escapes only its first byte
+		 * and decoding restarts at the next one: a broken sequence's remaining bytes
+		 * are continuation bytes, which are then escaped one by one too.
+		 */
+		if (i < len)
+			w_escape_byte(w, s[i++]);
+	}
+	w_lit(w, "\"");
+}
+
+/* A C string as a JSON string, NULL as null. */
+static void w_cstr(struct writer *w, const char *s)
+{
+	if (s)
+		w_string(w, s, strlen(s));
+	else
+		w_lit(w, "null");
+}
+
+int record_json_string(struct buf *out, const char *s, size_t len)
+{
+	struct writer w;
+
+	w_begin(&w, out);
+	w_string(&w, s, len);
+	return w_end(&w);
+}
+
+/*
+ * The event bits that have names, in bit order. FAN_ONDIR and FAN_EVENT_ON_CHILD are flags,
+ * not events (MASK_FLAGS), and never named.
+ */
+static const struct {
+	uint64_t bit;
+	const char *name;
+	size_t len;
+} mask_names[] = {
+#define MASK_NAME(b, s) { (b), (s), sizeof(s) - 1 }
+	MASK_NAME(FAN_ACCESS, "ACCESS"),
+	MASK_NAME(FAN_MODIFY, "MODIFY"),
+	MASK_NAME(FAN_ATTRIB, "ATTRIB"),
+	MASK_NAME(FAN_CLOSE_WRITE, "CLOSE_WRITE"),
+	MASK_NAME(FAN_CLOSE_NOWRITE, "CLOSE_NOWRITE"),
+	MASK_NAME(FAN_OPEN, "OPEN"),
+	MASK_NAME(FAN_MOVED_FROM, "MOVED_FROM"),
+	MASK_NAME(FAN_MOVED_TO, "MOVED_TO"),
+	MASK_NAME(FAN_CREATE, "CREATE"),
+	MASK_NAME(FAN_DELETE, "DELETE"),
+	MASK_NAME(FAN_DELETE_SELF, "DELETE_SELF"),
+	MASK_NAME(FAN_MOVE_SELF, "MOVE_SELF"),
+	MASK_NAME(FAN_OPEN_EXEC, "OPEN_EXEC"),
+	MASK_NAME(FAN_Q_OVERFLOW, "Q_OVERFLOW"),
+	MASK_NAME(FAN_FS_ERROR, "FS_ERROR"),
+	MASK_NAME(FAN_OPEN_PERM, "OPEN_PERM"),
+	MASK_NAME(FAN_ACCESS_PERM, "ACCESS_PERM"),
+	MASK_NAME(FAN_OPEN_EXEC_PERM, "OPEN_EXEC_PERM"),
+	MASK_NAME(FAN_PRE_ACCESS, "PRE_ACCESS"),
+	MASK_NAME(FAN_MNT_ATTACH, "MNT_ATTACH"),
+	MASK_NAME(FAN_MNT_DETACH, "MNT_DETACH"),
+	MASK_NAME(FAN_RENAME, "RENAME"),
+#undef MASK_NAME
+};
+
+#define MASK_FLAGS ((uint64_t)FAN_ONDIR | FAN_EVENT_ON_CHILD)
+
+/* "0x" and up to 16 hex digits: an unknown bit's name. */
+#define MASK_HEX_MAX 18
+
+/*
+ * The name of one set bit of a mask: from the table, or "0x<hex>" formatted into tmp
+ * (MASK_HEX_MAX bytes). Returns the name's length and sets *ret_name.
+ */
+static size_t mask_bit_name(uint64_t bit, char *tmp, const char **ret_name)
+{
+	size_t i;
+	char *p;
+
+	for (i = 0; i < sizeof(mask_names) / sizeof(mask_names[0]); i++) {
+		if (mask_names[i].bit == bit) {
+			*ret_name = mask_names[i].name;
+			return mask_names[i].len;
+		}
+	}
+	p = tmp + MASK_HEX_MAX;
+	do {
+		*--p = hex_digits[bit & 0xf];
+		bit >>= 4;
+	} while (bit);
+	*--p = 'x';
+	*--p = '0';
+	*ret_name = p;
+	return (size_t)(tmp + MASK_HEX_MAX - p);
+}
+
+size_t record_mask_names(uint64_t mask, char *out, size_t cap)
+{
+	size_t len = 0;
+
+	if (cap == 0)
+		return 0;
+	mask &= ~MASK_FLAGS;
+	/* Lowest set bit first; names that do not fit whole (with the NUL) are left out. */
+	for (; mask; mask &= mask - 1) {
+		char tmp[MASK_HEX_MAX];
+		const char *name;
+		size_t n = mask_bit_name(mask & -mask, tmp, &name);
+		size_t sep = len ? 1 : 0;
+
+		if (sep + n >= cap - len)
+			break;
+		if (sep)
+			out[len++] = ',';
+		memcpy(out + len, name, n);
+		len += n;
+	}
+	out[len] = '\0';
+	return len;
+}
+
+/* The mask's names as a JSON string; every name is plain ASCII and needs no escaping. */
+static void w_mask_names(struct writer *w, uint64_t mask)
+{
+	bool first = true;
+
+	w_lit(w, "\"");
+	for (mask &= ~MASK_FLAGS; mask; mask &= mask - 1) {
+		char tmp[MASK_HEX_MAX];
+		const char *name;
+		size_t n = mask_bit_name(mask & -mask, tmp, &name);
+
+		if (!first)
+			w_lit(w, ",");
+		first = false;
+		w_put(w, name, n);
+	}
+	w_lit(w, "\"");
+}
+
+static const char *verdict_name(enum verdict v)
+{
+	switch (v) {
+	case VERDICT_ALLOW:
+		return "\"allow\"";
+	case VERDICT_DENY:
+		return "\"deny\"";
+	case VERDICT_OBSERVE:
+		break;
+	}
+	return "\"observe\"";
+}
+
+/* The fields every record starts with, up to and including seq and ts_ms. */
+static void w_head(struct writer *w, const char *type_field, size_t type_len, uint64_t seq,
+		   uint64_t ts_ms)
+{
+	w_lit(w, "{\"schema_version\":");
+	w_u64(w, RECORD_SCHEMA_VERSION);
+	w_put(w, type_field, type_len);
+	w_lit(w, ",\"seq\":");
+	w_u64(w, seq);
+	w_lit(w, ",\"ts_ms\":");
+	w_u64(w, ts_ms);
+}
+
+#define w_head_lit(w, type_field, seq, ts_ms) \
+	w_head((w), (type_field), sizeof(type_field) - 1, (seq), (ts_ms))
+
+int record_event(struct buf *out, const struct record_event *r)
+{
+	struct writer w;
+	const char *decision = verdict_name(r->verdict);
+
+	w_begin(&w, out);
+	w_head_lit(&w, ",\"type\":\"event\"", r->seq, r->ts_ms);
+	w_lit(&w, ",\"mask\":");
+	w_u64(&w, r->mask);
+	w_lit(&w, ",\"events\":");
+	w_mask_names(&w, r->mask);
+	w_lit(&w, ",\"decision\":");
+	w_put(&w, decision, strlen(decision));
+	w_lit(&w, ",\"job_id\":");
+	w_cstr(&w, r->job_id);
+	w_lit(&w, ",\"path_role\":");
+	w_cstr(&w, r->path_role);
+	w_lit(&w, ",\"pid\":");
+	w_i64(&w, r->proc.pid);
+	w_lit(&w, ",\"ppid\":");
+	if (r->proc.ppid_known)
+		w_i64(&w, r->proc.ppid);
+	else
+		w_lit(&w, "null");
+	w_lit(&w, ",\"uid\":");
+	if (r->proc.uid_known)
+		w_u64(&w, r->proc.uid);
+	else
+		w_lit(&w, "null");
+	w_lit(&w, ",\"comm\":");
+	w_cstr(&w, r->proc.comm);
+	w_lit(&w, ",\"exe\":");
+	w_cstr(&w, r->proc.exe);
+	w_lit(&w, ",\"path\":");
+	w_cstr(&w, r->path);
+	w_lit(&w, ",\"name\":");
+	w_cstr(&w, r->name);
+	if (r->is_dir)
+		w_lit(&w, ",\"is_dir\":true");
+	else
+		w_lit(&w, ",\"is_dir\":false");
+	if (r->is_rename) {
+		w_lit(&w, ",\"old_path\":");
+		w_cstr(&w, r->old_path);
+	}
+	w_lit(&w, "}\n");
+	return w_end(&w);
+}
+
+int record_alert(struct buf *out, const struct record_alert *a)
+{
+	struct writer w;
+
+	w_begin(&w, out);
+	w_head_lit(&w, ",\"type\":\"alert\"", a->seq, a->ts_ms);
+	w_lit(&w, ",\"kind\":");
+	w_cstr(&w, a->kind);
+	w_lit(&w, ",\"job_id\":");
+	w_cstr(&w, a->job_id);
+	w_lit(&w, ",\"path_role\":");
+	w_cstr(&w, a->path_role);
+	w_lit(&w, ",\"pid\":");
+	w_i64(&w, a->pid);
+	/* The overflow alert has no process: comm and exe are left out, not null. */
+	if (a->has_proc) {
+		w_lit(&w, ",\"comm\":");
+		w_cstr(&w, a->comm);
+		w_lit(&w, ",\"exe\":");
+		w_cstr(&w, a->exe);
+	}
+	w_lit(&w, ",\"path\":");
+	w_cstr(&w, a->path);
+	w_lit(&w, ",\"reason\":");
+	w_cstr(&w, a->reason);
+	if (a->has_burst) {
+		w_lit(&w, ",\"count\":");
+		w_u64(&w, a->count);
+		w_lit(&w, ",\"window_ms\":");
+		w_u64(&w, a->window_ms);
+	}
+	w_lit(&w, "}\n");
+	return w_end(&w);
+}
+
+int record_dropped(struct buf *out, uint64_t seq, uint64_t ts_ms, uint64_t count,
+		   const char *reason)
+{
+	struct writer w;
+
+	w_begin(&w, out);
+	w_head_lit(&w, ",\"type\":\"dropped\"", seq, ts_ms);
+	w_lit(&w, ",\"count\":");
+	w_u64(&w, count);
+	w_lit(&w, ",\"reason\":");
+	w_cstr(&w, reason);
+	w_lit(&w, "}\n");
+	return w_end(&w);
+}

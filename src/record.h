@@ -1,0 +1,107 @@
+/*
+ * record.h - events and alerts -> one JSON line each (schema_version 1). Pure: appends to
+ * a growable byte buffer and knows nothing of where lines go.
+ *
+ * Strings: valid UTF-8 is copied; '"' and '\\' are escaped; bytes 0x00-0x1f and 0x7f are
+ * written as \b \f \n \r \t or \u00XX; every byte of an invalid UTF-8 sequence (including
+ * overlong forms, surrogates and code points above U+10FFFF) is written as the lone
+ * surrogate \udcXX (XX = the byte, 80-ff), as Python's "surrogateescape" does, so
+ * json.loads(line)["path"].encode("utf-8", "surrogateescape") gives back the exact bytes.
+ */
+#ifndef FANOTIFYD_RECORD_H
+#define FANOTIFYD_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+#define RECORD_SCHEMA_VERSION 1
+
+/* A growable byte buffer; zero-initialised is empty. */
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+/* Appends n bytes. Returns 0 or -ENOMEM (buffer unchanged). */
+int buf_append(struct buf *b, const void *p, size_t n);
+/* Releases the buffer; safe on a zeroed buffer and twice. */
+void buf_free(struct buf *b);
+
+/* One event record. NULL pointers are written as JSON null. */
+struct record_event {
+	uint64_t seq;
+	uint64_t ts_ms;
+	uint64_t mask;
+	enum verdict verdict;
+	const char *job_id;
+	const char *path_role;
+	struct proc_info proc;
+	const char *path;
+	const char *name;
+	bool is_dir;
+	const char *old_path;	/* written only when is_rename */
+	bool is_rename;
+};
+
+/* One alert record. */
+struct record_alert {
+	uint64_t seq;
+	uint64_t ts_ms;
+	const char *kind;	/* "canary", "burst", "overflow" ... */
+	pid_t pid;
+	bool has_proc;		/* false: comm and exe are omitted (overflow) */
+	const char *comm;
+	const char *exe;
+	const char *path;
+	const char *reason;
+	const char *job_id;
+	const char *path_role;
+	bool has_burst;		/* adds count and window_ms */
+	unsigned count;
+	unsigned window_ms;
+};
+
+/*
+ * Appends one newline-terminated JSON object. Field order:
+ * schema_version,type,seq,ts_ms,mask,events,decision,job_id,path_role,pid,ppid,uid,comm,exe,
+ * path,name,is_dir[,old_path]
+ * Returns 0 or -ENOMEM (nothing appended).
+ */
+int record_event(struct buf *out, const struct record_event *r);
+
+/*
+ * Appends one alert line: schema_version,type("alert"),seq,ts_ms,kind,job_id,path_role,pid,
+ * [comm,exe,]path,reason[,count,window_ms]. Returns 0 or -ENOMEM.
+ */
+int record_alert(struct buf *out, const struct record_alert *a);
+
+/*
+ * Appends {"schema_version":1,"type":"dropped","seq":S,"ts_ms":T,"count":N,"reason":R}:
+ * N records were lost before this point. Returns 0 or -ENOMEM.
+ */
+int record_dropped(struct buf *out, uint64_t seq, uint64_t ts_ms, uint64_t count,
+		   const char *reason);
+
+/*
+ * Bytes record_mask_names() needs for any 64-bit mask (every bit set: 785). 512 suffices
+ * for any mask within the low 32 bits, which is all the kernel reports.
+ */
+#define RECORD_MASK_NAMES_MAX 1024
+
+/*
+ * Writes the names of the event bits of mask in bit order, without "FAN_", joined with
+ * ',' (e.g. "MODIFY,CLOSE_WRITE,OPEN"), NUL-terminated, into out (cap bytes; see
+ * RECORD_MASK_NAMES_MAX; names that do not fit are left out whole). FAN_ONDIR and
+ * FAN_EVENT_ON_CHILD are flags, not events, and are left out; unknown bits are written
+ * as 0x<hex>, one per bit. Returns the length.
+ */
+size_t record_mask_names(uint64_t mask, char *out, size_t cap);
+
+/* Appends s (len bytes) as a quoted JSON string per the scheme above. 0 or -ENOMEM. */
+int record_json_string(struct buf *out, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * resolve.c - owns the directory-handle cache. Turns FD-mode event fds and FID-mode file
+ * handles into paths. Takes no ownership of event fds; the fds it opens (O_PATH, from
+ * open_by_handle_at) are closed before returning.
+ *
+ * Must not: open anything that could need a permission answer. O_PATH opens skip
+ * fsnotify's open hooks (fs/open.c do_dentry_open), and readlink of /proc/self/fd/N only
+ * walks the dentry cache, so both are safe while the daemon holds unanswered events.
+ *
+ * A cached directory path goes stale when that directory (or one above it) is renamed;
+ * pipeline.c calls resolve_flush() on every directory rename or removal it sees.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "resolve.h"
+
+int resolve_fd_path(int fd, char *out, size_t out_len)
+{
+	char link[32];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, out, out_len - 1);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= out_len - 1)
+		return -ENAMETOOLONG;
+	out[n] = '\0';
+	return (int)n;
+}
+
+static uint64_t handle_hash(const struct fan_fid *fid)
+{
+	uint64_t h = 1469598103934665603ull ^ fid->fsid;
+
+	h = (h ^ (uint32_t)fid->handle_type) * 1099511628211ull;
+	for (uint32_t i = 0; i < fid->handle_bytes; i++)
+		h = (h ^ fid->handle[i]) * 1099511628211ull;
+	return h ^ (h >> 29);
+}
+
+static bool entry_matches(const struct resolve_entry *e, const struct fan_fid *fid)
+{
+	return e->handle_bytes == fid->handle_bytes && e->fsid == fid->fsid &&
+	       e->handle_type == fid->handle_type &&
+	       memcmp(e->handle, fid->handle, fid->handle_bytes) == 0;
+}
+
+static int open_handle_path(int mount_fd, const struct fan_fid *fid, char *out, size_t out_len)
+{
+	union {
+		struct file_handle fh;
+		char raw[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+	} h;
+	int fd, r;
+
+	if (fid->handle_bytes > MAX_HANDLE_SZ)
+		return -EINVAL;
+	h.fh.handle_bytes = fid->handle_bytes;
+	h.fh.handle_type = fid->handle_type;
+	memcpy(h.fh.f_handle, fid->handle, fid->handle_bytes);
+	fd = open_by_handle_at(mount_fd, &h.fh, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = resolve_fd_path(fd, out, out_len);
+	(void)close(fd); /* an O_PATH fd: close cannot fail meaningfully */
+	return r;
+}
+
+const char *resolve_handle(struct resolve *r, int mount_fd, const struct fan_fid *fid,
+			   bool cache, char *out, size_t out_len)
+{
+	struct resolve_entry *e = NULL;
+	int n;
+
+	if (cache && fid->handle_bytes <= RESOLVE_HANDLE_MAX) {
+		e = &r->cache[handle_hash(fid) & (RESOLVE_CACHE_MAX - 1)];
+		if (e->handle_bytes && entry_matches(e, fid)) {
+			r->hits++;
+			return e->path;
+		}
+		r->misses++;
+	}
+	if (mount_fd < 0) {
+		r->failures++;
+		return NULL;
+	}
+	n = open_handle_path(mount_fd, fid, out, out_len);
+	if (n < 0) {
+		r->failures++;
+		return NULL;
+	}
+	if (e) {
+		char *p = strdup(out);
+
+		if (!p)
+			return out; /* uncached, still correct */
+		if (e->handle_bytes)
+			r->evictions++;
+		free(e->path);
+		e->path = p;
+		e->fsid = fid->fsid;
+		e->handle_type = fid->handle_type;
+		e->handle_bytes = fid->handle_bytes;
+		memcpy(e->handle, fid->handle, fid->handle_bytes);
+		return e->path;
+	}
+	return out;
+}
+
+void resolve_flush(struct resolve *r)
+{
+	for (size_t i = 0; i < RESOLVE_CACHE_MAX; i++) {
+		free(r->cache[i].path);
+		r->cache[i].path = NULL;
+		r->cache[i].handle_bytes = 0;
+	}
+	r->flushes++;
+}
+
+void resolve_free(struct resolve *r)
+{
+	resolve_flush(r);
+}

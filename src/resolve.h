@@ -1,0 +1,52 @@
+/*
+ * resolve.h - event fd or directory file handle -> path, through a bounded cache of
+ * directory handles.
+ */
+#ifndef FANOTIFYD_RESOLVE_H
+#define FANOTIFYD_RESOLVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+#define RESOLVE_CACHE_MAX 1024		/* directory handles remembered (power of two) */
+#define RESOLVE_HANDLE_MAX 64		/* larger handles are resolved but not cached */
+
+struct resolve_entry {
+	uint64_t fsid;
+	int32_t handle_type;
+	uint32_t handle_bytes;		/* 0 = empty slot */
+	unsigned char handle[RESOLVE_HANDLE_MAX];
+	char *path;			/* owned */
+};
+
+struct resolve {
+	struct resolve_entry cache[RESOLVE_CACHE_MAX];
+	uint64_t hits;
+	uint64_t misses;
+	uint64_t evictions;		/* entries replaced by another handle */
+	uint64_t failures;		/* handles that could not be opened (ESTALE: gone) */
+	uint64_t flushes;
+};
+
+/* Path of an FD-mode event fd (readlink of /proc/self/fd/N) into out. Returns its length
+ * or negative errno. */
+int resolve_fd_path(int fd, char *out, size_t out_len);
+
+/*
+ * Path of the object behind fid (a directory handle when cache is true), decoded with
+ * open_by_handle_at(mount_fd, O_PATH) — O_PATH opens raise no fanotify events and need no
+ * permission answer. Returns a string owned by the cache (valid until the next call) or by
+ * out, or NULL when the handle cannot be resolved (the object is gone).
+ */
+const char *resolve_handle(struct resolve *r, int mount_fd, const struct fan_fid *fid,
+			   bool cache, char *out, size_t out_len);
+
+/* Forgets every cached path (a directory was renamed or removed). */
+void resolve_flush(struct resolve *r);
+
+/* Releases the cache; safe on a zeroed struct and twice. */
+void resolve_free(struct resolve *r);
+
+#endif

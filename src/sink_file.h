@@ -1,0 +1,50 @@
+/*
+ * sink_file.h - the output file or stdout, written by a thread of its own so that no disk
+ * or pipe stall ever delays the event loop (and so permission answers).
+ */
+#ifndef FANOTIFYD_SINK_FILE_H
+#define FANOTIFYD_SINK_FILE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SINK_FILE_PENDING_MAX (16u << 20) /* bytes queued for the writer before dropping */
+
+struct sink_file {
+	char *path;			/* owned; NULL = stdout */
+	int fd;				/* owned (not for stdout) */
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/* Under lock: */
+	char *pending;
+	size_t pending_len, pending_cap;
+	bool stop, reopen;
+	uint64_t dropped_bytes;		/* refused because pending was full */
+	uint64_t write_errors;
+	/* Called by the writer thread with each newly opened fd (SIGHUP reopen). */
+	void (*on_open)(void *arg, int fd);
+	void *on_open_arg;
+};
+
+/* Opens path for appending (0640, O_NOFOLLOW), or stdout for "-". Call before any mark is
+ * placed. Returns 0 or negative errno. */
+int sink_file_open(struct sink_file *s, const char *path);
+
+/* Starts the writer thread. Returns 0 or negative errno. */
+int sink_file_start(struct sink_file *s);
+
+/* Queues len bytes (whole records). Returns 0, or -ENOBUFS when the queue is full and
+ * nothing was queued. Never blocks on I/O. */
+int sink_file_write(struct sink_file *s, const void *data, size_t len);
+
+/* Asks the writer to reopen the file (log rotation); it opens the new file itself. */
+void sink_file_reopen(struct sink_file *s);
+
+/* Writes everything queued, stops the thread, closes the file. Safe twice. */
+void sink_file_close(struct sink_file *s);
+
+#endif

@@ -1,0 +1,122 @@
+# lib.sh - sourced by every tNN-*.sh. Each test runs (through run.sh) in its own private
+# mount namespace; setup() mounts fresh tmpfs instances there: $W is what the test
+# watches, $S holds the daemon's state (pid file, output, stderr). A daemon is always
+# started under timeout(1) and stopped by its own PID, never by name.
+set -u
+FANOTIFYD=${FANOTIFYD:?FANOTIFYD must name the binary}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+JSONL="python3 $HERE/jsonl.py"
+PROBE=${PROBE:-$HERE/../../build/probe}
+DAEMON_TIMEOUT=${DAEMON_TIMEOUT:-120}
+FAILED=0
+DPID=
+TPID=
+
+ok() { echo "ok - $TEST_NAME${1:+: $1}"; }
+fail() { echo "not ok - $TEST_NAME: $*"; FAILED=1; }
+skip() { echo "SKIP: $TEST_NAME: $*"; exit 0; }
+# check DESCRIPTION COMMAND...: one assertion, one ok / not ok line.
+CHECKS=0
+check() {
+	local what=$1; shift
+	CHECKS=$((CHECKS + 1))
+	if "$@"; then
+		echo "ok - $TEST_NAME: $what"
+	else
+		fail "$what"
+		return 1
+	fi
+}
+
+# require_fanotify [fid] [perm] [pidfd]: skip only for missing privilege or kernel support.
+require_fanotify() {
+	local rc=0
+	"$PROBE" "$@" || rc=$?
+	case $rc in
+	0) ;;
+	77) skip "needs CAP_SYS_ADMIN" ;;
+	78) skip "kernel without fanotify" ;;
+	79) skip "kernel refuses fanotify_init flags: $*" ;;
+	*) fail "fanotify probe ($*) failed with status $rc"; finish ;;
+	esac
+}
+
+setup() {
+	S=$(mktemp -d /tmp/fanotifyd-it.XXXXXX)
+	W=$S/w
+	mkdir -p "$W" "$S/s"
+	mount -t tmpfs -o size=256m,mode=0755 fanotifyd-w "$W" || { fail "mount tmpfs"; finish; }
+	mount -t tmpfs -o size=64m,mode=0755 fanotifyd-s "$S/s" || { fail "mount tmpfs"; finish; }
+	S=$S/s
+	OUT=$S/out.jsonl
+	ERR=$S/err.log
+	PIDF=$S/pid
+	trap cleanup EXIT
+}
+
+cleanup() {
+	stop_daemon
+	true
+}
+
+# start_daemon ARGS...: foreground daemon writing to $OUT, ready once its pid file exists
+# (written after every mark is in place).
+start_daemon() {
+	rm -f "$PIDF"
+	timeout -s KILL "$DAEMON_TIMEOUT" "$FANOTIFYD" --foreground --pid-file "$PIDF" \
+		--output "$OUT" "$@" 2>"$ERR" &
+	TPID=$!
+	wait_ready || return 1
+}
+
+wait_ready() {
+	local i
+	for i in $(seq 1 500); do
+		if [ -s "$PIDF" ]; then
+			DPID=$(cat "$PIDF")
+			return 0
+		fi
+		if [ -n "$TPID" ] && ! kill -0 "$TPID" 2>/dev/null; then
+			fail "daemon exited before it was ready: $(tail -n 5 "$ERR" 2>/dev/null)"
+			TPID=
+			return 1
+		fi
+		sleep 0.02
+	done
+	fail "daemon not ready after 10 s"
+	return 1
+}
+
+# stop_daemon: SIGTERM by PID, then wait; sets DSTATUS to the exit status.
+stop_daemon() {
+	DSTATUS=
+	if [ -n "$DPID" ]; then
+		kill -TERM "$DPID" 2>/dev/null || true
+	fi
+	if [ -n "$TPID" ]; then
+		DSTATUS=0
+		wait "$TPID" 2>/dev/null || DSTATUS=$?
+	fi
+	DPID=
+	TPID=
+}
+
+SENTINEL_N=0
+# sentinel: a file event the daemon reports after everything done before it; waits for
+# its record. The kernel queues events before the syscall returns and a group reports
+# them in order, so every earlier event of that group is in $OUT when this returns.
+sentinel() {
+	SENTINEL_N=$((SENTINEL_N + 1))
+	local f=${1:-$W}/.sentinel-$SENTINEL_N
+	: >"$f"
+	$JSONL wait "$OUT" --timeout 10 "path=$f" || { fail "sentinel $f never reported"; return 1; }
+}
+
+has() { $JSONL wait "$OUT" --timeout 0 "$@"; }
+count() { $JSONL count "$OUT" "$@"; }
+
+finish() {
+	stop_daemon
+	[ "$FAILED" = 0 ] && [ "$CHECKS" = 0 ] && ok
+	exit "$FAILED"
+}

@@ -1,0 +1,1036 @@
+/*
+ * test_record.c - record.c: the growable buffer, JSON string escaping (exact cases, a
+ * differential check against a slow reference encoder, and round trips through an
+ * independent JSON string decoder), mask names and whole event/alert/dropped lines.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "compat.h"
+#include "record.h"
+
+/* A byte-string literal and its length, NULs included. */
+#define BYTES(s) (s), (sizeof(s) - 1)
+
+/* ---- independent helpers: a UTF-8 validator, a JSON string decoder, a reference encoder */
+
+/*
+ * Decodes one UTF-8 scalar value at s by its bit pattern, then checks the value (the
+ * record.c code checks byte ranges instead). Returns its length, or 0 if ill-formed.
+ */
+static size_t ref_utf8_decode(const unsigned char *s, size_t n, uint32_t *ret_cp)
+{
+	static const uint32_t min_cp[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80) {
+		*ret_cp = s[0];
+		return 1;
+	} else if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min_cp[len] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	*ret_cp = cp;
+	return len;
+}
+
+static bool ref_utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint32_t cp;
+		size_t l = ref_utf8_decode(s + i, n - i, &cp);
+
+		if (l == 0)
+			return false;
+		i += l;
+	}
+	return true;
+}
+
+/* The slow, obvious encoder: one snprintf per escaped byte. Returns the output length. */
+static size_t ref_encode(const unsigned char *s, size_t n, char *out)
+{
+	size_t i = 0, o = 0;
+
+	out[o++] = '"';
+	while (i < n) {
+		uint32_t cp;
+		size_t l = ref_utf8_decode(s + i, n - i, &cp);
+
+		if (l == 0) {
+			o += (size_t)sprintf(out + o, "\\udc%02x", s[i]);
+			i++;
+		} else if (l > 1) {
+			memcpy(out + o, s + i, l);
+			o += l;
+			i += l;
+		} else {
+			switch (s[i]) {
+			case '"': o += (size_t)sprintf(out + o, "\\\""); break;
+			case '\\': o += (size_t)sprintf(out + o, "\\\\"); break;
+			case '\b': o += (size_t)sprintf(out + o, "\\b"); break;
+			case '\f': o += (size_t)sprintf(out + o, "\\f"); break;
+			case '\n': o += (size_t)sprintf(out + o, "\\n"); break;
+			case '\r': o += (size_t)sprintf(out + o, "\\r"); break;
+			case '\t': o += (size_t)sprintf(out + o, "\\t"); break;
+			default:
+				if (s[i] < 0x20 || s[i] == 0x7f)
+					o += (size_t)sprintf(out + o, "\\u%04x", s[i]);
+				else
+					out[o++] = (char)s[i];
+			}
+			i++;
+		}
+	}
+	out[o++] = '"';
+	return o;
+}
+
+static int hex4(const char *p, uint32_t *ret)
+{
+	uint32_t v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (uint32_t)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (uint32_t)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*ret = v;
+	return 0;
+}
+
+static size_t put_utf8(uint32_t cp, unsigned char *o)
+{
+	if (cp < 0x80) {
+		o[0] = (unsigned char)cp;
+		return 1;
+	} else if (cp < 0x800) {
+		o[0] = (unsigned char)(0xc0 | cp >> 6);
+		o[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	} else if (cp < 0x10000) {
+		o[0] = (unsigned char)(0xe0 | cp >> 12);
+		o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+		o[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (unsigned char)(0xf0 | cp >> 18);
+	o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
+	o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+	o[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * Decodes the JSON string that is exactly in[0..n) (quotes included) into bytes, the way
+ * json.loads() + encode("utf-8", "surrogateescape") does: \udc80-\udcff become the raw
+ * byte, surrogate pairs become their code point. Returns the byte count, or -1 if the
+ * text is not one well-formed JSON string or holds an unrepresentable escape.
+ */
+static long json_decode(const char *in, size_t n, unsigned char *out)
+{
+	size_t i = 1, o = 0;
+
+	if (n < 2 || in[0] != '"')
+		return -1;
+	while (i < n) {
+		unsigned char c = (unsigned char)in[i];
+		uint32_t cp, lo;
+
+		if (c == '"')
+			return i + 1 == n ? (long)o : -1;
+		if (c < 0x20)
+			return -1;
+		if (c != '\\') {
+			out[o++] = c;
+			i++;
+			continue;
+		}
+		if (i + 1 >= n)
+			return -1;
+		switch (in[i + 1]) {
+		case '"': out[o++] = '"'; i += 2; continue;
+		case '\\': out[o++] = '\\'; i += 2; continue;
+		case '/': out[o++] = '/'; i += 2; continue;
+		case 'b': out[o++] = '\b'; i += 2; continue;
+		case 'f': out[o++] = '\f'; i += 2; continue;
+		case 'n': out[o++] = '\n'; i += 2; continue;
+		case 'r': out[o++] = '\r'; i += 2; continue;
+		case 't': out[o++] = '\t'; i += 2; continue;
+		case 'u': break;
+		default: return -1;
+		}
+		if (i + 6 > n || hex4(in + i + 2, &cp) < 0)
+			return -1;
+		i += 6;
+		if (cp >= 0xd800 && cp <= 0xdbff) {
+			if (i + 6 > n || in[i] != '\\' || in[i + 1] != 'u' ||
+			    hex4(in + i + 2, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
+				return -1;
+			i += 6;
+			o += put_utf8(0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00), out + o);
+		} else if (cp >= 0xdc80 && cp <= 0xdcff) {
+			out[o++] = (unsigned char)(cp - 0xdc00);
+		} else if (cp >= 0xdc00 && cp <= 0xdfff) {
+			return -1;
+		} else {
+			o += put_utf8(cp, out + o);
+		}
+	}
+	return -1;
+}
+
+/* ---- the checks the tables run */
+
+/* Encodes s into a fresh buffer and compares with the exact expected JSON text. */
+static void check_encoding(const char *name, const void *s, size_t n, const char *want)
+{
+	struct buf b = { 0 };
+
+	assert_int_equal(record_json_string(&b, s, n), 0);
+	if (b.len != strlen(want) || memcmp(b.data, want, b.len) != 0)
+		fail_msg("%s: got %.*s, want %s", name, (int)b.len, b.data, want);
+	buf_free(&b);
+}
+
+/*
+ * Encodes s and checks the output: equal to the reference encoder's, valid UTF-8, free of
+ * raw control bytes and DEL, and decoding back to exactly s.
+ */
+static void check_roundtrip(struct buf *b, const unsigned char *s, size_t n)
+{
+	char *ref = malloc(6 * n + 2);
+	unsigned char *dec = malloc(n + 1);
+	size_t ref_len, i;
+	long dec_len;
+
+	assert_non_null(ref);
+	assert_non_null(dec);
+	b->len = 0;
+	assert_int_equal(record_json_string(b, (const char *)s, n), 0);
+
+	ref_len = ref_encode(s, n, ref);
+	if (b->len != ref_len || memcmp(b->data, ref, ref_len) != 0) {
+		fprintf(stderr, "input (%zu bytes):", n);
+		for (i = 0; i < n && i < 64; i++)
+			fprintf(stderr, " %02x", s[i]);
+		fail_msg("differs from reference: got %.*s, want %.*s", (int)b->len, b->data,
+			 (int)ref_len, ref);
+	}
+	assert_true(ref_utf8_valid((const unsigned char *)b->data, b->len));
+	for (i = 0; i < b->len; i++) {
+		unsigned char c = (unsigned char)b->data[i];
+
+		assert_true(c >= 0x20 && c != 0x7f);
+	}
+	dec_len = json_decode(b->data, b->len, dec);
+	assert_int_equal(dec_len, (long)n);
+	if (n)
+		assert_memory_equal(dec, s, n);
+	free(ref);
+	free(dec);
+}
+
+/* A fixed-seed xorshift64 PRNG: the same strings on every run. */
+static uint64_t rng_next(uint64_t *st)
+{
+	uint64_t x = *st;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *st = x;
+}
+
+/*
+ * Fills s with n bytes that are likely to hit the interesting cases: a mix of ASCII,
+ * control bytes, well-formed sequences of every length and arbitrary high bytes.
+ */
+static void fill_random(uint64_t *st, unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint64_t r = rng_next(st);
+		unsigned char tmp[4];
+		size_t l;
+		uint32_t cp;
+
+		switch (r % 6) {
+		case 0:
+			s[i++] = (unsigned char)(0x20 + (r >> 8) % 0x5f);
+			break;
+		case 1:
+			s[i++] = (unsigned char)(r >> 8);
+			break;
+		case 2:
+			s[i++] = (unsigned char)(0x80 + (r >> 8) % 0x80);
+			break;
+		default:
+			cp = (uint32_t)((r >> 8) % 0x110000);
+			if (cp >= 0xd800 && cp <= 0xdfff)
+				cp = 0xfffd;
+			if (r % 6 == 3)
+				cp = cp % 0x800;
+			l = put_utf8(cp, tmp);
+			/* Sometimes cut a sequence short. */
+			if (l > 1 && (r >> 40) % 8 == 0)
+				l--;
+			if (l > n - i)
+				l = n - i;
+			memcpy(s + i, tmp, l);
+			i += l;
+		}
+	}
+}
+
+/* ---- struct buf */
+
+static void test_buf_append_and_free(void **state)
+{
+	struct buf b = { 0 };
+	char chunk[1000];
+	size_t i;
+
+	(void)state;
+	buf_free(&b);	/* a zeroed buffer */
+	assert_int_equal(buf_append(&b, NULL, 0), 0);
+	assert_int_equal(b.len, 0);
+	for (i = 0; i < sizeof(chunk); i++)
+		chunk[i] = (char)i;
+	/* Grows well past the initial capacity, several doublings. */
+	for (i = 0; i < 100; i++)
+		assert_int_equal(buf_append(&b, chunk, sizeof(chunk)), 0);
+	assert_int_equal(b.len, 100 * sizeof(chunk));
+	assert_true(b.cap >= b.len);
+	for (i = 0; i < 100; i++)
+		assert_memory_equal(b.data + i * sizeof(chunk), chunk, sizeof(chunk));
+	/* One append much larger than the doubled capacity. */
+	b.len = 0;
+	{
+		size_t big = 3 * 1024 * 1024 + 7;
+		char *p = malloc(big);
+
+		assert_non_null(p);
+		memset(p, 'x', big);
+		assert_int_equal(buf_append(&b, p, big), 0);
+		assert_int_equal(b.len, big);
+		assert_memory_equal(b.data, p, big);
+		free(p);
+	}
+	buf_free(&b);
+	assert_null(b.data);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(b.cap, 0);
+	buf_free(&b);	/* twice */
+	assert_int_equal(buf_append(&b, "ab", 2), 0);
+	assert_memory_equal(b.data, "ab", 2);
+	buf_free(&b);
+}
+
+/* ---- JSON strings: exact cases */
+
+struct enc_case {
+	const char *name;
+	const char *in;
+	size_t len;
+	const char *want;
+};
+
+static void run_enc_cases(const struct enc_case *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		check_encoding(c[i].name, c[i].in, c[i].len, c[i].want);
+}
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static void test_string_control_bytes(void **state)
+{
+	static const struct enc_case cases[] = {
+		{ "NUL", BYTES("\x00"), "\"\\u0000\"" },
+		{ "SOH", BYTES("\x01"), "\"\\u0001\"" },
+		{ "STX", BYTES("\x02"), "\"\\u0002\"" },
+		{ "ETX", BYTES("\x03"), "\"\\u0003\"" },
+		{ "EOT", BYTES("\x04"), "\"\\u0004\"" },
+		{ "ENQ", BYTES("\x05"), "\"\\u0005\"" },
+		{ "ACK", BYTES("\x06"), "\"\\u0006\"" },
+		{ "BEL", BYTES("\x07"), "\"\\u0007\"" },
+		{ "BS", BYTES("\x08"), "\"\\b\"" },
+		{ "HT", BYTES("\x09"), "\"\\t\"" },
+		{ "LF", BYTES("\x0a"), "\"\\n\"" },
+		{ "VT", BYTES("\x0b"), "\"\\u000b\"" },
+		{ "FF", BYTES("\x0c"), "\"\\f\"" },
+		{ "CR", BYTES("\x0d"), "\"\\r\"" },
+		{ "SO", BYTES("\x0e"), "\"\\u000e\"" },
+		{ "SI", BYTES("\x0f"), "\"\\u000f\"" },
+		{ "DLE", BYTES("\x10"), "\"\\u0010\"" },
+		{ "DC1", BYTES("\x11"), "\"\\u0011\"" },
+		{ "DC2", BYTES("\x12"), "\"\\u0012\"" },
+		{ "DC3", BYTES("\x13"), "\"\\u0013\"" },
+		{ "DC4", BYTES("\x14"), "\"\\u0014\"" },
+		{ "NAK", BYTES("\x15"), "\"\\u0015\"" },
+		{ "SYN", BYTES("\x16"), "\"\\u0016\"" },
+		{ "ETB", BYTES("\x17"), "\"\\u0017\"" },
+		{ "CAN", BYTES("\x18"), "\"\\u0018\"" },
+		{ "EM", BYTES("\x19"), "\"\\u0019\"" },
+		{ "SUB", BYTES("\x1a"), "\"\\u001a\"" },
+		{ "ESC", BYTES("\x1b"), "\"\\u001b\"" },
+		{ "FS", BYTES("\x1c"), "\"\\u001c\"" },
+		{ "GS", BYTES("\x1d"), "\"\\u001d\"" },
+		{ "RS", BYTES("\x1e"), "\"\\u001e\"" },
+		{ "US", BYTES("\x1f"), "\"\\u001f\"" },
+		{ "DEL", BYTES("\x7f"), "\"\\u007f\"" },
+		{ "space is plain", BYTES(" "), "\" \"" },
+		{ "tilde is plain", BYTES("~"), "\"~\"" },
+		{ "controls inside text", BYTES("a\nb\x00" "c\x7f"), "\"a\\nb\\u0000c\\u007f\"" },
+	};
+
+	(void)state;
+	run_enc_cases(cases, ARRAY_SIZE(cases));
+}
+
+static void test_string_quote_backslash(void **state)
+{
+	static const struct enc_case cases[] = {
+		{ "empty", BYTES(""), "\"\"" },
+		{ "quote", BYTES("\""), "\"\\\"\"" },
+		{ "backslash", BYTES("\\"), "\"\\\\\"" },
+		{ "slash is not escaped", BYTES("/"), "\"/\"" },
+		{ "path", BYTES("/tmp/a b/c.txt"), "\"/tmp/a b/c.txt\"" },
+		{ "mixed", BYTES("a\"b\\c/d"), "\"a\\\"b\\\\c/d\"" },
+		{ "doubled", BYTES("\"\"\\\\"), "\"\\\"\\\"\\\\\\\\\"" },
+		{ "backslash u in name", BYTES("\\u0041"), "\"\\\\u0041\"" },
+	};
+
+	(void)state;
+	run_enc_cases(cases, ARRAY_SIZE(cases));
+}
+
+static void test_string_valid_utf8(void **state)
+{
+	static const struct enc_case cases[] = {
+		{ "2-byte e acute", BYTES("\xc3\xa9"), "\"\xc3\xa9\"" },
+		{ "2-byte U+0080 lowest", BYTES("\xc2\x80"), "\"\xc2\x80\"" },
+		{ "2-byte U+07FF highest", BYTES("\xdf\xbf"), "\"\xdf\xbf\"" },
+		{ "3-byte euro", BYTES("\xe2\x82\xac"), "\"\xe2\x82\xac\"" },
+		{ "3-byte U+0800 lowest", BYTES("\xe0\xa0\x80"), "\"\xe0\xa0\x80\"" },
+		{ "3-byte U+D7FF below surrogates", BYTES("\xed\x9f\xbf"), "\"\xed\x9f\xbf\"" },
+		{ "3-byte U+E000 above surrogates", BYTES("\xee\x80\x80"), "\"\xee\x80\x80\"" },
+		{ "3-byte U+FFFF", BYTES("\xef\xbf\xbf"), "\"\xef\xbf\xbf\"" },
+		{ "3-byte U+2028 line separator", BYTES("\xe2\x80\xa8"), "\"\xe2\x80\xa8\"" },
+		{ "4-byte emoji", BYTES("\xf0\x9f\x98\x80"), "\"\xf0\x9f\x98\x80\"" },
+		{ "4-byte U+10000 lowest", BYTES("\xf0\x90\x80\x80"), "\"\xf0\x90\x80\x80\"" },
+		{ "4-byte U+10FFFF highest", BYTES("\xf4\x8f\xbf\xbf"), "\"\xf4\x8f\xbf\xbf\"" },
+		{ "mixed with ASCII", BYTES("caf\xc3\xa9/\xe2\x82\xac.txt"),
+		  "\"caf\xc3\xa9/\xe2\x82\xac.txt\"" },
+		{ "mixed with escapes", BYTES("\xc3\xa9\n\xe2\x82\xac\""),
+		  "\"\xc3\xa9\\n\xe2\x82\xac\\\"\"" },
+	};
+
+	(void)state;
+	run_enc_cases(cases, ARRAY_SIZE(cases));
+}
+
+static void test_string_invalid_utf8(void **state)
+{
+	static const struct enc_case cases[] = {
+		{ "lone continuation 80", BYTES("\x80"), "\"\\udc80\"" },
+		{ "lone continuation bf", BYTES("\xbf"), "\"\\udcbf\"" },
+		{ "continuations in text", BYTES("a\x80\x81" "b"), "\"a\\udc80\\udc81b\"" },
+		{ "truncated 2 at end", BYTES("a\xc3"), "\"a\\udcc3\"" },
+		{ "truncated 3 at end", BYTES("\xe2\x82"), "\"\\udce2\\udc82\"" },
+		{ "truncated 4 at end", BYTES("\xf0\x9f\x98"), "\"\\udcf0\\udc9f\\udc98\"" },
+		{ "lead then ASCII", BYTES("\xc3" "A"), "\"\\udcc3A\"" },
+		{ "truncated 3 then ASCII", BYTES("\xe2\x82" "A"), "\"\\udce2\\udc82A\"" },
+		{ "lead then valid", BYTES("\xc3\xc3\xa9"), "\"\\udcc3\xc3\xa9\"" },
+		{ "truncated 4 then valid 4", BYTES("\xf0\x9f\xf0\x9f\x98\x80"),
+		  "\"\\udcf0\\udc9f\xf0\x9f\x98\x80\"" },
+		{ "lead then NUL", BYTES("\xe2\x00"), "\"\\udce2\\u0000\"" },
+		{ "lead then quote", BYTES("\xc3\""), "\"\\udcc3\\\"\"" },
+		{ "overlong C0 80 (NUL)", BYTES("\xc0\x80"), "\"\\udcc0\\udc80\"" },
+		{ "overlong C1 BF", BYTES("\xc1\xbf"), "\"\\udcc1\\udcbf\"" },
+		{ "overlong C0 AF (slash)", BYTES("\xc0\xaf"), "\"\\udcc0\\udcaf\"" },
+		{ "overlong E0 80 80", BYTES("\xe0\x80\x80"), "\"\\udce0\\udc80\\udc80\"" },
+		{ "overlong E0 9F BF", BYTES("\xe0\x9f\xbf"), "\"\\udce0\\udc9f\\udcbf\"" },
+		{ "overlong F0 80 80 80", BYTES("\xf0\x80\x80\x80"),
+		  "\"\\udcf0\\udc80\\udc80\\udc80\"" },
+		{ "overlong F0 8F BF BF", BYTES("\xf0\x8f\xbf\xbf"),
+		  "\"\\udcf0\\udc8f\\udcbf\\udcbf\"" },
+		{ "surrogate ED A0 80 (U+D800)", BYTES("\xed\xa0\x80"),
+		  "\"\\udced\\udca0\\udc80\"" },
+		{ "surrogate ED BF BF (U+DFFF)", BYTES("\xed\xbf\xbf"),
+		  "\"\\udced\\udcbf\\udcbf\"" },
+		{ "surrogate ED B2 80 (U+DC80)", BYTES("\xed\xb2\x80"),
+		  "\"\\udced\\udcb2\\udc80\"" },
+		{ "above max F4 90 80 80", BYTES("\xf4\x90\x80\x80"),
+		  "\"\\udcf4\\udc90\\udc80\\udc80\"" },
+		{ "above max F4 BF BF BF", BYTES("\xf4\xbf\xbf\xbf"),
+		  "\"\\udcf4\\udcbf\\udcbf\\udcbf\"" },
+		{ "F5", BYTES("\xf5"), "\"\\udcf5\"" },
+		{ "F5 80 80 80", BYTES("\xf5\x80\x80\x80"), "\"\\udcf5\\udc80\\udc80\\udc80\"" },
+		{ "F6", BYTES("\xf6"), "\"\\udcf6\"" },
+		{ "F7 BF BF BF", BYTES("\xf7\xbf\xbf\xbf"), "\"\\udcf7\\udcbf\\udcbf\\udcbf\"" },
+		{ "F8", BYTES("\xf8"), "\"\\udcf8\"" },
+		{ "F9", BYTES("\xf9"), "\"\\udcf9\"" },
+		{ "FA", BYTES("\xfa"), "\"\\udcfa\"" },
+		{ "FB", BYTES("\xfb"), "\"\\udcfb\"" },
+		{ "FC", BYTES("\xfc"), "\"\\udcfc\"" },
+		{ "FD", BYTES("\xfd"), "\"\\udcfd\"" },
+		{ "FE", BYTES("\xfe"), "\"\\udcfe\"" },
+		{ "FF", BYTES("\xff"), "\"\\udcff\"" },
+		{ "5-byte form F8 88 80 80 80", BYTES("\xf8\x88\x80\x80\x80"),
+		  "\"\\udcf8\\udc88\\udc80\\udc80\\udc80\"" },
+		{ "latin-1 name", BYTES("caf\xe9.txt"), "\"caf\\udce9.txt\"" },
+	};
+
+	(void)state;
+	run_enc_cases(cases, ARRAY_SIZE(cases));
+}
+
+/* ---- JSON strings: round trips and the reference encoder */
+
+static void test_roundtrip_all_single_bytes(void **state)
+{
+	struct buf b = { 0 };
+	unsigned char s[1];
+	unsigned c;
+
+	(void)state;
+	for (c = 0; c < 256; c++) {
+		s[0] = (unsigned char)c;
+		check_roundtrip(&b, s, 1);
+	}
+	buf_free(&b);
+}
+
+static void test_roundtrip_all_two_bytes(void **state)
+{
+	struct buf b = { 0 };
+	unsigned char s[2];
+	unsigned v;
+
+	(void)state;
+	for (v = 0; v < 65536; v++) {
+		s[0] = (unsigned char)(v >> 8);
+		s[1] = (unsigned char)v;
+		check_roundtrip(&b, s, 2);
+	}
+	buf_free(&b);
+}
+
+/*
+ * Every 3- and 4-byte string that starts with a lead byte (C0-FF), with the other bytes
+ * drawn from the values at the edges of every range the validator checks.
+ */
+static void test_roundtrip_edge_sequences(void **state)
+{
+	static const unsigned char edge[] = {
+		0x00, 0x1f, 0x22, 0x2f, 0x41, 0x5c, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0,
+		0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff,
+	};
+	struct buf b = { 0 };
+	unsigned char s[4];
+	unsigned lead;
+	size_t i, j, k;
+
+	(void)state;
+	for (lead = 0xc0; lead <= 0xff; lead++) {
+		s[0] = (unsigned char)lead;
+		for (i = 0; i < sizeof(edge); i++) {
+			s[1] = edge[i];
+			for (j = 0; j < sizeof(edge); j++) {
+				s[2] = edge[j];
+				check_roundtrip(&b, s, 3);
+				if (lead < 0xf0)
+					continue;
+				for (k = 0; k < sizeof(edge); k++) {
+					s[3] = edge[k];
+					check_roundtrip(&b, s, 4);
+				}
+			}
+		}
+	}
+	buf_free(&b);
+}
+
+static void test_roundtrip_random(void **state)
+{
+	struct buf b = { 0 };
+	unsigned char s[200];
+	uint64_t st = 0x9e3779b97f4a7c15ULL;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		size_t n = rng_next(&st) % sizeof(s);
+
+		fill_random(&st, s, n);
+		check_roundtrip(&b, s, n);
+	}
+	buf_free(&b);
+}
+
+static void test_roundtrip_long_name_and_path(void **state)
+{
+	struct buf b = { 0 };
+	unsigned char name[255], path[4095];
+	uint64_t st = 42;
+	size_t i;
+
+	(void)state;
+	/* The longest name (NAME_MAX): random, all high bytes, all ASCII. */
+	fill_random(&st, name, sizeof(name));
+	check_roundtrip(&b, name, sizeof(name));
+	memset(name, 0xff, sizeof(name));
+	check_roundtrip(&b, name, sizeof(name));
+	assert_int_equal(b.len, 2 + 6 * sizeof(name));
+	memset(name, 'n', sizeof(name));
+	check_roundtrip(&b, name, sizeof(name));
+	assert_int_equal(b.len, 2 + sizeof(name));
+
+	/* The longest path (PATH_MAX - 1): components of random bytes. */
+	fill_random(&st, path, sizeof(path));
+	for (i = 0; i < sizeof(path); i += 37)
+		path[i] = '/';
+	check_roundtrip(&b, path, sizeof(path));
+	for (i = 0; i < sizeof(path); i++)
+		path[i] = (unsigned char)i;
+	check_roundtrip(&b, path, sizeof(path));
+	buf_free(&b);
+}
+
+static void test_string_appends(void **state)
+{
+	struct buf b = { 0 };
+
+	(void)state;
+	assert_int_equal(buf_append(&b, "x=", 2), 0);
+	assert_int_equal(record_json_string(&b, "a\tb", 3), 0);
+	assert_int_equal(record_json_string(&b, NULL, 0), 0);
+	assert_int_equal(b.len, 2 + 6 + 2);
+	assert_memory_equal(b.data, "x=\"a\\tb\"\"\"", b.len);
+	buf_free(&b);
+}
+
+/* ---- mask names */
+
+static void test_mask_names(void **state)
+{
+	static const struct {
+		const char *name;
+		uint64_t mask;
+		const char *want;
+	} cases[] = {
+		{ "empty", 0, "" },
+		{ "example", FAN_MODIFY | FAN_CLOSE_WRITE | FAN_OPEN, "MODIFY,CLOSE_WRITE,OPEN" },
+		{ "ACCESS", 0x1, "ACCESS" },
+		{ "MODIFY", 0x2, "MODIFY" },
+		{ "ATTRIB", 0x4, "ATTRIB" },
+		{ "CLOSE_WRITE", 0x8, "CLOSE_WRITE" },
+		{ "CLOSE_NOWRITE", 0x10, "CLOSE_NOWRITE" },
+		{ "OPEN", 0x20, "OPEN" },
+		{ "MOVED_FROM", 0x40, "MOVED_FROM" },
+		{ "MOVED_TO", 0x80, "MOVED_TO" },
+		{ "CREATE", 0x100, "CREATE" },
+		{ "DELETE", 0x200, "DELETE" },
+		{ "DELETE_SELF", 0x400, "DELETE_SELF" },
+		{ "MOVE_SELF", 0x800, "MOVE_SELF" },
+		{ "OPEN_EXEC", 0x1000, "OPEN_EXEC" },
+		{ "Q_OVERFLOW", 0x4000, "Q_OVERFLOW" },
+		{ "FS_ERROR", 0x8000, "FS_ERROR" },
+		{ "OPEN_PERM", 0x10000, "OPEN_PERM" },
+		{ "ACCESS_PERM", 0x20000, "ACCESS_PERM" },
+		{ "OPEN_EXEC_PERM", 0x40000, "OPEN_EXEC_PERM" },
+		{ "PRE_ACCESS", 0x100000, "PRE_ACCESS" },
+		{ "MNT_ATTACH", 0x1000000, "MNT_ATTACH" },
+		{ "MNT_DETACH", 0x2000000, "MNT_DETACH" },
+		{ "RENAME", 0x10000000, "RENAME" },
+		{ "ONDIR alone", FAN_ONDIR, "" },
+		{ "EVENT_ON_CHILD alone", FAN_EVENT_ON_CHILD, "" },
+		{ "CREATE on a dir", FAN_CREATE | FAN_ONDIR, "CREATE" },
+		{ "child OPEN", FAN_EVENT_ON_CHILD | FAN_OPEN, "OPEN" },
+		{ "unknown 0x2000", 0x2000, "0x2000" },
+		{ "unknown 0x80000000", 0x80000000, "0x80000000" },
+		{ "unknown bit 63", 1ULL << 63, "0x8000000000000000" },
+		{ "unknown mixed in order", 0x2000 | FAN_OPEN | (1ULL << 40) | FAN_RENAME,
+		  "OPEN,0x2000,RENAME,0x10000000000" },
+		{ "every known event bit", 0x11317dfffULL,
+		  "ACCESS,MODIFY,ATTRIB,CLOSE_WRITE,CLOSE_NOWRITE,OPEN,MOVED_FROM,MOVED_TO,"
+		  "CREATE,DELETE,DELETE_SELF,MOVE_SELF,OPEN_EXEC,Q_OVERFLOW,FS_ERROR,"
+		  "OPEN_PERM,ACCESS_PERM,OPEN_EXEC_PERM,PRE_ACCESS,MNT_ATTACH,MNT_DETACH,"
+		  "RENAME,0x100000000" },
+		{ "all low 32 bits", 0xffffffff,
+		  "ACCESS,MODIFY,ATTRIB,CLOSE_WRITE,CLOSE_NOWRITE,OPEN,MOVED_FROM,MOVED_TO,"
+		  "CREATE,DELETE,DELETE_SELF,MOVE_SELF,OPEN_EXEC,0x2000,Q_OVERFLOW,FS_ERROR,"
+		  "OPEN_PERM,ACCESS_PERM,OPEN_EXEC_PERM,0x80000,PRE_ACCESS,0x200000,0x400000,"
+		  "0x800000,MNT_ATTACH,MNT_DETACH,0x4000000,RENAME,0x20000000,0x80000000" },
+	};
+	char out[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		size_t n = record_mask_names(cases[i].mask, out, sizeof(out));
+
+		if (strcmp(out, cases[i].want) != 0 || n != strlen(cases[i].want))
+			fail_msg("%s: got \"%s\" (%zu), want \"%s\"", cases[i].name, out, n,
+				 cases[i].want);
+	}
+}
+
+static void test_mask_names_bounds(void **state)
+{
+	char out[RECORD_MASK_NAMES_MAX], small[19];
+	size_t n, i;
+
+	(void)state;
+	/* Every bit of a 64-bit mask: the documented worst case fits, with room to spare. */
+	memset(out, '#', sizeof(out));
+	n = record_mask_names(UINT64_MAX, out, sizeof(out));
+	assert_int_equal(n, 784);
+	assert_int_equal(strlen(out), n);
+	assert_string_equal(out + n - 19, ",0x8000000000000000");
+	/* A cap that is too small keeps whole names only, and never writes past cap. */
+	for (i = 0; i <= 16; i++) {
+		char guard[24];
+
+		memset(guard, '#', sizeof(guard));
+		n = record_mask_names(FAN_MODIFY | FAN_CLOSE_WRITE | FAN_OPEN, guard, i);
+		if (i == 0) {
+			assert_int_equal(n, 0);
+			assert_int_equal(guard[0], '#');
+			continue;
+		}
+		assert_int_equal(guard[i], '#');
+		assert_int_equal(strlen(guard), n);
+		if (i < 7)
+			assert_string_equal(guard, "");
+		else
+			assert_string_equal(guard, "MODIFY");
+	}
+	n = record_mask_names(FAN_MODIFY | FAN_CLOSE_WRITE, small, 19);
+	assert_string_equal(small, "MODIFY,CLOSE_WRITE");
+	assert_int_equal(n, 18);
+	n = record_mask_names(FAN_MODIFY | FAN_CLOSE_WRITE, small, 18);
+	assert_string_equal(small, "MODIFY");
+	assert_int_equal(n, 6);
+	/* 512 bytes: a full 64-bit mask is cut at a name boundary. */
+	n = record_mask_names(UINT64_MAX, out, 512);
+	assert_true(n < 512);
+	assert_int_equal(strlen(out), n);
+	assert_int_not_equal(out[n - 1], ',');
+}
+
+/* ---- whole records */
+
+static void check_line(const char *name, const struct buf *b, const char *want)
+{
+	if (b->len != strlen(want) || memcmp(b->data, want, b->len) != 0)
+		fail_msg("%s:\n got %.*s\nwant %s", name, (int)b->len, b->data, want);
+}
+
+static void test_event_records(void **state)
+{
+	static const struct {
+		const char *name;
+		struct record_event r;
+		const char *want;
+	} cases[] = {
+		{ "all known",
+		  { .seq = 7, .ts_ms = 1700000000123ULL,
+		    .mask = FAN_MODIFY | FAN_CLOSE_WRITE | FAN_OPEN,
+		    .verdict = VERDICT_OBSERVE, .job_id = "job-1", .path_role = "workspace",
+		    .proc = { .pid = 4242, .ppid = 1, .ppid_known = true, .uid = 1000,
+			      .uid_known = true, .comm = "cc1", .exe = "/usr/bin/cc1" },
+		    .path = "/work/a.c", .name = "a.c", .is_dir = false },
+		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":7,\"ts_ms\":1700000000123,"
+		  "\"mask\":42,\"events\":\"MODIFY,CLOSE_WRITE,OPEN\",\"decision\":\"observe\","
+		  "\"job_id\":\"job-1\",\"path_role\":\"workspace\",\"pid\":4242,\"ppid\":1,"
+		  "\"uid\":1000,\"comm\":\"cc1\",\"exe\":\"/usr/bin/cc1\",\"path\":\"/work/a.c\","
+		  "\"name\":\"a.c\",\"is_dir\":false}\n" },
+		{ "all unknown",
+		  { .seq = 0, .ts_ms = 0, .mask = 0, .verdict = VERDICT_OBSERVE,
+		    .proc = { .pid = 1 } },
+		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":0,\"ts_ms\":0,\"mask\":0,"
+		  "\"events\":\"\",\"decision\":\"observe\",\"job_id\":null,\"path_role\":null,"
+		  "\"pid\":1,\"ppid\":null,\"uid\":null,\"comm\":null,\"exe\":null,\"path\":null,"
+		  "\"name\":null,\"is_dir\":false}\n" },
+		{ "deny on a dir, uid 0, ppid 0",
+		  { .seq = 18446744073709551615ULL, .ts_ms = 5,
+		    .mask = FAN_OPEN_PERM | FAN_ONDIR, .verdict = VERDICT_DENY,
+		    .path_role = "export",
+		    .proc = { .pid = 2147483647, .ppid = 0, .ppid_known = true, .uid = 0,
+			      .uid_known = true, .comm = "cat", .exe = NULL },
+		    .path = "/srv/canary", .name = NULL, .is_dir = true },
+		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":18446744073709551615,"
+		  "\"ts_ms\":5,\"mask\":1073807360,\"events\":\"OPEN_PERM\",\"decision\":\"deny\","
+		  "\"job_id\":null,\"path_role\":\"export\",\"pid\":2147483647,\"ppid\":0,"
+		  "\"uid\":0,\"comm\":\"cat\",\"exe\":null,\"path\":\"/srv/canary\",\"name\":null,"
+		  "\"is_dir\":true}\n" },
+		{ "allow, uid max",
+		  { .seq = 1, .ts_ms = 2, .mask = FAN_ACCESS_PERM, .verdict = VERDICT_ALLOW,
+		    .proc = { .pid = 3, .uid = 4294967295u, .uid_known = true } },
+		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":1,\"ts_ms\":2,\"mask\":131072,"
+		  "\"events\":\"ACCESS_PERM\",\"decision\":\"allow\",\"job_id\":null,"
+		  "\"path_role\":null,\"pid\":3,\"ppid\":null,\"uid\":4294967295,\"comm\":null,"
+		  "\"exe\":null,\"path\":null,\"name\":null,\"is_dir\":false}\n" },
+		{ "rename with old_path",
+		  { .seq = 9, .ts_ms = 10, .mask = FAN_RENAME, .verdict = VERDICT_OBSERVE,
+		    .job_id = "j", .path_role = "rootfs",
+		    .proc = { .pid = 77, .ppid = 76, .ppid_known = true, .comm = "mv",
+			      .exe = "/bin/mv" },
+		    .path = "/d/new", .name = "new", .old_path = "/d/old", .is_rename = true },
+		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":9,\"ts_ms\":10,"
+		  "\"mask\":268435456,\"events\":\"RENAME\",\"decision\":\"observe\","
+		  "\"job_id\":\"j\",\"path_role\":\"rootfs\",\"pid\":77,\"ppid\":76,\"uid\":null,"
+		  "\"comm\":\"mv\",\"exe\":\"/bin/mv\",\"path\":\"/d/new\",\"name\":\"new\","
+		  "\"is_dir\":false,\"old_path\":\"/d/old\"}\n" },
+		{ "rename with unknown old_path",
+		  { .seq = 1, .ts_ms = 1, .mask = FAN_RENAME | FAN_ONDIR, .is_dir = true,
+		    .proc = { .pid = 5 }, .is_rename = true },
+		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":1,\"ts_ms\":1,"
+		  "\"mask\":1342177280,\"events\":\"RENAME\",\"decision\":\"observe\","
+		  "\"job_id\":null,\"path_role\":null,\"pid\":5,\"ppid\":null,\"uid\":null,"
+		  "\"comm\":null,\"exe\":null,\"path\":null,\"name\":null,\"is_dir\":true,"
+		  "\"old_path\":null}\n" },
+		{ "old_path ignored without is_rename",
+		  { .seq = 1, .ts_ms = 1, .mask = FAN_CREATE, .proc = { .pid = 5 },
+		    .path = "/x", .name = "x", .old_path = "/y" },
+		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":1,\"ts_ms\":1,\"mask\":256,"
+		  "\"events\":\"CREATE\",\"decision\":\"observe\",\"job_id\":null,"
+		  "\"path_role\":null,\"pid\":5,\"ppid\":null,\"uid\":null,\"comm\":null,"
+		  "\"exe\":null,\"path\":\"/x\",\"name\":\"x\",\"is_dir\":false}\n" },
+		{ "escaped strings everywhere",
+		  { .seq = 2, .ts_ms = 3, .mask = FAN_CREATE | (1ULL << 32),
+		    .job_id = "a\"b", .path_role = "cache",
+		    .proc = { .pid = 9, .comm = "x\ty", .exe = "/bin/\xff" },
+		    .path = "/t/caf\xc3\xa9\n\x80", .name = "caf\xc3\xa9\n\x80",
+		    .old_path = "/t/\\", .is_rename = true },
+		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":2,\"ts_ms\":3,"
+		  "\"mask\":4294967552,\"events\":\"CREATE,0x100000000\",\"decision\":\"observe\","
+		  "\"job_id\":\"a\\\"b\",\"path_role\":\"cache\",\"pid\":9,\"ppid\":null,"
+		  "\"uid\":null,\"comm\":\"x\\ty\",\"exe\":\"/bin/\\udcff\","
+		  "\"path\":\"/t/caf\xc3\xa9\\n\\udc80\",\"name\":\"caf\xc3\xa9\\n\\udc80\","
+		  "\"is_dir\":false,\"old_path\":\"/t/\\\\\"}\n" },
+		{ "negative pid",
+		  { .seq = 1, .ts_ms = 1, .proc = { .pid = -2147483647 - 1, .ppid = -1,
+						    .ppid_known = true } },
+		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":1,\"ts_ms\":1,\"mask\":0,"
+		  "\"events\":\"\",\"decision\":\"observe\",\"job_id\":null,\"path_role\":null,"
+		  "\"pid\":-2147483648,\"ppid\":-1,\"uid\":null,\"comm\":null,\"exe\":null,"
+		  "\"path\":null,\"name\":null,\"is_dir\":false}\n" },
+	};
+	struct buf b = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		b.len = 0;
+		assert_int_equal(record_event(&b, &cases[i].r), 0);
+		check_line(cases[i].name, &b, cases[i].want);
+	}
+	buf_free(&b);
+}
+
+static void test_alert_records(void **state)
+{
+	static const struct {
+		const char *name;
+		struct record_alert a;
+		const char *want;
+	} cases[] = {
+		{ "overflow",
+		  { .seq = 12, .ts_ms = 1700000000000ULL, .kind = "overflow", .pid = 0,
+		    .has_proc = false, .path = "<overflow>",
+		    .reason = "fanotify queue overflowed" },
+		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":12,\"ts_ms\":1700000000000,"
+		  "\"kind\":\"overflow\",\"job_id\":null,\"path_role\":null,\"pid\":0,"
+		  "\"path\":\"<overflow>\",\"reason\":\"fanotify queue overflowed\"}\n" },
+		{ "canary",
+		  { .seq = 3, .ts_ms = 4, .kind = "canary", .pid = 321, .has_proc = true,
+		    .comm = "ransom", .exe = "/tmp/ransom", .path = "/srv/canary.docx",
+		    .reason = "canary file touched", .job_id = "job-9",
+		    .path_role = "workspace" },
+		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":3,\"ts_ms\":4,"
+		  "\"kind\":\"canary\",\"job_id\":\"job-9\",\"path_role\":\"workspace\","
+		  "\"pid\":321,\"comm\":\"ransom\",\"exe\":\"/tmp/ransom\","
+		  "\"path\":\"/srv/canary.docx\",\"reason\":\"canary file touched\"}\n" },
+		{ "canary, process gone",
+		  { .seq = 3, .ts_ms = 4, .kind = "canary", .pid = 321, .has_proc = true,
+		    .path = "/srv/c\xff", .reason = NULL },
+		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":3,\"ts_ms\":4,"
+		  "\"kind\":\"canary\",\"job_id\":null,\"path_role\":null,\"pid\":321,"
+		  "\"comm\":null,\"exe\":null,\"path\":\"/srv/c\\udcff\",\"reason\":null}\n" },
+		{ "burst",
+		  { .seq = 100, .ts_ms = 200, .kind = "burst", .pid = 55, .has_proc = true,
+		    .comm = "rm", .exe = "/bin/rm", .path = NULL,
+		    .reason = "too many mutating events", .has_burst = true, .count = 500,
+		    .window_ms = 1000 },
+		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":100,\"ts_ms\":200,"
+		  "\"kind\":\"burst\",\"job_id\":null,\"path_role\":null,\"pid\":55,"
+		  "\"comm\":\"rm\",\"exe\":\"/bin/rm\",\"path\":null,"
+		  "\"reason\":\"too many mutating events\",\"count\":500,\"window_ms\":1000}\n" },
+		{ "burst, no proc, max counts",
+		  { .seq = 1, .ts_ms = 1, .kind = "burst", .pid = 1, .path = "/",
+		    .reason = "r", .has_burst = true, .count = 4294967295u,
+		    .window_ms = 4294967295u },
+		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":1,\"ts_ms\":1,"
+		  "\"kind\":\"burst\",\"job_id\":null,\"path_role\":null,\"pid\":1,"
+		  "\"path\":\"/\",\"reason\":\"r\",\"count\":4294967295,"
+		  "\"window_ms\":4294967295}\n" },
+	};
+	struct buf b = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		b.len = 0;
+		assert_int_equal(record_alert(&b, &cases[i].a), 0);
+		check_line(cases[i].name, &b, cases[i].want);
+	}
+	buf_free(&b);
+}
+
+static void test_dropped_records(void **state)
+{
+	struct buf b = { 0 };
+
+	(void)state;
+	assert_int_equal(record_dropped(&b, 5, 6, 7, "subscriber too slow"), 0);
+	check_line("dropped", &b,
+		   "{\"schema_version\":1,\"type\":\"dropped\",\"seq\":5,\"ts_ms\":6,\"count\":7,"
+		   "\"reason\":\"subscriber too slow\"}\n");
+	b.len = 0;
+	assert_int_equal(record_dropped(&b, 0, 0, UINT64_MAX, NULL), 0);
+	check_line("dropped, no reason", &b,
+		   "{\"schema_version\":1,\"type\":\"dropped\",\"seq\":0,\"ts_ms\":0,"
+		   "\"count\":18446744073709551615,\"reason\":null}\n");
+	buf_free(&b);
+}
+
+/* Records append after what the buffer holds; a batch is many lines in one buffer. */
+static void test_records_append(void **state)
+{
+	struct record_event r = { .seq = 1, .ts_ms = 2, .mask = FAN_OPEN, .proc = { .pid = 3 } };
+	struct record_alert a = { .seq = 2, .ts_ms = 2, .kind = "overflow",
+				  .path = "<overflow>", .reason = "fanotify queue overflowed" };
+	const char *ev = "{\"schema_version\":1,\"type\":\"event\",\"seq\":1,\"ts_ms\":2,"
+			 "\"mask\":32,\"events\":\"OPEN\",\"decision\":\"observe\","
+			 "\"job_id\":null,\"path_role\":null,\"pid\":3,\"ppid\":null,"
+			 "\"uid\":null,\"comm\":null,\"exe\":null,\"path\":null,\"name\":null,"
+			 "\"is_dir\":false}\n";
+	const char *al = "{\"schema_version\":1,\"type\":\"alert\",\"seq\":2,\"ts_ms\":2,"
+			 "\"kind\":\"overflow\",\"job_id\":null,\"path_role\":null,\"pid\":0,"
+			 "\"path\":\"<overflow>\",\"reason\":\"fanotify queue overflowed\"}\n";
+	size_t el = strlen(ev), alen = strlen(al), i;
+	struct buf b = { 0 };
+
+	(void)state;
+	/* Enough lines to cross the initial capacity several times. */
+	for (i = 0; i < 200; i++) {
+		assert_int_equal(record_event(&b, &r), 0);
+		assert_int_equal(record_alert(&b, &a), 0);
+	}
+	assert_int_equal(b.len, 200 * (el + alen));
+	for (i = 0; i < 200; i++) {
+		assert_memory_equal(b.data + i * (el + alen), ev, el);
+		assert_memory_equal(b.data + i * (el + alen) + el, al, alen);
+	}
+	buf_free(&b);
+}
+
+/* A 4095-byte path of invalid bytes inside a record: the line holds all of it. */
+static void test_event_long_path(void **state)
+{
+	char path[4096], name[256];
+	struct record_event r = { .seq = 1, .ts_ms = 1, .mask = FAN_CREATE,
+				  .proc = { .pid = 1 } };
+	struct buf b = { 0 };
+	unsigned char dec[4096];
+	const char *p, *q;
+
+	(void)state;
+	memset(path, 0xfe, sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	r.path = path;
+	r.name = name;
+	assert_int_equal(record_event(&b, &r), 0);
+	assert_int_equal(b.data[b.len - 1], '\n');
+	p = memmem(b.data, b.len, "\"path\":", 7);
+	assert_non_null(p);
+	p += 7;
+	q = memmem(p, b.len - (size_t)(p - b.data), ",\"name\":", 8);
+	assert_non_null(q);
+	assert_int_equal(q - p, 2 + 1 + 6 * 4094);
+	assert_int_equal(json_decode(p, (size_t)(q - p), dec), 4095);
+	assert_memory_equal(dec, path, 4095);
+	buf_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_append_and_free),
+		cmocka_unit_test(test_string_control_bytes),
+		cmocka_unit_test(test_string_quote_backslash),
+		cmocka_unit_test(test_string_valid_utf8),
+		cmocka_unit_test(test_string_invalid_utf8),
+		cmocka_unit_test(test_roundtrip_all_single_bytes),
+		cmocka_unit_test(test_roundtrip_all_two_bytes),
+		cmocka_unit_test(test_roundtrip_edge_sequences),
+		cmocka_unit_test(test_roundtrip_random),
+		cmocka_unit_test(test_roundtrip_long_name_and_path),
+		cmocka_unit_test(test_string_appends),
+		cmocka_unit_test(test_mask_names),
+		cmocka_unit_test(test_mask_names_bounds),
+		cmocka_unit_test(test_event_records),
+		cmocka_unit_test(test_alert_records),
+		cmocka_unit_test(test_dropped_records),
+		cmocka_unit_test(test_records_append),
+		cmocka_unit_test(test_event_long_path),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
