@@ -81,6 +81,13 @@ enum key_id {
 	K_DENY_ON_ALERT,
 	K_NO_FID,
 	K_ACCESS_PERM,
+	K_QUARANTINE_MS,
+	K_HOOK_TIMEOUT_MS,
+	K_HOOK_MAX,
+	K_SOCKET_MODE,
+	K_SOCKET_GROUP,
+	K_SOCKET_BUFFER_KB,
+	K_SOCKET_MAX_CLIENTS,
 	K_VERBOSE,
 	K_EVENTS,
 	K_JOB,
@@ -92,6 +99,7 @@ enum key_id {
 	K_CHECK_CONFIG,
 	K_HELP,
 	K_VERSION,
+	K_SUBSCRIBE,
 	K_COUNT,
 };
 
@@ -130,6 +138,20 @@ static const struct key_def keys[K_COUNT] = {
 			      0, 0, 0 },
 	[K_NO_FID] = { "no_fid", "no-fid", 0, KIND_BOOL, F(no_fid), 0, 0, 0 },
 	[K_ACCESS_PERM] = { "access_perm", "access-perm", 0, KIND_BOOL, F(access_perm), 0, 0, 0 },
+	[K_QUARANTINE_MS] = { "quarantine_ms", "quarantine-ms", 0, KIND_UINT, F(quarantine_ms), 0,
+			      CONFIG_MS_MAX, 0 },
+	[K_HOOK_TIMEOUT_MS] = { "hook_timeout_ms", "hook-timeout-ms", 0, KIND_UINT,
+				F(hook_timeout_ms), 1, CONFIG_MS_MAX, 0 },
+	[K_HOOK_MAX] = { "hook_max", "hook-max", 0, KIND_UINT, F(hook_max), 1, CONFIG_HOOK_MAX_MAX,
+			 0 },
+	[K_SOCKET_MODE] = { "socket_mode", "socket-mode", 0, KIND_STRING, F(socket_mode), 0, 0, 0 },
+	[K_SOCKET_GROUP] = { "socket_group", "socket-group", 0, KIND_STRING, F(socket_group), 0, 0,
+			     0 },
+	[K_SOCKET_BUFFER_KB] = { "socket_buffer_kb", "socket-buffer-kb", 0, KIND_UINT,
+				 F(socket_buffer_kb), CONFIG_SOCKET_BUFFER_KB_MIN,
+				 CONFIG_SOCKET_BUFFER_KB_MAX, 0 },
+	[K_SOCKET_MAX_CLIENTS] = { "socket_max_clients", "socket-max-clients", 0, KIND_UINT,
+				   F(socket_max_clients), 1, CONFIG_SOCKET_MAX_CLIENTS_MAX, 0 },
 	[K_VERBOSE] = { "verbose", "verbose", 'v', KIND_VERBOSE, 0, 0, 0, 0 },
 	[K_EVENTS] = { "events", "events", 0, KIND_EVENTS, 0, 0, 0, 0 },
 	[K_JOB] = { "job", NULL, 0, KIND_JOB, 0, 0, 0, 0 },
@@ -141,6 +163,7 @@ static const struct key_def keys[K_COUNT] = {
 	[K_CHECK_CONFIG] = { NULL, "check-config", 0, KIND_BOOL, F(check_config), 0, 0, 0 },
 	[K_HELP] = { NULL, "help", 'h', KIND_BOOL, F(help), 0, 0, 0 },
 	[K_VERSION] = { NULL, "version", 0, KIND_BOOL, F(version), 0, 0, 0 },
+	[K_SUBSCRIBE] = { NULL, "subscribe", 0, KIND_STRING, F(subscribe), 0, 0, 0 },
 };
 
 #undef F
@@ -192,7 +215,17 @@ static const char usage_text[] =
 	"      --burst-threshold N    alert after N mutating events per process/window\n"
 	"      --burst-window-ms MS   burst window; default 1000\n"
 	"      --hook-cooldown-ms MS  per-process alert cooldown; default 5000\n"
-	"      --events LIST          events to report, comma-separated; default \"default\"\n"
+	"      --events LIST          events to report, comma-separated (names below)\n"
+	"      --quarantine-ms MS     with --perm --deny-on-alert: deny a process's\n"
+	"                             permission events for MS after its burst alert;\n"
+	"                             default the burst window, 0 turns it off\n"
+	"      --hook-timeout-ms MS   kill a hook still running after MS; default 10000\n"
+	"      --hook-max N           hooks running at once (1-64); default 4\n"
+	"      --socket-mode MODE     octal mode of the socket; default 0600\n"
+	"      --socket-group GROUP   group of the socket (name or gid)\n"
+	"      --socket-buffer-kb KB  per-subscriber buffer; default 1024\n"
+	"      --socket-max-clients N subscribers at once; default 64\n"
+	"      --subscribe PATH       print the records of a running daemon's socket\n"
 	"  -f, --foreground           do not daemonize\n"
 	"      --perm                 use fanotify permission events\n"
 	"      --deny-on-alert        deny permission events that trigger an alert\n"
@@ -635,6 +668,11 @@ void config_init(struct config *c)
 	c->burst_threshold = CONFIG_BURST_THRESHOLD_DEFAULT;
 	c->burst_window_ms = CONFIG_BURST_WINDOW_MS_DEFAULT;
 	c->hook_cooldown_ms = CONFIG_HOOK_COOLDOWN_MS_DEFAULT;
+	c->hook_timeout_ms = CONFIG_HOOK_TIMEOUT_MS_DEFAULT;
+	c->hook_max = CONFIG_HOOK_MAX_DEFAULT;
+	c->quarantine_ms = CONFIG_QUARANTINE_MS_UNSET;
+	c->socket_buffer_kb = CONFIG_SOCKET_BUFFER_KB_DEFAULT;
+	c->socket_max_clients = CONFIG_SOCKET_MAX_CLIENTS_DEFAULT;
 	c->events = CONFIG_EV_DEFAULT;
 }
 
@@ -649,6 +687,9 @@ void config_free(struct config *c)
 	free(c->socket);
 	free(c->hook);
 	free(c->pid_file);
+	free(c->socket_mode);
+	free(c->socket_group);
+	free(c->subscribe);
 	free(c->config_file);
 	for (i = 0; c->marks && i < c->n_marks; i++)
 		free(c->marks[i].path);
@@ -834,8 +875,10 @@ int config_parse_args(struct config *c, int argc, char **argv, char *msgbuf, siz
 			} else if (optopt > 0 && optopt < OPT_BASE) {
 				set_msg(msgbuf, msgbuf_len, "unknown option '-%c'", optopt);
 			} else {
-				const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+				const char *arg = "";
 
+				if (optind > 0 && optind <= argc)
+					arg = argv[optind - 1];
 				set_msg(msgbuf, msgbuf_len, "unknown or ambiguous option '%.*s'",
 					(int)strcspn(arg, "="), arg);
 			}
@@ -885,6 +928,8 @@ int config_from_args(struct config *c, int argc, char **argv, char *msgbuf, size
 	r = config_parse_args(c, argc, argv, msgbuf, msgbuf_len);
 	if (r < 0)
 		goto out;
+	if (c->quarantine_ms == CONFIG_QUARANTINE_MS_UNSET)
+		c->quarantine_ms = c->burst_window_ms;
 	r = config_validate(c, msgbuf, msgbuf_len);
 out:
 	config_free(&pre);
@@ -896,8 +941,19 @@ int config_validate(const struct config *c, char *msgbuf, size_t msgbuf_len)
 	size_t i;
 	int role;
 
-	if (c->help || c->version)
+	if (c->help || c->version || c->subscribe)
 		return 0;
+	if (c->socket_mode) {
+		char *end;
+		unsigned long mode = strtoul(c->socket_mode, &end, 8);
+
+		if (!c->socket_mode[0] || *end || mode > 0777 || c->socket_mode[0] == '-' ||
+		    c->socket_mode[0] == '+' || is_blank(c->socket_mode[0])) {
+			set_msg(msgbuf, msgbuf_len,
+				"socket_mode: '%s' is not an octal mode (0000-0777)", c->socket_mode);
+			return -EINVAL;
+		}
+	}
 	if (c->n_marks == 0) {
 		set_msg(msgbuf, msgbuf_len,
 			"no path to watch: give --watch, --mount or --filesystem");
@@ -909,17 +965,6 @@ int config_validate(const struct config *c, char *msgbuf, size_t msgbuf_len)
 	}
 	if (c->access_perm && !c->perm) {
 		set_msg(msgbuf, msgbuf_len, "--access-perm (access_perm) needs --perm (perm)");
-		return -EINVAL;
-	}
-	/* DESIGN.md 12: without --output only a foreground daemon has somewhere to write. */
-	if (!c->output && !c->foreground) {
-		set_msg(msgbuf, msgbuf_len,
-			"no --output: give --output PATH, or --foreground to write to stdout");
-		return -EINVAL;
-	}
-	if (c->output && strcmp(c->output, "-") == 0 && !c->foreground) {
-		set_msg(msgbuf, msgbuf_len,
-			"--output - (stdout) needs --foreground: a daemon's stdout is /dev/null");
 		return -EINVAL;
 	}
 	if (c->burst_threshold > CONFIG_BURST_THRESHOLD_MAX) {
@@ -1009,10 +1054,12 @@ static void dump_pair(FILE *f, const char *key, const char *value, bool comment_
 
 char *config_dump(const struct config *c)
 {
-	static const enum key_id strings[] = { K_OUTPUT, K_SOCKET, K_HOOK, K_PID_FILE };
+	static const enum key_id strings[] = { K_OUTPUT,      K_SOCKET,	  K_SOCKET_MODE,
+					       K_SOCKET_GROUP, K_HOOK,	  K_PID_FILE };
 	static const enum key_id scalars[] = {
-		K_FOREGROUND, K_PERM, K_DENY_ON_ALERT, K_NO_FID, K_ACCESS_PERM,
-		K_BURST_THRESHOLD, K_BURST_WINDOW_MS, K_HOOK_COOLDOWN_MS,
+		K_FOREGROUND,	   K_PERM,	       K_DENY_ON_ALERT,	   K_NO_FID,
+		K_ACCESS_PERM,	   K_BURST_THRESHOLD, K_BURST_WINDOW_MS, K_HOOK_COOLDOWN_MS,
+		K_HOOK_TIMEOUT_MS, K_HOOK_MAX,	       K_SOCKET_BUFFER_KB, K_SOCKET_MAX_CLIENTS,
 	};
 	static const char *const mark_keys[] = {
 		[CONFIG_MARK_INODE] = "watch",
@@ -1054,6 +1101,10 @@ char *config_dump(const struct config *c)
 		else
 			fprintf(f, "%s %u\n", k->key, *(const unsigned *)p);
 	}
+	if (c->quarantine_ms == CONFIG_QUARANTINE_MS_UNSET)
+		fputs("# quarantine_ms (not set: the burst window)\n", f);
+	else
+		fprintf(f, "quarantine_ms %u\n", c->quarantine_ms);
 	fprintf(f, "verbose %u\n", c->verbose);
 
 	if (c->events & CONFIG_EV_ALL) {

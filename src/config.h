@@ -16,6 +16,15 @@
 #define CONFIG_BURST_THRESHOLD_DEFAULT 0u	/* 0 = burst detection off */
 #define CONFIG_MS_MAX 86400000u			/* one day: upper bound of every *_ms key */
 #define CONFIG_BURST_THRESHOLD_MAX 1000000u
+#define CONFIG_QUARANTINE_MS_UNSET 0xffffffffu	/* quarantine_ms: follow burst_window_ms */
+#define CONFIG_HOOK_TIMEOUT_MS_DEFAULT 10000u
+#define CONFIG_HOOK_MAX_DEFAULT 4u		/* hooks running at once */
+#define CONFIG_HOOK_MAX_MAX 64u
+#define CONFIG_SOCKET_BUFFER_KB_DEFAULT 1024u	/* per subscriber */
+#define CONFIG_SOCKET_BUFFER_KB_MIN 4u
+#define CONFIG_SOCKET_BUFFER_KB_MAX 65536u
+#define CONFIG_SOCKET_MAX_CLIENTS_DEFAULT 64u
+#define CONFIG_SOCKET_MAX_CLIENTS_MAX 1024u
 #define CONFIG_LINE_MAX 4096			/* longer config lines are an error */
 #define CONFIG_ITEMS_MAX 4096			/* bound on marks, canaries, jobs each */
 
@@ -66,6 +75,8 @@ struct config {
 	char *socket;
 	char *hook;
 	char *pid_file;
+	char *socket_mode;	/* octal, e.g. "0660"; NULL = 0600 */
+	char *socket_group;	/* group name or gid; NULL = the daemon's */
 
 	struct config_mark *marks;	/* watch/mount/filesystem in the order given */
 	size_t n_marks;
@@ -77,6 +88,11 @@ struct config {
 	unsigned burst_threshold;
 	unsigned burst_window_ms;
 	unsigned hook_cooldown_ms;
+	unsigned hook_timeout_ms;
+	unsigned hook_max;
+	unsigned quarantine_ms;		/* CONFIG_QUARANTINE_MS_UNSET until resolved */
+	unsigned socket_buffer_kb;
+	unsigned socket_max_clients;
 	unsigned events;	/* enum config_event bits */
 	unsigned verbose;
 
@@ -88,6 +104,7 @@ struct config {
 
 	/* Command-only switches (no config key). */
 	char *config_file;
+	char *subscribe;	/* --subscribe PATH: client mode */
 	bool check_config;
 	bool help;
 	bool version;

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,6 +97,7 @@ struct paths {
 	const char *name;
 	const char *old_path;
 	const char *old_dir;
+	bool fd_is_dir;		/* FD mode: the kernel sets FAN_ONDIR only for FID groups */
 	char path_buf[PATH_BUF];
 	char dir_buf[PATH_BUF];
 	char old_buf[PATH_BUF];
@@ -131,9 +133,13 @@ static const char *entry_path(struct daemon *d, const struct fan_fid *rec, char 
 static void resolve_paths(struct daemon *d, const struct fan_event *ev, struct paths *p)
 {
 	if (ev->fd >= 0) {
+		struct stat st;
+
 		if (resolve_fd_path(ev->fd, p->path_buf, sizeof(p->path_buf)) >= 0)
 			p->path = p->path_buf;
 		p->name = base_name(p->path);
+		/* fstat of an open fd reads the in-memory inode: nothing to wait for. */
+		p->fd_is_dir = fstat(ev->fd, &st) == 0 && S_ISDIR(st.st_mode);
 		return;
 	}
 	if (ev->new_dfid.type || ev->old_dfid.type) {
@@ -234,7 +240,7 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	rec.verdict = verdict;
 	rec.path = p.path;
 	rec.name = p.name;
-	rec.is_dir = ev->mask & FAN_ONDIR;
+	rec.is_dir = (ev->mask & FAN_ONDIR) || p.fd_is_dir;
 	rec.is_rename = ev->mask & FAN_RENAME;
 	rec.old_path = p.old_path;
 	if (!p.path)

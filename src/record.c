@@ -46,7 +46,8 @@ static int buf_grow(struct buf *b, size_t n)
 }
 
 /* buf_append() with the common case, room to spare, inlined into the record builders. */
-static inline int buf_put(struct buf *b, const void *p, size_t n)
+static inline __attribute__((always_inline)) int buf_put(struct buf *b, const void *p,
+							   size_t n)
 {
 	if (n > b->cap - b->len) {
 		int r = buf_grow(b, n);
@@ -99,7 +100,9 @@ static int w_end(struct writer *w)
 	return w->err;
 }
 
-static void w_put(struct writer *w, const void *p, size_t n)
+/* Inlined so that w_lit()'s constant-size memcpy() becomes a few moves. */
+static inline __attribute__((always_inline)) void w_put(struct writer *w, const void *p,
+							  size_t n)
 {
 	if (w->err == 0)
 		w->err = buf_put(w->b, p, n);
@@ -154,17 +157,17 @@ static const unsigned char json_plain[256] = {
 #define BYTES_OF(b) (0x0101010101010101ULL * (b))
 
 /*
- * Nonzero if any byte of x is not in json_plain: below 0x20, above 0x7e, '"' or '\\'.
- * Exact per byte (the usual SWAR tests for "less than", "more than" and "equal to zero"
- * with no carries across bytes for these constants); a hit only sends the word to the
- * byte loop, so the word loop can never skip a byte that needs attention.
+ * Nonzero if any byte of x is not in json_plain: below 0x20, above 0x7e (DEL and every
+ * byte >= 0x80), '"' or '\\'. The SWAR "has less than", "has more than" and "has zero
+ * byte" tests (Bit Twiddling Hacks): a carry or borrow across bytes can only start at a
+ * byte that itself hits, so the result is zero exactly when every byte is plain.
  */
 static inline uint64_t word_has_special(uint64_t x)
 {
 	uint64_t q = x ^ BYTES_OF('"'), bs = x ^ BYTES_OF('\\');
 
 	return ((x - BYTES_OF(0x20)) & ~x & BYTES_OF(0x80)) |
-	       ((x + BYTES_OF(0x01)) | x) & BYTES_OF(0x80)) |
+	       (((x + BYTES_OF(0x01)) | x) & BYTES_OF(0x80)) |
 	       ((q - BYTES_OF(0x01)) & ~q & BYTES_OF(0x80)) |
 	       ((bs - BYTES_OF(0x01)) & ~bs & BYTES_OF(0x80));
 }

@@ -592,6 +592,47 @@ static void test_roundtrip_edge_sequences(void **state)
 	buf_free(&b);
 }
 
+/*
+ * Plain ASCII is scanned 8 bytes at a time: every byte value, and pairs of edge values, in
+ * every lane of the first and second word and in the byte-wise tail.
+ */
+static void test_roundtrip_every_lane(void **state)
+{
+	static const unsigned char edge[] = {
+		0x00, 0x01, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7e, 0x7f,
+		0x80, 0xc3, 0xfe, 0xff,
+	};
+	static const size_t lens[] = { 8, 9, 15, 16, 17, 23, 24, 25 };
+	struct buf b = { 0 };
+	unsigned char s[32];
+	size_t l, pos, pos2, i, j;
+	unsigned c;
+
+	(void)state;
+	for (l = 0; l < ARRAY_SIZE(lens); l++) {
+		for (pos = 0; pos < lens[l]; pos++) {
+			for (c = 0; c < 256; c++) {
+				memset(s, 'a', lens[l]);
+				s[pos] = (unsigned char)c;
+				check_roundtrip(&b, s, lens[l]);
+			}
+		}
+	}
+	for (pos = 0; pos < 17; pos++) {
+		for (pos2 = pos + 1; pos2 < 17; pos2++) {
+			for (i = 0; i < sizeof(edge); i++) {
+				for (j = 0; j < sizeof(edge); j++) {
+					memset(s, 'A', 17);
+					s[pos] = edge[i];
+					s[pos2] = edge[j];
+					check_roundtrip(&b, s, 17);
+				}
+			}
+		}
+	}
+	buf_free(&b);
+}
+
 static void test_roundtrip_random(void **state)
 {
 	struct buf b = { 0 };
@@ -635,6 +676,21 @@ static void test_roundtrip_long_name_and_path(void **state)
 	for (i = 0; i < sizeof(path); i++)
 		path[i] = (unsigned char)i;
 	check_roundtrip(&b, path, sizeof(path));
+
+	/* Far past the buffer's initial capacity in one string: plain, then escaped. */
+	{
+		size_t big = 100000;
+		unsigned char *p = malloc(big);
+
+		assert_non_null(p);
+		memset(p, 'p', big);
+		check_roundtrip(&b, p, big);
+		assert_int_equal(b.len, big + 2);
+		memset(p, 0x01, big);
+		check_roundtrip(&b, p, big);
+		assert_int_equal(b.len, 6 * big + 2);
+		free(p);
+	}
 	buf_free(&b);
 }
 
@@ -1020,6 +1076,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_all_single_bytes),
 		cmocka_unit_test(test_roundtrip_all_two_bytes),
 		cmocka_unit_test(test_roundtrip_edge_sequences),
+		cmocka_unit_test(test_roundtrip_every_lane),
 		cmocka_unit_test(test_roundtrip_random),
 		cmocka_unit_test(test_roundtrip_long_name_and_path),
 		cmocka_unit_test(test_string_appends),

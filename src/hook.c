@@ -1,0 +1,222 @@
+/*
+ * hook.c - owns the running hook processes and /dev/null for their stdin.
+ *
+ * Hooks are separate processes, observed like any other, so nothing here may wait for one:
+ * fork() (not vfork or posix_spawn, whose parent waits until the child has exec'd — an exec
+ * on a permission-marked filesystem would then wait for an answer only we can give), exec
+ * in the child, reap on SIGCHLD, kill at the deadline. Alert values reach the hook only
+ * through FAN_* environment variables; the command string is the configured one, untouched.
+ *
+ * The child of a threaded process may only make async-signal-safe calls before exec: the
+ * environment is built before fork().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hook.h"
+#include "log.h"
+
+int hook_init(struct hook *h, const char *cmd, unsigned max_running, unsigned timeout_ms)
+{
+	memset(h, 0, sizeof(*h));
+	h->null_fd = -1;
+	h->cmd = cmd;
+	h->max_running = max_running > HOOK_RUNNING_CAP ? HOOK_RUNNING_CAP : max_running;
+	h->timeout_ms = timeout_ms;
+	if (!cmd)
+		return 0;
+	h->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	return h->null_fd < 0 ? -errno : 0;
+}
+
+static int env_add(char **env, int *n, const char *name, const char *value)
+{
+	if (!value)
+		return 0;
+	if (asprintf(&env[*n], "%s=%s", name, value) < 0) {
+		env[*n] = NULL;
+		return -ENOMEM;
+	}
+	(*n)++;
+	env[*n] = NULL;
+	return 0;
+}
+
+int hook_env_build(const struct hook_alert *a, char **env)
+{
+	char pid[24], count[24], window[24];
+	int n = 0;
+
+	env[0] = NULL;
+	snprintf(pid, sizeof(pid), "%d", (int)a->pid);
+	snprintf(count, sizeof(count), "%u", a->count);
+	snprintf(window, sizeof(window), "%u", a->window_ms);
+	if (env_add(env, &n, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") ||
+	    env_add(env, &n, "FAN_KIND", a->kind) || env_add(env, &n, "FAN_PID", pid) ||
+	    env_add(env, &n, "FAN_COMM", a->comm) || env_add(env, &n, "FAN_EXE", a->exe) ||
+	    env_add(env, &n, "FAN_PATH", a->path) || env_add(env, &n, "FAN_REASON", a->reason) ||
+	    env_add(env, &n, "FAN_JOB_ID", a->job_id) ||
+	    env_add(env, &n, "FAN_PATH_ROLE", a->path_role) ||
+	    (a->has_burst && (env_add(env, &n, "FAN_COUNT", count) ||
+			      env_add(env, &n, "FAN_WINDOW_MS", window)))) {
+		hook_env_free(env);
+		return -ENOMEM;
+	}
+	return n;
+}
+
+void hook_env_free(char **env)
+{
+	for (int i = 0; env[i]; i++)
+		free(env[i]);
+	env[0] = NULL;
+}
+
+static struct hook_child *slot_free(struct hook *h)
+{
+	for (unsigned i = 0; i < h->max_running; i++)
+		if (!h->running[i].pid)
+			return &h->running[i];
+	return NULL;
+}
+
+int hook_run(struct hook *h, const struct hook_alert *a, uint64_t now_ms)
+{
+	char *env[HOOK_ENV_MAX + 1];
+	char *argv[] = { "sh", "-c", (char *)h->cmd, NULL };
+	struct hook_child *c;
+	pid_t pid;
+	int r;
+
+	if (!h->cmd)
+		return 0;
+	c = slot_free(h);
+	if (!c) {
+		h->dropped++;
+		log_rl(LOG_LEVEL_WARN, "hook: %u already running, not run for this %s alert",
+		       h->n_running, a->kind);
+		return -EBUSY;
+	}
+	r = hook_env_build(a, env);
+	if (r < 0)
+		return r;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		hook_env_free(env);
+		h->failed++;
+		log_rl(LOG_LEVEL_WARN, "hook: fork failed: %s", strerror(-r));
+		return r;
+	}
+	if (pid == 0) {
+		sigset_t none;
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+		/* Async-signal-safe calls only. Undo what the daemon set for itself. */
+		sigemptyset(&none);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		(void)sigaction(SIGPIPE, &dfl, NULL);
+		(void)setpgid(0, 0); /* its own group, so the timeout kills its children too */
+		if (dup2(h->null_fd, STDIN_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			_exit(127);
+		closefrom(STDERR_FILENO + 1);
+		execve("/bin/sh", argv, env);
+		_exit(127);
+	}
+	hook_env_free(env);
+	/* Also from the parent: the group must exist before a timeout can signal it. */
+	(void)setpgid(pid, pid); /* EACCES once the child has exec'd: it did it itself */
+	c->pid = pid;
+	c->deadline_ms = now_ms + h->timeout_ms;
+	c->killed = false;
+	h->n_running++;
+	h->started++;
+	return 0;
+}
+
+void hook_reap(struct hook *h)
+{
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+
+		if (pid <= 0)
+			return;
+		for (unsigned i = 0; i < HOOK_RUNNING_CAP; i++) {
+			struct hook_child *c = &h->running[i];
+
+			if (c->pid != pid)
+				continue;
+			if (c->killed)
+				log_rl(LOG_LEVEL_WARN, "hook %d killed at its %u ms timeout", (int)pid,
+				       h->timeout_ms);
+			else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+				h->failed++;
+				if (WIFEXITED(status))
+					log_rl(LOG_LEVEL_WARN, "hook %d exited with status %d",
+					       (int)pid, WEXITSTATUS(status));
+				else
+					log_rl(LOG_LEVEL_WARN, "hook %d killed by signal %d",
+					       (int)pid, WTERMSIG(status));
+			}
+			c->pid = 0;
+			h->n_running--;
+			break;
+		}
+	}
+}
+
+void hook_expire(struct hook *h, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < HOOK_RUNNING_CAP; i++) {
+		struct hook_child *c = &h->running[i];
+
+		if (!c->pid || c->killed || now_ms < c->deadline_ms)
+			continue;
+		(void)kill(-c->pid, SIGKILL); /* ESRCH: the group is gone already */
+		(void)kill(c->pid, SIGKILL);
+		c->killed = true;
+		h->killed++;
+	}
+}
+
+int hook_next_timeout_ms(const struct hook *h, uint64_t now_ms)
+{
+	int best = -1;
+
+	for (unsigned i = 0; i < HOOK_RUNNING_CAP; i++) {
+		const struct hook_child *c = &h->running[i];
+		int left;
+
+		if (!c->pid || c->killed)
+			continue;
+		left = c->deadline_ms > now_ms ? (int)(c->deadline_ms - now_ms) : 0;
+		if (best < 0 || left < best)
+			best = left;
+	}
+	return best;
+}
+
+void hook_close(struct hook *h)
+{
+	for (unsigned i = 0; i < HOOK_RUNNING_CAP; i++) {
+		struct hook_child *c = &h->running[i];
+
+		if (!c->pid)
+			continue;
+		(void)kill(-c->pid, SIGKILL);
+		(void)kill(c->pid, SIGKILL);
+		(void)waitpid(c->pid, NULL, 0); /* SIGKILLed: returns at once */
+		c->pid = 0;
+	}
+	h->n_running = 0;
+	if (h->null_fd >= 0)
+		(void)close(h->null_fd);
+	h->null_fd = -1;
+}

@@ -1,0 +1,76 @@
+/*
+ * hook.h - alert hooks: fork + exec /bin/sh -c CMD with the alert in FAN_* variables,
+ * asynchronously, bounded in number and time, reaped.
+ */
+#ifndef FANOTIFYD_HOOK_H
+#define FANOTIFYD_HOOK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define HOOK_RUNNING_CAP 64		/* hard bound on hook_max */
+#define HOOK_ENV_MAX 16			/* variables passed to a hook */
+
+struct hook_child {
+	pid_t pid;			/* 0 = free slot; also its process group */
+	uint64_t deadline_ms;		/* monotonic ms after which it is killed */
+	bool killed;
+};
+
+struct hook {
+	const char *cmd;		/* borrowed from the config; NULL = no hook */
+	unsigned max_running;
+	unsigned timeout_ms;
+	int null_fd;			/* owned; /dev/null for the hooks' stdin */
+	struct hook_child running[HOOK_RUNNING_CAP];
+	unsigned n_running;
+	uint64_t started;
+	uint64_t dropped;		/* alerts whose hook did not run: max_running reached */
+	uint64_t killed;		/* hooks killed at their timeout */
+	uint64_t failed;		/* fork failures and hooks that exited non-zero */
+};
+
+/* One alert as a hook sees it. NULL strings leave the variable out. */
+struct hook_alert {
+	const char *kind;
+	pid_t pid;
+	const char *comm;
+	const char *exe;
+	const char *path;
+	const char *reason;
+	const char *job_id;
+	const char *path_role;
+	bool has_burst;
+	unsigned count;
+	unsigned window_ms;
+};
+
+/* Prepares the runner (opens /dev/null: call before any mark is placed). 0 or -errno. */
+int hook_init(struct hook *h, const char *cmd, unsigned max_running, unsigned timeout_ms);
+
+/*
+ * Builds the environment of a hook into env (HOOK_ENV_MAX + 1 entries, NULL-terminated;
+ * strings malloc'd, free with hook_env_free()). Values travel only here, never into the
+ * command. Returns the number of variables or -ENOMEM. Pure; exposed for tests.
+ */
+int hook_env_build(const struct hook_alert *a, char **env);
+void hook_env_free(char **env);
+
+/* Starts the hook for alert a unless max_running hooks are running (then counted in
+ * dropped). Never waits for the hook. Returns 0 or negative errno. */
+int hook_run(struct hook *h, const struct hook_alert *a, uint64_t now_ms);
+
+/* Reaps every finished hook (on SIGCHLD). */
+void hook_reap(struct hook *h);
+
+/* Kills (SIGKILL to its process group) every hook past its deadline. */
+void hook_expire(struct hook *h, uint64_t now_ms);
+
+/* Milliseconds until the next deadline, or -1 when no hook runs. */
+int hook_next_timeout_ms(const struct hook *h, uint64_t now_ms);
+
+/* Kills and reaps every running hook, closes /dev/null; safe twice. */
+void hook_close(struct hook *h);
+
+#endif

@@ -1,0 +1,356 @@
+/*
+ * policy.c - owns the job-root table, the canary list and the per-process state (burst
+ * window, cooldowns, quarantine). Pure: the caller passes the time; no syscalls, no logs.
+ * Runs on the path that answers permission events, so every lookup is bounded:
+ *
+ *   job roots  hash of every '/'-bounded prefix of the path, longest first: O(path length),
+ *              whatever the number of roots.
+ *   canaries   exact patterns by strcmp, globs after a literal-prefix check, by fnmatch(3)
+ *              with FNM_PATHNAME ('*' does not cross '/').
+ *   processes  open addressing over POLICY_PROCS_MAX slots, POLICY_PROBE probes at most;
+ *              a full probe evicts the least recently active (counted).
+ *
+ * Hands back alerts and a verdict to pipeline.c, which answers, records and runs hooks.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+#include "policy.h"
+
+#define PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
+#define MUTATING_EVENTS                                                                      \
+	(FAN_MODIFY | FAN_CLOSE_WRITE | FAN_ATTRIB | FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM |  \
+	 FAN_MOVED_TO | FAN_RENAME)
+#define PATH_DEPTH_MAX 512 /* '/'-bounded prefixes looked up per path */
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static int add_root(struct policy *p, const char *path, const char *job, enum config_role role,
+		    char *msg, size_t msg_len)
+{
+	struct policy_root *r = &p->roots[p->n_roots];
+	size_t n = strlen(path);
+
+	if (path[0] != '/') {
+		snprintf(msg, msg_len, "job %s: %s root '%s' is not an absolute path", job,
+			 config_role_name(role), path);
+		return -EINVAL;
+	}
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	r->path = strndup(path, n);
+	if (!r->path)
+		return -ENOMEM;
+	r->len = n;
+	r->hash = hash_bytes(r->path, n);
+	r->job_id = job;
+	r->role = role;
+	/* The same directory as a root of two jobs (a shared cache): its role is known, its job
+	 * is not; job_id stays null for it. */
+	for (struct policy_root *o = p->buckets[r->hash & (POLICY_ROOT_BUCKETS - 1)]; o;
+	     o = o->next) {
+		if (o->len == n && memcmp(o->path, r->path, n) == 0) {
+			if (o->job_id && strcmp(o->job_id, job) != 0)
+				o->job_id = NULL;
+			free(r->path);
+			r->path = NULL;
+			return 0;
+		}
+	}
+	r->next = p->buckets[r->hash & (POLICY_ROOT_BUCKETS - 1)];
+	p->buckets[r->hash & (POLICY_ROOT_BUCKETS - 1)] = r;
+	p->n_roots++;
+	return 0;
+}
+
+int policy_init(struct policy *p, const struct config *c, char *msg, size_t msg_len)
+{
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	p->burst_threshold = c->burst_threshold;
+	p->burst_window_ms = c->burst_window_ms;
+	p->cooldown_ms = c->hook_cooldown_ms;
+	p->deny_on_alert = c->perm && c->deny_on_alert;
+	p->quarantine_ms = p->deny_on_alert && c->burst_threshold ? c->quarantine_ms : 0;
+
+	p->roots = calloc(c->n_jobs * CONFIG_ROLE_COUNT + 1, sizeof(*p->roots));
+	p->canaries = calloc(c->n_canaries + 1, sizeof(*p->canaries));
+	if (!p->roots || !p->canaries)
+		return -ENOMEM;
+	for (size_t j = 0; j < c->n_jobs; j++) {
+		for (int role = 0; role < CONFIG_ROLE_COUNT; role++) {
+			if (!c->jobs[j].root[role])
+				continue;
+			r = add_root(p, c->jobs[j].root[role], c->jobs[j].id, (enum config_role)role,
+				     msg, msg_len);
+			if (r < 0)
+				return r;
+		}
+	}
+	for (size_t i = 0; i < c->n_canaries; i++) {
+		struct policy_canary *k = &p->canaries[i];
+
+		k->pattern = c->canaries[i];
+		k->literal_len = strcspn(k->pattern, "*?[\\");
+		k->glob = k->pattern[k->literal_len] != '\0';
+	}
+	p->n_canaries = c->n_canaries;
+	return 0;
+}
+
+static const struct policy_root *root_find(const struct policy *p, const char *s, size_t n,
+					   uint64_t h)
+{
+	for (const struct policy_root *r = p->buckets[h & (POLICY_ROOT_BUCKETS - 1)]; r;
+	     r = r->next)
+		if (r->hash == h && r->len == n && memcmp(r->path, s, n) == 0)
+			return r;
+	return NULL;
+}
+
+void policy_tag(const struct policy *p, const char *path, const char **ret_job,
+		const char **ret_role)
+{
+	size_t ends[PATH_DEPTH_MAX];
+	uint64_t hashes[PATH_DEPTH_MAX];
+	unsigned depth = 0;
+	uint64_t h = 1469598103934665603ull;
+	const struct policy_root *r;
+	size_t i;
+
+	*ret_job = NULL;
+	*ret_role = NULL;
+	if (!p->n_roots || !path || path[0] != '/')
+		return;
+	/* Hash every prefix that ends at a component boundary, in one pass. */
+	for (i = 0;; i++) {
+		if ((path[i] == '/' || path[i] == '\0') && i > 0 && depth < PATH_DEPTH_MAX) {
+			ends[depth] = i;
+			hashes[depth++] = h;
+		}
+		if (path[i] == '\0')
+			break;
+		h = (h ^ (unsigned char)path[i]) * 1099511628211ull;
+	}
+	while (depth--) {
+		r = root_find(p, path, ends[depth], hashes[depth]);
+		if (r)
+			goto found;
+	}
+	r = root_find(p, "/", 1, hash_bytes("/", 1));
+	if (!r)
+		return;
+found:
+	*ret_job = r->job_id;
+	*ret_role = config_role_name(r->role);
+}
+
+bool policy_canary_match(const struct policy *p, const char *path)
+{
+	if (!path)
+		return false;
+	for (size_t i = 0; i < p->n_canaries; i++) {
+		const struct policy_canary *k = &p->canaries[i];
+
+		if (strncmp(path, k->pattern, k->literal_len) != 0)
+			continue;
+		if (!k->glob ? path[k->literal_len] == '\0'
+			     : fnmatch(k->pattern, path, FNM_PATHNAME) == 0)
+			return true;
+	}
+	return false;
+}
+
+static struct policy_proc *proc_get(struct policy *p, pid_t pid, uint64_t now_ms)
+{
+	unsigned start = ((unsigned)pid * 2654435761u) & (POLICY_PROCS_MAX - 1);
+	struct policy_proc *free_slot = NULL, *victim = NULL;
+
+	for (unsigned i = 0; i < POLICY_PROBE; i++) {
+		struct policy_proc *e = &p->procs[(start + i) & (POLICY_PROCS_MAX - 1)];
+
+		if (e->pid == pid)
+			return e;
+		if (!e->pid) {
+			if (!free_slot)
+				free_slot = e;
+			continue;
+		}
+		/* Prefer the least recently active, and never a quarantined one if avoidable. */
+		if (!victim ||
+		    (victim->quarantine_until_ms > now_ms) > (e->quarantine_until_ms > now_ms) ||
+		    ((victim->quarantine_until_ms > now_ms) == (e->quarantine_until_ms > now_ms) &&
+		     e->last_ms < victim->last_ms))
+			victim = e;
+	}
+	if (!free_slot) {
+		free_slot = victim;
+		p->evictions++;
+		free(victim->ring);
+	}
+	memset(free_slot, 0, sizeof(*free_slot));
+	free_slot->pid = pid;
+	return free_slot;
+}
+
+static const char *canary_reason(uint64_t mask, unsigned *ret_severity)
+{
+	if (mask & FAN_DELETE) {
+		*ret_severity = 4;
+		return "canary deleted";
+	}
+	if (mask & (FAN_RENAME | FAN_MOVED_FROM | FAN_MOVED_TO)) {
+		*ret_severity = 3;
+		return "canary renamed";
+	}
+	if (mask & (FAN_MODIFY | FAN_CLOSE_WRITE | FAN_ATTRIB)) {
+		*ret_severity = 2;
+		return "canary modified";
+	}
+	if (mask & (FAN_OPEN | FAN_OPEN_EXEC | FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM |
+		    FAN_ACCESS_PERM | FAN_ACCESS)) {
+		*ret_severity = 1;
+		return "canary opened";
+	}
+	return NULL;
+}
+
+/* Whether an alert of this kind may be reported now (cooldown per process and kind). */
+static bool cooldown_pass(struct policy *p, struct policy_proc *e, enum policy_kind kind,
+			  uint64_t now_ms)
+{
+	if (e->alerted[kind] && now_ms - e->last_alert_ms[kind] < p->cooldown_ms) {
+		p->suppressed++;
+		return false;
+	}
+	e->alerted[kind] = true;
+	e->last_alert_ms[kind] = now_ms;
+	return true;
+}
+
+static bool burst_step(struct policy *p, struct policy_proc *e, uint64_t now_ms)
+{
+	unsigned cap = p->burst_threshold;
+
+	if (!e->ring) {
+		e->ring = calloc(cap, sizeof(*e->ring));
+		if (!e->ring)
+			return false; /* no memory: this process is not counted */
+	}
+	/* Drop timestamps that left the window (now - t >= window). */
+	while (e->n && now_ms - e->ring[e->head] >= p->burst_window_ms) {
+		e->head = (e->head + 1) % cap;
+		e->n--;
+	}
+	e->ring[(e->head + e->n) % cap] = now_ms;
+	e->n++;
+	if (e->n < cap)
+		return false;
+	/* Reached: the next alert needs another full threshold of events. */
+	e->n = 0;
+	e->head = 0;
+	return true;
+}
+
+void policy_eval(struct policy *p, const struct policy_input *in, struct policy_result *out)
+{
+	bool perm = in->mask & PERM_EVENTS;
+	struct policy_proc *e = NULL;
+	const char *canary_path = NULL;
+	bool deny = false;
+
+	memset(out, 0, sizeof(*out));
+	out->verdict = perm ? VERDICT_ALLOW : VERDICT_OBSERVE;
+	policy_tag(p, in->path, &out->job_id, &out->path_role);
+	if (!out->path_role && in->old_path)
+		policy_tag(p, in->old_path, &out->job_id, &out->path_role);
+
+	if (p->n_canaries) {
+		if (in->old_path && policy_canary_match(p, in->old_path))
+			canary_path = in->old_path;
+		else if (policy_canary_match(p, in->path))
+			canary_path = in->path;
+	}
+	if (canary_path || (p->burst_threshold && (in->mask & MUTATING_EVENTS)) ||
+	    (perm && p->quarantine_ms)) {
+		if (in->pid <= 0)
+			goto verdict;
+		e = proc_get(p, in->pid, in->now_ms);
+		e->last_ms = in->now_ms;
+	}
+	if (canary_path) {
+		unsigned severity = 0;
+		const char *reason = canary_reason(in->mask, &severity);
+
+		if (reason) {
+			deny = true;
+			/* A more serious canary reason than the last one reported (opened <
+			 * modified < renamed < deleted) is never held back by the cooldown. */
+			if (severity > e->canary_severity)
+				e->alerted[POLICY_KIND_CANARY] = false;
+			if (cooldown_pass(p, e, POLICY_KIND_CANARY, in->now_ms)) {
+				struct policy_alert *a = &out->alerts[out->n_alerts++];
+
+				e->canary_severity = severity;
+				a->kind = POLICY_KIND_CANARY;
+				a->kind_name = "canary";
+				a->reason = reason;
+				a->path = canary_path;
+				p->alerts++;
+			}
+			out->deny_reason = reason;
+		}
+	}
+	if (p->burst_threshold && (in->mask & MUTATING_EVENTS) && burst_step(p, e, in->now_ms)) {
+		if (p->quarantine_ms)
+			e->quarantine_until_ms = in->now_ms + p->quarantine_ms;
+		if (cooldown_pass(p, e, POLICY_KIND_BURST, in->now_ms)) {
+			struct policy_alert *a = &out->alerts[out->n_alerts++];
+
+			a->kind = POLICY_KIND_BURST;
+			a->kind_name = "burst";
+			a->reason = "mutating event burst";
+			a->path = in->path;
+			a->count = p->burst_threshold;
+			a->window_ms = p->burst_window_ms;
+			p->alerts++;
+		}
+	}
+verdict:
+	if (!perm)
+		return;
+	if (p->deny_on_alert && deny) {
+		out->verdict = VERDICT_DENY;
+		return;
+	}
+	if (e && e->quarantine_until_ms > in->now_ms) {
+		out->verdict = VERDICT_DENY;
+		out->deny_reason = "quarantined after burst";
+		p->quarantine_denials++;
+		return;
+	}
+	out->deny_reason = NULL;
+}
+
+void policy_free(struct policy *p)
+{
+	for (size_t i = 0; i < p->n_roots; i++)
+		free(p->roots[i].path);
+	free(p->roots);
+	free(p->canaries);
+	for (size_t i = 0; i < POLICY_PROCS_MAX; i++)
+		free(p->procs[i].ring);
+	memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,113 @@
+/*
+ * policy.h - job/path_role tags, canaries, burst windows, containment -> alerts + verdict.
+ * Pure: time is an argument, nothing is read from the system, nothing is logged.
+ */
+#ifndef FANOTIFYD_POLICY_H
+#define FANOTIFYD_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "event.h"
+
+#define POLICY_PROCS_MAX 1024		/* processes with burst/cooldown state (power of two) */
+#define POLICY_PROBE 8			/* hash probe length; bounds per-event work */
+#define POLICY_ROOT_BUCKETS 1024	/* hash buckets for job roots (power of two) */
+
+struct policy_root {
+	char *path;			/* owned; no trailing '/' ("/" for the root) */
+	size_t len;
+	uint64_t hash;
+	const char *job_id;		/* borrowed from the config */
+	enum config_role role;
+	struct policy_root *next;	/* bucket chain */
+};
+
+struct policy_canary {
+	const char *pattern;		/* borrowed from the config */
+	size_t literal_len;		/* bytes before the first glob character */
+	bool glob;			/* false: exact path, compared with strcmp */
+};
+
+/* Per-process state: burst window, cooldowns, quarantine. */
+struct policy_proc {
+	pid_t pid;			/* 0 = free */
+	uint64_t last_ms;		/* last event seen */
+	uint64_t *ring;			/* owned; burst_threshold timestamps, oldest at head */
+	unsigned head, n;
+	uint64_t last_alert_ms[2];	/* per kind (canary, burst); 0 = never */
+	bool alerted[2];
+	unsigned canary_severity;	/* of the last canary alert reported */
+	uint64_t quarantine_until_ms;	/* 0 = not quarantined */
+};
+
+enum policy_kind {
+	POLICY_KIND_CANARY,
+	POLICY_KIND_BURST,
+};
+
+struct policy {
+	struct policy_root *buckets[POLICY_ROOT_BUCKETS];
+	struct policy_root *roots;	/* owned array */
+	size_t n_roots;
+	struct policy_canary *canaries;	/* owned array */
+	size_t n_canaries;
+	struct policy_proc procs[POLICY_PROCS_MAX];
+	unsigned burst_threshold;
+	unsigned burst_window_ms;
+	unsigned cooldown_ms;
+	unsigned quarantine_ms;		/* 0: no containment */
+	bool deny_on_alert;		/* with --perm */
+	uint64_t alerts;		/* alerts raised */
+	uint64_t suppressed;		/* alerts held back by the cooldown */
+	uint64_t evictions;		/* process states dropped for room */
+	uint64_t quarantine_denials;
+};
+
+struct policy_input {
+	uint64_t mask;
+	pid_t pid;
+	const char *path;		/* NULL = unknown */
+	const char *old_path;		/* rename: where it was */
+	uint64_t now_ms;		/* any monotonic millisecond clock */
+};
+
+struct policy_alert {
+	enum policy_kind kind;
+	const char *kind_name;		/* "canary", "burst" */
+	const char *reason;		/* static string */
+	const char *path;		/* borrowed from the input */
+	unsigned count;			/* burst: events in the window */
+	unsigned window_ms;
+};
+
+struct policy_result {
+	enum verdict verdict;
+	const char *job_id;		/* borrowed from the config; NULL = none */
+	const char *path_role;		/* "rootfs" ...; NULL = none */
+	const char *deny_reason;	/* why a permission event is denied */
+	struct policy_alert alerts[2];
+	unsigned n_alerts;		/* alerts to report (after the cooldown) */
+};
+
+/* Builds the tables. Returns 0, -ENOMEM, or -EINVAL with a message (bad root). */
+int policy_init(struct policy *p, const struct config *c, char *msg, size_t msg_len);
+
+/* Tags, alerts and verdict for one event. A permission event (mask has a *_PERM bit) gets
+ * VERDICT_ALLOW or VERDICT_DENY, anything else VERDICT_OBSERVE. */
+void policy_eval(struct policy *p, const struct policy_input *in, struct policy_result *out);
+
+/* Job and role of a path by path components; the longest root wins. */
+void policy_tag(const struct policy *p, const char *path, const char **ret_job,
+		const char **ret_role);
+
+/* True when any canary pattern matches path (fnmatch, FNM_PATHNAME). */
+bool policy_canary_match(const struct policy *p, const char *path);
+
+/* Releases the tables; safe on a zeroed struct and twice. */
+void policy_free(struct policy *p);
+
+#endif
