@@ -10,13 +10,24 @@
 
 #include "config.h"
 #include "fan.h"
+#include "hook.h"
+#include "policy.h"
 #include "proc.h"
 #include "record.h"
 #include "resolve.h"
 #include "sink_file.h"
+#include "sink_sock.h"
 
 #define DAEMON_READ_BUF (256u << 10)	/* bytes per read() of a group */
 #define DAEMON_READS_PER_TURN 16	/* reads of one group before the batch is flushed */
+
+/* epoll_event.data.u64 = tag << 32 | fd */
+enum loop_tag {
+	LOOP_TAG_SIGNAL = 1,
+	LOOP_TAG_FAN,
+	LOOP_TAG_PROC,
+	LOOP_TAG_SOCK,
+};
 
 struct daemon_stats {
 	uint64_t events;		/* events read (overflow included) */
@@ -32,6 +43,7 @@ struct daemon_stats {
 	uint64_t unresolved;		/* records whose path is null */
 	uint64_t dropped_records;	/* records the output queue refused */
 	uint64_t read_errors;
+	uint64_t alerts;		/* alert records written */
 };
 
 struct daemon {
@@ -39,7 +51,10 @@ struct daemon {
 	struct fan fan;			/* owned */
 	struct resolve *resolve;	/* owned (heap: large) */
 	struct proc *proc;		/* owned (heap: large) */
+	struct policy *policy;		/* owned (heap: large) */
+	struct hook hook;		/* owned */
 	struct sink_file out;		/* owned */
+	struct sink_sock sock;		/* owned */
 	struct buf batch;		/* records produced this loop turn; owned */
 	unsigned batch_records;
 	uint64_t pending_dropped;	/* records lost, not yet reported in a dropped record */
@@ -57,7 +72,9 @@ struct daemon {
 
 /* pipeline.c: reads and handles up to DAEMON_READS_PER_TURN batches of group_fd. */
 void pipeline_read_group(struct daemon *d, int group_fd, bool fid);
-/* pipeline.c: hands this turn's records to the output. */
+/* pipeline.c: hands this turn's records to the output file and the subscribers. */
 void pipeline_flush(struct daemon *d);
+/* pipeline.c: CLOCK_MONOTONIC in milliseconds (policy windows, hook deadlines). */
+uint64_t pipeline_now_mono_ms(void);
 
 #endif

@@ -71,27 +71,6 @@ static int absolutize(struct config *c)
 	return 0;
 }
 
-static void warn_inactive(const struct config *c)
-{
-	if (c->n_canaries)
-		log_warn("--canary is accepted but not active yet: no canary alerts are raised");
-	if (c->hook)
-		log_warn("--hook is accepted but not active yet: no hook runs");
-	if (c->socket)
-		log_warn("--socket is accepted but not active yet: no socket is created");
-	if (c->burst_threshold)
-		log_warn("--burst-threshold is accepted but not active yet: no burst alerts");
-	if (c->burst_window_ms != CONFIG_BURST_WINDOW_MS_DEFAULT)
-		log_warn("--burst-window-ms is accepted but not active yet");
-	if (c->hook_cooldown_ms != CONFIG_HOOK_COOLDOWN_MS_DEFAULT)
-		log_warn("--hook-cooldown-ms is accepted but not active yet");
-	if (c->deny_on_alert)
-		log_warn("--deny-on-alert is accepted but not active yet: every permission event "
-			 "is allowed");
-	if (c->n_jobs)
-		log_warn("job tags are accepted but not active yet: job_id and path_role stay null");
-}
-
 /* The pid file is written under a temporary name before marking and renamed into place
  * after (a rename opens nothing, so it cannot wait on a permission answer). */
 static int pid_file_prepare(struct daemon *d)
@@ -176,13 +155,21 @@ static void daemon_signals(sigset_t *mask)
 	sigaddset(mask, SIGTERM);
 	sigaddset(mask, SIGINT);
 	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGCHLD);
 }
 
-static int setup_loop(struct daemon *d)
+static int loop_add(struct daemon *d, int fd, enum loop_tag tag)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)tag << 32 | (uint32_t)fd };
+
+	if (fd < 0)
+		return 0;
+	return epoll_ctl(d->ep_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int loop_open(struct daemon *d)
+{
 	sigset_t mask;
-	int fds[3] = { d->fan.fd_fd, d->fan.fid_fd, d->proc->nl_fd };
 
 	daemon_signals(&mask);
 	d->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -191,17 +178,7 @@ static int setup_loop(struct daemon *d)
 	d->ep_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->ep_fd < 0)
 		return -errno;
-	ev.data.fd = d->sig_fd;
-	if (epoll_ctl(d->ep_fd, EPOLL_CTL_ADD, d->sig_fd, &ev) < 0)
-		return -errno;
-	for (size_t i = 0; i < 3; i++) {
-		if (fds[i] < 0)
-			continue;
-		ev.data.fd = fds[i];
-		if (epoll_ctl(d->ep_fd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
-			return -errno;
-	}
-	return 0;
+	return loop_add(d, d->sig_fd, LOOP_TAG_SIGNAL);
 }
 
 static void handle_signals(struct daemon *d)
@@ -214,6 +191,9 @@ static void handle_signals(struct daemon *d)
 			log_info("SIGHUP: reopening the output");
 			sink_file_reopen(&d->out);
 			break;
+		case SIGCHLD:
+			hook_reap(&d->hook);
+			break;
 		default:
 			log_info("signal %u: stopping", si.ssi_signo);
 			d->stopping = true;
@@ -224,13 +204,14 @@ static void handle_signals(struct daemon *d)
 
 static void run_loop(struct daemon *d)
 {
-	struct epoll_event evs[8];
+	struct epoll_event evs[32];
 
 	while (!d->stopping) {
-		int n;
+		int n, timeout;
 
 		pipeline_flush(d);
-		n = epoll_wait(d->ep_fd, evs, 8, -1);
+		timeout = hook_next_timeout_ms(&d->hook, pipeline_now_mono_ms());
+		n = epoll_wait(d->ep_fd, evs, 32, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -243,9 +224,16 @@ static void run_loop(struct daemon *d)
 		if (d->fan.fid_fd >= 0)
 			pipeline_read_group(d, d->fan.fid_fd, true);
 		proc_drain(d->proc);
-		for (int i = 0; i < n; i++)
-			if (evs[i].data.fd == d->sig_fd)
+		for (int i = 0; i < n; i++) {
+			enum loop_tag tag = (enum loop_tag)(evs[i].data.u64 >> 32);
+			int fd = (int)(uint32_t)evs[i].data.u64;
+
+			if (tag == LOOP_TAG_SIGNAL)
 				handle_signals(d);
+			else if (tag == LOOP_TAG_SOCK)
+				sink_sock_handle(&d->sock, fd, evs[i].events);
+		}
+		hook_expire(&d->hook, pipeline_now_mono_ms());
 	}
 	/* Whatever the kernel queued before the stop is still reported. */
 	if (d->fan.fd_fd >= 0)
@@ -274,7 +262,12 @@ static void daemon_free(struct daemon *d)
 	/* Groups first: closing them allows every pending permission event, so the output
 	 * thread can never be stuck on our answer while we wait for it below. */
 	fan_close(&d->fan);
+	hook_close(&d->hook);
+	sink_sock_close(&d->sock);
 	sink_file_close(&d->out);
+	if (d->policy)
+		policy_free(d->policy);
+	free(d->policy);
 	if (d->proc)
 		proc_close(d->proc);
 	if (d->resolve)
@@ -348,14 +341,16 @@ static int start(struct daemon *d, char *msg, size_t msg_len)
 
 	d->resolve = calloc(1, sizeof(*d->resolve));
 	d->proc = calloc(1, sizeof(*d->proc));
+	d->policy = calloc(1, sizeof(*d->policy));
 	d->readbuf = malloc(DAEMON_READ_BUF);
-	if (!d->resolve || !d->proc || !d->readbuf) {
+	if (!d->resolve || !d->proc || !d->policy || !d->readbuf) {
 		snprintf(msg, msg_len, "out of memory");
 		return -ENOMEM;
 	}
 	d->proc->nl_fd = -1;
 	d->fd_read_len = fd_read_len();
 
+	/* Everything that opens or binds a file comes before the first mark. */
 	r = sink_file_open(&d->out, d->cfg.output ? d->cfg.output : "-");
 	if (r < 0) {
 		snprintf(msg, msg_len, "%s: %s", d->cfg.output, strerror(-r));
@@ -366,6 +361,26 @@ static int start(struct daemon *d, char *msg, size_t msg_len)
 		snprintf(msg, msg_len, "%s: %s", d->cfg.pid_file, strerror(-r));
 		return r;
 	}
+	r = policy_init(d->policy, &d->cfg, msg, msg_len);
+	if (r < 0) {
+		if (r == -ENOMEM)
+			snprintf(msg, msg_len, "out of memory");
+		return r;
+	}
+	r = hook_init(&d->hook, d->cfg.hook, d->cfg.hook_max, d->cfg.hook_timeout_ms);
+	if (r < 0) {
+		snprintf(msg, msg_len, "hook: /dev/null: %s", strerror(-r));
+		return r;
+	}
+	r = loop_open(d);
+	if (r < 0) {
+		snprintf(msg, msg_len, "event loop: %s", strerror(-r));
+		return r;
+	}
+	r = sink_sock_open(&d->sock, &d->cfg, d->ep_fd, (uint64_t)LOOP_TAG_SOCK << 32, msg,
+			   msg_len);
+	if (r < 0)
+		return r;
 	proc_open(d->proc);
 
 	r = fan_open(&d->fan, &d->cfg, msg, msg_len);
@@ -383,7 +398,11 @@ static int start(struct daemon *d, char *msg, size_t msg_len)
 		snprintf(msg, msg_len, "cannot start the output thread: %s", strerror(-r));
 		return r;
 	}
-	r = setup_loop(d);
+	r = loop_add(d, d->fan.fd_fd, LOOP_TAG_FAN);
+	if (r == 0)
+		r = loop_add(d, d->fan.fid_fd, LOOP_TAG_FAN);
+	if (r == 0)
+		r = loop_add(d, d->proc->nl_fd, LOOP_TAG_PROC);
 	if (r < 0) {
 		snprintf(msg, msg_len, "event loop: %s", strerror(-r));
 		return r;
@@ -406,6 +425,8 @@ int main(int argc, char **argv)
 
 	d.self = getpid();
 	d.sig_fd = d.ep_fd = -1;
+	d.sock.listen_fd = -1;
+	d.hook.null_fd = -1;
 	fan_init(&d.fan);
 	(void)signal(SIGPIPE, SIG_IGN); /* a closed stdout reader must not kill us */
 	config_init(&d.cfg);
@@ -421,6 +442,11 @@ int main(int argc, char **argv)
 		fputs(config_usage(), stdout);
 		config_free(&d.cfg);
 		return 0;
+	}
+	if (d.cfg.subscribe) {
+		r = sink_sock_subscribe(d.cfg.subscribe);
+		config_free(&d.cfg);
+		return r;
 	}
 	if (d.cfg.version) {
 		printf("fanotifyd %s\n", CONFIG_VERSION);
@@ -451,7 +477,6 @@ int main(int argc, char **argv)
 		config_free(&d.cfg);
 		return 1;
 	}
-	warn_inactive(&d.cfg);
 
 	if (!d.cfg.foreground) {
 		status_fd = daemonize_begin();

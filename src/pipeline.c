@@ -32,6 +32,14 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+uint64_t pipeline_now_mono_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail for CLOCK_MONOTONIC */
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* Before the first record of a turn: say how many records the output lost before it. */
 static void batch_begin(struct daemon *d, uint64_t ts_ms)
 {
@@ -65,6 +73,53 @@ static void emit_overflow(struct daemon *d, uint64_t ts_ms)
 	d->batch_records++;
 	d->st.records++;
 	log_rl(LOG_LEVEL_WARN, "fanotify queue overflowed: events were lost");
+}
+
+/* Alert records (after the event's own record) and their hooks. */
+static void emit_alerts(struct daemon *d, const struct policy_result *pr,
+			const struct proc_info *pi, uint64_t ts_ms, uint64_t mono_ms)
+{
+	for (unsigned i = 0; i < pr->n_alerts; i++) {
+		const struct policy_alert *pa = &pr->alerts[i];
+		struct record_alert a = {
+			.seq = ++d->seq,
+			.ts_ms = ts_ms,
+			.kind = pa->kind_name,
+			.pid = pi->pid,
+			.has_proc = true,
+			.comm = pi->comm,
+			.exe = pi->exe,
+			.path = pa->path,
+			.reason = pa->reason,
+			.has_burst = pa->kind == POLICY_KIND_BURST,
+			.count = pa->count,
+			.window_ms = pa->window_ms,
+		};
+		struct hook_alert h = {
+			.kind = a.kind,
+			.pid = a.pid,
+			.comm = a.comm,
+			.exe = a.exe,
+			.path = a.path,
+			.reason = a.reason,
+			.has_burst = a.has_burst,
+			.count = a.count,
+			.window_ms = a.window_ms,
+		};
+
+		policy_tag(d->policy, pa->path, &a.job_id, &a.path_role);
+		h.job_id = a.job_id;
+		h.path_role = a.path_role;
+		if (record_alert(&d->batch, &a) < 0) {
+			d->pending_dropped++;
+			d->st.dropped_records++;
+		} else {
+			d->batch_records++;
+			d->st.records++;
+			d->st.alerts++;
+		}
+		(void)hook_run(&d->hook, &h, mono_ms); /* failures are counted and logged there */
+	}
 }
 
 /* dir + "/" + name into out; dir "/" gives "/name". NULL when it does not fit. */
@@ -183,7 +238,9 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	bool perm = ev->mask & PERM_EVENTS;
 	struct record_event rec = { .ts_ms = ts_ms };
 	struct paths p = { 0 };
-	enum verdict verdict;
+	struct policy_result pr;
+	struct policy_input pin;
+	uint64_t mono_ms;
 
 	d->st.events++;
 	if (ev->mask & FAN_Q_OVERFLOW) {
@@ -214,16 +271,27 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 		}
 	}
 
-	verdict = perm ? VERDICT_ALLOW : VERDICT_OBSERVE;
+	/* Policy is in-memory and bounded (policy.c): it may run before the answer. */
+	mono_ms = pipeline_now_mono_ms();
+	pin = (struct policy_input){
+		.mask = ev->mask,
+		.pid = ev->pid,
+		.path = p.path,
+		.old_path = p.old_path,
+		.now_ms = mono_ms,
+	};
+	policy_eval(d->policy, &pin, &pr);
 	if (perm) {
 		/* Answer before anything slow: the opener is blocked until we do. */
-		if (fan_answer(group_fd, &ev->fd, verdict != VERDICT_DENY) < 0) {
+		int r = fan_answer(group_fd, &ev->fd, pr.verdict != VERDICT_DENY);
+
+		if (r < 0) {
 			d->st.answer_errors++;
 			log_rl(LOG_LEVEL_WARN, "answering a permission event failed: %s",
-			       strerror(errno));
+			       strerror(-r));
 		}
 		d->st.perm_answered++;
-		if (verdict == VERDICT_DENY)
+		if (pr.verdict == VERDICT_DENY)
 			d->st.perm_denied++;
 	}
 	close_fd(&ev->fd);
@@ -237,7 +305,10 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	close_fd(&ev->pidfd);
 
 	rec.mask = ev->mask;
-	rec.verdict = verdict;
+	rec.verdict = pr.verdict;
+	rec.job_id = pr.job_id;
+	rec.path_role = pr.path_role;
+	rec.reason = pr.verdict == VERDICT_DENY ? pr.deny_reason : NULL;
 	rec.path = p.path;
 	rec.name = p.name;
 	rec.is_dir = (ev->mask & FAN_ONDIR) || p.fd_is_dir;
@@ -254,6 +325,7 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 		d->batch_records++;
 		d->st.records++;
 	}
+	emit_alerts(d, &pr, &rec.proc, ts_ms, mono_ms);
 out:
 	if (ev->fd >= 0 && perm) {
 		if (fan_answer(group_fd, &ev->fd, true) < 0)
@@ -318,6 +390,7 @@ void pipeline_flush(struct daemon *d)
 {
 	if (!d->batch.len)
 		return;
+	sink_sock_write(&d->sock, d->batch.data, d->batch.len, d->batch_records);
 	if (sink_file_write(&d->out, d->batch.data, d->batch.len) < 0) {
 		d->pending_dropped += d->batch_records;
 		d->st.dropped_records += d->batch_records;

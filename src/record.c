@@ -496,6 +496,10 @@ int record_event(struct buf *out, const struct record_event *r)
 		w_lit(&w, ",\"old_path\":");
 		w_cstr(&w, r->old_path);
 	}
+	if (r->reason) {
+		w_lit(&w, ",\"reason\":");
+		w_cstr(&w, r->reason);
+	}
 	w_lit(&w, "}\n");
 	return w_end(&w);
 }

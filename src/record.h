@@ -45,6 +45,8 @@ struct record_event {
 	bool is_dir;
 	const char *old_path;	/* written only when is_rename */
 	bool is_rename;
+	const char *reason;	/* written only when not NULL: why a permission event was
+				 * denied */
 };
 
 /* One alert record. */
@@ -68,7 +70,7 @@ struct record_alert {
 /*
  * Appends one newline-terminated JSON object. Field order:
  * schema_version,type,seq,ts_ms,mask,events,decision,job_id,path_role,pid,ppid,uid,comm,exe,
- * path,name,is_dir[,old_path]
+ * path,name,is_dir[,old_path][,reason]
  * Returns 0 or -ENOMEM (nothing appended).
  */
 int record_event(struct buf *out, const struct record_event *r);
