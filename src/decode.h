@@ -16,7 +16,7 @@
  * Decodes the event at the start of buf (len bytes left in the buffer).
  *
  * Returns the number of bytes the event occupies (event_len, > 0): ev is filled; info
- * records that are malformed (length 0, not a multiple of 4 where required, running past
+ * records that are malformed (length below the header, running past
  * event_len, handle past the record, unterminated name) set ev->bad_info and stop info
  * parsing; unknown info types are counted in ev->unknown_info and skipped.
  *

@@ -190,11 +190,22 @@ static void resolve_paths(struct daemon *d, const struct fan_event *ev, struct p
 	if (ev->fd >= 0) {
 		struct stat st;
 
-		if (resolve_fd_path(ev->fd, p->path_buf, sizeof(p->path_buf)) >= 0)
+		int n = resolve_fd_path(ev->fd, p->path_buf, sizeof(p->path_buf));
+		static const char deleted[] = " (deleted)";
+		const size_t dl = sizeof(deleted) - 1;
+
+		/* fstat of an open fd reads the in-memory inode: nothing to wait for. */
+		if (fstat(ev->fd, &st) == 0) {
+			p->fd_is_dir = S_ISDIR(st.st_mode);
+			/* d_path() marks an unlinked file with a suffix that is not part of
+			 * its name (a real name may end so too: only strip for nlink 0). */
+			if (n > (int)dl && st.st_nlink == 0 &&
+			    memcmp(p->path_buf + n - dl, deleted, dl) == 0)
+				p->path_buf[n - dl] = '\0';
+		}
+		if (n >= 0)
 			p->path = p->path_buf;
 		p->name = base_name(p->path);
-		/* fstat of an open fd reads the in-memory inode: nothing to wait for. */
-		p->fd_is_dir = fstat(ev->fd, &st) == 0 && S_ISDIR(st.st_mode);
 		return;
 	}
 	if (ev->new_dfid.type || ev->old_dfid.type) {

@@ -12,34 +12,56 @@
 
 #include "config.h"
 
+#define SINK_SOCK_MODE_DEFAULT 0600
+#define SINK_SOCK_BACKLOG 128		/* listen(2) backlog */
+#define SINK_SOCK_ACCEPT_PER_EVENT 256	/* accept4() calls per listener event */
+#define SINK_SOCK_DISCARD_PER_EVENT 16	/* 4 KiB reads of subscriber input per event */
+#define SINK_SOCK_KEEP_BUF (64u << 10)	/* an emptied send buffer larger than this is freed */
+#define SINK_SOCK_DROP_GRACE_MS 2000u	/* how long a dropped subscriber has to take its notice */
+
 struct sink_client {
 	int fd;				/* owned; -1 = free slot */
 	pid_t pid;			/* peer credentials at connect (SO_PEERCRED) */
 	uid_t uid;
-	char *buf;			/* owned; bytes not yet sent */
-	size_t len, cap;
+	char *buf;			/* owned; bytes not yet sent: buf[off..len) */
+	size_t off, len, cap;		/* cap <= buffer_max */
 	uint64_t sent_records;		/* whole records queued or sent to this client */
+	uint64_t missed;		/* dropping: records it will never get */
+	uint64_t drop_deadline_ms;	/* dropping: CLOCK_MONOTONIC; closed after this */
+	uint32_t ep_events;		/* events registered with epoll */
 	bool want_out;			/* EPOLLOUT armed */
+	bool mid_record;		/* what it has received so far ends inside a record */
+	bool rd_eof;			/* it shut down its sending side; we only write */
+	bool dropping;			/* too slow: buf holds the rest of its last record */
+	bool notice_queued;		/* dropping: the dropped line is in buf */
 };
 
 struct sink_sock {
-	char *path;			/* owned; NULL = no socket */
+	char *path;			/* owned; NULL = no socket (nothing else is open then) */
 	int listen_fd;			/* owned */
 	int ep_fd;			/* borrowed: the loop's epoll */
 	uint64_t tag;			/* OR-ed with an fd into epoll_event.data.u64 */
 	mode_t mode;			/* socket file mode (default 0600) */
-	gid_t gid;			/* group allowed when mode gives the group access */
+	gid_t gid;			/* the socket file's group (socket_group, or as created) */
 	bool group_set;
 	uid_t owner;			/* the daemon's euid, always allowed */
+	bool bound;			/* the file at path is ours (dev, ino): remove it on close */
+	dev_t dev;
+	ino_t ino;
 	size_t buffer_max;		/* bytes per client (socket_buffer_kb * 1024) */
 	unsigned max_clients;
+	unsigned drop_grace_ms;		/* SINK_SOCK_DROP_GRACE_MS; 0 = close at once */
 	struct sink_client *clients;	/* owned; max_clients entries */
-	unsigned n_clients;
+	unsigned n_clients;		/* slots in use, dropping ones included */
+	unsigned n_dropping;
 	bool accepting;			/* listener registered for EPOLLIN */
 	uint64_t accepted;
 	uint64_t refused;		/* peer-credential or max_clients refusals */
+	uint64_t refused_full;		/* of those, refused because max_clients were connected */
+	uint64_t disconnected;		/* subscribers that went away by themselves */
 	uint64_t dropped_clients;	/* disconnected for falling behind */
 	uint64_t dropped_records;	/* records those clients missed */
+	uint64_t accept_pauses;		/* times accepting stopped for lack of fds */
 };
 
 /*
@@ -64,5 +86,13 @@ void sink_sock_close(struct sink_sock *s);
 /* Client mode (--subscribe PATH): connects and copies the stream to stdout until the daemon
  * closes it. Returns the process exit status (0, or 1 with a message on stderr). */
 int sink_sock_subscribe(const char *path);
+
+/*
+ * The admission rule, the one connect(2) applies to the socket file (write permission):
+ * uid 0 and the daemon's euid always; members of s->gid (primary gid, or one of the n_groups
+ * supplementary groups) if the mode has S_IWGRP; anyone if it has S_IWOTH.
+ */
+bool sink_sock_peer_allowed(const struct sink_sock *s, uid_t uid, gid_t gid,
+			    const gid_t *groups, size_t n_groups);
 
 #endif

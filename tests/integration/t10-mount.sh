@@ -2,6 +2,9 @@
 # (served by a filesystem mark filtered to the mount), and nothing from outside the mount
 # even on the same filesystem (made here with a bind mount of part of $W).
 . "$(dirname "$0")/lib.sh"
+# python3 may be a slow wrapper (a pyenv shim costs ~1 s a call): resolve it once.
+PYTHON=$(python3 -c 'import sys; print(sys.executable)') || PYTHON=python3
+JSONL="$PYTHON $HERE/jsonl.py"
 require_fanotify fid
 setup
 # $W is the tmpfs; $M is a bind mount of $W/in only. $W/out is the same filesystem, but
@@ -14,7 +17,7 @@ M=$(cd "$M" && pwd -P)
 mkdir -p "$M/sub"
 # all_under PREFIX: every record's path and old_path (null aside) starts with PREFIX.
 all_under() {
-	python3 - "$OUT" "$1" <<'PY'
+	"$PYTHON" - "$OUT" "$1" <<'PY'
 import json, sys
 bad = [r for r in map(json.loads, open(sys.argv[1], encoding="utf-8", errors="surrogateescape"))
        for k in ("path", "old_path") if r.get(k) is not None and not r[k].startswith(sys.argv[2])]
@@ -37,7 +40,7 @@ rmdir "$M/a/b/c"
 echo top >"$M/top"
 # Same filesystem, outside the bind mount: all done by one process, so that "absent" can
 # be checked by its pid whatever path (or null) the daemon could make of it.
-python3 - "$W/out" >"$S/outside.pid" <<'PY' || fail "outside actions"
+"$PYTHON" - "$W/out" >"$S/outside.pid" <<'PY' || fail "outside actions"
 import os, sys
 d = sys.argv[1]
 print(os.getpid(), flush=True)

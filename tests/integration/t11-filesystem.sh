@@ -1,6 +1,9 @@
 # Filesystem mark (--filesystem): everything on that filesystem, from any directory and
 # through any mount of it, and nothing from another filesystem.
 . "$(dirname "$0")/lib.sh"
+# python3 may be a slow wrapper (a pyenv shim costs ~1 s a call): resolve it once.
+PYTHON=$(python3 -c 'import sys; print(sys.executable)') || PYTHON=python3
+JSONL="$PYTHON $HERE/jsonl.py"
 require_fanotify fid
 setup
 mkdir -p "$W/given/here" "$W/in"
@@ -20,7 +23,7 @@ rmdir "$W/a/b/c/d"
 echo top >"$W/top"
 echo bound >"$M/through-bind"
 # Another filesystem ($S is its own tmpfs): one process, so absence is checked by pid.
-python3 - "$S/elsewhere" >"$S/other.pid" <<'PY' || fail "actions on the other filesystem"
+"$PYTHON" - "$S/elsewhere" >"$S/other.pid" <<'PY' || fail "actions on the other filesystem"
 import os, sys
 d = sys.argv[1]
 print(os.getpid(), flush=True)

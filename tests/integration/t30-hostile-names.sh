@@ -4,6 +4,9 @@
 . "$(dirname "$0")/lib.sh"
 require_fanotify fid
 setup
+# one interpreter lookup: a version-manager shim can cost a second per python3 call
+PY=$(python3 -c 'import sys; print(sys.executable)') || PY=python3
+JSONL="$PY $HERE/jsonl.py"
 
 # The names are built and checked in Python, which handles bytes exactly (no NUL or '/'
 # can appear in a name; everything else can).
@@ -147,7 +150,7 @@ MAN=$S/manifest.json
 
 # --- FID mode, filesystem mark: CREATE records carry the exact path and name. -------------
 start_daemon --filesystem "$W" || finish
-(cd "$S" && python3 "$HPY" create "$W" "$MAN") || { fail "creating the hostile names"; finish; }
+(cd "$S" && "$PY" "$HPY" create "$W" "$MAN") || { fail "creating the hostile names"; finish; }
 # rename between two hostile names (old: newline, quote, invalid UTF-8; new: backslash,
 # tab, \xc3\x28)
 OLDN=$(printf 'ren\n"old\xff') NEWN=$(printf 'ren\\new\t\xc3\x28\x01')
@@ -158,10 +161,10 @@ sentinel || finish
 check "FID: output is valid JSONL (strict UTF-8, one object per line)" $JSONL valid "$OUT"
 while IFS= read -r cat; do
 	check "FID: $cat: CREATE record decodes to the exact path and name bytes" \
-		python3 "$HPY" check "$W" "$MAN" "$OUT" "$cat" create
-done < <(python3 "$HPY" cats "$W" "$MAN")
+		"$PY" "$HPY" check "$W" "$MAN" "$OUT" "$cat" create
+done < <("$PY" "$HPY" cats "$W" "$MAN")
 check "FID: every path/old_path is one that exists (nothing mangled or truncated)" \
-	python3 "$HPY" known "$W" "$MAN" "$OUT" "$W/$OLDN" "$W/$NEWN"
+	"$PY" "$HPY" known "$W" "$MAN" "$OUT" "$W/$OLDN" "$W/$NEWN"
 check "FID: rename between hostile names keeps old_path and path exact" \
 	has type=event events~RENAME path="$W/$NEWN" old_path="$W/$OLDN" name="$NEWN"
 check "no shell ran the names" test ! -e "$S/PWNED" -a ! -e "$S/PWNED2" -a ! -e "$W/PWNED"
@@ -171,7 +174,7 @@ check "FID: daemon exits 0" [ "$DSTATUS" = 0 ]
 # --- FD mode (--no-fid): paths come from the event fd; write every file again. ------------
 mv "$OUT" "$S/out-fid.jsonl"
 start_daemon --no-fid --filesystem "$W" || finish
-python3 - "$MAN" <<'PY' || fail "rewriting the hostile names"
+"$PY" - "$MAN" <<'PY' || fail "rewriting the hostile names"
 import json, os, sys
 for v in json.load(open(sys.argv[1])).values():
     for p in v:
@@ -183,9 +186,9 @@ sentinel || finish
 check "FD: output is valid JSONL (strict UTF-8, one object per line)" $JSONL valid "$OUT"
 while IFS= read -r cat; do
 	check "FD: $cat: CLOSE_WRITE record decodes to the exact path bytes" \
-		python3 "$HPY" check "$W" "$MAN" "$OUT" "$cat" close_write
-done < <(python3 "$HPY" cats "$W" "$MAN")
+		"$PY" "$HPY" check "$W" "$MAN" "$OUT" "$cat" close_write
+done < <("$PY" "$HPY" cats "$W" "$MAN")
 check "FD: every path is one that exists (nothing mangled or truncated)" \
-	python3 "$HPY" known "$W" "$MAN" "$OUT" "$W/$NEWN"
+	"$PY" "$HPY" known "$W" "$MAN" "$OUT" "$W/$NEWN"
 check "FD: renamed hostile name written" has type=event events~CLOSE_WRITE path="$W/$NEWN"
 finish

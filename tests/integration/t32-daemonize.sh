@@ -5,6 +5,9 @@
 . "$(dirname "$0")/lib.sh"
 require_fanotify fid
 setup
+# one interpreter lookup: a version-manager shim can cost a second per python3 call
+PY=$(python3 -c 'import sys; print(sys.executable)') || PY=python3
+JSONL="$PY $HERE/jsonl.py"
 
 BGPID=
 cleanup_bg() {
