@@ -21,6 +21,8 @@
 #define DAEMON_READ_BUF (256u << 10)	/* bytes per read() of a group */
 #define DAEMON_READS_PER_TURN 16	/* reads of one group before the batch is flushed */
 
+#define DAEMON_LAT_BUCKETS 1024	/* 1 us each; the last one holds everything slower */
+
 /* epoll_event.data.u64 = tag << 32 | fd */
 enum loop_tag {
 	LOOP_TAG_SIGNAL = 1,
@@ -44,6 +46,8 @@ struct daemon_stats {
 	uint64_t dropped_records;	/* records the output queue refused */
 	uint64_t read_errors;
 	uint64_t alerts;		/* alert records written */
+	uint64_t lat_max_ns;		/* slowest permission answer */
+	uint32_t lat_hist[DAEMON_LAT_BUCKETS]; /* answers by microseconds from read to answer */
 };
 
 struct daemon {
@@ -59,6 +63,7 @@ struct daemon {
 	unsigned batch_records;
 	uint64_t pending_dropped;	/* records lost, not yet reported in a dropped record */
 	uint64_t seq;			/* last sequence number given out */
+	uint64_t read_ns;		/* CLOCK_MONOTONIC when the current batch was read */
 	pid_t self;
 	unsigned char *readbuf;		/* owned; DAEMON_READ_BUF bytes */
 	size_t fd_read_len;		/* read size for FD-mode groups, bounded by RLIMIT_NOFILE */
@@ -76,5 +81,7 @@ void pipeline_read_group(struct daemon *d, int group_fd, bool fid);
 void pipeline_flush(struct daemon *d);
 /* pipeline.c: CLOCK_MONOTONIC in milliseconds (policy windows, hook deadlines). */
 uint64_t pipeline_now_mono_ms(void);
+/* pipeline.c: CLOCK_MONOTONIC in nanoseconds. */
+uint64_t pipeline_now_ns(void);
 
 #endif

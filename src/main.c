@@ -156,6 +156,7 @@ static void daemon_signals(sigset_t *mask)
 	sigaddset(mask, SIGINT);
 	sigaddset(mask, SIGHUP);
 	sigaddset(mask, SIGCHLD);
+	sigaddset(mask, SIGUSR1);
 }
 
 static int loop_add(struct daemon *d, int fd, enum loop_tag tag)
@@ -181,6 +182,49 @@ static int loop_open(struct daemon *d)
 	return loop_add(d, d->sig_fd, LOOP_TAG_SIGNAL);
 }
 
+/* The q-quantile of the answer-latency histogram, in microseconds. */
+static unsigned latency_quantile_us(const struct daemon *d, double q)
+{
+	uint64_t total = 0, seen = 0;
+
+	for (size_t i = 0; i < DAEMON_LAT_BUCKETS; i++)
+		total += d->st.lat_hist[i];
+	if (!total)
+		return 0;
+	for (size_t i = 0; i < DAEMON_LAT_BUCKETS; i++) {
+		seen += d->st.lat_hist[i];
+		if ((double)seen >= q * (double)total)
+			return (unsigned)i;
+	}
+	return DAEMON_LAT_BUCKETS - 1;
+}
+
+/* One line of counters: at exit (-v) and on SIGUSR1. */
+static void log_stats(const struct daemon *d, enum log_level level)
+{
+#define U(x) ((unsigned long long)(x))
+	log_msg(level,
+		"stats: events=%llu records=%llu alerts=%llu perm_answered=%llu perm_denied=%llu "
+		"answer_errors=%llu answer_us_p50=%u answer_us_p99=%u answer_us_max=%llu "
+		"self=%llu out_of_scope=%llu overflows=%llu bad_events=%llu bad_info=%llu "
+		"unresolved=%llu dropped_records=%llu exe_known=%llu proc_lookups=%llu "
+		"proc_evictions=%llu nl_overruns=%llu dircache_hits=%llu dircache_misses=%llu "
+		"dircache_evictions=%llu policy_suppressed=%llu policy_evictions=%llu "
+		"quarantine_denials=%llu hooks_started=%llu hooks_dropped=%llu hooks_killed=%llu "
+		"hooks_failed=%llu sock_clients=%u sock_refused=%llu sock_dropped_clients=%llu",
+		U(d->st.events), U(d->st.records), U(d->st.alerts), U(d->st.perm_answered),
+		U(d->st.perm_denied), U(d->st.answer_errors), latency_quantile_us(d, 0.5),
+		latency_quantile_us(d, 0.99), U(d->st.lat_max_ns / 1000), U(d->st.self_events),
+		U(d->st.out_of_scope), U(d->st.overflows), U(d->st.bad_events), U(d->st.bad_info),
+		U(d->st.unresolved), U(d->st.dropped_records), U(d->proc->exe_known),
+		U(d->proc->lookups), U(d->proc->evictions), U(d->proc->nl_overruns),
+		U(d->resolve->hits), U(d->resolve->misses), U(d->resolve->evictions),
+		U(d->policy->suppressed), U(d->policy->evictions), U(d->policy->quarantine_denials),
+		U(d->hook.started), U(d->hook.dropped), U(d->hook.killed), U(d->hook.failed),
+		d->sock.n_clients, U(d->sock.refused), U(d->sock.dropped_clients));
+#undef U
+}
+
 static void handle_signals(struct daemon *d)
 {
 	struct signalfd_siginfo si;
@@ -193,6 +237,9 @@ static void handle_signals(struct daemon *d)
 			break;
 		case SIGCHLD:
 			hook_reap(&d->hook);
+			break;
+		case SIGUSR1:
+			log_stats(d, LOG_LEVEL_NOTICE);
 			break;
 		default:
 			log_info("signal %u: stopping", si.ssi_signo);
@@ -218,12 +265,13 @@ static void run_loop(struct daemon *d)
 			log_error("epoll_wait: %s", strerror(errno));
 			break;
 		}
-		/* Permission events first: a process waits on each of them. */
+		/* Exec notices first: a short-lived process's exe can only be read while it
+		 * lives. Then permission events: a process waits on each of them. */
+		proc_drain(d->proc);
 		if (d->fan.fd_fd >= 0)
 			pipeline_read_group(d, d->fan.fd_fd, false);
 		if (d->fan.fid_fd >= 0)
 			pipeline_read_group(d, d->fan.fid_fd, true);
-		proc_drain(d->proc);
 		for (int i = 0; i < n; i++) {
 			enum loop_tag tag = (enum loop_tag)(evs[i].data.u64 >> 32);
 			int fd = (int)(uint32_t)evs[i].data.u64;
@@ -241,20 +289,6 @@ static void run_loop(struct daemon *d)
 	if (d->fan.fid_fd >= 0)
 		pipeline_read_group(d, d->fan.fid_fd, true);
 	pipeline_flush(d);
-}
-
-static void log_stats(const struct daemon *d)
-{
-	log_info("stats: events=%llu records=%llu perm_answered=%llu self=%llu "
-		 "out_of_scope=%llu overflows=%llu bad=%llu unresolved=%llu dropped=%llu "
-		 "exe_known=%llu/%llu dircache hits=%llu misses=%llu",
-		 (unsigned long long)d->st.events, (unsigned long long)d->st.records,
-		 (unsigned long long)d->st.perm_answered, (unsigned long long)d->st.self_events,
-		 (unsigned long long)d->st.out_of_scope, (unsigned long long)d->st.overflows,
-		 (unsigned long long)d->st.bad_events, (unsigned long long)d->st.unresolved,
-		 (unsigned long long)d->st.dropped_records,
-		 (unsigned long long)d->proc->exe_known, (unsigned long long)d->proc->lookups,
-		 (unsigned long long)d->resolve->hits, (unsigned long long)d->resolve->misses);
 }
 
 static void daemon_free(struct daemon *d)
@@ -506,7 +540,7 @@ int main(int argc, char **argv)
 	daemonize_end(status_fd, 0);
 
 	run_loop(&d);
-	log_stats(&d);
+	log_stats(&d, LOG_LEVEL_INFO);
 	daemon_free(&d);
 	return 0;
 }

@@ -32,12 +32,28 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-uint64_t pipeline_now_mono_ms(void)
+uint64_t pipeline_now_ns(void)
 {
 	struct timespec ts;
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail for CLOCK_MONOTONIC */
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t pipeline_now_mono_ms(void)
+{
+	return pipeline_now_ns() / 1000000;
+}
+
+/* Read-to-answer time of one permission event, into the daemon's histogram. */
+static void latency_note(struct daemon *d)
+{
+	uint64_t ns = pipeline_now_ns() - d->read_ns;
+	uint64_t us = ns / 1000;
+
+	d->st.lat_hist[us < DAEMON_LAT_BUCKETS ? us : DAEMON_LAT_BUCKETS - 1]++;
+	if (ns > d->st.lat_max_ns)
+		d->st.lat_max_ns = ns;
 }
 
 /* Before the first record of a turn: say how many records the output lost before it. */
@@ -301,6 +317,7 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 			log_rl(LOG_LEVEL_WARN, "answering a permission event failed: %s",
 			       strerror(-r));
 		}
+		latency_note(d);
 		d->st.perm_answered++;
 		if (pr.verdict == VERDICT_DENY)
 			d->st.perm_denied++;
@@ -379,6 +396,7 @@ void pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 		}
 		if (n == 0)
 			return;
+		d->read_ns = pipeline_now_ns();
 		ts_ms = now_ms();
 		/* Every process in this batch has had its fork/exec notice queued by now. */
 		proc_drain(d->proc);

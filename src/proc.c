@@ -64,9 +64,12 @@ static int read_proc(pid_t pid, struct proc_entry *e)
 {
 	char path[64], buf[1024], exe[PATH_MAX];
 	const char *open_paren, *close_paren;
-	ssize_t n;
+	ssize_t n, exe_len;
 	int ppid;
 
+	/* exe first: of everything here it is the one lost when the process exits. */
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	exe_len = readlink(path, exe, sizeof(exe) - 1);
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	n = read_small(path, buf, sizeof(buf));
 	if (n < 0)
@@ -98,10 +101,8 @@ static int read_proc(pid_t pid, struct proc_entry *e)
 			e->uid_known = true;
 		}
 	}
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
+	if (exe_len > 0) {
+		exe[exe_len] = '\0';
 		e->exe = strdup(exe); /* NULL on ENOMEM: exe unknown */
 	}
 	return 0;
