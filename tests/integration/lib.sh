@@ -43,6 +43,7 @@ require_fanotify() {
 
 setup() {
 	S=$(mktemp -d /tmp/fanotifyd-it.XXXXXX)
+	BASE=$S
 	W=$S/w
 	mkdir -p "$W" "$S/s"
 	mount -t tmpfs -o size=256m,mode=0755 fanotifyd-w "$W" || { fail "mount tmpfs"; finish; }
@@ -56,6 +57,10 @@ setup() {
 
 cleanup() {
 	stop_daemon
+	# The mounts live in this test's private namespace; the directories do not.
+	umount -l "$W" 2>/dev/null
+	umount -l "$S" 2>/dev/null
+	[ -n "${BASE:-}" ] && rm -rf "$BASE"
 	true
 }
 

@@ -24,6 +24,12 @@ case $rc in
 *) echo "fanotify probe failed (status $rc)"; exit 1 ;;
 esac
 
+# Resolve python3 once: a version-manager shim (pyenv) costs a second per call.
+PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || {
+	echo "python3 is needed by the integration tests (make deps installs it)"; exit 1; }
+PATH=$(dirname "$PY"):$PATH
+export PATH
+
 pass=0 failn=0 skipn=0
 for t in "$HERE"/t[0-9]*.sh; do
 	[ -n "${ONLY:-}" ] && case $(basename "$t") in *"$ONLY"*) ;; *) continue ;; esac
