@@ -44,8 +44,6 @@ void fan_init(struct fan *f)
 	memset(f, 0, sizeof(*f));
 	f->fid_fd = -1;
 	f->fd_fd = -1;
-	for (size_t i = 0; i < FAN_FS_MAX; i++)
-		f->fs[i].mount_fd = -1;
 }
 
 static uint64_t events_to_mask(unsigned ev)
@@ -93,27 +91,12 @@ static int group_init(unsigned class_flags, bool fid, bool *ret_pidfd)
 	return fd < 0 ? -errno : fd;
 }
 
-static int fs_add(struct fan *f, const char *path, struct fan_fs **ret)
+/* An fd on the directory path names (or that holds the file path names). open_by_handle_at()
+ * wants a real fd on the filesystem: fdget() refuses O_PATH. */
+static int open_view(const char *path)
 {
-	struct statfs sfs;
-	uint64_t fsid;
-	int fd;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (statfs(path, &sfs) < 0)
-		return -errno;
-	fsid = (uint64_t)(uint32_t)sfs.f_fsid.__val[0] |
-	       (uint64_t)(uint32_t)sfs.f_fsid.__val[1] << 32;
-	for (size_t i = 0; i < f->n_fs; i++) {
-		if (f->fs[i].fsid == fsid) {
-			*ret = &f->fs[i];
-			return 0;
-		}
-	}
-	if (f->n_fs == FAN_FS_MAX)
-		return -ENOSPC;
-	/* open_by_handle_at() wants a real fd on the filesystem (fdget() refuses O_PATH):
-	 * the directory itself, or the directory holding a marked file. */
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOTDIR) {
 		char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
 
@@ -124,12 +107,114 @@ static int fs_add(struct fan *f, const char *path, struct fan_fs **ret)
 		fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		free(dir);
 	}
-	if (fd < 0)
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * The filesystem holding path, with a view (an fd on its mount) for each distinct mount the
+ * marks reach it through: a handle is turned into a path through the first view that can
+ * name the object (a bind mount of a subdirectory cannot name what lies outside it).
+ */
+static int fs_add(struct fan *f, const char *path, struct fan_fs **ret)
+{
+	struct statx stx;
+	struct statfs sfs;
+	struct fan_fs *fs = NULL;
+	uint64_t fsid;
+	int fd;
+
+	if (statfs(path, &sfs) < 0)
 		return -errno;
-	f->fs[f->n_fs].fsid = fsid;
-	f->fs[f->n_fs].mount_fd = fd;
-	*ret = &f->fs[f->n_fs++];
+	if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) < 0)
+		return -errno;
+	if (!(stx.stx_mask & STATX_MNT_ID))
+		stx.stx_mnt_id = 0;
+	fsid = (uint64_t)(uint32_t)sfs.f_fsid.__val[0] |
+	       (uint64_t)(uint32_t)sfs.f_fsid.__val[1] << 32;
+	for (size_t i = 0; i < f->n_fs; i++)
+		if (f->fs[i].fsid == fsid)
+			fs = &f->fs[i];
+	if (!fs) {
+		if (f->n_fs == FAN_FS_MAX)
+			return -ENOSPC;
+		fs = &f->fs[f->n_fs++];
+		fs->fsid = fsid;
+		fs->dev_major = stx.stx_dev_major;
+		fs->dev_minor = stx.stx_dev_minor;
+	}
+	*ret = fs;
+	for (size_t i = 0; i < fs->n_views; i++)
+		if (fs->view_mnt_id[i] == stx.stx_mnt_id)
+			return 0;
+	if (fs->n_views == FAN_VIEWS_MAX)
+		return 0; /* enough ways in; objects only the others can name stay unnamed */
+	fd = open_view(path);
+	if (fd < 0)
+		return fd;
+	fs->view_fd[fs->n_views] = fd;
+	fs->view_mnt_id[fs->n_views++] = stx.stx_mnt_id;
 	return 0;
+}
+
+/* Turns a mountinfo field's \ooo escapes back into bytes, in place. */
+static void unescape_mountinfo(char *s)
+{
+	char *o = s;
+
+	for (char *p = s; *p; p++) {
+		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
+		    p[3] >= '0' && p[3] <= '7') {
+			*o++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+			p += 3;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+}
+
+/*
+ * After the marked views, one view per filesystem through a mount of its root, if this
+ * namespace has one: it names objects outside every marked bind mount (which a filesystem
+ * mark reports, and which a --mount scope must be able to tell apart).
+ */
+static void add_whole_views(struct fan *f)
+{
+	char line[8192];
+	FILE *fp = fopen("/proc/self/mountinfo", "re");
+
+	if (!fp)
+		return;
+	while (fgets(line, sizeof(line), fp)) {
+		unsigned long long id;
+		unsigned maj, min;
+		char root[4096], mp[4096];
+
+		if (sscanf(line, "%llu %*u %u:%u %4095s %4095s", &id, &maj, &min, root, mp) != 5 ||
+		    strcmp(root, "/") != 0)
+			continue;
+		unescape_mountinfo(mp);
+		for (size_t i = 0; i < f->n_fs; i++) {
+			struct fan_fs *fs = &f->fs[i];
+			bool have = false;
+			int fd;
+
+			if (fs->dev_major != maj || fs->dev_minor != min || fs->whole_view ||
+			    fs->n_views == FAN_VIEWS_MAX)
+				continue;
+			for (size_t v = 0; v < fs->n_views; v++)
+				have |= fs->view_mnt_id[v] == id;
+			fs->whole_view = true;
+			if (have)
+				continue; /* a marked view is already the whole filesystem */
+			fd = open_view(mp);
+			if (fd < 0)
+				continue; /* over-mounted or gone: the marked views still serve */
+			fs->view_fd[fs->n_views] = fd;
+			fs->view_mnt_id[fs->n_views++] = id;
+		}
+	}
+	fclose(fp);
 }
 
 /* The mount point of the mount holding path, from /proc/self/mountinfo. */
@@ -155,16 +240,11 @@ static int mount_point_of(const char *path, char *out, size_t out_len)
 		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...", with ' ', '\t', '\n', '\\' as \ooo */
 		if (sscanf(line, "%llu %*u %*s %*s %4095s", &id, mp) != 2 || id != stx.stx_mnt_id)
 			continue;
-		for (size_t i = 0; mp[i] && o + 1 < out_len; i++) {
-			if (mp[i] == '\\' && mp[i + 1] >= '0' && mp[i + 1] <= '3' && mp[i + 2] &&
-			    mp[i + 3]) {
-				out[o++] = (char)((mp[i + 1] - '0') * 64 + (mp[i + 2] - '0') * 8 +
-						  (mp[i + 3] - '0'));
-				i += 3;
-			} else {
-				out[o++] = mp[i];
-			}
-		}
+		unescape_mountinfo(mp);
+		o = strlen(mp);
+		if (o >= out_len)
+			break;
+		memcpy(out, mp, o);
 		out[o] = '\0';
 		r = 0;
 		break;
@@ -284,6 +364,19 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 	if (!f->pidfd)
 		log_info("kernel without FAN_REPORT_PIDFD: pid reuse is detected less reliably");
 
+	/* Every fd we need on a marked filesystem is opened before the first mark: after it,
+	 * an open of ours could wait for a permission answer only we can give. */
+	for (size_t i = 0; i < c->n_marks; i++) {
+		struct fan_fs *fs = NULL;
+
+		r = fs_add(f, c->marks[i].path, &fs);
+		if (r < 0) {
+			snprintf(msg, msg_len, "%s: %s", c->marks[i].path, strerror(-r));
+			return r;
+		}
+	}
+	add_whole_views(f);
+
 	for (size_t i = 0; i < c->n_marks; i++) {
 		const struct config_mark *m = &c->marks[i];
 		const char *path = m->path;
@@ -303,6 +396,11 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 		switch (m->kind) {
 		case CONFIG_MARK_INODE: {
 			uint64_t flags = FAN_ONDIR | (S_ISDIR(st.st_mode) ? FAN_EVENT_ON_CHILD : 0);
+			/* A file has no entries: the kernel refuses entry events on its mark. */
+			uint64_t fid_mask = S_ISDIR(st.st_mode)
+						    ? f->fid_mask
+						    : f->fid_mask & ~(uint64_t)(FAN_CREATE | FAN_DELETE |
+										 FAN_RENAME);
 
 			if (f->fd_fd >= 0 && f->fd_mask) {
 				r = mark(f->fd_fd, 0, f->fd_mask | flags, path,
@@ -312,8 +410,8 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 				if (r < 0)
 					return r;
 			}
-			if (f->fid_fd >= 0) {
-				r = mark(f->fid_fd, 0, f->fid_mask | flags, path,
+			if (f->fid_fd >= 0 && fid_mask) {
+				r = mark(f->fid_fd, 0, fid_mask | flags, path,
 					 "inode mark, FID group", msg, msg_len);
 				if (r < 0)
 					return r;
@@ -449,8 +547,10 @@ static bool under(const char *path, const char *root)
 bool fan_out_of_scope(const struct fan *f, const struct fan_fs *fs, const char *path,
 		      const char *dir)
 {
-	if (!fs || !fs->filtered || fs->real_fs_mark || !path)
+	if (!fs || !fs->filtered || fs->real_fs_mark)
 		return false;
+	if (!path)
+		return true; /* no view names it, so nothing shows it lies inside the mount */
 	for (size_t i = 0; i < f->n_scopes; i++) {
 		const struct fan_scope *s = &f->scopes[i];
 
@@ -469,9 +569,9 @@ void fan_close(struct fan *f)
 		(void)close(f->fid_fd);
 	f->fd_fd = f->fid_fd = -1;
 	for (size_t i = 0; i < f->n_fs; i++) {
-		if (f->fs[i].mount_fd >= 0)
-			(void)close(f->fs[i].mount_fd);
-		f->fs[i].mount_fd = -1;
+		for (size_t v = 0; v < f->fs[i].n_views; v++)
+			(void)close(f->fs[i].view_fd[v]); /* directory fds: nothing to flush */
+		f->fs[i].n_views = 0;
 	}
 	f->n_fs = 0;
 	for (size_t i = 0; i < f->n_scopes; i++)

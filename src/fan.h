@@ -12,6 +12,7 @@
 #include "event.h"
 
 #define FAN_FS_MAX 64		/* distinct filesystems we mark */
+#define FAN_VIEWS_MAX 8		/* mounts per filesystem used to name its objects */
 #define FAN_SCOPES_MAX 256	/* --mount / --watch scopes used to filter a filesystem mark */
 
 /* A scope that limits which directory-entry events of a filtered filesystem are kept. */
@@ -24,7 +25,12 @@ struct fan_scope {
 /* One filesystem that holds a mark: the fd used to decode its file handles. */
 struct fan_fs {
 	uint64_t fsid;
-	int mount_fd;		/* owned; O_RDONLY fd on a marked directory */
+	int view_fd[FAN_VIEWS_MAX];	/* owned; O_RDONLY fds on marked directories, one per
+					 * distinct mount, in the order of the marks */
+	uint64_t view_mnt_id[FAN_VIEWS_MAX];
+	size_t n_views;
+	bool whole_view;	/* a view through a mount of the filesystem's root was added */
+	unsigned dev_major, dev_minor;
 	bool filtered;		/* its directory-entry events come from a filesystem mark added
 				 * for --mount, so only events inside a scope are kept */
 	bool real_fs_mark;	/* the user asked for --filesystem on it */
@@ -71,7 +77,8 @@ int fan_answer(int group_fd, int *fd, bool allow);
 const struct fan_fs *fan_fs_find(const struct fan *f, uint64_t fsid);
 
 /* True when a directory-entry event at path (dir: its parent directory's path) on fs must be
- * dropped because fs is marked only to serve a --mount and path lies outside every scope. */
+ * dropped because fs is marked only to serve a --mount and path lies outside every scope, or
+ * is unknown (then nothing shows it lies inside). */
 bool fan_out_of_scope(const struct fan *f, const struct fan_fs *fs, const char *path,
 		      const char *dir);
 

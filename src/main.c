@@ -211,7 +211,9 @@ static void log_stats(const struct daemon *d, enum log_level level)
 		"proc_evictions=%llu nl_overruns=%llu dircache_hits=%llu dircache_misses=%llu "
 		"dircache_evictions=%llu policy_suppressed=%llu policy_evictions=%llu "
 		"quarantine_denials=%llu hooks_started=%llu hooks_dropped=%llu hooks_killed=%llu "
-		"hooks_failed=%llu sock_clients=%u sock_refused=%llu sock_dropped_clients=%llu",
+		"hooks_failed=%llu sock_clients=%u sock_accepted=%llu sock_refused=%llu "
+		"sock_refused_full=%llu sock_disconnected=%llu sock_dropped_clients=%llu "
+		"sock_dropped_records=%llu sock_accept_pauses=%llu",
 		U(d->st.events), U(d->st.records), U(d->st.alerts), U(d->st.perm_answered),
 		U(d->st.perm_denied), U(d->st.answer_errors), latency_quantile_us(d, 0.5),
 		latency_quantile_us(d, 0.99), U(d->st.lat_max_ns / 1000), U(d->st.self_events),
@@ -221,7 +223,9 @@ static void log_stats(const struct daemon *d, enum log_level level)
 		U(d->resolve->hits), U(d->resolve->misses), U(d->resolve->evictions),
 		U(d->policy->suppressed), U(d->policy->evictions), U(d->policy->quarantine_denials),
 		U(d->hook.started), U(d->hook.dropped), U(d->hook.killed), U(d->hook.failed),
-		d->sock.n_clients, U(d->sock.refused), U(d->sock.dropped_clients));
+		d->sock.n_clients, U(d->sock.accepted), U(d->sock.refused),
+		U(d->sock.refused_full), U(d->sock.disconnected), U(d->sock.dropped_clients),
+		U(d->sock.dropped_records), U(d->sock.accept_pauses));
 #undef U
 }
 

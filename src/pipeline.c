@@ -185,7 +185,8 @@ static const char *entry_path(struct daemon *d, const struct fan_fid *rec, char 
 	const char *dir;
 	size_t dl;
 
-	dir = resolve_handle(d->resolve, fs ? fs->mount_fd : -1, rec, true, tmp, PATH_BUF);
+	dir = resolve_handle(d->resolve, fs ? fs->view_fd : NULL, fs ? fs->n_views : 0, rec, true,
+			     tmp, PATH_BUF);
 	if (!dir)
 		return NULL;
 	dl = strlen(dir);
@@ -247,8 +248,8 @@ static void resolve_paths(struct daemon *d, const struct fan_event *ev, struct p
 	if (ev->fid.type) {
 		const struct fan_fs *fs = fan_fs_find(&d->fan, ev->fid.fsid);
 
-		p->path = resolve_handle(d->resolve, fs ? fs->mount_fd : -1, &ev->fid, false,
-					 p->path_buf, sizeof(p->path_buf));
+		p->path = resolve_handle(d->resolve, fs ? fs->view_fd : NULL, fs ? fs->n_views : 0,
+					 &ev->fid, false, p->path_buf, sizeof(p->path_buf));
 		p->name = base_name(p->path);
 	}
 }
@@ -288,8 +289,11 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	resolve_paths(d, ev, &p);
 
 	if (!perm && (ev->mask & DIRENT_EVENTS) && ev->fd < 0) {
-		const struct fan_fid *rec_fid = ev->new_dfid.type ? &ev->new_dfid : &ev->dfid;
-		const struct fan_fs *fs = fan_fs_find(&d->fan, rec_fid->fsid);
+		const struct fan_fid *rec_fid = ev->new_dfid.type ? &ev->new_dfid
+						: ev->dfid.type	   ? &ev->dfid
+						: ev->old_dfid.type ? &ev->old_dfid
+								    : &ev->fid;
+		const struct fan_fs *fs = rec_fid->type ? fan_fs_find(&d->fan, rec_fid->fsid) : NULL;
 
 		if (fan_out_of_scope(&d->fan, fs, p.path, p.dir) &&
 		    (!p.old_path || fan_out_of_scope(&d->fan, fs, p.old_path, p.old_dir))) {
@@ -419,11 +423,13 @@ void pipeline_flush(struct daemon *d)
 {
 	if (!d->batch.len)
 		return;
-	sink_sock_write(&d->sock, d->batch.data, d->batch.len, d->batch_records);
+	/* Subscribers get exactly what the output file gets: nothing it dropped. */
 	if (sink_file_write(&d->out, d->batch.data, d->batch.len) < 0) {
 		d->pending_dropped += d->batch_records;
 		d->st.dropped_records += d->batch_records;
 		log_rl(LOG_LEVEL_WARN, "output queue full: %u records dropped", d->batch_records);
+	} else {
+		sink_sock_write(&d->sock, d->batch.data, d->batch.len, d->batch_records);
 	}
 	d->batch.len = 0;
 	d->batch_records = 0;

@@ -300,8 +300,12 @@ void proc_drain(struct proc *p)
 			    h->nlmsg_len < NLMSG_LENGTH(sizeof(*cn) + sizeof(struct proc_event)) ||
 			    cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC)
 				continue;
+			struct proc_event ev;
+
+			/* cn->data is only 4-byte aligned; proc_event holds a u64. */
+			memcpy(&ev, cn->data, sizeof(ev));
 			p->nl_messages++;
-			handle_message(p, (const struct proc_event *)cn->data);
+			handle_message(p, &ev);
 		}
 	}
 }

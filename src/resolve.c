@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "resolve.h"
@@ -57,6 +58,7 @@ static int open_handle_path(int mount_fd, const struct fan_fid *fid, char *out, 
 		struct file_handle fh;
 		char raw[sizeof(struct file_handle) + MAX_HANDLE_SZ];
 	} h;
+	struct stat by_fd, by_path;
 	int fd, r;
 
 	if (fid->handle_bytes > MAX_HANDLE_SZ)
@@ -68,15 +70,19 @@ static int open_handle_path(int mount_fd, const struct fan_fid *fid, char *out, 
 	if (fd < 0)
 		return -errno;
 	r = resolve_fd_path(fd, out, out_len);
+	/* The path must lead back to the same inode, or this view cannot name it. */
+	if (r >= 0 && (out[0] != '/' || fstat(fd, &by_fd) < 0 || lstat(out, &by_path) < 0 ||
+		       by_fd.st_ino != by_path.st_ino || by_fd.st_dev != by_path.st_dev))
+		r = -EXDEV;
 	(void)close(fd); /* an O_PATH fd: close cannot fail meaningfully */
 	return r;
 }
 
-const char *resolve_handle(struct resolve *r, int mount_fd, const struct fan_fid *fid,
-			   bool cache, char *out, size_t out_len)
+const char *resolve_handle(struct resolve *r, const int *views, size_t n_views,
+			   const struct fan_fid *fid, bool cache, char *out, size_t out_len)
 {
 	struct resolve_entry *e = NULL;
-	int n;
+	int n = -ENOENT;
 
 	if (cache && fid->handle_bytes <= RESOLVE_HANDLE_MAX) {
 		e = &r->cache[handle_hash(fid) & (RESOLVE_CACHE_MAX - 1)];
@@ -86,11 +92,8 @@ const char *resolve_handle(struct resolve *r, int mount_fd, const struct fan_fid
 		}
 		r->misses++;
 	}
-	if (mount_fd < 0) {
-		r->failures++;
-		return NULL;
-	}
-	n = open_handle_path(mount_fd, fid, out, out_len);
+	for (size_t i = 0; i < n_views && n < 0; i++)
+		n = open_handle_path(views[i], fid, out, out_len);
 	if (n < 0) {
 		r->failures++;
 		return NULL;

@@ -26,7 +26,7 @@ struct resolve {
 	uint64_t hits;
 	uint64_t misses;
 	uint64_t evictions;		/* entries replaced by another handle */
-	uint64_t failures;		/* handles that could not be opened (ESTALE: gone) */
+	uint64_t failures;		/* handles no view could name (ESTALE: gone) */
 	uint64_t flushes;
 };
 
@@ -36,12 +36,15 @@ int resolve_fd_path(int fd, char *out, size_t out_len);
 
 /*
  * Path of the object behind fid (a directory handle when cache is true), decoded with
- * open_by_handle_at(mount_fd, O_PATH) — O_PATH opens raise no fanotify events and need no
+ * open_by_handle_at(view, O_PATH) through the first of the n_views mount fds whose path
+ * really names the object (lstat of the path finds the same inode): a bind mount of a
+ * subdirectory cannot name what lies outside it, and the kernel then makes up a path
+ * relative to the filesystem's root. O_PATH opens raise no fanotify events and need no
  * permission answer. Returns a string owned by the cache (valid until the next call) or by
- * out, or NULL when the handle cannot be resolved (the object is gone).
+ * out, or NULL when the handle cannot be resolved (the object is gone or unreachable).
  */
-const char *resolve_handle(struct resolve *r, int mount_fd, const struct fan_fid *fid,
-			   bool cache, char *out, size_t out_len);
+const char *resolve_handle(struct resolve *r, const int *views, size_t n_views,
+			   const struct fan_fid *fid, bool cache, char *out, size_t out_len);
 
 /* Forgets every cached path (a directory was renamed or removed). */
 void resolve_flush(struct resolve *r);

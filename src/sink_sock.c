@@ -13,9 +13,14 @@
  * Must not: block or wait for a subscriber, log per record, interpret records beyond
  * counting newlines. Never sees event fds. The only JSON it writes is the dropped line.
  *
- * Admission: a full table (max_clients) is handled by accepting and closing at once, so the
- * peer sees EOF instead of hanging in the backlog; running out of fds (EMFILE/ENFILE) stops
- * accepting until a subscriber leaves or the next records are written.
+ * Admission: SO_PEERCRED (+ SO_PEERGROUPS) against the rule connect(2) applies to the file
+ * (sink_sock_peer_allowed()), so a file made reachable behind our back admits no one new. A
+ * full table (max_clients) is handled by accepting and closing at once, so the peer sees EOF
+ * instead of hanging in the backlog; running out of fds (EMFILE/ENFILE) stops accepting
+ * until a subscriber leaves or the next records are written. A subscriber that shuts down
+ * its sending side keeps receiving; EPOLLHUP/EPOLLERR or a failed send closes it.
+ * Dropped subscribers past their grace are closed when records flow or one of our fds fires
+ * (there is no timer).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -155,7 +160,8 @@ static int clear_stale(const struct sockaddr_un *sa, char *msg, size_t msg_len)
 	}
 	if (unlink(path) < 0 && errno != ENOENT) {
 		r = -errno;
-		snprintf(msg, msg_len, "%s: cannot remove the stale socket: %s", path, strerror(-r));
+		snprintf(msg, msg_len, "%s: cannot remove the stale socket: %s", path,
+			 strerror(-r));
 		return r;
 	}
 	log_info("socket: %s: removed a stale socket nothing was listening on", path);
@@ -341,7 +347,7 @@ static void client_set_events(struct sink_sock *s, struct sink_client *c)
 
 	if (!c->rd_eof)
 		want |= EPOLLIN | EPOLLRDHUP;
-	if (c->off < c->len)
+	if (c->off < c->len || (c->dropping && !c->notice_queued))
 		want |= EPOLLOUT;
 	c->want_out = want & EPOLLOUT;
 	if (want == c->ep_events)
@@ -489,22 +495,38 @@ static int client_flush(struct sink_sock *s, struct sink_client *c)
 	if (c->off == c->len)
 		client_reset_buf(c);
 	if (c->dropping && c->off == c->len) {
-		if (!c->notice_queued && !c->mid_record) {
-			char line[160];
-			int k = snprintf(line, sizeof(line),
-					 "{\"schema_version\":1,\"type\":\"dropped\",\"count\":%" PRIu64
-					 ",\"reason\":\"" DROPPED_REASON "\"}\n",
-					 c->missed);
+		char line[160];
+		int k;
+		ssize_t n;
 
-			c->notice_queued = true;
-			if (client_append(s, c, line, (size_t)k) == 0)
-				return client_flush(s, c);
+		if (c->notice_queued || c->mid_record) {
+			/* Sent; or it has half a record we could not finish, after which a
+			 * notice would not start a line. */
+			log_rl(LOG_LEVEL_INFO, "socket: dropped subscriber uid %u pid %d closed%s",
+			       (unsigned)c->uid, (int)c->pid,
+			       c->notice_queued ? " after its notice" : "");
+			client_close(s, c);
+			return -1;
 		}
-		log_rl(LOG_LEVEL_INFO, "socket: dropped subscriber uid %u pid %d closed%s",
-		       (unsigned)c->uid, (int)c->pid,
-		       c->notice_queued ? " after its notice" : "");
-		client_close(s, c);
-		return -1;
+		/* Composed only when the socket takes it, so the count covers every record
+		 * written while it waited. */
+		k = snprintf(line, sizeof(line),
+			     "{\"schema_version\":1,\"type\":\"dropped\",\"count\":%" PRIu64
+			     ",\"reason\":\"" DROPPED_REASON "\"}\n",
+			     c->missed);
+		n = client_send(c->fd, line, (size_t)k);
+		if (n < 0) {
+			client_gone(s, c, (int)-n);
+			return -1;
+		}
+		if (n > 0) {
+			c->notice_queued = true;
+			/* The rest of a line the socket took part of (if memory fails, the
+			 * line stays cut); once the buffer is empty the flush closes it. */
+			if (n < k)
+				(void)client_append(s, c, line + n, (size_t)(k - n));
+			return client_flush(s, c);
+		}
 	}
 	client_set_events(s, c);
 	return 0;
@@ -517,7 +539,7 @@ static int client_flush(struct sink_sock *s, struct sink_client *c)
  * receive.
  */
 static void client_drop(struct sink_sock *s, struct sink_client *c, const char *rest,
-			size_t rest_len, const char *why)
+			size_t rest_len, bool no_memory)
 {
 	const char *segs[2] = { c->buf + c->off, rest };
 	size_t lens[2] = { c->len - c->off, rest_len };
@@ -527,18 +549,20 @@ static void client_drop(struct sink_sock *s, struct sink_client *c, const char *
 	c->missed = count_newlines(segs[0], lens[0]) + count_newlines(segs[1], lens[1]);
 	if (c->mid_record) {
 		/* Up to the first newline: the end of the record it has the start of. */
-		const char *nl = memchr(segs[0], '\n', lens[0]);
+		const char *nl = lens[0] ? memchr(segs[0], '\n', lens[0]) : NULL;
 		size_t a = nl ? (size_t)(nl - segs[0]) + 1 : lens[0], b = 0;
 
-		if (!nl) {
+		if (!nl && lens[1]) {
 			nl = memchr(segs[1], '\n', lens[1]);
 			b = nl ? (size_t)(nl - segs[1]) + 1 : 0;
 		}
 		if (nl) {
 			tail = malloc(a + b);
 			if (tail) {
-				memcpy(tail, segs[0], a);
-				memcpy(tail + a, segs[1], b);
+				if (a)
+					memcpy(tail, segs[0], a);
+				if (b)
+					memcpy(tail + a, segs[1], b);
 				tail_len = a + b;
 				c->missed--;
 			}
@@ -552,10 +576,16 @@ static void client_drop(struct sink_sock *s, struct sink_client *c, const char *
 	s->n_dropping++;
 	s->dropped_clients++;
 	c->drop_deadline_ms = now_mono_ms() + s->drop_grace_ms;
-	log_rl(LOG_LEVEL_WARN,
-	       "socket: subscriber uid %u pid %d %s (%zu KiB buffer full): disconnecting, %" PRIu64
-	       " records missed",
-	       (unsigned)c->uid, (int)c->pid, why, s->buffer_max >> 10, c->missed);
+	if (no_memory)
+		log_rl(LOG_LEVEL_WARN,
+		       "socket: subscriber uid %u pid %d: out of memory for its buffer: "
+		       "disconnecting, %" PRIu64 " records missed",
+		       (unsigned)c->uid, (int)c->pid, c->missed);
+	else
+		log_rl(LOG_LEVEL_WARN,
+		       "socket: subscriber uid %u pid %d too slow (%zu KiB buffer full): "
+		       "disconnecting, %" PRIu64 " records missed",
+		       (unsigned)c->uid, (int)c->pid, s->buffer_max >> 10, c->missed);
 	/* With half a record we cannot finish (no tail), client_flush() closes it at once:
 	 * a notice would not start a line. */
 	if (client_flush(s, c) < 0)
@@ -586,11 +616,11 @@ static void client_queue(struct sink_sock *s, struct sink_client *c, const char 
 	}
 	if (len) {
 		if (c->len - c->off + len > s->buffer_max) {
-			client_drop(s, c, p, len, "too slow");
+			client_drop(s, c, p, len, false);
 			return;
 		}
 		if (client_append(s, c, p, len) < 0) {
-			client_drop(s, c, p, len, "out of memory");
+			client_drop(s, c, p, len, true);
 			return;
 		}
 	}
@@ -742,8 +772,8 @@ static void admit(struct sink_sock *s, int fd)
 	if (!peer_check(s, fd, &cred)) {
 		s->refused++;
 		log_rl(LOG_LEVEL_WARN,
-		       "socket: subscriber uid %u gid %u pid %d refused: not permitted by mode %04o "
-		       "(group %u)",
+		       "socket: subscriber uid %u gid %u pid %d refused: "
+		       "not permitted by mode %04o (group %u)",
 		       (unsigned)cred.uid, (unsigned)cred.gid, (int)cred.pid, (unsigned)s->mode,
 		       (unsigned)s->gid);
 		goto refuse;
@@ -917,7 +947,8 @@ void sink_sock_close(struct sink_sock *s)
 		s->clients = NULL;
 	}
 	if (s->listen_fd >= 0) {
-		(void)epoll_ctl(s->ep_fd, EPOLL_CTL_DEL, s->listen_fd, NULL); /* maybe never added */
+		/* maybe never added */
+		(void)epoll_ctl(s->ep_fd, EPOLL_CTL_DEL, s->listen_fd, NULL);
 		(void)close(s->listen_fd); /* a listener: nothing to flush */
 		s->listen_fd = -1;
 	}

@@ -17,7 +17,7 @@
 #define SINK_SOCK_ACCEPT_PER_EVENT 256	/* accept4() calls per listener event */
 #define SINK_SOCK_DISCARD_PER_EVENT 16	/* 4 KiB reads of subscriber input per event */
 #define SINK_SOCK_KEEP_BUF (64u << 10)	/* an emptied send buffer larger than this is freed */
-#define SINK_SOCK_DROP_GRACE_MS 2000u	/* how long a dropped subscriber has to take its notice */
+#define SINK_SOCK_DROP_GRACE_MS 2000u	/* a dropped subscriber's time to take its notice */
 
 struct sink_client {
 	int fd;				/* owned; -1 = free slot */
@@ -42,10 +42,10 @@ struct sink_sock {
 	int ep_fd;			/* borrowed: the loop's epoll */
 	uint64_t tag;			/* OR-ed with an fd into epoll_event.data.u64 */
 	mode_t mode;			/* socket file mode (default 0600) */
-	gid_t gid;			/* the socket file's group (socket_group, or as created) */
+	gid_t gid;			/* the socket file's group (socket_group or as created) */
 	bool group_set;
 	uid_t owner;			/* the daemon's euid, always allowed */
-	bool bound;			/* the file at path is ours (dev, ino): remove it on close */
+	bool bound;			/* path is our file (dev, ino): unlinked at close */
 	dev_t dev;
 	ino_t ino;
 	size_t buffer_max;		/* bytes per client (socket_buffer_kb * 1024) */
@@ -57,7 +57,7 @@ struct sink_sock {
 	bool accepting;			/* listener registered for EPOLLIN */
 	uint64_t accepted;
 	uint64_t refused;		/* peer-credential or max_clients refusals */
-	uint64_t refused_full;		/* of those, refused because max_clients were connected */
+	uint64_t refused_full;		/* of those, because max_clients were connected */
 	uint64_t disconnected;		/* subscribers that went away by themselves */
 	uint64_t dropped_clients;	/* disconnected for falling behind */
 	uint64_t dropped_records;	/* records those clients missed */

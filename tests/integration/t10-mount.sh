@@ -2,9 +2,6 @@
 # (served by a filesystem mark filtered to the mount), and nothing from outside the mount
 # even on the same filesystem (made here with a bind mount of part of $W).
 . "$(dirname "$0")/lib.sh"
-# python3 may be a slow wrapper (a pyenv shim costs ~1 s a call): resolve it once.
-PYTHON=$(python3 -c 'import sys; print(sys.executable)') || PYTHON=python3
-JSONL="$PYTHON $HERE/jsonl.py"
 require_fanotify fid
 setup
 # $W is the tmpfs; $M is a bind mount of $W/in only. $W/out is the same filesystem, but
@@ -14,13 +11,16 @@ M=$S/../inmnt
 mkdir -p "$M"
 mount --bind "$W/in" "$M" || { fail "bind mount"; finish; }
 M=$(cd "$M" && pwd -P)
+# the bind mount goes before lib.sh's cleanup removes the test directories
+trap 'stop_daemon; umount -l "$M" 2>/dev/null; cleanup' EXIT
 mkdir -p "$M/sub"
-# all_under PREFIX: every record's path and old_path (null aside) starts with PREFIX.
+# all_under PREFIX...: every record's path and old_path (null aside) starts with a PREFIX.
 all_under() {
-	"$PYTHON" - "$OUT" "$1" <<'PY'
+	python3 - "$OUT" "$@" <<'PY'
 import json, sys
+pre = tuple(sys.argv[2:])
 bad = [r for r in map(json.loads, open(sys.argv[1], encoding="utf-8", errors="surrogateescape"))
-       for k in ("path", "old_path") if r.get(k) is not None and not r[k].startswith(sys.argv[2])]
+       for k in ("path", "old_path") if r.get(k) is not None and not r[k].startswith(pre)]
 for r in bad:
     print("outside:", json.dumps(r), file=sys.stderr)
 sys.exit(1 if bad else 0)
@@ -40,7 +40,7 @@ rmdir "$M/a/b/c"
 echo top >"$M/top"
 # Same filesystem, outside the bind mount: all done by one process, so that "absent" can
 # be checked by its pid whatever path (or null) the daemon could make of it.
-"$PYTHON" - "$W/out" >"$S/outside.pid" <<'PY' || fail "outside actions"
+python3 - "$W/out" >"$S/outside.pid" <<'PY' || fail "outside actions"
 import os, sys
 d = sys.argv[1]
 print(os.getpid(), flush=True)
@@ -88,4 +88,25 @@ check "write through another mount of the same dir not reported" \
 check "every record's path is under the mount" all_under "$M/"
 stop_daemon
 check "SIGTERM exits 0" [ "$DSTATUS" = 0 ]
+
+# A mount mark and an inode mark on the same filesystem: the filesystem mark serving the
+# mount's directory-entry events must keep the --watch directory's direct entries, and only
+# those.
+OUT=$S/mixed.jsonl
+mkdir -p "$W/w2/deeper"
+start_daemon --mount "$M" --watch "$W/w2" || finish
+echo a >"$W/w2/direct"
+mv "$W/w2/direct" "$W/w2/direct2"
+echo b >"$W/w2/deeper/not-direct"
+rm "$W/w2/deeper/not-direct"
+echo c >"$M/in-mount"
+sentinel "$M" || finish
+check "mixed: --watch dir's direct create" has events~CREATE path="$W/w2/direct" name=direct
+check "mixed: --watch dir's direct rename" has events=RENAME path="$W/w2/direct2" old_path="$W/w2/direct"
+check "mixed: mount's create" has events~CREATE path="$M/in-mount"
+check "mixed: nothing below the --watch dir's children" [ "$(count name=not-direct)" = 0 ]
+check "mixed: nothing unresolved (only live files in scope here)" [ "$(count path=null)" = 0 ]
+check "mixed: no record outside both" all_under "$M/" "$W/w2/"
+stop_daemon
+check "mixed: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
 finish

@@ -1,9 +1,6 @@
 # Filesystem mark (--filesystem): everything on that filesystem, from any directory and
 # through any mount of it, and nothing from another filesystem.
 . "$(dirname "$0")/lib.sh"
-# python3 may be a slow wrapper (a pyenv shim costs ~1 s a call): resolve it once.
-PYTHON=$(python3 -c 'import sys; print(sys.executable)') || PYTHON=python3
-JSONL="$PYTHON $HERE/jsonl.py"
 require_fanotify fid
 setup
 mkdir -p "$W/given/here" "$W/in"
@@ -11,6 +8,8 @@ M=$S/../fsbind
 mkdir -p "$M"
 mount --bind "$W/in" "$M" || { fail "bind mount"; finish; }
 M=$(cd "$M" && pwd -P)
+# the bind mount goes before lib.sh's cleanup removes the test directories
+trap 'stop_daemon; umount -l "$M" 2>/dev/null; cleanup' EXIT
 start_daemon --filesystem "$W/given/here" || finish
 
 mkdir -p "$W/a/b/c/d"
@@ -23,7 +22,7 @@ rmdir "$W/a/b/c/d"
 echo top >"$W/top"
 echo bound >"$M/through-bind"
 # Another filesystem ($S is its own tmpfs): one process, so absence is checked by pid.
-"$PYTHON" - "$S/elsewhere" >"$S/other.pid" <<'PY' || fail "actions on the other filesystem"
+python3 - "$S/elsewhere" >"$S/other.pid" <<'PY' || fail "actions on the other filesystem"
 import os, sys
 d = sys.argv[1]
 print(os.getpid(), flush=True)
@@ -59,4 +58,27 @@ check "nothing from another filesystem" [ "$(count pid="$OTHER")" = 0 ]
 check "no path on another filesystem" [ "$(count path^="$S/")" = 0 ]
 stop_daemon
 check "SIGTERM exits 0" [ "$DSTATUS" = 0 ]
+
+# --filesystem given through a bind mount of a subdirectory: the mark is still the whole
+# filesystem, and files outside that subdirectory keep their real full paths.
+OUT=$S/via-bind.jsonl
+start_daemon --filesystem "$M" || finish
+mkdir -p "$W/elsewhere/deep"
+echo x >"$W/elsewhere/deep/file"
+echo y >"$M/inside"
+sentinel "$M" || finish
+check "via bind: a file outside the bound subdirectory is reported" has events~CREATE name=file
+check "via bind: ... with its real full path" has events~CREATE path="$W/elsewhere/deep/file"
+check "via bind: its write with its real full path" has events~MODIFY path="$W/elsewhere/deep/file"
+check "via bind: a file inside the bound subdirectory" has events~CREATE name=inside
+check "via bind: no path that names no file" python3 - "$OUT" <<'PY'
+import json, os, sys
+bad = [r for r in map(json.loads, open(sys.argv[1], encoding="utf-8", errors="surrogateescape"))
+       if r.get("path") is not None and not os.path.lexists(r["path"].encode("utf-8", "surrogateescape"))]
+for r in bad:
+    print("no such path:", r["events"], r["path"], file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+stop_daemon
+check "via bind: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
 finish

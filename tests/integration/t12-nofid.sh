@@ -1,9 +1,6 @@
 # --no-fid (FD mode): only the events an FD group can carry, with full paths; start-up says
 # which events cannot be delivered.
 . "$(dirname "$0")/lib.sh"
-# python3 may be a slow wrapper (a pyenv shim costs ~1 s a call): resolve it once.
-PYTHON=$(python3 -c 'import sys; print(sys.executable)') || PYTHON=python3
-JSONL="$PYTHON $HERE/jsonl.py"
 require_fanotify
 setup
 start_daemon --no-fid --watch "$W" || finish

@@ -1,0 +1,151 @@
+# A subscriber that never reads does not delay the output file or permission answers: with
+# permission events on the whole mount and that subscriber's socket and buffer filling, opens
+# in the tree still complete in well under a second; once it is past its buffer it is
+# dropped (logged with the count of records it missed), and when it finally reads it finds
+# whole records, a prefix of the stream, then (if it came in time) the dropped line. A
+# subscriber that reads keeps getting everything.
+. "$(dirname "$0")/lib.sh"
+require_fanotify perm
+setup
+PY=$(python3 -c 'import sys; print(sys.executable)') || PY=python3
+JSONL="$PY $HERE/jsonl.py"
+SOCK=$S/sock
+BUF_KB=1024
+
+nsock() { find "/proc/$DPID/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
+wait_nsock() {
+	local i
+	for i in $(seq 1 500); do
+		[ "$(nsock)" -eq "$1" ] && return 0
+		sleep 0.02
+	done
+	return 1
+}
+SUBS=
+cleanup() {
+	stop_daemon
+	for p in $SUBS; do kill "$p" 2>/dev/null; done
+	true
+}
+
+echo data >"$W/probe" # before the daemon: the subscribers' streams start with the output
+start_daemon --perm --mount "$W" --socket "$SOCK" --socket-buffer-kb "$BUF_KB" || finish
+BASE=$(nsock)
+# The slow one: connects, then reads nothing until a line arrives on the fifo.
+mkfifo "$S/go"
+timeout 120 "$PY" - "$SOCK" "$S/slow" "$S/go" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+open(sys.argv[3]).read()
+with open(sys.argv[2], "wb") as out:
+    while True:
+        d = s.recv(1 << 16)
+        if not d:
+            break
+        out.write(d)
+PY
+SLOW=$!
+timeout 120 "$FANOTIFYD" --subscribe "$SOCK" >"$S/fast" 2>"$S/fast.err" &
+FAST=$!
+SUBS="$SLOW $FAST"
+check "both subscribers accepted" wait_nsock $((BASE + 2))
+
+# gen N: N more files in the marked tree (OPEN_PERM, CREATE, OPEN, MODIFY, CLOSE_WRITE each).
+GEN=0
+gen() {
+	"$PY" - "$W" "$GEN" "$1" <<'PY' || fail "generating events"
+import os, sys
+d, first, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(first, first + n):
+    fd = os.open("%s/g%06d" % (d, i), os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(fd, b"x")
+    os.close(fd)
+PY
+	GEN=$((GEN + $1))
+}
+outsize() { stat -c %s "$OUT"; }
+
+# Fill the slow one's socket (100-200 KiB, by skb overhead) and part of its buffer, but
+# not past it: about 400 KB in 30 KB steps.
+for i in $(seq 1 100); do
+	[ "$(outsize)" -ge 400000 ] && break
+	gen 20
+	sentinel || finish
+done
+check "output grows while the subscriber sits full ($(outsize) bytes)" [ "$(outsize)" -ge 400000 ]
+check "not dropped yet (under socket + buffer)" bash -c '! grep -q "too slow" "$1"' _ "$ERR"
+slow_opens() {
+	local i t0 t1
+	t0=$(date +%s%N)
+	for i in $(seq 1 20); do
+		timeout 1 cat "$W/probe" >/dev/null || return 1
+	done
+	t1=$(date +%s%N)
+	echo "# 20 opens (timeout + cat each) in $(((t1 - t0) / 1000000)) ms"
+}
+check "opens complete (each within 1 s) while it sits full" slow_opens
+
+# Push it past its buffer.
+for i in $(seq 1 100); do
+	grep -q "too slow" "$ERR" && break
+	gen 200
+done
+DROP_RE="subscriber uid 0 pid [0-9]+ too slow \(${BUF_KB} KiB buffer full\): "
+DROP_RE+="disconnecting, [1-9][0-9]* records missed"
+check "dropped, logged with the records it missed" \
+	grep -qE "$DROP_RE" "$ERR"
+check "opens complete after the drop" slow_opens
+
+# Now it reads: whole records, a prefix of the output, then maybe the notice, then EOF.
+echo go >"$S/go"
+rc=0; wait "$SLOW" || rc=$?
+check "the slow subscriber reads to EOF" [ "$rc" = 0 ]
+check_slow() {
+	"$PY" - "$OUT" "$S/slow" <<'PY'
+import json, sys
+out, slow = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+lines = slow.split(b"\n")
+assert lines[-1] == b"", "stream ends inside a line"
+lines = lines[:-1]
+notice = None
+if lines and b'"type":"dropped"' in lines[-1]:
+    notice = json.loads(lines.pop())
+body = b"".join(l + b"\n" for l in lines)
+assert len(body) > 30000, "too little before the drop: %d" % len(body)
+assert out.startswith(body), "not a prefix of the output"
+if notice:
+    assert notice["type"] == "dropped" and notice["reason"] == "subscriber too slow"
+    assert notice["count"] > 0
+    print("# notice delivered: count %d" % notice["count"])
+else:
+    print("# notice not delivered (socket never drained in time)")
+PY
+}
+check "the slow subscriber got whole records, a prefix of the output" check_slow
+
+sentinel || finish
+SENT="$W/.sentinel-$SENTINEL_N"
+fast_ok() {
+	"$PY" - "$OUT" "$S/fast" "$SENT" <<'PY'
+import sys, time
+key = ('"path":"%s"' % sys.argv[3]).encode()
+def cut(path, deadline):
+    while True:
+        d = open(path, "rb").read()
+        i = d.find(key)
+        if i >= 0 and d.find(b"\n", i) >= 0:
+            return d[: d.index(b"\n", i) + 1]
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.02)
+deadline = time.monotonic() + 20
+a, b = cut(sys.argv[1], deadline), cut(sys.argv[2], deadline)
+sys.exit(0 if a is not None and a == b else 1)
+PY
+}
+check "the reading subscriber got every byte of the output" fast_ok
+check "permission events were answered" has events~OPEN_PERM decision=allow
+stop_daemon
+check "SIGTERM exits 0" [ "$DSTATUS" = 0 ]
+finish
