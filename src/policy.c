@@ -25,7 +25,7 @@
 #define MUTATING_EVENTS                                                                      \
 	(FAN_MODIFY | FAN_CLOSE_WRITE | FAN_ATTRIB | FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM |  \
 	 FAN_MOVED_TO | FAN_RENAME)
-#define PATH_DEPTH_MAX 512 /* '/'-bounded prefixes looked up per path */
+#define PATH_DEPTH_MAX 2048 /* components of a root: a root is at most PATH_MAX bytes */
 
 static uint64_t hash_bytes(const char *s, size_t n)
 {
@@ -66,6 +66,13 @@ static int add_root(struct policy *p, const char *path, const char *job, enum co
 			free(r->path);
 			r->path = NULL;
 			return 0;
+		}
+	}
+	for (size_t i = 1, depth = 1; i <= n; i++) {
+		if (i == n || r->path[i] == '/') {
+			if (depth > p->max_root_depth)
+				p->max_root_depth = depth;
+			depth++;
 		}
 	}
 	r->next = p->buckets[r->hash & (POLICY_ROOT_BUCKETS - 1)];
@@ -134,9 +141,11 @@ void policy_tag(const struct policy *p, const char *path, const char **ret_job,
 	*ret_role = NULL;
 	if (!p->n_roots || !path || path[0] != '/')
 		return;
-	/* Hash every prefix that ends at a component boundary, in one pass. */
+	/* Hash every prefix that ends at a component boundary, in one pass; prefixes deeper
+	 * than the deepest root cannot match. */
 	for (i = 0;; i++) {
-		if ((path[i] == '/' || path[i] == '\0') && i > 0 && depth < PATH_DEPTH_MAX) {
+		if ((path[i] == '/' || path[i] == '\0') && i > 0 && depth < p->max_root_depth &&
+		    depth < PATH_DEPTH_MAX) {
 			ends[depth] = i;
 			hashes[depth++] = h;
 		}
@@ -285,9 +294,9 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 	}
 	if (canary_path || (p->burst_threshold && (in->mask & MUTATING_EVENTS)) ||
 	    (perm && p->quarantine_ms)) {
-		if (in->pid <= 0)
-			goto verdict;
-		e = proc_get(p, in->pid, in->now_ms);
+		/* Events without a process (pid 0) share one state for canary cooldowns;
+		 * they are never counted as a burst, having no process to contain. */
+		e = in->pid > 0 ? proc_get(p, in->pid, in->now_ms) : &p->nobody;
 		e->last_ms = in->now_ms;
 	}
 	if (canary_path) {
@@ -313,7 +322,8 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 			out->deny_reason = reason;
 		}
 	}
-	if (p->burst_threshold && (in->mask & MUTATING_EVENTS) && burst_step(p, e, in->now_ms)) {
+	if (p->burst_threshold && (in->mask & MUTATING_EVENTS) && in->pid > 0 &&
+	    burst_step(p, e, in->now_ms)) {
 		if (p->quarantine_ms)
 			e->quarantine_until_ms = in->now_ms + p->quarantine_ms;
 		if (cooldown_pass(p, e, POLICY_KIND_BURST, in->now_ms)) {
@@ -328,7 +338,6 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 			p->alerts++;
 		}
 	}
-verdict:
 	if (!perm)
 		return;
 	if (p->deny_on_alert && deny) {
@@ -352,5 +361,6 @@ void policy_free(struct policy *p)
 	free(p->canaries);
 	for (size_t i = 0; i < POLICY_PROCS_MAX; i++)
 		free(p->procs[i].ring);
+	free(p->nobody.ring);
 	memset(p, 0, sizeof(*p));
 }

@@ -55,7 +55,9 @@ struct policy {
 	size_t n_roots;
 	struct policy_canary *canaries;	/* owned array */
 	size_t n_canaries;
+	size_t max_root_depth;		/* components of the deepest root */
 	struct policy_proc procs[POLICY_PROCS_MAX];
+	struct policy_proc nobody;	/* state of events without a process (pid 0) */
 	unsigned burst_threshold;
 	unsigned burst_window_ms;
 	unsigned cooldown_ms;
