@@ -15,7 +15,7 @@
 #define CONFIG_HOOK_COOLDOWN_MS_DEFAULT 5000u
 #define CONFIG_BURST_THRESHOLD_DEFAULT 0u	/* 0 = burst detection off */
 #define CONFIG_MS_MAX 86400000u			/* one day: upper bound of every *_ms key */
-#define CONFIG_BURST_THRESHOLD_MAX 1000000u
+#define CONFIG_BURST_THRESHOLD_MAX 4096u	/* each tracked process keeps this many timestamps */
 #define CONFIG_QUARANTINE_MS_UNSET 0xffffffffu	/* quarantine_ms: follow burst_window_ms */
 #define CONFIG_HOOK_TIMEOUT_MS_DEFAULT 10000u
 #define CONFIG_HOOK_MAX_DEFAULT 4u		/* hooks running at once */

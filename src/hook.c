@@ -121,7 +121,9 @@ int hook_run(struct hook *h, const struct hook_alert *a, uint64_t now_ms)
 		/* Async-signal-safe calls only. Undo what the daemon set for itself. */
 		sigemptyset(&none);
 		(void)sigprocmask(SIG_SETMASK, &none, NULL);
-		(void)sigaction(SIGPIPE, &dfl, NULL);
+		/* Every signal back to its default, whatever was ignored where we started. */
+		for (int sig = 1; sig < NSIG; sig++)
+			(void)sigaction(sig, &dfl, NULL); /* EINVAL for SIGKILL/SIGSTOP */
 		(void)setpgid(0, 0); /* its own group, so the timeout kills its children too */
 		if (dup2(h->null_fd, STDIN_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 			_exit(127);

@@ -868,6 +868,14 @@ static void test_cooldown_escalation(void **state)
 		assert_string_equal(r.alerts[0].reason, steps[i].reason);
 	}
 	assert_int_equal(p->suppressed, suppressed);
+	/* Straight from opened to deleted, another process. */
+	eval(p, FAN_OPEN, 731, "/w/canary", NULL, 2000, &r);
+	assert_int_equal(r.n_alerts, 1);
+	eval(p, FAN_DELETE, 731, "/w/canary", NULL, 2001, &r);
+	assert_int_equal(r.n_alerts, 1);
+	assert_string_equal(r.alerts[0].reason, "canary deleted");
+	eval(p, FAN_OPEN, 731, "/w/canary", NULL, 2002, &r);
+	assert_int_equal(r.n_alerts, 0);
 	pol_del(p);
 }
 
@@ -1361,7 +1369,7 @@ static void test_free_safe(void **state)
 	burst_now(p, 1, 2, 1);
 	policy_free(p);
 	policy_free(p); /* twice */
-	free(p);
+	pol_del(p);	/* and once more, through the helper */
 }
 
 #define T(f) cmocka_unit_test_teardown(f, free_live)
