@@ -21,6 +21,7 @@
 #define DAEMON_READ_BUF (256u << 10)	/* bytes per read() of a group */
 #define DAEMON_READS_PER_TURN 16	/* reads of one group before the batch is flushed */
 
+#define DAEMON_NICE (-4)		/* scheduling boost, as auditd's default priority_boost */
 #define DAEMON_LAT_BUCKETS 1024	/* 1 us each; the last one holds everything slower */
 
 /* epoll_event.data.u64 = tag << 32 | fd */

@@ -525,6 +525,11 @@ int main(int argc, char **argv)
 		}
 		d.self = getpid();
 	}
+	/* Like auditd's priority_boost: the loop must win the CPU to read a short-lived
+	 * process's exe while it lives and to answer openers quickly. Before any thread
+	 * exists, so the output thread inherits it. */
+	if (setpriority(PRIO_PROCESS, 0, DAEMON_NICE) < 0)
+		log_info("cannot raise priority to nice %d: %s", DAEMON_NICE, strerror(errno));
 	daemon_signals(&sigs);
 	if (sigprocmask(SIG_BLOCK, &sigs, NULL) < 0) {
 		log_error("sigprocmask: %s", strerror(errno));
