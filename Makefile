@@ -20,7 +20,7 @@ OBJS = $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS))
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRCS))
 
-.PHONY: all test integration check sanitize install uninstall clean demo deps layering
+.PHONY: all test integration check sanitize install uninstall clean demo deps layering bench
 
 all: $(BIN)
 
@@ -73,6 +73,10 @@ demo: deps
 	touch /tmp/fanotifyd-demo/canary
 	@echo "fanotifyd: watching /tmp/fanotifyd-demo; try 'echo hi > /tmp/fanotifyd-demo/file' in another shell; Ctrl-C stops"
 	./$(BIN) --foreground --watch /tmp/fanotifyd-demo --canary '/tmp/fanotifyd-demo/canary*' --output -
+
+# Benchmarks (root): make bench [PEERS=1] [BENCH_ARGS=--quick]; results in bench/RESULTS.md
+bench: all
+	FANOTIFYD=$(abspath $(BIN)) bench/run.sh $(BENCH_ARGS)
 
 # Include rules from STYLE.md: pure modules include only event.h, compat.h, config.h and
 # their own header.

@@ -1,0 +1,823 @@
+#!/usr/bin/env python3
+"""analyze.py - helpers for bench/run.sh (fanotifyd benchmark, issue 5).
+
+Subcommands (all paths absolute):
+  waitfor FILE PATH EVENT... [--timeout S]
+      wait until the JSONL FILE holds an event record for PATH whose events, over all its
+      records, include every EVENT (the "arrived" handshake for the sentinel); exit 1 on timeout
+  idle PID [--quiet-ms MS] [--timeout S]
+      wait until process PID has used no CPU for MS (all threads, from schedstat)
+  waitstats FILE COUNT [--timeout S]
+      wait until FILE holds more than COUNT "stats:" lines (fanotifyd answers SIGUSR1 with one)
+  statsfield FILE KEY
+      print KEY of the last "stats:" line in FILE (empty if none)
+  procstat PID
+      print "cpu_s=.. hwm_kb=.. rss_kb=.." of PID (utime+stime of all threads; VmHWM; VmRSS)
+  run --listener KIND --workload WL --dir DIR [...] [--set key=value ...]
+      figures of one run as one JSON line (see run_figures)
+  report RAW.jsonl --md FILE [--meta FILE]
+      the table (stdout) and RESULTS.md
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import time
+
+# --- handshakes -----------------------------------------------------------------------------
+
+
+def cmd_waitfor(a):
+    need = set(a.events)
+    seen = set()
+    last_ts_ms = 0
+    pos = 0
+    rest = b""
+    needle = os.path.basename(a.path).encode()
+    deadline = time.monotonic() + a.timeout
+    while True:
+        try:
+            with open(a.file, "rb") as f:
+                f.seek(pos)
+                data = f.read()
+        except FileNotFoundError:
+            data = b""
+        pos += len(data)
+        data = rest + data
+        lines = data.split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            if needle not in line:
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if rec.get("path") == a.path and rec.get("events"):
+                if not need <= seen:
+                    last_ts_ms = max(last_ts_ms, rec.get("ts_ms") or 0)
+                seen.update(rec["events"].split(","))
+        if need <= seen:
+            # ts_ms is when the daemon read the sentinel's last needed event: the backlog
+            # ahead of it had been read by then.
+            if a.since_real and last_ts_ms:
+                print("drain_s=%.3f" % max(0.0, last_ts_ms / 1000.0 - a.since_real))
+            return 0
+        if time.monotonic() > deadline:
+            print("waitfor: %s: saw %s, wanted %s" % (a.path, sorted(seen), sorted(need)),
+                  file=sys.stderr)
+            return 1
+        time.sleep(0.005)
+
+
+def cpu_ns(pid):
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
+def cmd_idle(a):
+    """drain_s: when the listener last used CPU, relative to --since. If it never did while
+    we watched, it had caught up before the first sample: print drain_le (an upper bound)."""
+    deadline = time.monotonic() + a.timeout
+    try:
+        last = cpu_ns(a.pid)
+    except FileNotFoundError:
+        return 0
+    first = time.monotonic()
+    busy_until = None
+    quiet_since = first
+    while time.monotonic() < deadline:
+        time.sleep(0.01)
+        try:
+            now = cpu_ns(a.pid)
+        except FileNotFoundError:
+            return 0
+        if now != last:
+            last = now
+            busy_until = quiet_since = time.monotonic()
+        elif (time.monotonic() - quiet_since) * 1000 >= a.quiet_ms:
+            if a.since:
+                if busy_until is not None:
+                    print("drain_s=%.3f" % max(0.0, busy_until - a.since))
+                else:
+                    print("drain_le=%.3f" % max(0.0, first - a.since))
+            return 0
+    print("idle: pid %d still busy after %ss" % (a.pid, a.timeout), file=sys.stderr)
+    return 1
+
+
+def stats_lines(path):
+    try:
+        with open(path, errors="replace") as f:
+            return [l for l in f if "stats: " in l]
+    except FileNotFoundError:
+        return []
+
+
+def parse_stats(line):
+    out = {}
+    for tok in line.split("stats: ", 1)[1].split():
+        if "=" in tok:
+            k, v = tok.split("=", 1)
+            try:
+                out[k] = int(v)
+            except ValueError:
+                out[k] = v
+    return out
+
+
+def cmd_waitstats(a):
+    deadline = time.monotonic() + a.timeout
+    while time.monotonic() < deadline:
+        if len(stats_lines(a.file)) > a.count:
+            return 0
+        time.sleep(0.01)
+    print("waitstats: no new stats line in %s" % a.file, file=sys.stderr)
+    return 1
+
+
+def cmd_statsfield(a):
+    lines = stats_lines(a.file)
+    if lines:
+        v = parse_stats(lines[-1]).get(a.key)
+        if v is not None:
+            print(v)
+    return 0
+
+
+def procstat(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        s = f.read()
+    after = s[s.rindex(")") + 2:].split()
+    ticks = int(after[11]) + int(after[12])
+    hz = os.sysconf("SC_CLK_TCK")
+    hwm = rss = 0
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                hwm = int(line.split()[1])
+            elif line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+    return ticks / hz, hwm, rss
+
+
+def cmd_procstat(a):
+    total_cpu, hwm, rss = 0.0, 0, 0
+    for i, pid in enumerate(a.pid):
+        try:
+            c, h, r = procstat(pid)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total_cpu += c
+        if i == 0:
+            hwm, rss = h, r
+    print("cpu_s=%.2f hwm_kb=%d rss_kb=%d" % (total_cpu, hwm, rss))
+    return 0
+
+
+# --- figures of one run ---------------------------------------------------------------------
+
+# What each workload provably does, per operation kind (see RESULTS.md notes).
+def expected_ops(wl, n, tar_dirs, tar_files):
+    if wl == "openclose":
+        return {"open": n}
+    if wl == "churn":
+        return {"open": n, "create": n, "modify": n, "close_write": n, "rename": n,
+                "delete": n}
+    if wl == "execs":
+        return {"exec": n}
+    if wl == "tar":
+        f = tar_dirs * tar_files
+        return {"mkdir": tar_dirs, "create": f, "open": f, "modify": f, "close_write": f}
+    if wl == "shortlived":
+        return {"create": n, "open": n, "modify": n, "close_write": n}
+    raise ValueError(wl)
+
+
+ALL_OPS = {"open", "exec", "create", "modify", "close_write", "rename", "delete", "mkdir"}
+# Operation kinds each listener can deliver at all (a kind it cannot see is not loss).
+CAPS = {
+    "none": set(),
+    "ref-fid": ALL_OPS,
+    "ref-perm": {"open", "exec"},
+    "fanotifyd": ALL_OPS,
+    "fanotifyd-nofid": {"open", "exec", "modify", "close_write"},
+    "fatrace": {"open", "exec", "modify", "close_write"},
+    "inotify": ALL_OPS,
+}
+
+KEY_RE = {
+    "openclose": re.compile(r"f(\d{6})$"),
+    "churn": re.compile(r"c(\d+)(?:\.r)?$"),
+    "execs": re.compile(r"(true)$"),
+    "tar": re.compile(r"(?:\./)?(d\d{3}/f\d{3}\.txt)$"),
+    "shortlived": re.compile(r"f(\d+)$"),
+}
+TAR_DIR_RE = re.compile(r"(?:\./)?(d\d{3})/?$")
+
+
+class Obs:
+    """Per operation kind, the set of files (keys) it was seen for; exec is a count."""
+
+    def __init__(self, wl, dirpath):
+        self.wl = wl
+        self.prefix = dirpath.rstrip("/") + "/"
+        self.sets = {k: set() for k in ALL_OPS}
+        self.exec_count = 0
+
+    def key(self, path):
+        if not path or not path.startswith(self.prefix):
+            return None
+        rel = path[len(self.prefix):]
+        m = KEY_RE[self.wl].match(rel)
+        return m.group(1) if m else None
+
+    def dirkey(self, path):
+        if self.wl != "tar" or not path or not path.startswith(self.prefix):
+            return None
+        m = TAR_DIR_RE.match(path[len(self.prefix):])
+        return m.group(1) if m else None
+
+    def note(self, path, ops, is_dir=False, old_path=None):
+        if is_dir:
+            k = self.dirkey(path)
+            if k is not None and "create" in ops:
+                self.sets["mkdir"].add(k)
+            return
+        k = self.key(path)
+        if k is None and old_path:
+            k = self.key(old_path)
+        if k is None:
+            return
+        if self.wl == "execs":
+            if "exec" in ops:
+                self.exec_count += 1
+            return
+        for op in ops:
+            if op != "exec":
+                self.sets[op].add(k)
+
+    def counts(self):
+        c = {k: len(v) for k, v in self.sets.items()}
+        c["exec"] = self.exec_count
+        return c
+
+
+def fanotifyd_ops(bits):
+    ops = set()
+    if "OPEN" in bits or "OPEN_PERM" in bits:
+        ops.add("open")
+    if "OPEN_EXEC" in bits or "OPEN_EXEC_PERM" in bits:
+        ops.add("exec")
+    if "CREATE" in bits:
+        ops.add("create")
+    if "MODIFY" in bits:
+        ops.add("modify")
+    if "CLOSE_WRITE" in bits:
+        ops.add("close_write")
+    if bits & {"RENAME", "MOVED_FROM", "MOVED_TO"}:
+        ops.add("rename")
+    if "DELETE" in bits:
+        ops.add("delete")
+    return ops
+
+
+def figures_fanotifyd(a, r, obs):
+    records = overflow = null_path = exe_known = 0
+    wl_records = wl_exe_known = write_total = write_right = 0
+    alerts = dropped = 0
+    try:
+        f = open(a.out, "rb")
+    except FileNotFoundError:
+        r["note"] = "no output file"
+        return
+    with f:
+        for line in f:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                r["bad_lines"] = r.get("bad_lines", 0) + 1
+                continue
+            t = rec.get("type")
+            if t == "alert":
+                alerts += 1
+                if rec.get("kind") == "overflow":
+                    overflow += 1
+                continue
+            if t == "dropped":
+                dropped += rec.get("count", 0)
+                continue
+            if t != "event":
+                continue
+            path = rec.get("path")
+            if a.sentinel and path and os.path.basename(path).startswith(".sentinel-"):
+                continue
+            records += 1
+            if path is None:
+                null_path += 1
+            if rec.get("exe") is not None:
+                exe_known += 1
+            bits = set((rec.get("events") or "").split(","))
+            ops = fanotifyd_ops(bits)
+            obs.note(path, ops, bool(rec.get("is_dir")), rec.get("old_path"))
+            if obs.key(path) is not None or obs.key(rec.get("old_path")) is not None:
+                wl_records += 1
+                if rec.get("exe") is not None:
+                    wl_exe_known += 1
+                if bits & {"MODIFY", "CLOSE_WRITE"}:
+                    write_total += 1
+                    if rec.get("exe") == a.sh_exe:
+                        write_right += 1
+    r.update(records=records, overflow=overflow, null_path=null_path, exe_known=exe_known,
+             alerts=alerts, dropped=dropped, wl_records=wl_records, wl_exe_known=wl_exe_known,
+             write_total=write_total, write_right=write_right)
+    if a.stats_file:
+        lines = stats_lines(a.stats_file)
+        if lines:
+            st = parse_stats(lines[-1])
+            r["stats"] = st
+            r["overflow_stats"] = st.get("overflows")
+
+
+def parse_kv(path):
+    out = {}
+    try:
+        with open(path) as f:
+            for tok in f.read().split():
+                if "=" in tok:
+                    k, v = tok.split("=", 1)
+                    try:
+                        out[k] = int(v)
+                    except ValueError:
+                        pass
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def figures_ref(a, r, exp):
+    c = parse_kv(a.out)
+    if not c:
+        r["note"] = "no counters from the reference loop"
+        return
+    r["records"] = c.get("events", 0)
+    r["overflow"] = c.get("overflow", 0)
+    r["ref_counters"] = c
+    if a.listener == "ref-perm":
+        got = {"open": c.get("open_perm", 0), "exec": c.get("open_exec_perm", 0)}
+    else:
+        create = c.get("create", 0)
+        got = {"open": c.get("open", 0), "exec": c.get("open_exec", 0),
+               "modify": c.get("modify", 0), "close_write": c.get("close_write", 0),
+               "rename": c.get("rename", 0), "delete": c.get("delete", 0)}
+        # Counters carry no paths: directory creations are told apart only by count.
+        mk = exp.get("mkdir", 0)
+        got["mkdir"] = min(mk, c.get("ondir", 0), create)
+        got["create"] = create - got["mkdir"]
+    return got
+
+
+FATRACE_RE = re.compile(r"^(.*?)\((\d+)\): ([A-Z+<>]+) +(.*)$")
+
+
+def figures_fatrace(a, r, obs):
+    records = 0
+    try:
+        f = open(a.out, errors="surrogateescape")
+    except FileNotFoundError:
+        r["note"] = "no output file"
+        return
+    with f:
+        for line in f:
+            m = FATRACE_RE.match(line.rstrip("\n"))
+            if not m:
+                continue
+            path = m.group(4)
+            if path == "(deleted)":
+                # fatrace prints no name for a file unlinked before it read the event.
+                r["anon_records"] = r.get("anon_records", 0) + 1
+                continue
+            if path.endswith(" (deleted)"):
+                path = path[:-len(" (deleted)")]
+            if not (path + "/").startswith(obs.prefix):
+                continue
+            records += 1
+            t = m.group(3)
+            ops = set()
+            if "O" in t:
+                ops.add("exec" if a.workload == "execs" else "open")
+            if "W" in t:
+                ops.add("modify")
+            if "C" in t and a.workload in ("churn", "tar", "shortlived"):
+                ops.add("close_write")
+            obs.note(path, ops)
+    r["records"] = records + r.get("anon_records", 0)
+
+
+def figures_inotify(a, r, obs):
+    records = 0
+    try:
+        f = open(a.out, errors="surrogateescape")
+    except FileNotFoundError:
+        r["note"] = "no output file"
+        return
+    with f:
+        for line in f:
+            if "Q_OVERFLOW" in line:
+                r["overflow"] = r.get("overflow", 0) + 1
+                continue
+            parts = line.rstrip("\n").split(" ", 2)
+            if len(parts) < 2:
+                continue
+            w, ev = parts[0], parts[1]
+            name = parts[2] if len(parts) > 2 else ""
+            path = w + name
+            if not (path + "/").startswith(obs.prefix):
+                continue
+            records += 1
+            bits = set(ev.split(","))
+            ops = set()
+            if "OPEN" in bits:
+                ops.add("exec" if a.workload == "execs" else "open")
+            for k, op in (("CREATE", "create"), ("MODIFY", "modify"),
+                          ("CLOSE_WRITE", "close_write"), ("MOVED_FROM", "rename"),
+                          ("MOVED_TO", "rename"), ("DELETE", "delete")):
+                if k in bits:
+                    ops.add(op)
+            obs.note(path.rstrip("/"), ops, "ISDIR" in bits)
+    r["records"] = records
+
+
+def cmd_run(a):
+    r = {}
+    for kv in a.set or []:
+        k, v = kv.split("=", 1)
+        try:
+            r[k] = int(v)
+        except ValueError:
+            try:
+                r[k] = float(v)
+            except ValueError:
+                r[k] = v
+    exp = expected_ops(a.workload, a.n, a.tar_dirs, a.tar_files)
+    caps = CAPS[a.caps or a.listener]
+    obs = Obs(a.workload, a.dir)
+    got = None
+    if a.listener == "fanotifyd":
+        figures_fanotifyd(a, r, obs)
+    elif a.listener in ("ref-fid", "ref-perm"):
+        got = figures_ref(a, r, exp)
+    elif a.listener == "fatrace":
+        figures_fatrace(a, r, obs)
+    elif a.listener == "inotify":
+        figures_inotify(a, r, obs)
+    if got is None and a.listener != "none":
+        got = obs.counts()
+    if got is not None:
+        want = {k: v for k, v in exp.items() if k in caps}
+        seen = {k: min(got.get(k, 0), v) for k, v in want.items()}
+        r["ops_expected"] = sum(want.values())
+        r["ops_seen"] = sum(seen.values())
+        r["ops_by_kind"] = {k: [seen[k], want[k]] for k in want}
+        r["ops_blind"] = sorted(k for k in exp if k not in caps)
+    r["ops_total"] = sum(exp.values())
+    print(json.dumps(r, sort_keys=True))
+    return 0
+
+
+# --- report ---------------------------------------------------------------------------------
+
+CONFIG_LABEL = {
+    "none": "no listener",
+    "ref-fid": "ref fid_loop",
+    "ref-perm": "ref perm_loop",
+    "fd-observe": "fanotifyd observe (FID)",
+    "fd-nofid": "fanotifyd --no-fid",
+    "fd-perm": "fanotifyd --perm",
+    "fd-policy": "fanotifyd --perm policy",
+    "fd-policy-subs": "fanotifyd --perm policy +8 subs",
+    "fatrace": "fatrace -c",
+    "inotifywait": "inotifywait -m -r",
+}
+# Which reference each configuration is held against ("vs ref" column).
+REF_OF = {"fd-observe": "ref-fid", "fd-nofid": "ref-fid", "fd-perm": "ref-perm",
+          "fd-policy": "ref-perm", "fd-policy-subs": "ref-perm"}
+WORKLOADS = ["openclose", "churn", "tar", "execs", "shortlived"]
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt(x, spec="%.3f", none="-"):
+    return none if x is None else spec % x
+
+
+def summarize(rows):
+    """(workload, config) -> summary dict, in the order first seen."""
+    groups = {}
+    for row in rows:
+        groups.setdefault((row["workload"], row["config"]), []).append(row)
+    out = {}
+    for key, rs in groups.items():
+        ok = [x for x in rs if x.get("status") == "ok"]
+        s = {"n_runs": len(rs), "n_ok": len(ok)}
+        bad = [x.get("status") for x in rs if x.get("status") != "ok"]
+        s["status"] = "ok" if ok and not bad else (bad[0] if bad else "ok")
+        times = [x["time_s"] for x in ok if "time_s" in x]
+        s["times"] = times
+        s["median"] = med(times)
+        s["records"] = med([x.get("records") for x in ok])
+        s["ops_total"] = ok[0].get("ops_total") if ok else None
+        exp = sum(x.get("ops_expected", 0) for x in ok)
+        seen = sum(x.get("ops_seen", 0) for x in ok)
+        s["loss"] = (1 - seen / exp) if exp else None
+        s["loss_max"] = max((1 - x["ops_seen"] / x["ops_expected"]) for x in ok
+                            if x.get("ops_expected")) if exp else None
+        kinds = {}
+        for x in ok:
+            for k, (a_, b_) in (x.get("ops_by_kind") or {}).items():
+                kk = kinds.setdefault(k, [0, 0])
+                kk[0] += a_
+                kk[1] += b_
+        s["kinds_lost"] = {k: 1 - v[0] / v[1] for k, v in kinds.items() if v[1] and v[0] < v[1]}
+        s["blind"] = ok[0].get("ops_blind") if ok else []
+        s["overflow"] = sum((x.get("overflow") or 0) for x in ok)
+        s["dropped"] = sum((x.get("dropped") or 0) for x in ok)
+        wt = sum(x.get("write_total", 0) for x in ok)
+        wr = sum(x.get("write_right", 0) for x in ok)
+        wk = sum(x.get("wl_exe_known", 0) for x in ok)
+        wn = sum(x.get("wl_records", 0) for x in ok)
+        s["exe_right"] = wr / wt if wt else None
+        s["exe_known"] = wk / wn if wn else None
+        s["cpu"] = med([x.get("cpu_s") for x in ok])
+        s["subs_cpu"] = med([x.get("subs_cpu_s") for x in ok])
+        s["hwm"] = max([x.get("hwm_kb") or 0 for x in ok] or [0]) or None
+        s["rss"] = med([x.get("rss_kb") for x in ok])
+        s["drain"] = med([x.get("drain_s") for x in ok])
+        s["drain_le"] = med([x.get("drain_le") for x in ok])
+        st = [x["stats"] for x in ok if x.get("stats")]
+        if st and any(t.get("perm_answered") for t in st):
+            s["lat"] = (med([t.get("answer_us_p50") for t in st]),
+                        med([t.get("answer_us_p99") for t in st]),
+                        max(t.get("answer_us_max", 0) for t in st))
+        else:
+            s["lat"] = None
+        s["stats_dropped"] = sum(t.get("dropped_records", 0) for t in st)
+        s["sock_dropped"] = sum(t.get("sock_dropped_clients", 0) for t in st)
+        out[key] = s
+    return out
+
+
+def table(rows):
+    summ = summarize(rows)
+    configs = []
+    for row in rows:
+        if row["config"] not in configs:
+            configs.append(row["config"])
+    wls = [w for w in WORKLOADS if any(k[0] == w for k in summ)]
+    hdr = ("| workload | configuration | median s | × none | vs ref | records | loss | ovf "
+           "| exe known | CPU s | RSS peak/steady KiB | drain s | answer µs p50/p99/max |")
+    lines = [hdr, "|" + "---|" * 13]
+    for w in wls:
+        base = summ.get((w, "none"), {}).get("median")
+        ratios = {}
+        for c in configs:
+            s = summ.get((w, c))
+            if s and s["median"] is not None and base:
+                ratios[c] = s["median"] / base
+        ops = next((v["ops_total"] for (w2, c2), v in summ.items()
+                    if w2 == w and v.get("ops_total")), None)
+        first = True
+        for c in configs:
+            s = summ.get((w, c))
+            if not s:
+                continue
+            wlabel = ("%s (%d ops)" % (w, ops)) if (first and ops) else w
+            first = False
+            label = CONFIG_LABEL.get(c, c)
+            if s["n_ok"] == 0:
+                lines.append("| %s | %s | %s |%s" % (wlabel, label, s["status"], " |" * 10))
+                continue
+            ratio = ratios.get(c)
+            vs = "-"
+            ref = REF_OF.get(c)
+            if ref and ratio and ratios.get(ref):
+                vs = "%.2f× %s" % (ratio / ratios[ref], "fid" if ref == "ref-fid" else "perm")
+            if c == "none":
+                loss = "-"
+            elif s["loss"] is None:
+                loss = "-"
+            else:
+                loss = "%.2f%%" % (100 * s["loss"])
+                if s["loss_max"] and s["loss_max"] > s["loss"] + 1e-9:
+                    loss += " (max %.2f%%)" % (100 * s["loss_max"])
+            exe = "-"
+            if s["exe_right"] is not None and w == "shortlived":
+                exe = "%.1f%% (sh %.1f%%)" % (100 * s["exe_known"], 100 * s["exe_right"])
+            elif s["exe_known"] is not None and w == "shortlived":
+                exe = "%.1f%%" % (100 * s["exe_known"])
+            if s["lat"]:
+                p50, p99, mx = s["lat"]
+                # The daemon's histogram has 1 µs buckets up to 1022 µs; 1023 is "slower".
+                lat = "%s / %s / %d" % (("%d" % p50) if p50 < 1023 else "≥1023",
+                                        ("%d" % p99) if p99 < 1023 else "≥1023", mx)
+            elif c == "ref-perm":
+                lat = "n/a (no counters)"
+            elif c in ("fd-perm", "fd-policy", "fd-policy-subs"):
+                lat = "n/a (no stats line)"
+            else:
+                lat = "-"
+            cpu = fmt(s["cpu"], "%.2f")
+            if s["subs_cpu"]:
+                cpu += " (+%.2f subs)" % s["subs_cpu"]
+            rss = "-" if not s["hwm"] else "%d / %d" % (s["hwm"], s["rss"] or 0)
+            if c in ("none", "ref-perm"):
+                drain = "-"
+            elif s["drain"] is not None and (s["drain_le"] is None or s["drain"] > s["drain_le"]):
+                drain = "%.2f" % s["drain"]
+            elif s["drain_le"] is not None:
+                drain = "≤%.2f" % s["drain_le"]
+            else:
+                drain = "-"
+            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                wlabel, label, fmt(s["median"]), fmt(ratio, "%.2f×"), vs,
+                fmt(s["records"], "%d") if c != "none" else "-", loss,
+                s["overflow"] if c != "none" else "-", exe, cpu if c != "none" else "-", rss,
+                drain, lat))
+    return "\n".join(lines), summ, configs, wls
+
+
+def targets(summ, wls):
+    out = []
+
+    def ratio(w, c):
+        b = summ.get((w, "none"), {}).get("median")
+        m = summ.get((w, c), {}).get("median")
+        return m / b if (b and m) else None
+
+    def verdict(ok):
+        return "met" if ok else "MISSED"
+
+    for w in ("openclose", "churn", "tar"):
+        r, ref = ratio(w, "fd-observe"), ratio(w, "ref-fid")
+        s = summ.get((w, "fd-observe"))
+        if r and ref and s:
+            q = r / ref
+            out.append("- T1 %s: observe %.2f× vs fid_loop %.2f× = %.2f× the reference "
+                       "(target ≤ 1.10×: %s); loss %.2f%%, overflow alerts %d (target 0 / 0: %s)"
+                       % (w, r, ref, q, verdict(q <= 1.10), 100 * (s["loss"] or 0),
+                          s["overflow"], verdict((s["loss"] or 0) == 0 and s["overflow"] == 0)))
+    for w in wls:
+        r, ref, rp = ratio(w, "fd-perm"), ratio(w, "ref-perm"), ratio(w, "fd-policy")
+        if r and ref:
+            line = ("- T2 %s: --perm %.2f× vs perm_loop %.2f× = %.2f× (target ≤ 1.20×: %s)"
+                    % (w, r, ref, r / ref, verdict(r / ref <= 1.20)))
+            if rp:
+                line += "; policy %.2f× = %.2f× plain --perm (target ≤ 1.10×: %s)" % (
+                    rp, rp / r, verdict(rp / r <= 1.10))
+            out.append(line)
+    p99s = []
+    for (w, c), s in summ.items():
+        if s.get("lat") and c in ("fd-perm", "fd-policy", "fd-policy-subs"):
+            p99s.append((s["lat"][1], w, c))
+    if p99s:
+        worst = max(p99s)
+        out.append("- T3 answer latency p99 (daemon's histogram, read to answer): worst %d µs "
+                   "(%s, %s), best %d µs (target ≤ 20 µs: %s)"
+                   % (worst[0], worst[1], CONFIG_LABEL[worst[2]], min(p99s)[0],
+                      verdict(worst[0] <= 20)))
+    for c in ("fd-observe", "fd-nofid", "fd-perm", "fd-policy", "fd-policy-subs"):
+        s = summ.get(("shortlived", c))
+        if s and s.get("exe_right") is not None:
+            out.append("- T4 shortlived, %s: %.1f%% of write records with exe = /bin/sh's "
+                       "(target ≥ 99%%: %s)" % (CONFIG_LABEL[c], 100 * s["exe_right"],
+                                                verdict(s["exe_right"] >= 0.99)))
+    hw = [(s["hwm"], w, c) for (w, c), s in summ.items() if c.startswith("fd-") and s.get("hwm")]
+    if hw:
+        m = max(hw)
+        out.append("- T5 peak RSS (VmHWM) of fanotifyd: max %d KiB (%s, %s) (target ≤ 4096 KiB: "
+                   "%s); flatness over 1,000,000 events not measured by this run"
+                   % (m[0], m[1], CONFIG_LABEL[m[2]], verdict(m[0] <= 4096)))
+    return out
+
+
+def cmd_report(a):
+    rows = []
+    with open(a.raw) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                rows.append(json.loads(line))
+    tab, summ, configs, wls = table(rows)
+    print(tab)
+    tg = targets(summ, wls)
+    if tg:
+        print()
+        print("\n".join(tg))
+    if not a.md:
+        return 0
+    meta = ""
+    if a.meta:
+        with open(a.meta) as f:
+            meta = f.read()
+    notes = []
+    summ_rows = {}
+    for row in rows:
+        summ_rows.setdefault((row["workload"], row["config"]), []).append(row)
+    for (w, c), s in summ.items():
+        if s["kinds_lost"]:
+            notes.append("%s / %s: lost by kind: %s" % (
+                w, CONFIG_LABEL.get(c, c),
+                ", ".join("%s %.2f%%" % (k, 100 * v) for k, v in sorted(s["kinds_lost"].items()))))
+        if s["stats_dropped"] or s["sock_dropped"] or s["dropped"]:
+            notes.append("%s / %s: output records dropped %d, subscribers disconnected %d" % (
+                w, CONFIG_LABEL.get(c, c), s["stats_dropped"] or s["dropped"],
+                s["sock_dropped"]))
+        lost = sum(1 for x in summ_rows.get((w, c), []) if x.get("sentinel_lost"))
+        if lost:
+            notes.append("%s / %s: the sentinel's records were lost in %d run(s) (a second "
+                         "sentinel arrived; drain not measured there)" % (
+                             w, CONFIG_LABEL.get(c, c), lost))
+        if s["n_ok"] < s["n_runs"]:
+            notes.append("%s / %s: %d of %d runs failed or unavailable: %s" % (
+                w, CONFIG_LABEL.get(c, c), s["n_runs"] - s["n_ok"], s["n_runs"], s["status"]))
+    times = ["| workload | configuration | times s (run order) |", "|---|---|---|"]
+    for (w, c), s in summ.items():
+        times.append("| %s | %s | %s |" % (w, CONFIG_LABEL.get(c, c),
+                                            " ".join("%.3f" % t for t in s["times"])))
+    with open(a.md, "w") as f:
+        f.write(meta)
+        f.write("\n## Results\n\n")
+        f.write(tab + "\n")
+        if tg:
+            f.write("\n## Targets of issue 5\n\n" + "\n".join(tg) + "\n")
+        if notes:
+            f.write("\n## Per-kind loss and failures (generated)\n\n")
+            f.write("\n".join("- " + n for n in notes) + "\n")
+        if a.notes and os.path.exists(a.notes):
+            with open(a.notes) as nf:
+                f.write("\n" + nf.read())
+        f.write("\n## Every repetition\n\n" + "\n".join(times) + "\n")
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sp = p.add_subparsers(dest="cmd", required=True)
+    q = sp.add_parser("waitfor")
+    q.add_argument("file")
+    q.add_argument("path")
+    q.add_argument("events", nargs="+")
+    q.add_argument("--timeout", type=float, default=60)
+    q.add_argument("--since-real", type=float, help="CLOCK_REALTIME seconds; print drain_s")
+    q = sp.add_parser("idle")
+    q.add_argument("pid", type=int)
+    q.add_argument("--quiet-ms", type=float, default=150)
+    q.add_argument("--timeout", type=float, default=120)
+    q.add_argument("--since", type=float, help="CLOCK_MONOTONIC seconds; print drain_s")
+    q = sp.add_parser("waitstats")
+    q.add_argument("file")
+    q.add_argument("count", type=int)
+    q.add_argument("--timeout", type=float, default=10)
+    q = sp.add_parser("statsfield")
+    q.add_argument("file")
+    q.add_argument("key")
+    q = sp.add_parser("procstat")
+    q.add_argument("pid", type=int, nargs="+")
+    q = sp.add_parser("run")
+    q.add_argument("--listener", required=True,
+                   choices=["none", "ref-fid", "ref-perm", "fanotifyd", "fatrace", "inotify"])
+    q.add_argument("--caps")
+    q.add_argument("--workload", required=True, choices=WORKLOADS)
+    q.add_argument("--dir", required=True)
+    q.add_argument("--n", type=int, default=0)
+    q.add_argument("--tar-dirs", type=int, default=0)
+    q.add_argument("--tar-files", type=int, default=0)
+    q.add_argument("--out")
+    q.add_argument("--stats-file")
+    q.add_argument("--sentinel", action="store_true")
+    q.add_argument("--sh-exe", default=os.path.realpath("/bin/sh"))
+    q.add_argument("--set", action="append")
+    q = sp.add_parser("report")
+    q.add_argument("raw")
+    q.add_argument("--md")
+    q.add_argument("--meta")
+    q.add_argument("--notes")
+    a = p.parse_args()
+    return {"waitfor": cmd_waitfor, "idle": cmd_idle, "waitstats": cmd_waitstats,
+            "statsfield": cmd_statsfield, "procstat": cmd_procstat, "run": cmd_run,
+            "report": cmd_report}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

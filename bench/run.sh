@@ -1,0 +1,456 @@
+#!/bin/bash
+# bench/run.sh - the fanotifyd benchmark of issue 5 (overhead, loss, attribution, latency,
+# memory), as ratios against no listener and against reference fanotify loops, all measured
+# in one run.
+#
+# usage: sudo bench/run.sh [--quick] [--reps N] [--out FILE.md]
+#   --quick     smoke run (~2 minutes): 3 repetitions, small workloads, RESULTS in bench/out/
+#   --reps N    repetitions per workload and configuration (default 5; 3 with --quick)
+#   --out FILE  where the Markdown report goes (default bench/RESULTS.md;
+#               bench/out/quick/RESULTS.md with --quick); raw rows go beside it (.jsonl)
+# environment:
+#   PEERS=1             also measure fatrace and inotifywait (installed with apt-get if missing)
+#   FANOTIFYD=PATH      daemon binary (default: ./fanotifyd of this tree, built with make)
+#   CONFIGS="..."       subset/order of: none ref-fid ref-perm fd-observe fd-nofid fd-perm
+#                       fd-policy fd-policy-subs fatrace inotifywait
+#   WORKLOADS="..."     subset of openclose churn tar execs shortlived
+#   N_OPENCLOSE N_CHURN N_EXECS N_SHORTLIVED TAR_DIRS TAR_FILES   workload sizes
+#
+# Everything runs in a private mount namespace (unshare -m) on fresh tmpfs instances: the
+# target (watched), the output (records; another filesystem, so never watched) and the work
+# area (binaries, tarball, pid/ready files). Each run: set up (untimed), start the listener,
+# wait until its marks are in place (fanotifyd: --pid-file; refs: ready file; fatrace: a
+# fanotify mark in its fdinfo; inotifywait: "Watches established."), run the workload (it
+# times itself with CLOCK_MONOTONIC), wait until the listener has caught up (fanotifyd: a
+# sentinel file's records arrive; others: no CPU used for 150 ms), read CPU and RSS from
+# /proc, stop the listener by its PID, count what it recorded. Repetitions are interleaved
+# (A B C A B C ...) so background load hits every configuration alike.
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+CFLAGS_BENCH=(-O2 -Wall -Wextra -Werror)
+
+QUICK=${QUICK:-0}
+REPS=${REPS:-}
+OUT_MD=${OUT_MD:-}
+usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) QUICK=1 ;;
+	--reps) REPS=$2; shift ;;
+	--out) OUT_MD=$2; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "bench: unknown argument $1" >&2; usage >&2; exit 2 ;;
+	esac
+	shift
+done
+
+if [ "$QUICK" = 1 ]; then
+	: "${REPS:=3}" "${N_OPENCLOSE:=10000}" "${N_CHURN:=4000}" "${N_EXECS:=15}"
+	: "${N_SHORTLIVED:=30}" "${TAR_DIRS:=40}" "${TAR_FILES:=100}"
+	: "${OUT_MD:=$HERE/out/quick/RESULTS.md}"
+else
+	# Sized for ~0.2-1 s per run without a listener on a 2-vCPU VM (fork+exec costs
+	# ~10 ms there, hence the small process counts).
+	: "${REPS:=5}" "${N_OPENCLOSE:=50000}" "${N_CHURN:=20000}" "${N_EXECS:=50}"
+	: "${N_SHORTLIVED:=100}" "${TAR_DIRS:=200}" "${TAR_FILES:=100}"
+	: "${OUT_MD:=$HERE/RESULTS.md}"
+fi
+PEERS=${PEERS:-0}
+DEFAULT_CONFIGS="none ref-fid ref-perm fd-observe fd-nofid fd-perm fd-policy fd-policy-subs"
+[ "$PEERS" = 1 ] && DEFAULT_CONFIGS="$DEFAULT_CONFIGS fatrace inotifywait"
+CONFIGS=${CONFIGS:-$DEFAULT_CONFIGS}
+WORKLOADS=${WORKLOADS:-openclose churn tar execs shortlived}
+N_SUBS=8
+WL_TIMEOUT=${WL_TIMEOUT:-600}
+
+# --- outside the namespace: dependencies, build, then re-exec inside unshare -m ------------
+if [ -z "${FANBENCH_INNER:-}" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "bench: needs root (fanotify needs CAP_SYS_ADMIN; tmpfs mounts)" >&2
+		exit 1
+	fi
+	need=()
+	command -v cc >/dev/null || need+=(gcc)
+	command -v make >/dev/null || need+=(make)
+	command -v tar >/dev/null || need+=(tar)
+	command -v python3 >/dev/null || need+=(python3)
+	command -v unshare >/dev/null || need+=(util-linux)
+	command -v timeout >/dev/null || need+=(coreutils)
+	if [ "$PEERS" = 1 ]; then
+		command -v fatrace >/dev/null || need+=(fatrace)
+		command -v inotifywait >/dev/null || need+=(inotify-tools)
+	fi
+	if [ ${#need[@]} -gt 0 ]; then
+		echo "bench: installing ${need[*]}" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y "${need[@]}" >&2 ||
+			{ apt-get update >&2 && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y "${need[@]}" >&2; } ||
+			{ echo "bench: cannot install ${need[*]}" >&2; exit 1; }
+	fi
+	if [ -z "${FANOTIFYD:-}" ]; then
+		make -s -C "$ROOT" all >&2 || { echo "bench: building fanotifyd failed" >&2; exit 1; }
+		export FANOTIFYD=$ROOT/fanotifyd
+	fi
+	mkdir -p "$HERE/build"
+	for src in work ref/perm_loop ref/fid_loop; do
+		cc "${CFLAGS_BENCH[@]}" -o "$HERE/build/$(basename $src)" "$HERE/$src.c" ||
+			{ echo "bench: compiling $src.c failed" >&2; exit 1; }
+	done
+	export FANBENCH_INNER=1 REPS N_OPENCLOSE N_CHURN N_EXECS N_SHORTLIVED TAR_DIRS TAR_FILES
+	export OUT_MD PEERS CONFIGS WORKLOADS QUICK
+	exec unshare -m --propagation private bash "${BASH_SOURCE[0]}"
+fi
+
+# --- inside the private mount namespace ------------------------------------------------------
+BASE=$(mktemp -d /tmp/fanotifyd-bench.XXXXXX)
+T=$BASE/target
+O=$BASE/out
+W=$BASE/work
+# The system interpreter: version-manager shims (pyenv) cost ~0.4 s per start.
+PYTHON=$(command -v /usr/bin/python3 || command -v python3)
+PY="$PYTHON $HERE/analyze.py"
+LPID=
+SUBPIDS=()
+CUR_CFG=none
+
+cleanup() {
+	stop_listener 2>/dev/null
+	umount -l "$T" "$O" "$W" 2>/dev/null
+	rm -rf "$BASE"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$T" "$O" "$W"
+mount -t tmpfs -o size=4g,mode=0755 fanbench-target "$T" &&
+	mount -t tmpfs -o size=4g,mode=0755 fanbench-out "$O" &&
+	mount -t tmpfs -o size=1g,mode=0755 fanbench-work "$W" ||
+	{ echo "bench: mounting tmpfs failed" >&2; exit 1; }
+mkdir -p "$W/bin" "$W/run" "$(dirname "$OUT_MD")"
+# A snapshot of every binary: others may rebuild ./fanotifyd while this runs.
+cp "$FANOTIFYD" "$W/bin/fanotifyd" && cp "$HERE/build/work" "$HERE/build/perm_loop" \
+	"$HERE/build/fid_loop" "$W/bin/" || exit 1
+FAN=$W/bin/fanotifyd
+WORK=$W/bin/work
+RAW=${OUT_MD%.md}.jsonl
+: >"$RAW"
+
+# Workload directories live in $T/w, the workspace of job j0 of the policy configuration.
+mkdir -p "$T/w" "$T/cache"
+for wl in $WORKLOADS; do mkdir -p "$T/w/$wl"; done
+
+# Policy: 8 jobs with 4 roots each (the cache is shared), 100 canary patterns, none of
+# which matches a workload file.
+POLICY=$W/policy.conf
+{
+	echo "deny_on_alert 1"
+	for i in $(seq 0 49); do
+		echo "canary $T/jobs/j$((i % 8))/root/etc/shadow-canary-$i"
+		echo "canary $T/w/*/decoy-$i-*.docx"
+	done
+	for j in $(seq 0 7); do
+		mkdir -p "$T/jobs/j$j/root/etc" "$T/jobs/j$j/ws" "$T/jobs/j$j/export"
+		echo "job j$j"
+		echo "rootfs $T/jobs/j$j/root"
+		if [ "$j" = 0 ]; then echo "workspace $T/w"; else echo "workspace $T/jobs/j$j/ws"; fi
+		echo "export $T/jobs/j$j/export"
+		echo "cache $T/cache"
+	done
+} >"$POLICY"
+"$FAN" --check-config --perm -c "$POLICY" --mount "$T" >/dev/null ||
+	{ echo "bench: the policy configuration does not pass --check-config" >&2; exit 1; }
+
+# --- listeners ---------------------------------------------------------------------------------
+fan_args() {
+	case $1 in
+	fd-observe) ;;
+	fd-nofid) echo "--no-fid" ;;
+	fd-perm) echo "--perm" ;;
+	fd-policy) echo "--perm -c $POLICY" ;;
+	fd-policy-subs) echo "--perm -c $POLICY --socket $W/run/fan.sock" ;;
+	esac
+}
+
+# wait_for TEST_CMD...: poll (5 ms) until TEST_CMD succeeds, the listener dies, or 30 s pass.
+wait_for() {
+	local i
+	for i in $(seq 1 6000); do
+		"$@" && return 0
+		[ -n "$LPID" ] && ! kill -0 "$LPID" 2>/dev/null && return 1
+		sleep 0.005
+	done
+	return 1
+}
+fanotify_marked() { cat /proc/"$LPID"/fdinfo/* 2>/dev/null | grep -qE '^fanotify (sdev|mnt_id|ino):'; }
+inotify_ready() { grep -q 'Watches established' "$W/run/err" 2>/dev/null; }
+
+# start_listener CONFIG: sets LPID; on failure prints the reason and returns 1.
+start_listener() {
+	local cfg=$1
+	rm -f "$W/run/"* "$O/"*
+	LPID=
+	SUBPIDS=()
+	case $cfg in
+	none) return 0 ;;
+	ref-fid | ref-perm)
+		"$W/bin/${cfg#ref-}_loop" "$T" "$W/run/ready" >"$O/ref.out" 2>"$W/run/err" &
+		LPID=$!
+		wait_for test -e "$W/run/ready" || { echo "not ready: $(tail -c 300 "$W/run/err")"; return 1; }
+		;;
+	fd-*)
+		# shellcheck disable=SC2046 # fan_args is a list of words
+		"$FAN" --foreground --pid-file "$W/run/pid" --output "$O/out.jsonl" --mount "$T" \
+			$(fan_args "$cfg") 2>"$W/run/err" &
+		LPID=$!
+		if ! wait_for test -s "$W/run/pid"; then
+			echo "did not start: $(tr '\n' ' ' <"$W/run/err" | tail -c 300)"
+			return 1
+		fi
+		if [ "$cfg" = fd-policy-subs ]; then
+			local i
+			for i in $(seq 1 $N_SUBS); do
+				"$FAN" --subscribe "$W/run/fan.sock" >/dev/null 2>>"$W/run/subs.err" &
+				SUBPIDS+=($!)
+			done
+			for i in $(seq 1 200); do
+				local n
+				n=$(grep -c 'stats:' "$W/run/err")
+				kill -USR1 "$LPID"
+				$PY waitstats "$W/run/err" "$n" --timeout 5 || break
+				[ "$($PY statsfield "$W/run/err" sock_clients)" = $N_SUBS ] && return 0
+				sleep 0.02
+			done
+			echo "subscribers did not connect: $(tail -c 300 "$W/run/subs.err" 2>/dev/null)"
+			return 1
+		fi
+		;;
+	fatrace)
+		(cd "$T" && exec fatrace -c -f 'OWC+D<' -o "$O/fatrace.out") 2>"$W/run/err" &
+		LPID=$!
+		wait_for fanotify_marked || { echo "not ready: $(tail -c 300 "$W/run/err")"; return 1; }
+		;;
+	inotifywait)
+		inotifywait -m -r -o "$O/inotify.out" "$T" 2>"$W/run/err" &
+		LPID=$!
+		wait_for inotify_ready || { echo "not ready: $(tail -c 300 "$W/run/err")"; return 1; }
+		;;
+	esac
+	return 0
+}
+
+# stop_pid PID SIGNAL: signal, wait up to 30 s, then SIGKILL.
+stop_pid() {
+	local pid=$1 sig=$2 i
+	kill -"$sig" "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+	for i in $(seq 1 3000); do
+		kill -0 "$pid" 2>/dev/null || break
+		# A zombie child of ours counts as gone.
+		[ "$(cut -d' ' -f3 /proc/"$pid"/stat 2>/dev/null)" = Z ] && break
+		sleep 0.01
+	done
+	kill -0 "$pid" 2>/dev/null && [ "$(cut -d' ' -f3 /proc/"$pid"/stat 2>/dev/null)" != Z ] &&
+		{ echo "bench: pid $pid ignored SIG$sig, killing it" >&2; kill -KILL "$pid"; }
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+stop_listener() {
+	local p
+	for p in "${SUBPIDS[@]}"; do stop_pid "$p" TERM; done
+	SUBPIDS=()
+	[ -z "$LPID" ] && return 0
+	case $CUR_CFG in
+	# fatrace stops cleanly on SIGINT only; inotifywait ignores SIGINT in -m mode and
+	# writes each line as it goes, so SIGTERM loses nothing.
+	fatrace) stop_pid "$LPID" INT ;;
+	*) stop_pid "$LPID" TERM ;;
+	esac
+	LPID=
+}
+
+# --- workloads ---------------------------------------------------------------------------------
+wl_n() {
+	case $1 in
+	openclose) echo "$N_OPENCLOSE" ;;
+	churn) echo "$N_CHURN" ;;
+	execs) echo "$N_EXECS" ;;
+	shortlived) echo "$N_SHORTLIVED" ;;
+	tar) echo $((TAR_DIRS * TAR_FILES)) ;;
+	esac
+}
+
+setup_workload() {
+	case $1 in
+	openclose) "$WORK" setup-openclose "$T/w/openclose" "$N_OPENCLOSE" ;;
+	execs) "$WORK" setup-execs "$T/w/execs" /bin/true ;;
+	tar)
+		mkdir -p "$W/tree"
+		"$WORK" mktree "$W/tree" "$TAR_DIRS" "$TAR_FILES" &&
+			tar -cf "$W/tree.tar" -C "$W/tree" . && rm -rf "$W/tree"
+		;;
+	esac
+}
+
+# Directories the workload fills are emptied before every run, with no listener running.
+reset_dir() {
+	case $1 in
+	churn | tar | shortlived) rm -rf "$T/w/$1" && mkdir "$T/w/$1" ;;
+	esac
+	rm -f "$T"/w/.sentinel-*
+}
+
+# WORK_SENTINEL (exported by run_one for fanotifyd): the workload creates that file itself
+# right after its timed region; the records of the file prove everything before it arrived.
+run_workload() {
+	local wl=$1 d=$T/w/$1
+	case $wl in
+	openclose) timeout -s KILL "$WL_TIMEOUT" "$WORK" openclose "$d" "$N_OPENCLOSE" ;;
+	churn) timeout -s KILL "$WL_TIMEOUT" "$WORK" churn "$d" "$N_CHURN" ;;
+	execs) timeout -s KILL "$WL_TIMEOUT" "$WORK" execs "$d" "$N_EXECS" ;;
+	tar) timeout -s KILL "$WL_TIMEOUT" "$WORK" tar "$d" "$W/tree.tar" ;;
+	shortlived) timeout -s KILL "$WL_TIMEOUT" "$WORK" shortlived "$d" "$N_SHORTLIVED" ;;
+	esac
+}
+
+emit() { echo "$1" >>"$RAW"; }
+
+# run_one CONFIG WORKLOAD REP: one measured run, one row in $RAW.
+run_one() {
+	local cfg=$1 wl=$2 rep=$3 id=$2-$1-$3
+	local why out time_s="" drain_s="" status=ok procs="" subs_cpu="" sentinel_lost=0
+	CUR_CFG=$cfg
+	reset_dir "$wl"
+	local common=(--set "config=$cfg" --set "workload=$wl" --set "rep=$rep")
+	if ! start_listener "$cfg" >"$W/why" 2>&1; then
+		why=$(cat "$W/why")
+		stop_listener
+		why=$(printf '%s' "$why" | tr -d '"\\' | tr '\n' ' ')
+		emit "{\"config\":\"$cfg\",\"workload\":\"$wl\",\"rep\":$rep,\"status\":\"n/a: $why\"}"
+		printf '  %-16s %-10s rep %d: not available: %s\n' "$cfg" "$wl" "$rep" "$why" >&2
+		return
+	fi
+	local end_mono="" end_real=""
+	case $cfg in
+	fd-*) export WORK_SENTINEL=$T/w/.sentinel-$id ;;
+	*) unset WORK_SENTINEL ;;
+	esac
+	if out=$(run_workload "$wl"); then
+		time_s=$(echo "$out" | sed -n 's/.*time_s=\([0-9.]*\).*/\1/p')
+		end_mono=$(echo "$out" | sed -n 's/.*end_mono=\([0-9.]*\).*/\1/p')
+		end_real=$(echo "$out" | sed -n 's/.*end_real=\([0-9.]*\).*/\1/p')
+	else
+		status="fail: workload exit $?"
+	fi
+	# Caught up? drain_s: from the workload's end until the listener had everything.
+	local w=""
+	case $cfg in
+	fd-*)
+		local evs="CLOSE_WRITE CREATE"
+		[ "$cfg" = fd-nofid ] && evs=CLOSE_WRITE
+		# shellcheck disable=SC2086 # evs is a list
+		if ! w=$($PY waitfor "$O/out.jsonl" "$T/w/.sentinel-$id" $evs --timeout 20 \
+			${end_real:+--since-real "$end_real"} 2>/dev/null); then
+			# The sentinel's events can be lost like any other (queue overflow): a
+			# second sentinel, made once the backlog is surely read, must arrive.
+			sentinel_lost=1
+			w=
+			"$WORK" sentinel "$T/w/.sentinel-$id-retry"
+			$PY waitfor "$O/out.jsonl" "$T/w/.sentinel-$id-retry" $evs --timeout 120 >/dev/null ||
+				status="fail: sentinel never arrived"
+		fi
+		;;
+	ref-fid | fatrace | inotifywait)
+		w=$($PY idle "$LPID" --timeout 300 ${end_mono:+--since "$end_mono"}) ||
+			status="fail: listener never idle"
+		;;
+	none | ref-perm) w="drain_s=0" ;;
+	esac
+	drain_s=$(echo "$w" | sed -n 's/^drain_s=//p')
+	local drain_le
+	drain_le=$(echo "$w" | sed -n 's/^drain_le=//p')
+	if [ -n "$LPID" ]; then
+		procs=$($PY procstat "$LPID")
+		if [ ${#SUBPIDS[@]} -gt 0 ]; then
+			subs_cpu=$($PY procstat "${SUBPIDS[@]}" | sed -n 's/^cpu_s=\([0-9.]*\).*/\1/p')
+		fi
+		case $cfg in
+		fd-*)
+			local n
+			n=$(grep -c 'stats:' "$W/run/err")
+			kill -USR1 "$LPID"
+			$PY waitstats "$W/run/err" "$n" --timeout 10 || status="fail: no stats line"
+			;;
+		esac
+	fi
+	stop_listener
+	local lst=none caps=
+	case $cfg in
+	ref-fid | ref-perm) lst=$cfg ;;
+	fd-nofid) lst=fanotifyd caps=fanotifyd-nofid ;;
+	fd-*) lst=fanotifyd ;;
+	fatrace) lst=fatrace ;;
+	inotifywait) lst=inotify ;;
+	esac
+	local outf=$O/out.jsonl
+	case $lst in
+	ref-*) outf=$O/ref.out ;;
+	fatrace) outf=$O/fatrace.out ;;
+	inotify) outf=$O/inotify.out ;;
+	esac
+	local kv=()
+	for x in $procs; do kv+=(--set "$x"); done
+	[ -n "$time_s" ] && kv+=(--set "time_s=$time_s")
+	[ -n "$drain_s" ] && kv+=(--set "drain_s=$drain_s")
+	[ -n "$drain_le" ] && kv+=(--set "drain_le=$drain_le")
+	[ "$sentinel_lost" = 1 ] && kv+=(--set "sentinel_lost=1")
+	[ -n "$subs_cpu" ] && kv+=(--set "subs_cpu_s=$subs_cpu")
+	local row
+	row=$($PY run --listener "$lst" ${caps:+--caps "$caps"} --workload "$wl" --dir "$T/w/$wl" \
+		--n "$(wl_n "$wl")" --tar-dirs "$TAR_DIRS" --tar-files "$TAR_FILES" --out "$outf" \
+		--stats-file "$W/run/err" --sentinel "${common[@]}" --set "status=$status" "${kv[@]}")
+	emit "$row"
+	printf '  %-16s %-10s rep %d: %s s (caught up in %.2f s)%s\n' "$cfg" "$wl" "$rep" \
+		"${time_s:-?}" "${drain_s:-0}" "$([ "$status" = ok ] || echo " $status")" >&2
+	rm -f "$O/"*
+}
+
+# --- the run -----------------------------------------------------------------------------------
+START=$(date -u '+%Y-%m-%d %H:%M UTC')
+T_START=$(date +%s)
+echo "bench: reps=$REPS configs=[$CONFIGS] workloads=[$WORKLOADS]" >&2
+for wl in $WORKLOADS; do
+	echo "bench: $wl (n=$(wl_n "$wl"))" >&2
+	setup_workload "$wl" || { echo "bench: setting up $wl failed" >&2; exit 1; }
+	for rep in $(seq 1 "$REPS"); do
+		for cfg in $CONFIGS; do
+			run_one "$cfg" "$wl" "$rep"
+		done
+	done
+	rm -rf "${T:?}/w/$wl"
+done
+ELAPSED=$(($(date +%s) - T_START))
+
+# --- report ------------------------------------------------------------------------------------
+META=$W/meta.md
+REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=
+if git -C "$ROOT" status --porcelain -- src 2>/dev/null | grep -q .; then
+	DIRTY=", src/ with uncommitted changes"
+fi
+{
+	echo "# fanotifyd benchmark results"
+	echo
+	echo "Generated by \`bench/run.sh$([ "$QUICK" = 1 ] && echo " --quick")\`$([ "$PEERS" = 1 ] && echo " with PEERS=1")."
+	echo
+	echo "- date: $START (run took $((ELAPSED / 60)) min $((ELAPSED % 60)) s)"
+	echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo)"
+	echo "- kernel: $(uname -r); fanotify max_queued_events $(cat /proc/sys/fs/fanotify/max_queued_events 2>/dev/null)"
+	echo "- fanotifyd: commit $REV$DIRTY, binary sha256 $(sha256sum "$FAN" | cut -c1-16)"
+	[ "$PEERS" = 1 ] && echo "- peers: $(dpkg-query -W -f '${Package} ${Version}' fatrace 2>/dev/null), $(dpkg-query -W -f '${Package} ${Version}' inotify-tools 2>/dev/null)"
+	echo "- repetitions: $REPS per workload and configuration, interleaved"
+	echo "- sizes: openclose $N_OPENCLOSE files, churn $N_CHURN files, tar $((TAR_DIRS * TAR_FILES)) files in $TAR_DIRS dirs ($(du -k "$W/tree.tar" 2>/dev/null | cut -f1) KiB archive, extracted by tar -xf), execs $N_EXECS, shortlived $N_SHORTLIVED"
+	echo "- load: other work may share the machine; loadavg at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$META"
+$PY report "$RAW" --md "$OUT_MD" --meta "$META" --notes "$HERE/NOTES.md"
+echo "bench: wrote $OUT_MD and $RAW" >&2
