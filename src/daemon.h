@@ -18,7 +18,7 @@
 #include "sink_file.h"
 #include "sink_sock.h"
 
-#define DAEMON_READ_BUF (256u << 10)	/* bytes per read() of a group */
+#define DAEMON_READ_BUF (64u << 10)	/* bytes per read() of a group; bounds a batch */
 #define DAEMON_READS_PER_TURN 16	/* reads of one group before the batch is flushed */
 
 #define DAEMON_NICE (-4)		/* scheduling boost, as auditd's default priority_boost */
@@ -65,6 +65,7 @@ struct daemon {
 	uint64_t pending_dropped;	/* records lost, not yet reported in a dropped record */
 	uint64_t seq;			/* last sequence number given out */
 	uint64_t read_ns;		/* CLOCK_MONOTONIC when the current batch was read */
+	bool drain_pending;		/* connector not drained since the last read */
 	pid_t self;
 	unsigned char *readbuf;		/* owned; DAEMON_READ_BUF bytes */
 	size_t fd_read_len;		/* read size for FD-mode groups, bounded by RLIMIT_NOFILE */

@@ -78,7 +78,15 @@ static int group_init(unsigned class_flags, bool fid, bool *ret_pidfd)
 
 	if (fid)
 		flags |= FAN_REPORT_DFID_NAME | FAN_REPORT_FID;
-	/* FAN_REPORT_PIDFD (5.15) tells a live process from one whose pid may be reused. */
+	/* FAN_REPORT_PIDFD (5.15) tells a live process from one whose pid may be reused. FD
+	 * groups go without: their permission events pin the process, their other events
+	 * are served by the proc connector, and a pidfd is one more fd per event to create,
+	 * count against RLIMIT_NOFILE and close. */
+	if (!fid) {
+		*ret_pidfd = false;
+		fd = fanotify_init(flags, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
 	fd = fanotify_init(flags | FAN_REPORT_PIDFD, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
 	if (fd >= 0) {
 		*ret_pidfd = true;
@@ -512,16 +520,22 @@ int fan_ignore_fd(const struct fan *f, int fd)
 	return r;
 }
 
-int fan_answer(int group_fd, int *fd, bool allow)
+int fan_respond(int group_fd, int fd, bool allow)
 {
 	struct fanotify_response resp = {
-		.fd = *fd,
+		.fd = fd,
 		.response = allow ? FAN_ALLOW : FAN_DENY,
 	};
-	int r = 0;
 
 	if (write(group_fd, &resp, sizeof(resp)) != (ssize_t)sizeof(resp))
-		r = -errno;
+		return -errno;
+	return 0;
+}
+
+int fan_answer(int group_fd, int *fd, bool allow)
+{
+	int r = fan_respond(group_fd, *fd, allow);
+
 	(void)close(*fd); /* nothing to do about a failed close of an event fd */
 	*fd = -1;
 	return r;

@@ -67,6 +67,9 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len);
  */
 int fan_ignore_fd(const struct fan *f, int fd);
 
+/* Writes the answer to a permission event without closing its fd. Returns 0 or -errno. */
+int fan_respond(int group_fd, int fd, bool allow);
+
 /*
  * Answers a permission event on group_fd and closes *fd (set to -1). Every permission event
  * goes through here exactly once. Returns 0 or negative errno (the fd is closed anyway).

@@ -3,8 +3,9 @@
  * answer -> process info -> record. The only place the stages meet.
  *
  * Ownership of event fds: decode_event() hands the event fd and the pidfd to
- * handle_event(); a permission event's fd is closed by fan_answer() (exactly once, on every
- * path, errors included), every other fd is closed here before the function returns.
+ * handle_event(), which closes both before it returns. A permission event is answered
+ * exactly once on every path, errors included (answer() or fan_answer(), tracked by
+ * `answered`); without --deny-on-alert before anything else is done with it.
  * Records go to d->batch and reach the output once per loop turn (pipeline_flush()).
  */
 #include <errno.h>
@@ -261,9 +262,27 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* The one answer to a permission event (its fd stays open for the path lookup). */
+static void answer(struct daemon *d, int group_fd, const struct fan_event *ev, bool allow,
+		   bool *answered)
+{
+	int r = fan_respond(group_fd, ev->fd, allow);
+
+	if (r < 0) {
+		d->st.answer_errors++;
+		log_rl(LOG_LEVEL_WARN, "answering a permission event failed: %s", strerror(-r));
+	}
+	latency_note(d);
+	d->st.perm_answered++;
+	if (!allow)
+		d->st.perm_denied++;
+	*answered = true;
+}
+
 static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, uint64_t ts_ms)
 {
 	bool perm = ev->mask & PERM_EVENTS;
+	bool answered = false;
 	struct record_event rec = { .ts_ms = ts_ms };
 	struct paths p = { 0 };
 	struct policy_result pr;
@@ -285,6 +304,9 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	}
 	if (ev->bad_info)
 		d->st.bad_info++;
+	/* When no rule can deny, the answer needs nothing of the event: give it first. */
+	if (perm && !d->policy->deny_on_alert)
+		answer(d, group_fd, ev, true, &answered);
 
 	resolve_paths(d, ev, &p);
 
@@ -312,20 +334,9 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 		.now_ms = mono_ms,
 	};
 	policy_eval(d->policy, &pin, &pr);
-	if (perm) {
-		/* Answer before anything slow: the opener is blocked until we do. */
-		int r = fan_answer(group_fd, &ev->fd, pr.verdict != VERDICT_DENY);
-
-		if (r < 0) {
-			d->st.answer_errors++;
-			log_rl(LOG_LEVEL_WARN, "answering a permission event failed: %s",
-			       strerror(-r));
-		}
-		latency_note(d);
-		d->st.perm_answered++;
-		if (pr.verdict == VERDICT_DENY)
-			d->st.perm_denied++;
-	}
+	/* Answer before anything slow: the opener is blocked until we do. */
+	if (perm && !answered)
+		answer(d, group_fd, ev, pr.verdict != VERDICT_DENY, &answered);
 	close_fd(&ev->fd);
 
 	/* A renamed or removed directory invalidates every cached path below it. */
@@ -333,6 +344,11 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	    (ev->mask & (FAN_RENAME | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_DELETE)))
 		resolve_flush(d->resolve);
 
+	/* After the answers above: exec notices read /proc, which can take a while. */
+	if (d->drain_pending) {
+		proc_drain(d->proc);
+		d->drain_pending = false;
+	}
 	proc_lookup(d->proc, ev->pid, ev->pidfd, false, &rec.proc);
 	close_fd(&ev->pidfd);
 
@@ -359,7 +375,7 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	}
 	emit_alerts(d, &pr, &rec.proc, ts_ms, mono_ms);
 out:
-	if (ev->fd >= 0 && perm) {
+	if (ev->fd >= 0 && perm && !answered) {
 		if (fan_answer(group_fd, &ev->fd, true) < 0)
 			d->st.answer_errors++;
 	}
@@ -402,8 +418,9 @@ void pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 			return;
 		d->read_ns = pipeline_now_ns();
 		ts_ms = now_ms();
-		/* Every process in this batch has had its fork/exec notice queued by now. */
-		proc_drain(d->proc);
+		/* Every process in this batch has had its fork/exec notice queued by now; it
+		 * is read before the first process lookup, after the first answer. */
+		d->drain_pending = true;
 		while (n > 0) {
 			struct fan_event ev;
 			int r = decode_event(p, (size_t)n, &ev);
@@ -416,6 +433,8 @@ void pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 			p += r;
 			n -= r;
 		}
+		/* One read's records at a time: bounds the batch (and our memory). */
+		pipeline_flush(d);
 	}
 }
 
