@@ -21,6 +21,8 @@
 #define DAEMON_READ_BUF (64u << 10)	/* bytes per read() of a group; bounds a batch */
 #define DAEMON_READS_PER_TURN 16	/* reads of one group before the batch is flushed */
 
+#define DAEMON_SOCK_BATCH (64u << 10)	/* bytes that go to subscribers at once */
+#define DAEMON_SOCK_LINGER_MS 20	/* longest a record waits for more to join it */
 #define DAEMON_NICE (-4)		/* scheduling boost, as auditd's default priority_boost */
 #define DAEMON_LAT_BUCKETS 1024	/* 1 us each; the last one holds everything slower */
 
@@ -61,6 +63,9 @@ struct daemon {
 	struct sink_file out;		/* owned */
 	struct sink_sock sock;		/* owned */
 	struct buf batch;		/* records produced this loop turn; owned */
+	struct buf sock_batch;		/* records the subscribers have not been sent; owned */
+	unsigned sock_records;
+	uint64_t sock_since_ms;		/* monotonic ms when sock_batch became non-empty */
 	unsigned batch_records;
 	uint64_t pending_dropped;	/* records lost, not yet reported in a dropped record */
 	uint64_t seq;			/* last sequence number given out */
@@ -81,6 +86,9 @@ struct daemon {
 void pipeline_read_group(struct daemon *d, int group_fd, bool fid);
 /* pipeline.c: hands this turn's records to the output file and the subscribers. */
 void pipeline_flush(struct daemon *d);
+/* pipeline.c: sends what the subscribers are owed; with force false only once it is large
+ * or has waited DAEMON_SOCK_LINGER_MS. Returns ms until it must next be called, or -1. */
+int pipeline_flush_sock(struct daemon *d, bool force);
 /* pipeline.c: CLOCK_MONOTONIC in milliseconds (policy windows, hook deadlines). */
 uint64_t pipeline_now_mono_ms(void);
 /* pipeline.c: CLOCK_MONOTONIC in nanoseconds. */

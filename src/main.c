@@ -260,8 +260,13 @@ static void run_loop(struct daemon *d)
 	while (!d->stopping) {
 		int n, timeout;
 
+		int sock_ms;
+
 		pipeline_flush(d);
 		timeout = hook_next_timeout_ms(&d->hook, pipeline_now_mono_ms());
+		sock_ms = pipeline_flush_sock(d, false);
+		if (sock_ms >= 0 && (timeout < 0 || sock_ms < timeout))
+			timeout = sock_ms;
 		n = epoll_wait(d->ep_fd, evs, 32, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -293,6 +298,7 @@ static void run_loop(struct daemon *d)
 	if (d->fan.fid_fd >= 0)
 		pipeline_read_group(d, d->fan.fid_fd, true);
 	pipeline_flush(d);
+	pipeline_flush_sock(d, true);
 }
 
 static void daemon_free(struct daemon *d)
@@ -314,6 +320,7 @@ static void daemon_free(struct daemon *d)
 	free(d->resolve);
 	free(d->readbuf);
 	buf_free(&d->batch);
+	buf_free(&d->sock_batch);
 	if (d->sig_fd >= 0)
 		(void)close(d->sig_fd);
 	if (d->ep_fd >= 0)

@@ -110,8 +110,13 @@ int policy_init(struct policy *p, const struct config *c, char *msg, size_t msg_
 		struct policy_canary *k = &p->canaries[i];
 
 		k->pattern = c->canaries[i];
+		k->pattern_len = strlen(k->pattern);
 		k->literal_len = strcspn(k->pattern, "*?[\\");
 		k->glob = k->pattern[k->literal_len] != '\0';
+		k->suffix_len = 0;
+		while (k->suffix_len < k->pattern_len &&
+		       !strchr("*?[]\\", k->pattern[k->pattern_len - 1 - k->suffix_len]))
+			k->suffix_len++;
 	}
 	p->n_canaries = c->n_canaries;
 	return 0;
@@ -168,12 +173,21 @@ found:
 
 bool policy_canary_match(const struct policy *p, const char *path)
 {
-	if (!path)
+	size_t len;
+
+	if (!path || !p->n_canaries)
 		return false;
+	len = strlen(path);
 	for (size_t i = 0; i < p->n_canaries; i++) {
 		const struct policy_canary *k = &p->canaries[i];
 
+		/* fnmatch anchors both ends: the literal head and tail of a glob must match
+		 * before it is worth running (most paths fail here). */
 		if (strncmp(path, k->pattern, k->literal_len) != 0)
+			continue;
+		if (k->glob && (len < k->literal_len + k->suffix_len ||
+				memcmp(path + len - k->suffix_len,
+				       k->pattern + k->pattern_len - k->suffix_len, k->suffix_len) != 0))
 			continue;
 		if (!k->glob ? path[k->literal_len] == '\0'
 			     : fnmatch(k->pattern, path, FNM_PATHNAME) == 0)

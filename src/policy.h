@@ -29,6 +29,8 @@ struct policy_root {
 struct policy_canary {
 	const char *pattern;		/* borrowed from the config */
 	size_t literal_len;		/* bytes before the first glob character */
+	size_t suffix_len;		/* bytes after the last glob character */
+	size_t pattern_len;
 	bool glob;			/* false: exact path, compared with strcmp */
 };
 

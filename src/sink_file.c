@@ -28,8 +28,18 @@ int sink_file_open(struct sink_file *s, const char *path)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
-	if (pthread_mutex_init(&s->lock, NULL) || pthread_cond_init(&s->cond, NULL))
+	pthread_condattr_t attr;
+	int r;
+
+	if (pthread_mutex_init(&s->lock, NULL) || pthread_condattr_init(&attr))
 		return -ENOMEM;
+	/* Linger deadlines are monotonic: a clock step must not hold records back. */
+	r = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (r == 0)
+		r = pthread_cond_init(&s->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	if (r)
+		return -r;
 	if (strcmp(path, "-") == 0) {
 		s->fd = STDOUT_FILENO;
 		return 0;
@@ -86,8 +96,23 @@ static void *writer(void *arg)
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		while (!s->pending_len && !s->stop && !s->reopen)
-			pthread_cond_wait(&s->cond, &s->lock);
+		/* Small batches wait up to SINK_FILE_LINGER_MS for more: one wake-up and one
+		 * write() per linger period instead of one per event. */
+		while (!s->stop && !s->reopen && s->pending_len < SINK_FILE_BATCH) {
+			struct timespec until = s->pending_since;
+
+			if (!s->pending_len) {
+				pthread_cond_wait(&s->cond, &s->lock);
+				continue;
+			}
+			until.tv_nsec += SINK_FILE_LINGER_MS * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			if (pthread_cond_timedwait(&s->cond, &s->lock, &until) == ETIMEDOUT)
+				break;
+		}
 		if (s->pending_len) {
 			/* Swap buffers: the loop keeps appending while we write. */
 			char *p = s->pending;
@@ -152,9 +177,16 @@ int sink_file_write(struct sink_file *s, const void *data, size_t len)
 			s->pending = p;
 			s->pending_cap = cap;
 		}
+		/* Wake the writer to start its linger timer, or when a batch is full. */
+		bool wake = !s->pending_len ||
+			    (s->pending_len < SINK_FILE_BATCH && s->pending_len + len >= SINK_FILE_BATCH);
+
+		if (!s->pending_len)
+			(void)clock_gettime(CLOCK_MONOTONIC, &s->pending_since); /* cannot fail */
 		memcpy(s->pending + s->pending_len, data, len);
 		s->pending_len += len;
-		pthread_cond_signal(&s->cond);
+		if (wake)
+			pthread_cond_signal(&s->cond);
 	}
 out:
 	pthread_mutex_unlock(&s->lock);

@@ -6,11 +6,14 @@
 #define FANOTIFYD_SINK_FILE_H
 
 #include <pthread.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define SINK_FILE_PENDING_MAX (16u << 20) /* bytes queued for the writer before dropping */
+#define SINK_FILE_BATCH (64u << 10)	/* bytes that wake the writer at once */
+#define SINK_FILE_LINGER_MS 20		/* longest a record waits for more to join it */
 
 struct sink_file {
 	char *path;			/* owned; NULL = stdout */
@@ -23,6 +26,7 @@ struct sink_file {
 	char *pending;
 	size_t pending_len, pending_cap;
 	bool stop, reopen;
+	struct timespec pending_since;	/* CLOCK_MONOTONIC when pending became non-empty */
 	uint64_t dropped_bytes;		/* refused because pending was full */
 	uint64_t write_errors;
 	/* Called by the writer thread with each newly opened fd (SIGHUP reopen). */
