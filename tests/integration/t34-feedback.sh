@@ -19,6 +19,9 @@ wait_file() {
 # stable FILE: the file does not grow on its own (the one short sleep: a negative check)
 stable() {
 	local a b
+	# The checks before this read the output, which are real OPEN events; their records
+	# reach the file within the writer's 20 ms linger. Let them land first.
+	sleep 0.1
 	a=$(stat -c %s "$1")
 	sleep 0.5
 	b=$(stat -c %s "$1")
