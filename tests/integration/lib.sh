@@ -44,7 +44,7 @@ require_fanotify() {
 
 setup() {
 	S=$(mktemp -d /tmp/fanotifyd-it.XXXXXX)
-	BASE=$S
+	IT_BASE_DIR=$S
 	W=$S/w
 	mkdir -p "$W" "$S/s"
 	mount -t tmpfs -o size=256m,mode=0755 fanotifyd-w "$W" || { fail "mount tmpfs"; finish; }
@@ -56,12 +56,17 @@ setup() {
 	trap cleanup EXIT
 }
 
+# Subscriber processes a test started (killed at exit) and its own extra clean-up step.
+SUBS=
+cleanup_more() { :; }
 cleanup() {
 	stop_daemon
+	for p in $SUBS; do kill "$p" 2>/dev/null; done
+	cleanup_more
 	# The mounts live in this test's private namespace; the directories do not.
 	umount -l "$W" 2>/dev/null
 	umount -l "$S" 2>/dev/null
-	[ -n "${BASE:-}" ] && rm -rf "$BASE"
+	[ -n "${IT_BASE_DIR:-}" ] && rm -rf "$IT_BASE_DIR"
 	true
 }
 
@@ -180,4 +185,15 @@ if not ev or ev.get("type") != "event" or ev.get("pid") != pid or \
         ev.get("ts_ms") != a["ts_ms"] or path not in (ev.get("path"), ev.get("old_path")):
     bad("record before the alert is not its event: %s" % json.dumps(ev))
 PY
+}
+
+# nsock: sockets the daemon holds; wait_nsock N: until it holds N, 10 s deadline.
+nsock() { find "/proc/$DPID/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
+wait_nsock() {
+	local i
+	for i in $(seq 1 500); do
+		[ "$(nsock)" -eq "$1" ] && return 0
+		sleep 0.02
+	done
+	return 1
 }

@@ -7,26 +7,8 @@
 require_fanotify fid
 setup
 # one interpreter lookup: a version-manager shim can cost a second per python3 call
-PY=$(python3 -c 'import sys; print(sys.executable)') || PY=python3
-JSONL="$PY $HERE/jsonl.py"
 SOCK=$S/sock
 
-# nsock: sockets the daemon holds; wait_nsock N: until it holds N (accepted), 10 s deadline.
-nsock() { find "/proc/$DPID/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
-wait_nsock() {
-	local i
-	for i in $(seq 1 500); do
-		[ "$(nsock)" -eq "$1" ] && return 0
-		sleep 0.02
-	done
-	return 1
-}
-SUBS=
-cleanup() {
-	stop_daemon
-	for p in $SUBS; do kill "$p" 2>/dev/null; done
-	true
-}
 
 check "--subscribe to a missing path exits 1" \
 	bash -c '"$1" --subscribe "$2" >/dev/null 2>"$3"; [ $? = 1 ]' _ \

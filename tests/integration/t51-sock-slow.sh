@@ -7,26 +7,9 @@
 . "$(dirname "$0")/lib.sh"
 require_fanotify perm
 setup
-PY=$(python3 -c 'import sys; print(sys.executable)') || PY=python3
-JSONL="$PY $HERE/jsonl.py"
 SOCK=$S/sock
 BUF_KB=1024
 
-nsock() { find "/proc/$DPID/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
-wait_nsock() {
-	local i
-	for i in $(seq 1 500); do
-		[ "$(nsock)" -eq "$1" ] && return 0
-		sleep 0.02
-	done
-	return 1
-}
-SUBS=
-cleanup() {
-	stop_daemon
-	for p in $SUBS; do kill "$p" 2>/dev/null; done
-	true
-}
 
 echo data >"$W/probe" # before the daemon: the subscribers' streams start with the output
 start_daemon --perm --mount "$W" --socket "$SOCK" --socket-buffer-kb "$BUF_KB" || finish

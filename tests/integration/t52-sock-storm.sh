@@ -5,8 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 require_fanotify fid
 setup
-PY=$(python3 -c 'import sys; print(sys.executable)') || PY=python3
-JSONL="$PY $HERE/jsonl.py"
 SOCK=$S/sock
 
 nfd() { ls "/proc/$DPID/fd" 2>/dev/null | wc -l; }
@@ -20,12 +18,6 @@ wait_nfd() {
 	done
 	echo "# fd count $(nfd), expected $1"
 	return 1
-}
-SUBS=
-cleanup() {
-	stop_daemon
-	for p in $SUBS; do kill "$p" 2>/dev/null; done
-	true
 }
 
 # storm N: N connect/disconnect cycles in four styles.

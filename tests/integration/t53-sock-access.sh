@@ -6,8 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 require_fanotify fid
 setup
-PY=$(python3 -c 'import sys; print(sys.executable)') || PY=python3
-JSONL="$PY $HERE/jsonl.py"
 command -v setpriv >/dev/null || skip "no setpriv"
 command -v groupadd >/dev/null || skip "no groupadd"
 NOBODY=65534
@@ -21,22 +19,7 @@ D=$S/pub
 mkdir -m 0777 "$D"
 SOCK=$D/sock
 
-nsock() { find "/proc/$DPID/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
-wait_nsock() {
-	local i
-	for i in $(seq 1 500); do
-		[ "$(nsock)" -eq "$1" ] && return 0
-		sleep 0.02
-	done
-	return 1
-}
-SUBS=
-cleanup() {
-	stop_daemon
-	for p in $SUBS; do kill "$p" 2>/dev/null; done
-	groupdel "$GROUP" 2>/dev/null
-	true
-}
+cleanup_more() { groupdel "$GROUP" 2>/dev/null; }
 
 # as ARGS... -- CMD...: run CMD under setpriv ARGS
 as() {
