@@ -84,6 +84,8 @@ enum key_id {
 	K_QUARANTINE_MS,
 	K_HOOK_TIMEOUT_MS,
 	K_HOOK_MAX,
+	K_SPIN_US,
+	K_ALLOW_CACHE,
 	K_SOCKET_MODE,
 	K_SOCKET_GROUP,
 	K_SOCKET_BUFFER_KB,
@@ -144,6 +146,8 @@ static const struct key_def keys[K_COUNT] = {
 				F(hook_timeout_ms), 1, CONFIG_MS_MAX, 0 },
 	[K_HOOK_MAX] = { "hook_max", "hook-max", 0, KIND_UINT, F(hook_max), 1, CONFIG_HOOK_MAX_MAX,
 			 0 },
+	[K_SPIN_US] = { "spin_us", "spin-us", 0, KIND_UINT, F(spin_us), 0, CONFIG_SPIN_US_MAX, 0 },
+	[K_ALLOW_CACHE] = { "allow_cache", "allow-cache", 0, KIND_BOOL, F(allow_cache), 0, 0, 0 },
 	[K_SOCKET_MODE] = { "socket_mode", "socket-mode", 0, KIND_STRING, F(socket_mode), 0, 0, 0 },
 	[K_SOCKET_GROUP] = { "socket_group", "socket-group", 0, KIND_STRING, F(socket_group), 0, 0,
 			     0 },
@@ -221,6 +225,9 @@ static const char usage_text[] =
 	"                             default the burst window, 0 turns it off\n"
 	"      --hook-timeout-ms MS   kill a hook still running after MS; default 10000\n"
 	"      --hook-max N           hooks running at once (1-64); default 4\n"
+	"      --spin-us N            with --perm, poll up to N us for the next\n"
+	"                             permission event before sleeping (0-1000,\n"
+	"                             0 = never); default 50\n"
 	"      --socket-mode MODE     octal mode of the socket; default 0600\n"
 	"      --socket-group GROUP   group of the socket (name or gid)\n"
 	"      --socket-buffer-kb KB  per-subscriber buffer; default 1024\n"
@@ -231,6 +238,9 @@ static const char usage_text[] =
 	"      --deny-on-alert        deny permission events that trigger an alert\n"
 	"      --access-perm          with --perm, also gate reads (FAN_ACCESS_PERM);\n"
 	"                             stalls every read of a marked file\n"
+	"      --allow-cache          with --perm, let the kernel allow a file's later\n"
+	"                             opens itself once allowed (evictable ignore marks;\n"
+	"                             those opens are not reported)\n"
 	"      --no-fid               use FD mode instead of FID mode\n"
 	"  -v, --verbose              increase log verbosity\n"
 	"      --check-config         check the configuration, print it and exit\n"
@@ -670,6 +680,7 @@ void config_init(struct config *c)
 	c->hook_cooldown_ms = CONFIG_HOOK_COOLDOWN_MS_DEFAULT;
 	c->hook_timeout_ms = CONFIG_HOOK_TIMEOUT_MS_DEFAULT;
 	c->hook_max = CONFIG_HOOK_MAX_DEFAULT;
+	c->spin_us = CONFIG_SPIN_US_DEFAULT;
 	c->quarantine_ms = CONFIG_QUARANTINE_MS_UNSET;
 	c->socket_buffer_kb = CONFIG_SOCKET_BUFFER_KB_DEFAULT;
 	c->socket_max_clients = CONFIG_SOCKET_MAX_CLIENTS_DEFAULT;
@@ -967,6 +978,21 @@ int config_validate(const struct config *c, char *msgbuf, size_t msgbuf_len)
 		set_msg(msgbuf, msgbuf_len, "--access-perm (access_perm) needs --perm (perm)");
 		return -EINVAL;
 	}
+	if (c->allow_cache && (!c->perm || c->no_fid)) {
+		set_msg(msgbuf, msgbuf_len,
+			"--allow-cache (allow_cache) needs --perm (perm) without --no-fid (no_fid)");
+		return -EINVAL;
+	}
+	/* The cache is dropped with FAN_MARK_FLUSH, which would drop inode marks too. */
+	for (i = 0; c->allow_cache && i < c->n_marks; i++) {
+		if (c->marks[i].kind == CONFIG_MARK_INODE) {
+			set_msg(msgbuf, msgbuf_len,
+				"--allow-cache (allow_cache) works with --mount and --filesystem "
+				"marks only, not with --watch %s",
+				c->marks[i].path);
+			return -EINVAL;
+		}
+	}
 	if (c->burst_threshold > CONFIG_BURST_THRESHOLD_MAX) {
 		set_msg(msgbuf, msgbuf_len, "burst_threshold: %u is out of range (0-%u)",
 			c->burst_threshold, CONFIG_BURST_THRESHOLD_MAX);
@@ -1060,6 +1086,7 @@ char *config_dump(const struct config *c)
 		K_FOREGROUND,	   K_PERM,	       K_DENY_ON_ALERT,	   K_NO_FID,
 		K_ACCESS_PERM,	   K_BURST_THRESHOLD, K_BURST_WINDOW_MS, K_HOOK_COOLDOWN_MS,
 		K_HOOK_TIMEOUT_MS, K_HOOK_MAX,	       K_SOCKET_BUFFER_KB, K_SOCKET_MAX_CLIENTS,
+		K_SPIN_US,	   K_ALLOW_CACHE,
 	};
 	static const char *const mark_keys[] = {
 		[CONFIG_MARK_INODE] = "watch",

@@ -20,6 +20,8 @@
 #define CONFIG_HOOK_TIMEOUT_MS_DEFAULT 10000u
 #define CONFIG_HOOK_MAX_DEFAULT 4u		/* hooks running at once */
 #define CONFIG_HOOK_MAX_MAX 64u
+#define CONFIG_SPIN_US_DEFAULT 50u		/* --perm: adaptive poll before sleeping */
+#define CONFIG_SPIN_US_MAX 1000u
 #define CONFIG_SOCKET_BUFFER_KB_DEFAULT 1024u	/* per subscriber */
 #define CONFIG_SOCKET_BUFFER_KB_MIN 4u
 #define CONFIG_SOCKET_BUFFER_KB_MAX 65536u
@@ -90,6 +92,8 @@ struct config {
 	unsigned hook_cooldown_ms;
 	unsigned hook_timeout_ms;
 	unsigned hook_max;
+	unsigned spin_us;		/* --perm: longest poll for the next event; 0 = never */
+	bool allow_cache;		/* --perm: evictable ignore marks for allowed files */
 	unsigned quarantine_ms;		/* CONFIG_QUARANTINE_MS_UNSET until resolved */
 	unsigned socket_buffer_kb;
 	unsigned socket_max_clients;

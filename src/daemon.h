@@ -24,7 +24,10 @@
 #define DAEMON_SOCK_BATCH (64u << 10)	/* bytes that go to subscribers at once */
 #define DAEMON_SOCK_LINGER_MS 20	/* longest a record waits for more to join it */
 #define DAEMON_NICE (-4)		/* scheduling boost, as auditd's default priority_boost */
-#define DAEMON_LAT_BUCKETS 1024	/* 1 us each; the last one holds everything slower */
+#define DAEMON_SPIN_FAIR_NS 1000000	/* longest run of spins without epoll_wait() */
+#define DAEMON_PERM_POLL_NS 20000	/* FID work between looks at the permission group */
+#define DAEMON_LAT_LINEAR 1024		/* answer latency: 1 us buckets below 1024 us, */
+#define DAEMON_LAT_LOG 22		/* then one per power of two up to 2^32 us */
 
 /* epoll_event.data.u64 = tag << 32 | fd */
 enum loop_tag {
@@ -49,8 +52,15 @@ struct daemon_stats {
 	uint64_t dropped_records;	/* records the output queue refused */
 	uint64_t read_errors;
 	uint64_t alerts;		/* alert records written */
+	uint64_t cache_marks;		/* --allow-cache ignore marks added */
+	uint64_t cache_errors;		/* ... refused */
+	uint64_t cache_flushes;
+	uint64_t spins;			/* polls of the permission group before sleeping */
+	uint64_t spin_hits;		/* ... that found an event */
 	uint64_t lat_max_ns;		/* slowest permission answer */
-	uint32_t lat_hist[DAEMON_LAT_BUCKETS]; /* answers by microseconds from read to answer */
+	/* answers by microseconds from read to answer: [i] = i us below DAEMON_LAT_LINEAR,
+	 * [DAEMON_LAT_LINEAR + k] = [2^(10+k), 2^(11+k)) us */
+	uint64_t lat_hist[DAEMON_LAT_LINEAR + DAEMON_LAT_LOG];
 };
 
 struct daemon {
@@ -71,8 +81,15 @@ struct daemon {
 	uint64_t seq;			/* last sequence number given out */
 	uint64_t read_ns;		/* CLOCK_MONOTONIC when the current batch was read */
 	bool drain_pending;		/* connector not drained since the last read */
+	bool reading_perm, reading_fid;	/* pipeline_read_group() of that group is running */
+	uint64_t perm_read_ns;		/* last read of the permission group */
+	uint64_t perm_end_ns;		/* end of the last batch of permission events; 0 = none */
+	int64_t gap_ewma_ns;		/* from one such batch's end to the next one's read */
+	uint64_t spin_max_ns;		/* from spin_us; 0 = never spin */
+	bool allow_cache;		/* from allow_cache; off if the kernel refuses */
 	pid_t self;
-	unsigned char *readbuf;		/* owned; DAEMON_READ_BUF bytes */
+	unsigned char *readbuf;		/* owned; DAEMON_READ_BUF bytes, FD group */
+	unsigned char *fid_readbuf;	/* owned; DAEMON_READ_BUF bytes, FID group */
 	size_t fd_read_len;		/* read size for FD-mode groups, bounded by RLIMIT_NOFILE */
 	int sig_fd;			/* owned; signalfd */
 	int ep_fd;			/* owned; epoll */
@@ -82,8 +99,12 @@ struct daemon {
 	struct daemon_stats st;
 };
 
-/* pipeline.c: reads and handles up to DAEMON_READS_PER_TURN batches of group_fd. */
-void pipeline_read_group(struct daemon *d, int group_fd, bool fid);
+/* pipeline.c: reads and handles up to DAEMON_READS_PER_TURN batches of group_fd; returns
+ * the number of events handled. */
+unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid);
+/* pipeline.c: before sleeping, polls the permission group for up to spin_max_ns after its
+ * last batch while events come that fast. True when it found (and handled) events. */
+bool pipeline_spin(struct daemon *d);
 /* pipeline.c: hands this turn's records to the output file and the subscribers. */
 void pipeline_flush(struct daemon *d);
 /* pipeline.c: sends what the subscribers are owed; with force false only once it is large

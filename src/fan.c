@@ -333,8 +333,12 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 			perm_ev |= FAN_OPEN_EXEC_PERM;
 		if (c->access_perm)
 			perm_ev |= FAN_ACCESS_PERM;
-		f->fd_mask = perm_ev | (path_ev & ~(uint64_t)(FAN_OPEN | FAN_OPEN_EXEC));
-		f->fid_mask = use_fid ? dirent_ev : 0;
+		/* Opens and execs are reported by their permission events. Everything else
+		 * goes to the FID group when there is one: the permission group's reads then
+		 * hold only events someone waits on, and no answer queues behind a record. */
+		path_ev &= ~(uint64_t)(FAN_OPEN | FAN_OPEN_EXEC);
+		f->fd_mask = perm_ev | (use_fid ? 0 : path_ev);
+		f->fid_mask = use_fid ? path_ev | dirent_ev : 0;
 		r = group_init(FAN_CLASS_CONTENT, false, &pidfd);
 		if (r < 0) {
 			snprintf(msg, msg_len, "cannot create permission group: %s%s", strerror(-r),
@@ -498,6 +502,25 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 			break;
 		}
 	}
+	return 0;
+}
+
+int fan_cache_allow(const struct fan *f, int fd)
+{
+	/* IGNORE_SURV: writes do not end it (no decision depends on the content);
+	 * EVICTABLE: the mark does not pin the inode, memory pressure may drop it. */
+	if (fanotify_mark(f->fd_fd, FAN_MARK_ADD | FAN_MARK_IGNORE_SURV | FAN_MARK_EVICTABLE,
+			  f->fd_mask & FAN_PERM_EVENTS, fd, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int fan_cache_flush(const struct fan *f)
+{
+	/* Without MOUNT/FILESYSTEM: every inode mark of the group, i.e. the ignore marks
+	 * (config_validate() refuses --allow-cache with --watch inode marks). */
+	if (fanotify_mark(f->fd_fd, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL) < 0)
+		return -errno;
 	return 0;
 }
 

@@ -67,6 +67,15 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len);
  */
 int fan_ignore_fd(const struct fan *f, int fd);
 
+/* --allow-cache: an evictable inode ignore mark for the permission events on the file
+ * behind fd (an allowed event's fd), so the kernel allows its later opens without us.
+ * Returns 0 or negative errno. */
+int fan_cache_allow(const struct fan *f, int fd);
+
+/* Drops every such mark (FAN_MARK_FLUSH of the permission group's inode marks): the next
+ * open of each file is asked again. Returns 0 or negative errno. */
+int fan_cache_flush(const struct fan *f);
+
 /* Writes the answer to a permission event without closing its fd. Returns 0 or -errno. */
 int fan_respond(int group_fd, int fd, bool allow);
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,21 +183,24 @@ static int loop_open(struct daemon *d)
 	return loop_add(d, d->sig_fd, LOOP_TAG_SIGNAL);
 }
 
-/* The q-quantile of the answer-latency histogram, in microseconds. */
-static unsigned latency_quantile_us(const struct daemon *d, double q)
+/* The q-quantile of the answer-latency histogram, in microseconds: exact below
+ * DAEMON_LAT_LINEAR, above it the upper end of its power-of-two bucket. */
+static uint64_t latency_quantile_us(const struct daemon *d, double q)
 {
+	const size_t n = DAEMON_LAT_LINEAR + DAEMON_LAT_LOG;
 	uint64_t total = 0, seen = 0;
 
-	for (size_t i = 0; i < DAEMON_LAT_BUCKETS; i++)
+	for (size_t i = 0; i < n; i++)
 		total += d->st.lat_hist[i];
 	if (!total)
 		return 0;
-	for (size_t i = 0; i < DAEMON_LAT_BUCKETS; i++) {
+	for (size_t i = 0; i < n; i++) {
 		seen += d->st.lat_hist[i];
 		if ((double)seen >= q * (double)total)
-			return (unsigned)i;
+			return i < DAEMON_LAT_LINEAR ? i
+						     : (2048ull << (i - DAEMON_LAT_LINEAR)) - 1;
 	}
-	return DAEMON_LAT_BUCKETS - 1;
+	return 0; /* not reached: seen == total at the end */
 }
 
 /* One line of counters: at exit (-v) and on SIGUSR1. */
@@ -205,7 +209,8 @@ static void log_stats(const struct daemon *d, enum log_level level)
 #define U(x) ((unsigned long long)(x))
 	log_msg(level,
 		"stats: events=%llu records=%llu alerts=%llu perm_answered=%llu perm_denied=%llu "
-		"answer_errors=%llu answer_us_p50=%u answer_us_p99=%u answer_us_max=%llu "
+		"answer_errors=%llu answer_us_p50=%llu answer_us_p99=%llu answer_us_max=%llu "
+		"spins=%llu spin_hits=%llu cache_marks=%llu cache_errors=%llu cache_flushes=%llu "
 		"self=%llu out_of_scope=%llu overflows=%llu bad_events=%llu bad_info=%llu "
 		"unresolved=%llu dropped_records=%llu exe_known=%llu proc_lookups=%llu "
 		"proc_evictions=%llu nl_overruns=%llu dircache_hits=%llu dircache_misses=%llu "
@@ -215,8 +220,10 @@ static void log_stats(const struct daemon *d, enum log_level level)
 		"sock_refused_full=%llu sock_disconnected=%llu sock_dropped_clients=%llu "
 		"sock_dropped_records=%llu sock_accept_pauses=%llu",
 		U(d->st.events), U(d->st.records), U(d->st.alerts), U(d->st.perm_answered),
-		U(d->st.perm_denied), U(d->st.answer_errors), latency_quantile_us(d, 0.5),
-		latency_quantile_us(d, 0.99), U(d->st.lat_max_ns / 1000), U(d->st.self_events),
+		U(d->st.perm_denied), U(d->st.answer_errors), U(latency_quantile_us(d, 0.5)),
+		U(latency_quantile_us(d, 0.99)), U(d->st.lat_max_ns / 1000), U(d->st.spins),
+		U(d->st.spin_hits), U(d->st.cache_marks), U(d->st.cache_errors),
+		U(d->st.cache_flushes), U(d->st.self_events),
 		U(d->st.out_of_scope), U(d->st.overflows), U(d->st.bad_events), U(d->st.bad_info),
 		U(d->st.unresolved), U(d->st.dropped_records), U(d->proc->exe_known),
 		U(d->proc->lookups), U(d->proc->evictions), U(d->proc->nl_overruns),
@@ -256,30 +263,52 @@ static void handle_signals(struct daemon *d)
 static void run_loop(struct daemon *d)
 {
 	struct epoll_event evs[32];
+	uint64_t epoll_ns = 0;
 
 	while (!d->stopping) {
-		int n, timeout;
-
-		int sock_ms;
+		bool fd_ready, fid_ready, proc_ready;
+		int n, timeout, sock_ms;
 
 		pipeline_flush(d);
 		timeout = hook_next_timeout_ms(&d->hook, pipeline_now_mono_ms());
 		sock_ms = pipeline_flush_sock(d, false);
 		if (sock_ms >= 0 && (timeout < 0 || sock_ms < timeout))
 			timeout = sock_ms;
+		/* A spin that found events goes round again, but looks at everything else
+		 * (FID events, signals, subscribers) at least every DAEMON_SPIN_FAIR_NS. */
+		if (pipeline_spin(d)) {
+			if (pipeline_now_ns() - epoll_ns < DAEMON_SPIN_FAIR_NS)
+				continue;
+			timeout = 0;
+		}
 		n = epoll_wait(d->ep_fd, evs, 32, timeout);
+		epoll_ns = pipeline_now_ns();
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("epoll_wait: %s", strerror(errno));
 			break;
 		}
+		fd_ready = fid_ready = proc_ready = false;
+		for (int i = 0; i < n; i++) {
+			enum loop_tag tag = (enum loop_tag)(evs[i].data.u64 >> 32);
+			int fd = (int)(uint32_t)evs[i].data.u64;
+
+			if (tag == LOOP_TAG_FAN && fd == d->fan.fd_fd)
+				fd_ready = true;
+			else if (tag == LOOP_TAG_FAN)
+				fid_ready = true;
+			else if (tag == LOOP_TAG_PROC)
+				proc_ready = true;
+		}
 		/* Exec notices first: a short-lived process's exe can only be read while it
-		 * lives. Then permission events: a process waits on each of them. */
-		proc_drain(d->proc);
-		if (d->fan.fd_fd >= 0)
+		 * lives. Then permission events: a process waits on each of them. Only what
+		 * epoll reported is read (a read that finds nothing costs a system call). */
+		if (proc_ready)
+			proc_drain(d->proc);
+		if (fd_ready)
 			pipeline_read_group(d, d->fan.fd_fd, false);
-		if (d->fan.fid_fd >= 0)
+		if (fid_ready)
 			pipeline_read_group(d, d->fan.fid_fd, true);
 		for (int i = 0; i < n; i++) {
 			enum loop_tag tag = (enum loop_tag)(evs[i].data.u64 >> 32);
@@ -319,6 +348,7 @@ static void daemon_free(struct daemon *d)
 	free(d->proc);
 	free(d->resolve);
 	free(d->readbuf);
+	free(d->fid_readbuf);
 	buf_free(&d->batch);
 	buf_free(&d->sock_batch);
 	if (d->sig_fd >= 0)
@@ -380,15 +410,32 @@ static void daemonize_end(int status_fd, unsigned char status)
 	(void)close(status_fd);
 }
 
+/* Spinning pays only with a permission group and a CPU for the openers besides ours. */
+static uint64_t spin_ns(const struct daemon *d)
+{
+	cpu_set_t cpus;
+
+	if (!d->fan.fd_is_perm || !d->cfg.spin_us)
+		return 0;
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) < 0 || CPU_COUNT(&cpus) < 2) {
+		log_info("spin_us: not spinning with fewer than 2 CPUs");
+		return 0;
+	}
+	return (uint64_t)d->cfg.spin_us * 1000;
+}
+
 static int start(struct daemon *d, char *msg, size_t msg_len)
 {
 	int r;
 
-	d->resolve = calloc(1, sizeof(*d->resolve));
+	d->resolve = malloc(sizeof(*d->resolve));
+	if (d->resolve)
+		resolve_init(d->resolve); /* before any failure: daemon_free() releases it */
 	d->proc = calloc(1, sizeof(*d->proc));
 	d->policy = calloc(1, sizeof(*d->policy));
 	d->readbuf = malloc(DAEMON_READ_BUF);
-	if (!d->resolve || !d->proc || !d->policy || !d->readbuf) {
+	d->fid_readbuf = malloc(DAEMON_READ_BUF);
+	if (!d->resolve || !d->proc || !d->policy || !d->readbuf || !d->fid_readbuf) {
 		snprintf(msg, msg_len, "out of memory");
 		return -ENOMEM;
 	}
@@ -443,6 +490,8 @@ static int start(struct daemon *d, char *msg, size_t msg_len)
 		snprintf(msg, msg_len, "cannot start the output thread: %s", strerror(-r));
 		return r;
 	}
+	d->spin_max_ns = spin_ns(d);
+	d->allow_cache = d->cfg.allow_cache;
 	r = loop_add(d, d->fan.fd_fd, LOOP_TAG_FAN);
 	if (r == 0)
 		r = loop_add(d, d->fan.fid_fd, LOOP_TAG_FAN);

@@ -20,7 +20,6 @@
 #include "decode.h"
 #include "log.h"
 
-#define PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
 #define DIRENT_EVENTS                                                                        \
 	(FAN_ATTRIB | FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_RENAME)
 #define PATH_BUF (PATH_MAX + NAME_MAX + 2)
@@ -51,8 +50,16 @@ static void latency_note(struct daemon *d)
 {
 	uint64_t ns = pipeline_now_ns() - d->read_ns;
 	uint64_t us = ns / 1000;
+	size_t i = (size_t)us;
 
-	d->st.lat_hist[us < DAEMON_LAT_BUCKETS ? us : DAEMON_LAT_BUCKETS - 1]++;
+	if (us >= DAEMON_LAT_LINEAR) {
+		unsigned k = 0;
+
+		while (k + 1 < DAEMON_LAT_LOG && us >> (11 + k))
+			k++;
+		i = DAEMON_LAT_LINEAR + k;
+	}
+	d->st.lat_hist[i]++;
 	if (ns > d->st.lat_max_ns)
 		d->st.lat_max_ns = ns;
 }
@@ -170,6 +177,8 @@ struct paths {
 	const char *old_path;
 	const char *old_dir;
 	bool fd_is_dir;		/* FD mode: the kernel sets FAN_ONDIR only for FID groups */
+	bool stated;		/* fd_is_dir and nlink are known */
+	nlink_t nlink;
 	char path_buf[PATH_BUF];
 	char dir_buf[PATH_BUF];
 	char old_buf[PATH_BUF];
@@ -203,24 +212,34 @@ static const char *entry_path(struct daemon *d, const struct fan_fid *rec, char 
 	return join(out, PATH_BUF, dir_out, rec->name, rec->name_len);
 }
 
+/* fstat of an open fd reads the in-memory inode: nothing to wait for. */
+static int stat_fd(int fd, struct paths *p)
+{
+	struct stat st;
+
+	if (p->stated)
+		return 0;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	p->fd_is_dir = S_ISDIR(st.st_mode);
+	p->nlink = st.st_nlink;
+	p->stated = true;
+	return 0;
+}
+
 static void resolve_paths(struct daemon *d, const struct fan_event *ev, struct paths *p)
 {
 	if (ev->fd >= 0) {
-		struct stat st;
-
-		int n = resolve_fd_path(ev->fd, p->path_buf, sizeof(p->path_buf));
+		int n = resolve_fd_path(d->resolve, ev->fd, p->path_buf, sizeof(p->path_buf));
 		static const char deleted[] = " (deleted)";
 		const size_t dl = sizeof(deleted) - 1;
 
-		/* fstat of an open fd reads the in-memory inode: nothing to wait for. */
-		if (fstat(ev->fd, &st) == 0) {
-			p->fd_is_dir = S_ISDIR(st.st_mode);
-			/* d_path() marks an unlinked file with a suffix that is not part of
-			 * its name (a real name may end so too: only strip for nlink 0). */
-			if (n > (int)dl && st.st_nlink == 0 &&
-			    memcmp(p->path_buf + n - dl, deleted, dl) == 0)
-				p->path_buf[n - dl] = '\0';
-		}
+		/* d_path() marks an unlinked file with a suffix that is not part of its name
+		 * (a real name may end so too: only strip for nlink 0). Only then is the
+		 * inode needed before the answer; otherwise stat_fd() runs after it. */
+		if (n > (int)dl && memcmp(p->path_buf + n - dl, deleted, dl) == 0 &&
+		    stat_fd(ev->fd, p) == 0 && p->nlink == 0)
+			p->path_buf[n - dl] = '\0';
 		if (n >= 0)
 			p->path = p->path_buf;
 		p->name = base_name(p->path);
@@ -279,10 +298,45 @@ static void answer(struct daemon *d, int group_fd, const struct fan_event *ev, b
 	*answered = true;
 }
 
-static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, uint64_t ts_ms)
+static void cache_flush(struct daemon *d)
 {
-	bool perm = ev->mask & PERM_EVENTS;
-	bool answered = false;
+	int r = fan_cache_flush(&d->fan);
+
+	if (r < 0)
+		log_rl(LOG_LEVEL_WARN, "allow_cache: flushing the marks failed: %s", strerror(-r));
+	else
+		d->st.cache_flushes++;
+}
+
+/* --allow-cache: the kernel allows this file's later opens itself, unless a containment
+ * runs (a contained process must be asked about every file). */
+static void cache_allow(struct daemon *d, int fd, uint64_t mono_ms)
+{
+	int r;
+
+	if (policy_containing(d->policy, mono_ms))
+		return;
+	r = fan_cache_allow(&d->fan, fd);
+	if (r == 0) {
+		d->st.cache_marks++;
+		return;
+	}
+	d->st.cache_errors++;
+	if (r == -ENOSPC) {
+		/* The user's mark limit (max_user_marks) is reached: start over. */
+		cache_flush(d);
+	} else if (r == -EINVAL) {
+		log_warn("allow_cache: the kernel refuses evictable ignore marks; cache off");
+		d->allow_cache = false;
+	} else {
+		log_rl(LOG_LEVEL_WARN, "allow_cache: cannot mark a file: %s", strerror(-r));
+	}
+}
+
+static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, uint64_t ts_ms,
+			 bool answered)
+{
+	bool perm = ev->mask & FAN_PERM_EVENTS;
 	struct record_event rec = { .ts_ms = ts_ms };
 	struct paths p = { 0 };
 	struct policy_result pr;
@@ -304,8 +358,9 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	}
 	if (ev->bad_info)
 		d->st.bad_info++;
-	/* When no rule can deny, the answer needs nothing of the event: give it first. */
-	if (perm && !d->policy->deny_on_alert)
+	/* When no rule can deny, the answer needs nothing of the event: it goes first
+	 * (answer_all() gives it for a whole read before any event is handled). */
+	if (perm && !answered && !d->policy->deny_on_alert)
 		answer(d, group_fd, ev, true, &answered);
 
 	resolve_paths(d, ev, &p);
@@ -334,9 +389,14 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 		.now_ms = mono_ms,
 	};
 	policy_eval(d->policy, &pin, &pr);
+	if (pr.decisions_changed && d->allow_cache)
+		cache_flush(d);
 	/* Answer before anything slow: the opener is blocked until we do. */
 	if (perm && !answered)
 		answer(d, group_fd, ev, pr.verdict != VERDICT_DENY, &answered);
+	if (ev->fd >= 0 && stat_fd(ev->fd, &p) == 0 && perm && d->allow_cache &&
+	    pr.verdict == VERDICT_ALLOW && !p.fd_is_dir)
+		cache_allow(d, ev->fd, mono_ms);
 	close_fd(&ev->fd);
 
 	/* A renamed or removed directory invalidates every cached path below it. */
@@ -388,22 +448,68 @@ static void handle_bad(struct daemon *d, int group_fd, struct fan_event *ev)
 {
 	d->st.bad_events++;
 	log_rl(LOG_LEVEL_WARN, "undecodable fanotify event, rest of the read skipped");
-	if (ev->fd >= 0 && (ev->mask & PERM_EVENTS)) {
+	if (ev->fd >= 0 && (ev->mask & FAN_PERM_EVENTS)) {
 		if (fan_answer(group_fd, &ev->fd, true) < 0)
 			d->st.answer_errors++;
 	}
 	close_fd(&ev->fd);
 }
 
-void pipeline_read_group(struct daemon *d, int group_fd, bool fid)
+/* Without a rule that can deny, every permission event of a read is allowed before any of
+ * them is handled: none waits for another's path, process lookup or record. Returns how
+ * many events (from the start of the read) it has answered. */
+static unsigned answer_all(struct daemon *d, int group_fd, const unsigned char *p, size_t n)
 {
-	size_t len = fid ? DAEMON_READ_BUF : d->fd_read_len;
+	unsigned k = 0;
 
+	while (n > 0) {
+		struct fan_event ev;
+		bool unused;
+		int r = decode_event(p, n, &ev);
+
+		if (r < 0)
+			break; /* handled (and answered) by handle_bad() */
+		/* Our own events are answered (uncounted) by handle_event(). */
+		if ((ev.mask & FAN_PERM_EVENTS) && ev.fd >= 0 && ev.pid != d->self)
+			answer(d, group_fd, &ev, true, &unused);
+		k++;
+		p += r;
+		n -= (size_t)r;
+	}
+	return k;
+}
+
+/* Between FID events: a look at the permission group, at most every DAEMON_PERM_POLL_NS, so
+ * an opener never waits for a whole batch of records to be written. */
+static void perm_poll(struct daemon *d)
+{
+	if (pipeline_now_ns() - d->perm_read_ns >= DAEMON_PERM_POLL_NS)
+		(void)pipeline_read_group(d, d->fan.fd_fd, false);
+}
+
+unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
+{
+	unsigned char *buf = fid ? d->fid_readbuf : d->readbuf;
+	size_t len = fid ? DAEMON_READ_BUF : d->fd_read_len;
+	bool perm_group = !fid && d->fan.fd_is_perm;
+	bool poll_perm = fid && d->fan.fd_is_perm;
+	bool *reading = fid ? &d->reading_fid : &d->reading_perm;
+	unsigned events = 0;
+
+	/* Never inside itself: the buffer is in use (perm_poll() and the containment
+	 * look at the FID group below call across the two groups). */
+	if (*reading)
+		return 0;
+	*reading = true;
 	for (unsigned i = 0; i < DAEMON_READS_PER_TURN; i++) {
-		ssize_t n = read(group_fd, d->readbuf, len);
-		const unsigned char *p = d->readbuf;
+		ssize_t n = read(group_fd, buf, len);
+		const unsigned char *p = buf;
+		unsigned answered = 0;
+		size_t got;
 		uint64_t ts_ms;
 
+		if (perm_group)
+			d->perm_read_ns = pipeline_now_ns();
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -412,16 +518,30 @@ void pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 				log_rl(LOG_LEVEL_WARN, "reading fanotify events failed: %s",
 				       strerror(errno));
 			}
-			return;
+			break;
 		}
 		if (n == 0)
-			return;
-		d->read_ns = pipeline_now_ns();
+			break;
+		got = (size_t)n;
 		ts_ms = now_ms();
+		if (perm_group)
+			d->read_ns = pipeline_now_ns();
+		if (perm_group && d->perm_end_ns) {
+			/* Idle gaps between permission batches decide whether spinning pays. */
+			int64_t gap = (int64_t)(d->read_ns - d->perm_end_ns);
+
+			d->gap_ewma_ns += (gap - d->gap_ewma_ns) / 8;
+		}
 		/* Every process in this batch has had its fork/exec notice queued by now; it
 		 * is read before the first process lookup, after the first answer. */
 		d->drain_pending = true;
-		while (n > 0) {
+		if (perm_group && !d->policy->deny_on_alert)
+			answered = answer_all(d, group_fd, p, got);
+		/* Containment decides on writes the FID group reports: whatever the openers
+		 * did before these opens is queued there by now, so it counts first. */
+		if (perm_group && d->policy->quarantine_ms && d->fan.fid_fd >= 0)
+			(void)pipeline_read_group(d, d->fan.fid_fd, true);
+		for (unsigned k = 0; n > 0; k++) {
 			struct fan_event ev;
 			int r = decode_event(p, (size_t)n, &ev);
 
@@ -429,13 +549,44 @@ void pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 				handle_bad(d, group_fd, &ev);
 				break;
 			}
-			handle_event(d, group_fd, &ev, ts_ms);
+			handle_event(d, group_fd, &ev, ts_ms, k < answered);
+			events++;
 			p += r;
 			n -= r;
+			if (poll_perm)
+				perm_poll(d);
 		}
 		/* One read's records at a time: bounds the batch (and our memory). */
 		pipeline_flush(d);
+		if (perm_group)
+			d->perm_end_ns = pipeline_now_ns();
+		/* A read that did not fill half the buffer most likely emptied the queue: the
+		 * next epoll_wait() says if more came, without a read that fails here. */
+		if (got < len / 2)
+			break;
 	}
+	*reading = false;
+	return events;
+}
+
+bool pipeline_spin(struct daemon *d)
+{
+	uint64_t until = d->perm_end_ns + d->spin_max_ns;
+
+	/* Only while permission events come faster than the spin lasts; an idle daemon
+	 * (a large gap) sleeps at once, and a failed spin is not repeated until the next
+	 * batch. */
+	if (!d->spin_max_ns || !d->perm_end_ns || d->gap_ewma_ns > (int64_t)d->spin_max_ns ||
+	    pipeline_now_ns() >= until)
+		return false;
+	d->st.spins++;
+	do {
+		if (pipeline_read_group(d, d->fan.fd_fd, false)) {
+			d->st.spin_hits++;
+			return true;
+		}
+	} while (pipeline_now_ns() < until);
+	return false;
 }
 
 void pipeline_flush(struct daemon *d)

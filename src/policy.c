@@ -21,7 +21,6 @@
 #include "compat.h"
 #include "policy.h"
 
-#define PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
 #define MUTATING_EVENTS                                                                      \
 	(FAN_MODIFY | FAN_CLOSE_WRITE | FAN_ATTRIB | FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM |  \
 	 FAN_MOVED_TO | FAN_RENAME)
@@ -289,7 +288,7 @@ static bool burst_step(struct policy *p, struct policy_proc *e, uint64_t now_ms)
 
 void policy_eval(struct policy *p, const struct policy_input *in, struct policy_result *out)
 {
-	bool perm = in->mask & PERM_EVENTS;
+	bool perm = in->mask & FAN_PERM_EVENTS;
 	struct policy_proc *e = NULL;
 	const char *canary_path = NULL;
 	bool deny = false;
@@ -319,6 +318,10 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 
 		if (reason) {
 			deny = true;
+			/* A path that became a canary (created, renamed or linked there) may
+			 * name a file that was allowed before. */
+			if (!perm && p->deny_on_alert)
+				out->decisions_changed = true;
 			/* A more serious canary reason than the last one reported (opened <
 			 * modified < renamed < deleted) is never held back by the cooldown. */
 			if (severity > e->canary_severity)
@@ -338,8 +341,12 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 	}
 	if (p->burst_threshold && (in->mask & MUTATING_EVENTS) && in->pid > 0 &&
 	    burst_step(p, e, in->now_ms)) {
-		if (p->quarantine_ms)
+		if (p->quarantine_ms) {
 			e->quarantine_until_ms = in->now_ms + p->quarantine_ms;
+			if (e->quarantine_until_ms > p->quarantine_until_max)
+				p->quarantine_until_max = e->quarantine_until_ms;
+			out->decisions_changed = true;
+		}
 		if (cooldown_pass(p, e, POLICY_KIND_BURST, in->now_ms)) {
 			struct policy_alert *a = &out->alerts[out->n_alerts++];
 
@@ -365,6 +372,11 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 		return;
 	}
 	out->deny_reason = NULL;
+}
+
+bool policy_containing(const struct policy *p, uint64_t now_ms)
+{
+	return p->quarantine_until_max > now_ms;
 }
 
 void policy_free(struct policy *p)

@@ -69,6 +69,7 @@ struct policy {
 	uint64_t suppressed;		/* alerts held back by the cooldown */
 	uint64_t evictions;		/* process states dropped for room */
 	uint64_t quarantine_denials;
+	uint64_t quarantine_until_max;	/* latest end of any containment */
 };
 
 struct policy_input {
@@ -95,6 +96,9 @@ struct policy_result {
 	const char *deny_reason;	/* why a permission event is denied */
 	struct policy_alert alerts[2];
 	unsigned n_alerts;		/* alerts to report (after the cooldown) */
+	bool decisions_changed;		/* a permission event allowed before could now be
+					 * denied: containment began, or a canary path was
+					 * created, renamed to or otherwise touched */
 };
 
 /* Builds the tables. Returns 0, -ENOMEM, or -EINVAL with a message (bad root). */
@@ -103,6 +107,9 @@ int policy_init(struct policy *p, const struct config *c, char *msg, size_t msg_
 /* Tags, alerts and verdict for one event. A permission event (mask has a *_PERM bit) gets
  * VERDICT_ALLOW or VERDICT_DENY, anything else VERDICT_OBSERVE. */
 void policy_eval(struct policy *p, const struct policy_input *in, struct policy_result *out);
+
+/* True while any process is contained (its permission events are all denied). */
+bool policy_containing(const struct policy *p, uint64_t now_ms);
 
 /* Job and role of a path by path components; the longest root wins. */
 void policy_tag(const struct policy *p, const char *path, const char **ret_job,

@@ -20,13 +20,26 @@
 
 #include "resolve.h"
 
-int resolve_fd_path(int fd, char *out, size_t out_len)
+void resolve_init(struct resolve *r)
+{
+	memset(r, 0, sizeof(*r));
+	/* After daemonizing: /proc/self is resolved now, to this process. */
+	r->fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+int resolve_fd_path(const struct resolve *r, int fd, char *out, size_t out_len)
 {
 	char link[32];
 	ssize_t n;
 
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, out, out_len - 1);
+	/* readlinkat on a held /proc/self/fd saves walking "/proc/self/fd" per event. */
+	if (r->fd_dir >= 0) {
+		snprintf(link, sizeof(link), "%d", fd);
+		n = readlinkat(r->fd_dir, link, out, out_len - 1);
+	} else {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, out, out_len - 1);
+	}
 	if (n < 0)
 		return -errno;
 	if ((size_t)n >= out_len - 1)
@@ -52,7 +65,8 @@ static bool entry_matches(const struct resolve_entry *e, const struct fan_fid *f
 	       memcmp(e->handle, fid->handle, fid->handle_bytes) == 0;
 }
 
-static int open_handle_path(int mount_fd, const struct fan_fid *fid, char *out, size_t out_len)
+static int open_handle_path(const struct resolve *res, int mount_fd, const struct fan_fid *fid,
+			    char *out, size_t out_len)
 {
 	union {
 		struct file_handle fh;
@@ -69,7 +83,7 @@ static int open_handle_path(int mount_fd, const struct fan_fid *fid, char *out, 
 	fd = open_by_handle_at(mount_fd, &h.fh, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	r = resolve_fd_path(fd, out, out_len);
+	r = resolve_fd_path(res, fd, out, out_len);
 	/* The path must lead back to the same inode, or this view cannot name it. */
 	if (r >= 0 && (out[0] != '/' || fstat(fd, &by_fd) < 0 || lstat(out, &by_path) < 0 ||
 		       by_fd.st_ino != by_path.st_ino || by_fd.st_dev != by_path.st_dev))
@@ -93,7 +107,7 @@ const char *resolve_handle(struct resolve *r, const int *views, size_t n_views,
 		r->misses++;
 	}
 	for (size_t i = 0; i < n_views && n < 0; i++)
-		n = open_handle_path(views[i], fid, out, out_len);
+		n = open_handle_path(r, views[i], fid, out, out_len);
 	if (n < 0) {
 		r->failures++;
 		return NULL;
@@ -129,4 +143,7 @@ void resolve_flush(struct resolve *r)
 void resolve_free(struct resolve *r)
 {
 	resolve_flush(r);
+	if (r->fd_dir >= 0)
+		(void)close(r->fd_dir); /* a directory O_PATH fd: nothing to flush */
+	r->fd_dir = -1;
 }

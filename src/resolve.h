@@ -28,11 +28,16 @@ struct resolve {
 	uint64_t evictions;		/* entries replaced by another handle */
 	uint64_t failures;		/* handles no view could name (ESTALE: gone) */
 	uint64_t flushes;
+	int fd_dir;			/* owned; /proc/self/fd (O_PATH), -1 = none */
 };
+
+/* Zeroes r and opens /proc/self/fd (after any fork: it names this process); without it,
+ * resolve_fd_path() reads the full /proc/self/fd/N link. */
+void resolve_init(struct resolve *r);
 
 /* Path of an FD-mode event fd (readlink of /proc/self/fd/N) into out. Returns its length
  * or negative errno. */
-int resolve_fd_path(int fd, char *out, size_t out_len);
+int resolve_fd_path(const struct resolve *r, int fd, char *out, size_t out_len);
 
 /*
  * Path of the object behind fid (a directory handle when cache is true), decoded with
@@ -49,7 +54,7 @@ const char *resolve_handle(struct resolve *r, const int *views, size_t n_views,
 /* Forgets every cached path (a directory was renamed or removed). */
 void resolve_flush(struct resolve *r);
 
-/* Releases the cache; safe on a zeroed struct and twice. */
+/* Releases the cache and fd_dir; safe after resolve_init() and twice. */
 void resolve_free(struct resolve *r);
 
 #endif
