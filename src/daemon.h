@@ -37,6 +37,13 @@ enum loop_tag {
 	LOOP_TAG_SOCK,
 };
 
+/* Microseconds of permission events: [i] = i us below DAEMON_LAT_LINEAR,
+ * [DAEMON_LAT_LINEAR + k] = [2^(10+k), 2^(11+k)) us. */
+struct daemon_lat {
+	uint64_t hist[DAEMON_LAT_LINEAR + DAEMON_LAT_LOG];
+	uint64_t max_ns;
+};
+
 struct daemon_stats {
 	uint64_t events;		/* events read (overflow included) */
 	uint64_t records;		/* event + alert records produced */
@@ -57,10 +64,8 @@ struct daemon_stats {
 	uint64_t cache_flushes;
 	uint64_t spins;			/* polls of the permission group before sleeping */
 	uint64_t spin_hits;		/* ... that found an event */
-	uint64_t lat_max_ns;		/* slowest permission answer */
-	/* answers by microseconds from read to answer: [i] = i us below DAEMON_LAT_LINEAR,
-	 * [DAEMON_LAT_LINEAR + k] = [2^(10+k), 2^(11+k)) us */
-	uint64_t lat_hist[DAEMON_LAT_LINEAR + DAEMON_LAT_LOG];
+	struct daemon_lat answer;	/* from the read to the response written */
+	struct daemon_lat decide;	/* from the read to the response's write() call */
 };
 
 struct daemon {

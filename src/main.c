@@ -183,19 +183,19 @@ static int loop_open(struct daemon *d)
 	return loop_add(d, d->sig_fd, LOOP_TAG_SIGNAL);
 }
 
-/* The q-quantile of the answer-latency histogram, in microseconds: exact below
- * DAEMON_LAT_LINEAR, above it the upper end of its power-of-two bucket. */
-static uint64_t latency_quantile_us(const struct daemon *d, double q)
+/* The q-quantile of a latency histogram, in microseconds: exact below DAEMON_LAT_LINEAR,
+ * above it the upper end of its power-of-two bucket. */
+static unsigned long long latency_quantile_us(const struct daemon_lat *l, double q)
 {
 	const size_t n = DAEMON_LAT_LINEAR + DAEMON_LAT_LOG;
 	uint64_t total = 0, seen = 0;
 
 	for (size_t i = 0; i < n; i++)
-		total += d->st.lat_hist[i];
+		total += l->hist[i];
 	if (!total)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		seen += d->st.lat_hist[i];
+		seen += l->hist[i];
 		if ((double)seen >= q * (double)total)
 			return i < DAEMON_LAT_LINEAR ? i
 						     : (2048ull << (i - DAEMON_LAT_LINEAR)) - 1;
@@ -210,6 +210,7 @@ static void log_stats(const struct daemon *d, enum log_level level)
 	log_msg(level,
 		"stats: events=%llu records=%llu alerts=%llu perm_answered=%llu perm_denied=%llu "
 		"answer_errors=%llu answer_us_p50=%llu answer_us_p99=%llu answer_us_max=%llu "
+		"decide_us_p50=%llu decide_us_p99=%llu decide_us_max=%llu "
 		"spins=%llu spin_hits=%llu cache_marks=%llu cache_errors=%llu cache_flushes=%llu "
 		"self=%llu out_of_scope=%llu overflows=%llu bad_events=%llu bad_info=%llu "
 		"unresolved=%llu dropped_records=%llu exe_known=%llu proc_lookups=%llu "
@@ -220,8 +221,10 @@ static void log_stats(const struct daemon *d, enum log_level level)
 		"sock_refused_full=%llu sock_disconnected=%llu sock_dropped_clients=%llu "
 		"sock_dropped_records=%llu sock_accept_pauses=%llu",
 		U(d->st.events), U(d->st.records), U(d->st.alerts), U(d->st.perm_answered),
-		U(d->st.perm_denied), U(d->st.answer_errors), U(latency_quantile_us(d, 0.5)),
-		U(latency_quantile_us(d, 0.99)), U(d->st.lat_max_ns / 1000), U(d->st.spins),
+		U(d->st.perm_denied), U(d->st.answer_errors), latency_quantile_us(&d->st.answer, 0.5),
+		latency_quantile_us(&d->st.answer, 0.99), U(d->st.answer.max_ns / 1000),
+		latency_quantile_us(&d->st.decide, 0.5), latency_quantile_us(&d->st.decide, 0.99),
+		U(d->st.decide.max_ns / 1000), U(d->st.spins),
 		U(d->st.spin_hits), U(d->st.cache_marks), U(d->st.cache_errors),
 		U(d->st.cache_flushes), U(d->st.self_events),
 		U(d->st.out_of_scope), U(d->st.overflows), U(d->st.bad_events), U(d->st.bad_info),

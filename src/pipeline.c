@@ -45,10 +45,9 @@ uint64_t pipeline_now_mono_ms(void)
 	return pipeline_now_ns() / 1000000;
 }
 
-/* Read-to-answer time of one permission event, into the daemon's histogram. */
-static void latency_note(struct daemon *d)
+/* One permission event's time since its read, into a histogram. */
+static void latency_note(struct daemon_lat *l, uint64_t ns)
 {
-	uint64_t ns = pipeline_now_ns() - d->read_ns;
 	uint64_t us = ns / 1000;
 	size_t i = (size_t)us;
 
@@ -59,9 +58,9 @@ static void latency_note(struct daemon *d)
 			k++;
 		i = DAEMON_LAT_LINEAR + k;
 	}
-	d->st.lat_hist[i]++;
-	if (ns > d->st.lat_max_ns)
-		d->st.lat_max_ns = ns;
+	l->hist[i]++;
+	if (ns > l->max_ns)
+		l->max_ns = ns;
 }
 
 /* Before the first record of a turn: say how many records the output lost before it. */
@@ -285,13 +284,17 @@ static void close_fd(int *fd)
 static void answer(struct daemon *d, int group_fd, const struct fan_event *ev, bool allow,
 		   bool *answered)
 {
+	uint64_t t = pipeline_now_ns();
 	int r = fan_respond(group_fd, ev->fd, allow);
+
+	/* The write wakes the opener: on a VM that can cost more than the decision. */
+	latency_note(&d->st.decide, t - d->read_ns);
+	latency_note(&d->st.answer, pipeline_now_ns() - d->read_ns);
 
 	if (r < 0) {
 		d->st.answer_errors++;
 		log_rl(LOG_LEVEL_WARN, "answering a permission event failed: %s", strerror(-r));
 	}
-	latency_note(d);
 	d->st.perm_answered++;
 	if (!allow)
 		d->st.perm_denied++;
