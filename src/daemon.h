@@ -18,7 +18,7 @@
 #include "sink_file.h"
 #include "sink_sock.h"
 
-#define DAEMON_READ_BUF (64u << 10)	/* bytes per read() of a group; bounds a batch */
+#define DAEMON_READ_BUF (16u << 10)	/* bytes per read() of a group; bounds a batch */
 #define DAEMON_READS_PER_TURN 16	/* reads of one group before the batch is flushed */
 
 #define DAEMON_SOCK_BATCH (64u << 10)	/* bytes that go to subscribers at once */
