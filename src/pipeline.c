@@ -211,6 +211,13 @@ static const char *entry_path(struct daemon *d, const struct fan_fid *rec, char 
 	return join(out, PATH_BUF, dir_out, rec->name, rec->name_len);
 }
 
+static void paths_init(struct paths *p)
+{
+	p->path = p->dir = p->name = p->old_path = p->old_dir = NULL;
+	p->fd_is_dir = p->stated = false;
+	p->nlink = 0;
+}
+
 /* fstat of an open fd reads the in-memory inode: nothing to wait for. */
 static int stat_fd(int fd, struct paths *p)
 {
@@ -341,11 +348,13 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 {
 	bool perm = ev->mask & FAN_PERM_EVENTS;
 	struct record_event rec = { .ts_ms = ts_ms };
-	struct paths p = { 0 };
+	struct paths p;
 	struct policy_result pr;
 	struct policy_input pin;
 	uint64_t mono_ms;
 
+	/* Only the small fields: the path buffers (20 KiB) are written before they are read. */
+	paths_init(&p);
 	d->st.events++;
 	if (ev->mask & FAN_Q_OVERFLOW) {
 		emit_overflow(d, ts_ms);
