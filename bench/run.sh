@@ -4,7 +4,7 @@
 # in one run.
 #
 # usage: sudo bench/run.sh [--quick] [--reps N] [--out FILE.md]
-#   --quick     smoke run (~2 minutes): 3 repetitions, small workloads, RESULTS in bench/out/
+#   --quick     smoke run (~4 minutes): 3 repetitions, small workloads, RESULTS in bench/out/
 #   --reps N    repetitions per workload and configuration (default 5; 3 with --quick)
 #   --out FILE  where the Markdown report goes (default bench/RESULTS.md;
 #               bench/out/quick/RESULTS.md with --quick); raw rows go beside it (.jsonl)
@@ -12,9 +12,13 @@
 #   PEERS=1             also measure fatrace and inotifywait (installed with apt-get if missing)
 #   FANOTIFYD=PATH      daemon binary (default: ./fanotifyd of this tree, built with make)
 #   CONFIGS="..."       subset/order of: none ref-fid ref-perm fd-observe fd-nofid fd-perm
-#                       fd-policy fd-policy-subs fatrace inotifywait
-#   WORKLOADS="..."     subset of openclose churn tar execs shortlived
-#   N_OPENCLOSE N_CHURN N_EXECS N_SHORTLIVED TAR_DIRS TAR_FILES   workload sizes
+#                       fd-perm-nospin fd-perm-cache fd-policy fd-policy-nospin
+#                       fd-policy-cache fd-policy-subs fatrace inotifywait
+#   WORKLOADS="..."     subset of openclose reopen churn tar execs shortlived
+#   N_OPENCLOSE N_REOPEN REOPEN_FILES N_CHURN N_EXECS N_SHORTLIVED TAR_DIRS TAR_FILES
+#                       workload sizes
+#   FLAT=0              skip the T5 flatness runs (one long churn per FLAT_CONFIGS, default
+#                       "fd-observe fd-policy", N_FLAT files, RSS sampled every 0.25 s)
 #
 # Everything runs in a private mount namespace (unshare -m) on fresh tmpfs instances: the
 # target (watched), the output (records; another filesystem, so never watched) and the work
@@ -24,7 +28,8 @@
 # times itself with CLOCK_MONOTONIC), wait until the listener has caught up (fanotifyd: a
 # sentinel file's records arrive; others: no CPU used for 150 ms), read CPU and RSS from
 # /proc, stop the listener by its PID, count what it recorded. Repetitions are interleaved
-# (A B C A B C ...) so background load hits every configuration alike.
+# (A B C A B C ...) so background load hits every configuration alike. Then, unless FLAT=0,
+# one long churn run per FLAT_CONFIGS with the daemon's VmRSS sampled (target T5).
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -33,7 +38,7 @@ CFLAGS_BENCH=(-O2 -Wall -Wextra -Werror)
 QUICK=${QUICK:-0}
 REPS=${REPS:-}
 OUT_MD=${OUT_MD:-}
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -46,21 +51,29 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$QUICK" = 1 ]; then
-	: "${REPS:=3}" "${N_OPENCLOSE:=10000}" "${N_CHURN:=4000}" "${N_EXECS:=15}"
-	: "${N_SHORTLIVED:=30}" "${TAR_DIRS:=40}" "${TAR_FILES:=100}"
+	: "${REPS:=3}" "${N_OPENCLOSE:=10000}" "${N_REOPEN:=10000}" "${N_CHURN:=4000}"
+	: "${N_EXECS:=15}" "${N_SHORTLIVED:=30}" "${TAR_DIRS:=40}" "${TAR_FILES:=100}"
+	: "${N_FLAT:=20000}"
 	: "${OUT_MD:=$HERE/out/quick/RESULTS.md}"
 else
 	# Sized for ~0.2-1 s per run without a listener on a 2-vCPU VM (fork+exec costs
 	# ~10 ms there, hence the small process counts).
-	: "${REPS:=5}" "${N_OPENCLOSE:=50000}" "${N_CHURN:=20000}" "${N_EXECS:=50}"
-	: "${N_SHORTLIVED:=100}" "${TAR_DIRS:=200}" "${TAR_FILES:=100}"
+	: "${REPS:=5}" "${N_OPENCLOSE:=50000}" "${N_REOPEN:=50000}" "${N_CHURN:=20000}"
+	: "${N_EXECS:=50}" "${N_SHORTLIVED:=100}" "${TAR_DIRS:=200}" "${TAR_FILES:=100}"
+	# T5: after kernel merging the daemon reads ~5 (observe) to 6 (policy) events per churn
+	# file: just over 10^6 events.
+	: "${N_FLAT:=200000}"
 	: "${OUT_MD:=$HERE/RESULTS.md}"
 fi
+REOPEN_FILES=${REOPEN_FILES:-1000}
+FLAT=${FLAT:-1}
+FLAT_CONFIGS=${FLAT_CONFIGS:-fd-observe fd-policy}
 PEERS=${PEERS:-0}
-DEFAULT_CONFIGS="none ref-fid ref-perm fd-observe fd-nofid fd-perm fd-policy fd-policy-subs"
+DEFAULT_CONFIGS="none ref-fid ref-perm fd-observe fd-nofid fd-perm fd-perm-nospin fd-perm-cache"
+DEFAULT_CONFIGS="$DEFAULT_CONFIGS fd-policy fd-policy-nospin fd-policy-cache fd-policy-subs"
 [ "$PEERS" = 1 ] && DEFAULT_CONFIGS="$DEFAULT_CONFIGS fatrace inotifywait"
 CONFIGS=${CONFIGS:-$DEFAULT_CONFIGS}
-WORKLOADS=${WORKLOADS:-openclose churn tar execs shortlived}
+WORKLOADS=${WORKLOADS:-openclose reopen churn tar execs shortlived}
 N_SUBS=8
 WL_TIMEOUT=${WL_TIMEOUT:-600}
 
@@ -97,8 +110,8 @@ if [ -z "${FANBENCH_INNER:-}" ]; then
 		cc "${CFLAGS_BENCH[@]}" -o "$HERE/build/$(basename $src)" "$HERE/$src.c" ||
 			{ echo "bench: compiling $src.c failed" >&2; exit 1; }
 	done
-	export FANBENCH_INNER=1 REPS N_OPENCLOSE N_CHURN N_EXECS N_SHORTLIVED TAR_DIRS TAR_FILES
-	export OUT_MD PEERS CONFIGS WORKLOADS QUICK
+	export FANBENCH_INNER=1 REPS N_OPENCLOSE N_REOPEN REOPEN_FILES N_CHURN N_EXECS N_SHORTLIVED
+	export TAR_DIRS TAR_FILES N_FLAT FLAT FLAT_CONFIGS OUT_MD PEERS CONFIGS WORKLOADS QUICK
 	exec unshare -m --propagation private bash "${BASH_SOURCE[0]}"
 fi
 
@@ -123,10 +136,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$T" "$O" "$W"
-mount -t tmpfs -o size=4g,mode=0755 fanbench-target "$T" &&
+if ! { mount -t tmpfs -o size=4g,mode=0755 fanbench-target "$T" &&
 	mount -t tmpfs -o size=4g,mode=0755 fanbench-out "$O" &&
-	mount -t tmpfs -o size=1g,mode=0755 fanbench-work "$W" ||
-	{ echo "bench: mounting tmpfs failed" >&2; exit 1; }
+	mount -t tmpfs -o size=1g,mode=0755 fanbench-work "$W"; }; then
+	echo "bench: mounting tmpfs failed" >&2
+	exit 1
+fi
 mkdir -p "$W/bin" "$W/run" "$(dirname "$OUT_MD")"
 # A snapshot of every binary: others may rebuild ./fanotifyd while this runs.
 cp "$FANOTIFYD" "$W/bin/fanotifyd" && cp "$HERE/build/work" "$HERE/build/perm_loop" \
@@ -167,7 +182,11 @@ fan_args() {
 	fd-observe) ;;
 	fd-nofid) echo "--no-fid" ;;
 	fd-perm) echo "--perm" ;;
+	fd-perm-nospin) echo "--perm --spin-us 0" ;;
+	fd-perm-cache) echo "--perm --allow-cache" ;;
 	fd-policy) echo "--perm -c $POLICY" ;;
+	fd-policy-nospin) echo "--perm -c $POLICY --spin-us 0" ;;
+	fd-policy-cache) echo "--perm -c $POLICY --allow-cache" ;;
 	fd-policy-subs) echo "--perm -c $POLICY --socket $W/run/fan.sock" ;;
 	esac
 }
@@ -273,6 +292,7 @@ stop_listener() {
 wl_n() {
 	case $1 in
 	openclose) echo "$N_OPENCLOSE" ;;
+	reopen) echo "$N_REOPEN" ;;
 	churn) echo "$N_CHURN" ;;
 	execs) echo "$N_EXECS" ;;
 	shortlived) echo "$N_SHORTLIVED" ;;
@@ -283,6 +303,7 @@ wl_n() {
 setup_workload() {
 	case $1 in
 	openclose) "$WORK" setup-openclose "$T/w/openclose" "$N_OPENCLOSE" ;;
+	reopen) "$WORK" setup-openclose "$T/w/reopen" "$REOPEN_FILES" ;;
 	execs) "$WORK" setup-execs "$T/w/execs" /bin/true ;;
 	tar)
 		mkdir -p "$W/tree"
@@ -306,6 +327,7 @@ run_workload() {
 	local wl=$1 d=$T/w/$1
 	case $wl in
 	openclose) timeout -s KILL "$WL_TIMEOUT" "$WORK" openclose "$d" "$N_OPENCLOSE" ;;
+	reopen) timeout -s KILL "$WL_TIMEOUT" "$WORK" reopen "$d" "$N_REOPEN" "$REOPEN_FILES" ;;
 	churn) timeout -s KILL "$WL_TIMEOUT" "$WORK" churn "$d" "$N_CHURN" ;;
 	execs) timeout -s KILL "$WL_TIMEOUT" "$WORK" execs "$d" "$N_EXECS" ;;
 	tar) timeout -s KILL "$WL_TIMEOUT" "$WORK" tar "$d" "$W/tree.tar" ;;
@@ -325,7 +347,7 @@ run_one() {
 	if ! start_listener "$cfg" >"$W/why" 2>&1; then
 		why=$(cat "$W/why")
 		stop_listener
-		why=$(printf '%s' "$why" | tr -d '"\\' | tr '\n' ' ')
+		why=$(printf '%s' "$why" | tr -d "\"\\\\" | tr '\n' ' ')
 		emit "{\"config\":\"$cfg\",\"workload\":\"$wl\",\"rep\":$rep,\"status\":\"n/a: $why\"}"
 		printf '  %-16s %-10s rep %d: not available: %s\n' "$cfg" "$wl" "$rep" "$why" >&2
 		return
@@ -384,10 +406,12 @@ run_one() {
 		esac
 	fi
 	stop_listener
-	local lst=none caps=
+	local lst=none caps='' cached=''
 	case $cfg in
 	ref-fid | ref-perm) lst=$cfg ;;
 	fd-nofid) lst=fanotifyd caps=fanotifyd-nofid ;;
+	# --allow-cache: only the first open (or exec) of each file is asked about and recorded.
+	fd-*-cache) lst=fanotifyd cached=--allow-cache ;;
 	fd-*) lst=fanotifyd ;;
 	fatrace) lst=fatrace ;;
 	inotifywait) lst=inotify ;;
@@ -406,9 +430,10 @@ run_one() {
 	[ "$sentinel_lost" = 1 ] && kv+=(--set "sentinel_lost=1")
 	[ -n "$subs_cpu" ] && kv+=(--set "subs_cpu_s=$subs_cpu")
 	local row
-	row=$($PY run --listener "$lst" ${caps:+--caps "$caps"} --workload "$wl" --dir "$T/w/$wl" \
-		--n "$(wl_n "$wl")" --tar-dirs "$TAR_DIRS" --tar-files "$TAR_FILES" --out "$outf" \
-		--stats-file "$W/run/err" --sentinel "${common[@]}" --set "status=$status" "${kv[@]}")
+	row=$($PY run --listener "$lst" ${caps:+--caps "$caps"} $cached --workload "$wl" \
+		--dir "$T/w/$wl" --n "$(wl_n "$wl")" --files "$REOPEN_FILES" --tar-dirs "$TAR_DIRS" \
+		--tar-files "$TAR_FILES" --out "$outf" --stats-file "$W/run/err" --sentinel \
+		"${common[@]}" --set "status=$status" "${kv[@]}")
 	emit "$row"
 	printf '  %-16s %-10s rep %d: %s s (caught up in %.2f s)%s\n' "$cfg" "$wl" "$rep" \
 		"${time_s:-?}" "${drain_s:-0}" "$([ "$status" = ok ] || echo " $status")" >&2
@@ -429,6 +454,74 @@ for wl in $WORKLOADS; do
 	done
 	rm -rf "${T:?}/w/$wl"
 done
+
+# --- T5: RSS over one long run -----------------------------------------------------------------
+# flat_one CONFIG: one churn run of N_FLAT files (> 10^6 events in a full run) with the
+# daemon's VmRSS sampled every 0.25 s from just before the workload until the daemon has
+# caught up (a last sample then); one row with "kind":"flat" in $RAW.
+flat_one() {
+	local cfg=$1 id=flat-$1 d=$T/w/flat out status=ok time_s="" end_real="" w="" spid
+	local kv=() x
+	CUR_CFG=$cfg
+	rm -rf "$d" && mkdir -p "$d"
+	rm -f "$T"/w/.sentinel-*
+	local common=(--set "config=$cfg" --set "workload=flat-churn" --set "kind=flat"
+		--set "n_files=$N_FLAT")
+	if ! start_listener "$cfg" >"$W/why" 2>&1; then
+		local why
+		why=$(tr -d "\"\\\\" <"$W/why" | tr '\n' ' ')
+		stop_listener
+		emit "$(printf '{"kind":"flat","config":"%s","workload":"flat-churn","status":"n/a: %s"}' \
+			"$cfg" "$why")"
+		printf '  %-16s flat churn: not available: %s\n' "$cfg" "$why" >&2
+		return
+	fi
+	$PY sample "$LPID" --interval 0.25 --out "$W/run/rss" &
+	spid=$!
+	wait_for test -s "$W/run/rss" || status="fail: no RSS sample"
+	export WORK_SENTINEL=$T/w/.sentinel-$id
+	if out=$(timeout -s KILL "$WL_TIMEOUT" "$WORK" churn "$d" "$N_FLAT"); then
+		time_s=$(echo "$out" | sed -n 's/.*time_s=\([0-9.]*\).*/\1/p')
+		end_real=$(echo "$out" | sed -n 's/.*end_real=\([0-9.]*\).*/\1/p')
+		kv+=(--set "time_s=$time_s" --set "end_mono=$(echo "$out" |
+			sed -n 's/.*end_mono=\([0-9.]*\).*/\1/p')")
+	else
+		status="fail: workload exit $?"
+	fi
+	local evs="CLOSE_WRITE CREATE"
+	[ "$cfg" = fd-nofid ] && evs=CLOSE_WRITE
+	# shellcheck disable=SC2086 # evs is a list
+	w=$($PY waitfor "$O/out.jsonl" "$T/w/.sentinel-$id" $evs --timeout 300 \
+		${end_real:+--since-real "$end_real"}) || status="fail: sentinel never arrived"
+	# The sampler takes its last sample when told to stop: the daemon has caught up.
+	stop_pid "$spid" TERM
+	x=$(echo "$w" | sed -n 's/^drain_s=//p')
+	[ -n "$x" ] && kv+=(--set "drain_s=$x")
+	for x in $($PY procstat "$LPID"); do kv+=(--set "$x"); done
+	local n
+	n=$(grep -c 'stats:' "$W/run/err")
+	kill -USR1 "$LPID"
+	$PY waitstats "$W/run/err" "$n" --timeout 10 || status="fail: no stats line"
+	stop_listener
+	local row
+	row=$($PY flatrow --samples "$W/run/rss" --stats-file "$W/run/err" "${common[@]}" \
+		--set "status=$status" "${kv[@]}")
+	emit "$row"
+	echo "$row" | $PY flatsummary >&2
+	rm -f "$O/"*
+	rm -rf "$d"
+}
+
+if [ "$FLAT" != 0 ]; then
+	echo "bench: T5 flatness (churn n=$N_FLAT, RSS every 0.25 s): $FLAT_CONFIGS" >&2
+	mkdir -p "$T/w/flat"
+	for cfg in $FLAT_CONFIGS; do
+		case $cfg in
+		fd-*) flat_one "$cfg" ;;
+		*) echo "bench: T5 flatness measures fanotifyd only; skipping $cfg" >&2 ;;
+		esac
+	done
+fi
 ELAPSED=$(($(date +%s) - T_START))
 
 # --- report ------------------------------------------------------------------------------------
@@ -449,7 +542,7 @@ fi
 	echo "- fanotifyd: commit $REV$DIRTY, binary sha256 $(sha256sum "$FAN" | cut -c1-16)"
 	[ "$PEERS" = 1 ] && echo "- peers: $(dpkg-query -W -f '${Package} ${Version}' fatrace 2>/dev/null), $(dpkg-query -W -f '${Package} ${Version}' inotify-tools 2>/dev/null)"
 	echo "- repetitions: $REPS per workload and configuration, interleaved"
-	echo "- sizes: openclose $N_OPENCLOSE files, churn $N_CHURN files, tar $((TAR_DIRS * TAR_FILES)) files in $TAR_DIRS dirs ($(du -k "$W/tree.tar" 2>/dev/null | cut -f1) KiB archive, extracted by tar -xf), execs $N_EXECS, shortlived $N_SHORTLIVED"
+	echo "- sizes: openclose $N_OPENCLOSE files, reopen $N_REOPEN opens of $REOPEN_FILES files, churn $N_CHURN files, tar $((TAR_DIRS * TAR_FILES)) files in $TAR_DIRS dirs ($(du -k "$W/tree.tar" 2>/dev/null | cut -f1) KiB archive, extracted by tar -xf), execs $N_EXECS, shortlived $N_SHORTLIVED$([ "$FLAT" != 0 ] && echo "; T5 flatness: churn $N_FLAT files per $FLAT_CONFIGS")"
 	echo "- load: other work may share the machine; loadavg at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$META"
 $PY report "$RAW" --md "$OUT_MD" --meta "$META" --notes "$HERE/NOTES.md"

@@ -7,6 +7,9 @@
  *
  *   setup-openclose DIR N   create DIR/f000000 .. f(N-1), 64 bytes each
  *   openclose DIR N         open(O_RDONLY) + close each of them                (timed)
+ *   reopen DIR N FILES      open(O_RDONLY) + close DIR/f<i % FILES> for i = 0..N-1, i.e.
+ *                           each of FILES files (made by setup-openclose) N/FILES times
+ *                                                                               (timed)
  *   churn DIR N             create c<i>, write 4 KiB, close, rename to c<i>.r, unlink
  *                                                                               (timed)
  *   setup-execs DIR SRC     copy the executable SRC to DIR/true
@@ -112,7 +115,7 @@ static int cmd_setup_openclose(const char *dir, long n)
 	return 0;
 }
 
-static int cmd_openclose(const char *dir, long n)
+static int cmd_reopen(const char *dir, long n, long files)
 {
 	char path[4096];
 	double t0, t1;
@@ -120,11 +123,15 @@ static int cmd_openclose(const char *dir, long n)
 
 	if (dfd < 0)
 		die("open", dir);
+	if (files < 1) {
+		fprintf(stderr, "work: reopen needs FILES >= 1\n");
+		exit(2);
+	}
 	t0 = now_s();
 	for (long i = 0; i < n; i++) {
 		int fd;
 
-		snprintf(path, sizeof(path), "f%06ld", i);
+		snprintf(path, sizeof(path), "f%06ld", i % files);
 		fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			die("open", path);
@@ -306,7 +313,9 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "setup-openclose") && argc == 4)
 		return cmd_setup_openclose(argv[2], num(argv[3]));
 	if (!strcmp(c, "openclose") && argc == 4)
-		return cmd_openclose(argv[2], num(argv[3]));
+		return cmd_reopen(argv[2], num(argv[3]), num(argv[3]));
+	if (!strcmp(c, "reopen") && argc == 5)
+		return cmd_reopen(argv[2], num(argv[3]), num(argv[4]));
 	if (!strcmp(c, "churn") && argc == 4)
 		return cmd_churn(argv[2], num(argv[3]));
 	if (!strcmp(c, "setup-execs") && argc == 4)
@@ -321,7 +330,8 @@ int main(int argc, char **argv)
 		return cmd_shortlived(argv[2], num(argv[3]));
 	if (!strcmp(c, "sentinel") && argc == 3)
 		return cmd_sentinel(argv[2]);
-	fprintf(stderr, "usage: work setup-openclose DIR N | openclose DIR N | churn DIR N |\n"
+	fprintf(stderr, "usage: work setup-openclose DIR N | openclose DIR N |\n"
+		"       reopen DIR N FILES | churn DIR N |\n"
 		"       setup-execs DIR SRC | execs DIR N | mktree DIR DIRS FILES |\n"
 		"       tar DIR TARBALL | shortlived DIR N | sentinel PATH\n");
 	return 2;

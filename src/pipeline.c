@@ -406,8 +406,10 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	/* Answer before anything slow: the opener is blocked until we do. */
 	if (perm && !answered)
 		answer(d, group_fd, ev, pr.verdict != VERDICT_DENY, &answered);
-	if (ev->fd >= 0 && stat_fd(ev->fd, &p) == 0 && perm && d->allow_cache &&
-	    pr.verdict == VERDICT_ALLOW && !p.fd_is_dir)
+	/* An exec's OPEN_EXEC_PERM is never cached (fan_cache_allow()): no mark for it. */
+	if (ev->fd >= 0 && stat_fd(ev->fd, &p) == 0 && d->allow_cache &&
+	    (ev->mask & (FAN_OPEN_PERM | FAN_ACCESS_PERM)) && pr.verdict == VERDICT_ALLOW &&
+	    !p.fd_is_dir)
 		cache_allow(d, ev->fd, mono_ms);
 	close_fd(&ev->fd);
 
