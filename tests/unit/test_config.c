@@ -96,6 +96,8 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->deny_on_alert, b->deny_on_alert);
 	assert_int_equal(a->no_fid, b->no_fid);
 	assert_int_equal(a->access_perm, b->access_perm);
+	assert_int_equal(a->spin_us, b->spin_us);
+	assert_int_equal(a->allow_cache, b->allow_cache);
 }
 
 /* ---- init / free ---- */
@@ -128,6 +130,9 @@ static void test_init_defaults(void **state)
 	assert_false(c.deny_on_alert);
 	assert_false(c.no_fid);
 	assert_false(c.access_perm);
+	assert_int_equal(c.spin_us, 50);
+	assert_int_equal(c.spin_us, CONFIG_SPIN_US_DEFAULT);
+	assert_false(c.allow_cache);
 	assert_false(c.check_config);
 	assert_false(c.help);
 	assert_false(c.version);
@@ -179,6 +184,7 @@ static void test_every_key(void **state)
 		"deny_on_alert true\n"
 		"no_fid on\n"
 		"access_perm 1\n"
+		"spin_us 7\n"
 		"verbose 3\n"
 		"events open,modify\n"
 		"job J\n"
@@ -214,6 +220,8 @@ static void test_every_key(void **state)
 	assert_true(c.deny_on_alert);
 	assert_true(c.no_fid);
 	assert_true(c.access_perm);
+	assert_int_equal(c.spin_us, 7);
+	assert_false(c.allow_cache);
 	assert_int_equal(c.verbose, 3);
 	assert_int_equal(c.events, CONFIG_EV_OPEN | CONFIG_EV_MODIFY);
 	assert_int_equal(c.n_jobs, 1);
@@ -286,7 +294,7 @@ static void test_bool_words(void **state)
 		{ "ON", true }, { "Off", false },
 	};
 	static const char *const bool_keys[] = {
-		"foreground", "perm", "deny_on_alert", "no_fid", "access_perm",
+		"foreground", "perm", "deny_on_alert", "no_fid", "access_perm", "allow_cache",
 	};
 	size_t i, k;
 
@@ -301,11 +309,12 @@ static void test_bool_words(void **state)
 			config_init(&c);
 			/* Start from the opposite so that a no-op fails the test. */
 			c.foreground = c.perm = c.deny_on_alert = c.no_fid = c.access_perm =
-				!cases[i].value;
+				c.allow_cache = !cases[i].value;
 			snprintf(text, sizeof(text), "%s %s\n", bool_keys[k], cases[i].word);
 			assert_int_equal(parse_str(&c, text, &line, msg, sizeof(msg)), 0);
 			field = k == 0 ? &c.foreground : k == 1 ? &c.perm : k == 2 ?
-				&c.deny_on_alert : k == 3 ? &c.no_fid : &c.access_perm;
+				&c.deny_on_alert : k == 3 ? &c.no_fid : k == 4 ? &c.access_perm :
+				&c.allow_cache;
 			if (*field != cases[i].value)
 				fail_msg("'%s' parsed as %d", text, *field);
 			config_free(&c);
@@ -330,6 +339,9 @@ static void test_numbers_ok(void **state)
 		{ "hook_cooldown_ms 0", offsetof(struct config, hook_cooldown_ms), 0 },
 		{ "hook_cooldown_ms 86400000", offsetof(struct config, hook_cooldown_ms),
 		  86400000 },
+		{ "spin_us 0", offsetof(struct config, spin_us), 0 },
+		{ "spin_us 1000", offsetof(struct config, spin_us), 1000 },
+		{ "spin_us 050", offsetof(struct config, spin_us), 50 },
 		{ "verbose 0", offsetof(struct config, verbose), 0 },
 		{ "verbose 9", offsetof(struct config, verbose), 9 },
 		{ "verbose\t5  ", offsetof(struct config, verbose), 5 },
@@ -420,6 +432,14 @@ static const struct text_error text_errors[] = {
 	  "burst_window_ms: 86400001 is out of range (1-86400000)" },
 	{ "cooldown range", "hook_cooldown_ms 86400001\n", 1,
 	  "hook_cooldown_ms: 86400001 is out of range (0-86400000)" },
+	{ "spin_us range", "spin_us 1001\n", 1, "spin_us: 1001 is out of range (0-1000)" },
+	{ "spin_us negative", "spin_us -1\n", 1, "spin_us: '-1' is not a number" },
+	{ "missing spin_us", "perm 1\nspin_us\n", 2, "spin_us: missing value" },
+	{ "spin_us extra", "spin_us 5 us\n", 1, "spin_us: unexpected extra value 'us'" },
+	{ "missing allow_cache", "allow_cache # on\n", 1, "allow_cache: missing value" },
+	{ "bad allow_cache", "allow_cache sometimes\n", 1,
+	  "allow_cache: 'sometimes' is not a boolean (use 0/1, yes/no, true/false, on/off)" },
+	{ "allow-cache with a dash", "allow-cache 1\n", 1, "unknown key 'allow-cache'" },
 	{ "verbose range", "verbose 10\n", 1, "verbose: '10' is not a number from 0 to 9" },
 	{ "verbose word", "verbose high\n", 1, "verbose: 'high' is not a number from 0 to 9" },
 	{ "events unknown", "events open,bogus\n", 1,
@@ -859,6 +879,9 @@ static const struct opt_case opt_cases[] = {
 	{ "--deny-on-alert", { "--deny-on-alert" }, T_BOOL, OFF(deny_on_alert), NULL, 1 },
 	{ "--no-fid", { "--no-fid" }, T_BOOL, OFF(no_fid), NULL, 1 },
 	{ "--access-perm", { "--access-perm" }, T_BOOL, OFF(access_perm), NULL, 1 },
+	{ "--allow-cache", { "--allow-cache" }, T_BOOL, OFF(allow_cache), NULL, 1 },
+	{ "--spin-us", { "--spin-us", "0" }, T_UINT, OFF(spin_us), NULL, 0 },
+	{ "--spin-us=", { "--spin-us=1000" }, T_UINT, OFF(spin_us), NULL, 1000 },
 	{ "--check-config", { "--check-config" }, T_BOOL, OFF(check_config), NULL, 1 },
 	{ "-h", { "-h" }, T_BOOL, OFF(help), NULL, 1 },
 	{ "--help", { "--help" }, T_BOOL, OFF(help), NULL, 1 },
@@ -1016,6 +1039,10 @@ static const struct arg_error arg_errors[] = {
 	  "--hook-cooldown-ms: 86400001 is out of range (0-86400000)" },
 	{ "overflow", { "--burst-threshold", "18446744073709551617" },
 	  "--burst-threshold: 18446744073709551617 is out of range (0-4096)" },
+	{ "spin range", { "--spin-us", "1001" }, "--spin-us: 1001 is out of range (0-1000)" },
+	{ "spin not a number", { "--spin-us=fast" }, "--spin-us: 'fast' is not a number" },
+	{ "missing spin", { "--spin-us" }, "--spin-us: missing value" },
+	{ "allow-cache with value", { "--allow-cache=1" }, "--allow-cache: takes no value" },
 	{ "bad events", { "--events", "open,nope" },
 	  "--events: unknown event 'nope' (see --help for the names)" },
 	{ "empty events", { "--events=" }, "--events: empty value" },
@@ -1400,6 +1427,75 @@ static void test_from_args_validates(void **state)
 	remove_temp(path);
 }
 
+/* allow_cache and spin_us from a file, overridden and validated with the command line. */
+#define NEEDS_PERM "--allow-cache (allow_cache) needs --perm (perm) without --no-fid (no_fid)"
+static void test_from_args_allow_cache_spin(void **state)
+{
+	static const char text[] = "mount /a\nperm 1\nallow_cache 1\nspin_us 0\n";
+	static const char no_perm[] = "mount /a\nallow_cache 1\n";
+	struct config c;
+	char msg[512] = "";
+	char *path = temp_file(text, sizeof(text) - 1);
+	char *path2 = temp_file(no_perm, sizeof(no_perm) - 1);
+
+	(void)state;
+	config_init(&c);
+	assert_int_equal(FROM_ARGS(&c, msg, "-c", path), 0);
+	assert_true(c.allow_cache);
+	assert_true(c.perm);
+	assert_int_equal(c.spin_us, 0);
+	config_free(&c);
+
+	config_init(&c);
+	assert_int_equal(FROM_ARGS(&c, msg, "-c", path, "--spin-us", "20"), 0);
+	assert_int_equal(c.spin_us, 20);	/* the command line wins */
+	assert_true(c.allow_cache);		/* the file's value stays */
+	config_free(&c);
+
+	/* The file's allow_cache with a command-line mark that cannot carry it. */
+	config_init(&c);
+	assert_int_equal(FROM_ARGS(&c, msg, "-c", path, "-w", "/w"), -EINVAL);
+	assert_string_equal(msg, "--allow-cache (allow_cache) works with --mount and --filesystem "
+				 "marks only, not with --watch /w");
+	config_free(&c);
+
+	config_init(&c);
+	assert_int_equal(FROM_ARGS(&c, msg, "-c", path, "--no-fid"), -EINVAL);
+	assert_string_equal(msg, NEEDS_PERM);
+	config_free(&c);
+
+	/* perm missing from the file, given on the command line. */
+	config_init(&c);
+	assert_int_equal(FROM_ARGS(&c, msg, "-c", path2), -EINVAL);
+	assert_string_equal(msg, NEEDS_PERM);
+	config_free(&c);
+	config_init(&c);
+	assert_int_equal(FROM_ARGS(&c, msg, "-c", path2, "--perm"), 0);
+	assert_true(c.allow_cache && c.perm);
+	assert_int_equal(c.spin_us, CONFIG_SPIN_US_DEFAULT);
+	config_free(&c);
+
+	/* Command line alone. */
+	config_init(&c);
+	assert_int_equal(FROM_ARGS(&c, msg, "--allow-cache", "--mount", "/a"), -EINVAL);
+	assert_non_null(strstr(msg, "allow_cache"));
+	config_free(&c);
+	config_init(&c);
+	assert_int_equal(FROM_ARGS(&c, msg, "--perm", "--allow-cache", "--filesystem", "/a",
+				   "--spin-us", "1000"), 0);
+	assert_true(c.allow_cache);
+	assert_int_equal(c.spin_us, 1000);
+	config_free(&c);
+	config_init(&c);
+	assert_int_equal(FROM_ARGS(&c, msg, "--perm", "--mount", "/a", "--spin-us", "1001"),
+			 -EINVAL);
+	assert_string_equal(msg, "--spin-us: 1001 is out of range (0-1000)");
+	config_free(&c);
+	remove_temp(path2);
+	remove_temp(path);
+}
+#undef NEEDS_PERM
+
 /* ---- events ---- */
 
 struct events_case {
@@ -1492,6 +1588,25 @@ static void test_validate(void **state)
 		{ "job without roots", "watch /a\nforeground 1\njob j\nrootfs /r\njob k\n",
 		  "job 'k' has no rootfs, workspace, export or cache" },
 		{ "job with one root", "watch /a\nforeground 1\njob k\ncache /c\n", NULL },
+		{ "allow_cache with perm and a mount", "mount /a\nperm 1\nallow_cache 1\n", NULL },
+		{ "allow_cache with perm and a filesystem",
+		  "filesystem /a\nperm 1\nallow_cache 1\ndeny_on_alert 1\n", NULL },
+		{ "allow_cache off with a watch", "watch /a\nperm 1\nallow_cache 0\n", NULL },
+		{ "allow_cache without perm", "mount /a\nforeground 1\nallow_cache 1\n",
+		  "--allow-cache (allow_cache) needs --perm (perm) without --no-fid (no_fid)" },
+		{ "allow_cache with perm off", "mount /a\nallow_cache 1\nperm 0\n",
+		  "--allow-cache (allow_cache) needs --perm (perm) without --no-fid (no_fid)" },
+		{ "allow_cache with no_fid", "mount /a\nperm 1\nno_fid 1\nallow_cache 1\n",
+		  "--allow-cache (allow_cache) needs --perm (perm) without --no-fid (no_fid)" },
+		{ "allow_cache with a watch", "watch /a\nperm 1\nallow_cache 1\n",
+		  "--allow-cache (allow_cache) works with --mount and --filesystem marks only, "
+		  "not with --watch /a" },
+		{ "allow_cache with a watch after a mount",
+		  "mount /m\nfilesystem /f\nwatch /w/x\nperm 1\nallow_cache 1\n",
+		  "--allow-cache (allow_cache) works with --mount and --filesystem marks only, "
+		  "not with --watch /w/x" },
+		{ "spin_us 0", "mount /a\nperm 1\nspin_us 0\n", NULL },
+		{ "spin_us without perm", "mount /a\nspin_us 1000\n", NULL },
 	};
 	size_t i;
 
@@ -1595,6 +1710,8 @@ static void test_dump_defaults(void **state)
 	assert_non_null(strstr(text, "\ndeny_on_alert 0\n"));
 	assert_non_null(strstr(text, "\nno_fid 0\n"));
 	assert_non_null(strstr(text, "\naccess_perm 0\n"));
+	assert_non_null(strstr(text, "\nspin_us 50\n"));
+	assert_non_null(strstr(text, "\nallow_cache 0\n"));
 	assert_non_null(strstr(text, "\nverbose 0\n"));
 	assert_non_null(strstr(text,
 			       "\nevents modify,attrib,close_write,open,open_exec,create,delete,"
@@ -1627,6 +1744,8 @@ static void test_dump_round_trip(void **state)
 		"deny_on_alert 1\n"
 		"no_fid 1\n"
 		"access_perm 1\n"
+		"spin_us 0\n"
+		"allow_cache 1\n"
 		"verbose 4\n"
 		"events all\n"
 		"job J\n"
@@ -1650,7 +1769,12 @@ static void test_dump_round_trip(void **state)
 	assert_non_null(strstr(dump, "\njob J\nrootfs /run/jobs/J/root\nworkspace "
 				     "/run/jobs/J/ws\n"));
 	assert_non_null(strstr(dump, "\nforeground 1\n"));
+	assert_non_null(strstr(dump, "\nspin_us 0\n"));
+	assert_non_null(strstr(dump, "\nallow_cache 1\n"));
 	free(dump);
+	c.spin_us = 1000;
+	c.allow_cache = false;
+	check_round_trip(&c);
 
 	/* Each event alone. */
 	for (unsigned bit = 1; bit & CONFIG_EV_ALL; bit <<= 1) {
@@ -1711,7 +1835,7 @@ static void test_usage(void **state)
 		"--pid-file PATH ", "--burst-threshold N ", "--burst-window-ms MS ",
 		"--hook-cooldown-ms MS ", "-f, --foreground ", "--perm ", "--deny-on-alert ",
 		"--no-fid ", "-v, --verbose ", "-h, --help ", "--version ", "--check-config ",
-		"--events LIST ", "--access-perm ",
+		"--events LIST ", "--access-perm ", "--spin-us N ", "--allow-cache ",
 		"load config from FILE\n",
 		"watch a directory inode, including child events\n",
 		"alert on matching canary path; repeatable\n",
@@ -1791,6 +1915,7 @@ int main(void)
 		cmocka_unit_test(test_from_args_file_errors),
 		cmocka_unit_test(test_from_args_help_version),
 		cmocka_unit_test(test_from_args_validates),
+		cmocka_unit_test(test_from_args_allow_cache_spin),
 		cmocka_unit_test(test_parse_events),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_validate_ranges),

@@ -1246,6 +1246,187 @@ static void test_quarantine_off(void **state)
 	}
 }
 
+/* ---- decisions that may change (the allow cache's flush) ---------------------------- */
+
+/* Containment starting is a change: set by the event that reaches the threshold, not by
+ * the ones before it, not by the denials that follow. policy_containing() is true from the
+ * burst until quarantine_ms after it. */
+static void test_decisions_changed_burst(void **state)
+{
+	struct config c;
+	struct policy *p = quarantine_policy(&c, true, true, 4, 100);
+	struct policy_result r;
+
+	(void)state;
+	assert_false(policy_containing(p, 0));
+	assert_false(policy_containing(p, 1000));
+	eval(p, FAN_OPEN_PERM, 950, "/w/f", NULL, 1000, &r);
+	assert_false(r.decisions_changed);
+	for (int i = 0; i < 3; i++) {
+		eval(p, FAN_MODIFY, 950, "/w/f", NULL, 1000, &r);
+		assert_false(r.decisions_changed);
+	}
+	assert_false(policy_containing(p, 1000));
+	eval(p, FAN_CLOSE_WRITE, 950, "/w/f", NULL, 1000, &r);
+	assert_int_equal(alert_of(&r, POLICY_KIND_BURST), 0);
+	assert_true(r.decisions_changed);
+	assert_true(policy_containing(p, 1000));
+	assert_true(policy_containing(p, 1099));
+	/* The denial that follows changes nothing more; nor does another process's open. */
+	eval(p, FAN_OPEN_PERM, 950, "/w/g", NULL, 1001, &r);
+	assert_int_equal(r.verdict, VERDICT_DENY);
+	assert_false(r.decisions_changed);
+	eval(p, FAN_OPEN_PERM, 951, "/w/g", NULL, 1001, &r);
+	assert_int_equal(r.verdict, VERDICT_ALLOW);
+	assert_false(r.decisions_changed);
+	/* A mutating event of the contained process below the next threshold: no change. */
+	eval(p, FAN_MODIFY, 950, "/w/f", NULL, 1002, &r);
+	assert_false(r.decisions_changed);
+	/* quarantine_ms after the burst the containment is over. */
+	assert_false(policy_containing(p, 1100));
+	assert_false(policy_containing(p, 5000));
+	eval(p, FAN_OPEN_PERM, 950, "/w/g", NULL, 1100, &r);
+	assert_int_equal(r.verdict, VERDICT_ALLOW);
+	pol_del(p);
+}
+
+/* policy_containing() holds while any process is contained: the latest end counts, and a
+ * second burst renews it. */
+static void test_containing_latest_end(void **state)
+{
+	struct config c;
+	struct policy *p = quarantine_policy(&c, true, true, 2, 100);
+	struct policy_result r;
+
+	(void)state;
+	burst_now(p, 960, 2, 1000);	/* contained until 1100 */
+	burst_now(p, 961, 2, 1050);	/* contained until 1150 */
+	assert_true(policy_containing(p, 1120));
+	eval(p, FAN_OPEN_PERM, 960, "/w/g", NULL, 1120, &r);
+	assert_int_equal(r.verdict, VERDICT_ALLOW); /* 960's own quarantine is over */
+	eval(p, FAN_OPEN_PERM, 961, "/w/g", NULL, 1120, &r);
+	assert_int_equal(r.verdict, VERDICT_DENY);
+	assert_true(policy_containing(p, 1149));
+	assert_false(policy_containing(p, 1150));
+	/* Renewed: a burst of 961 at 1140 extends to 1240, and says so. */
+	eval(p, FAN_MODIFY, 961, "/w/f", NULL, 1140, &r);
+	assert_false(r.decisions_changed);
+	eval(p, FAN_MODIFY, 961, "/w/f", NULL, 1140, &r);
+	assert_true(r.decisions_changed);
+	assert_true(policy_containing(p, 1239));
+	assert_false(policy_containing(p, 1240));
+	pol_del(p);
+}
+
+/* Without containment a burst only alerts: no change of decisions, nothing contained. */
+static void test_decisions_changed_burst_off(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(quarantine_off_cases); i++) {
+		const struct quarantine_off_case *t = &quarantine_off_cases[i];
+		struct config c;
+		struct policy *p = quarantine_policy(&c, t->perm, t->deny, t->threshold,
+						     t->quarantine_ms);
+		struct policy_result r;
+		bool changed = false;
+
+		for (int k = 0; k < 10; k++) {
+			eval(p, FAN_MODIFY, 970, "/w/f", NULL, 1000, &r);
+			changed |= r.decisions_changed;
+		}
+		if (changed)
+			fail_msg("%s: a burst changed decisions", t->name);
+		if (policy_containing(p, 1000))
+			fail_msg("%s: containing after a burst", t->name);
+		if (t->threshold)
+			assert_true(p->alerts >= 1); /* the burst itself was seen */
+		pol_del(p);
+	}
+}
+
+struct changed_case {
+	const char *name;
+	uint64_t mask;
+	const char *path, *old_path;
+	bool changed;	/* with deny_on_alert; never without */
+};
+
+static const struct changed_case changed_cases[] = {
+	/* A canary path touched by a non-permission event: a cached file may now be one. */
+	{ "rename onto a canary name", FAN_RENAME, "/w/canary-x", "/w/plain", true },
+	{ "rename away from a canary name", FAN_RENAME, "/w/plain", "/w/canary-x", true },
+	{ "moved_to a canary name", FAN_MOVED_TO, "/w/canary-x", NULL, true },
+	{ "moved_from a canary name", FAN_MOVED_FROM, "/w/canary-x", NULL, true },
+	{ "attrib of a canary (a hard link's count)", FAN_ATTRIB, "/w/etc/shadow", NULL, true },
+	{ "modify of a canary", FAN_MODIFY, "/w/canary", NULL, true },
+	{ "close_write of a canary", FAN_CLOSE_WRITE, "/w/key1", NULL, true },
+	{ "merged modify|close_write of a canary", FAN_MODIFY | FAN_CLOSE_WRITE, "/w/canary",
+	  NULL, true },
+	{ "delete of a canary", FAN_DELETE, "/w/canary", NULL, true },
+	{ "access of a canary", FAN_ACCESS, "/w/doc1.pdf", NULL, true },
+	/* Permission events are decided, not cached, when they touch a canary. */
+	{ "OPEN_PERM of a canary", FAN_OPEN_PERM, "/w/canary", NULL, false },
+	{ "OPEN_EXEC_PERM of a canary", FAN_OPEN_EXEC_PERM, "/w/canary", NULL, false },
+	{ "ACCESS_PERM of a canary", FAN_ACCESS_PERM, "/w/canary", NULL, false },
+	/* Ordinary events. */
+	{ "rename between plain names", FAN_RENAME, "/w/b", "/w/a", false },
+	{ "rename into a canary glob's subdirectory", FAN_RENAME, "/w/canary/inner", "/w/a",
+	  false },
+	{ "modify of a plain file", FAN_MODIFY, "/w/plain", NULL, false },
+	{ "attrib of a plain file", FAN_ATTRIB, "/w/plain", NULL, false },
+	{ "create of a plain file", FAN_CREATE, "/w/plain", NULL, false },
+	{ "delete of a plain file", FAN_DELETE, "/w/plain", NULL, false },
+	{ "OPEN_PERM of a plain file", FAN_OPEN_PERM, "/w/plain", NULL, false },
+	{ "unknown path", FAN_MODIFY, NULL, NULL, false },
+};
+
+static void test_decisions_changed_canary(void **state)
+{
+	(void)state;
+	for (int deny = 1; deny >= 0; deny--) {
+		struct config c;
+		/* Cooldown 0: every canary event alerts, none is held back. */
+		struct policy *p = canary_policy(&c, deny, 0);
+
+		for (size_t i = 0; i < ARRAY_SIZE(changed_cases); i++) {
+			const struct changed_case *t = &changed_cases[i];
+			struct policy_result r;
+			bool want = deny && t->changed;
+
+			eval(p, t->mask, 980 + (pid_t)i, t->path, t->old_path, 1000, &r);
+			if (r.decisions_changed != want)
+				fail_msg("%s, deny_on_alert %d: decisions_changed %d, want %d",
+					 t->name, deny, r.decisions_changed, want);
+			/* Without deny_on_alert the canary still alerts: only the flush is off. */
+			if (t->changed && alert_of(&r, POLICY_KIND_CANARY) < 0)
+				fail_msg("%s, deny_on_alert %d: no canary alert", t->name, deny);
+			/* The flag is per event: an ordinary event right after has none. */
+			eval(p, FAN_MODIFY, 980 + (pid_t)i, "/w/plain", NULL, 1000, &r);
+			assert_false(r.decisions_changed);
+		}
+		assert_false(policy_containing(p, 1000)); /* canaries never contain */
+		pol_del(p);
+	}
+}
+
+/* A cooldown that holds the canary alert back does not hold back the change. */
+static void test_decisions_changed_not_limited_by_cooldown(void **state)
+{
+	struct config c;
+	struct policy *p = canary_policy(&c, true, 5000);
+	struct policy_result r;
+
+	(void)state;
+	eval(p, FAN_RENAME, 990, "/w/canary-a", "/w/a", 1000, &r);
+	assert_int_equal(r.n_alerts, 1);
+	assert_true(r.decisions_changed);
+	eval(p, FAN_RENAME, 990, "/w/canary-b", "/w/b", 1001, &r);
+	assert_int_equal(r.n_alerts, 0); /* same reason, within the cooldown */
+	assert_true(r.decisions_changed);
+	assert_int_equal(p->suppressed, 1);
+	pol_del(p);
+}
+
 /* ---- process table ------------------------------------------------------------------- */
 
 static size_t procs_used(const struct policy *p)
@@ -1407,6 +1588,11 @@ int main(void)
 		T(test_quarantine),
 		T(test_quarantine_renewed_by_suppressed_burst),
 		T(test_quarantine_off),
+		T(test_decisions_changed_burst),
+		T(test_containing_latest_end),
+		T(test_decisions_changed_burst_off),
+		T(test_decisions_changed_canary),
+		T(test_decisions_changed_not_limited_by_cooldown),
 		T(test_eviction_many),
 		T(test_eviction_lru),
 		T(test_eviction_keeps_quarantined),
