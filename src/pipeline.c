@@ -319,7 +319,8 @@ static void cache_flush(struct daemon *d)
 }
 
 /* --allow-cache: the kernel allows this file's later opens itself, unless a containment
- * runs (a contained process must be asked about every file). */
+ * runs (a contained process must be asked about every file). Never for a canary: each of
+ * its opens must raise its alert. */
 static void cache_allow(struct daemon *d, int fd, uint64_t mono_ms)
 {
 	int r;
@@ -409,7 +410,7 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	/* An exec's OPEN_EXEC_PERM is never cached (fan_cache_allow()): no mark for it. */
 	if (ev->fd >= 0 && stat_fd(ev->fd, &p) == 0 && d->allow_cache &&
 	    (ev->mask & (FAN_OPEN_PERM | FAN_ACCESS_PERM)) && pr.verdict == VERDICT_ALLOW &&
-	    !p.fd_is_dir)
+	    !pr.canary && !p.fd_is_dir)
 		cache_allow(d, ev->fd, mono_ms);
 	close_fd(&ev->fd);
 

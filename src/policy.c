@@ -305,6 +305,13 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 		else if (policy_canary_match(p, in->path))
 			canary_path = in->path;
 	}
+	out->canary = canary_path != NULL;
+	/* A path that is a canary now (created, renamed or linked there, or any other
+	 * change to it) may name a file allowed before; a moved directory may have brought
+	 * any number of them under a canary pattern. */
+	if (!perm && (canary_path || (p->n_canaries && (in->mask & FAN_ONDIR) &&
+				      (in->mask & (FAN_RENAME | FAN_MOVED_FROM | FAN_MOVED_TO)))))
+		out->decisions_changed = true;
 	if (canary_path || (p->burst_threshold && (in->mask & MUTATING_EVENTS)) ||
 	    (perm && p->quarantine_ms)) {
 		/* Events without a process (pid 0) share one state for canary cooldowns;
@@ -318,10 +325,6 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 
 		if (reason) {
 			deny = true;
-			/* A path that became a canary (created, renamed or linked there) may
-			 * name a file that was allowed before. */
-			if (!perm && p->deny_on_alert)
-				out->decisions_changed = true;
 			/* A more serious canary reason than the last one reported (opened <
 			 * modified < renamed < deleted) is never held back by the cooldown. */
 			if (severity > e->canary_severity)

@@ -96,9 +96,11 @@ struct policy_result {
 	const char *deny_reason;	/* why a permission event is denied */
 	struct policy_alert alerts[2];
 	unsigned n_alerts;		/* alerts to report (after the cooldown) */
+	bool canary;			/* the path (or old path) matches a canary */
 	bool decisions_changed;		/* a permission event allowed before could now be
-					 * denied: containment began, or a canary path was
-					 * created, renamed to or otherwise touched */
+					 * denied or alerted: containment began, a canary
+					 * path was created, renamed or linked to or otherwise
+					 * touched, or a directory moved while canaries exist */
 };
 
 /* Builds the tables. Returns 0, -ENOMEM, or -EINVAL with a message (bad root). */

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Runs every tests/integration/t*.sh in a private mount namespace and prints the summary
+# Runs every tests/integration/t*.sh (or the files given as arguments) in a private mount
+# namespace and prints the summary
 # line "integration: N passed, N failed, N skipped". Skips cleanly (exit 0) only where
 # privilege or fanotify is missing.
 set -u
@@ -31,7 +32,9 @@ PATH=$(dirname "$PY"):$PATH
 export PATH
 
 pass=0 failn=0 skipn=0
-for t in "$HERE"/t[0-9]*.sh; do
+# Arguments: test files to run (default: all of them).
+[ $# -gt 0 ] || set -- "$HERE"/t[0-9]*.sh
+for t in "$@"; do
 	[ -n "${ONLY:-}" ] && case $(basename "$t") in *"$ONLY"*) ;; *) continue ;; esac
 	out=$(TEST_NAME=$(basename "$t" .sh) unshare --mount --propagation private \
 		timeout -s KILL 300 bash "$t" 2>&1)

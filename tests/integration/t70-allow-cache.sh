@@ -1,8 +1,8 @@
 # --allow-cache: after a permission event on a regular file is allowed, an evictable ignore
 # mark lets the kernel allow that file's later opens without asking (and without a record);
-# directories are never marked. Every mark is flushed when a decision could change: a file
-# renamed or linked onto a canary name (with --deny-on-alert), a containment starting; no
-# mark is added while a process is contained. Without --allow-cache every open is recorded,
+# directories and canaries are never marked. Every mark is flushed when a decision could
+# change: a file renamed or linked onto a canary name, a directory moved while canaries
+# exist, a containment starting; no mark is added while a process is contained. Without --allow-cache every open is recorded,
 # and in --perm mode an open is an OPEN_PERM record (never a plain OPEN) while reads and
 # writes come as observed ACCESS/CLOSE_NOWRITE/MODIFY/CLOSE_WRITE records. --spin-us 0 never
 # spins; the default spins. Refused configurations: --allow-cache without --perm, with
@@ -167,6 +167,46 @@ for f in victim linked plain; do
 done
 stop_daemon
 check "canary daemon: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
+
+# ---- 3b. a directory moved under a canary pattern: its cached files are asked again ----
+OUT=$S/dirmove.jsonl
+mkdir -p "$W/tmpd"
+echo f >"$W/tmpd/f"
+start_daemon --perm --allow-cache --deny-on-alert --mount "$W" --canary "$W/secret/*" || finish
+reads "$W/tmpd/f" || fail "first open of tmpd/f did not complete"
+waitrec events~OPEN_PERM path="$W/tmpd/f" decision=allow || fail "no record of tmpd/f"
+reads "$W/tmpd/f" || fail "second open of tmpd/f did not complete"
+stats || finish
+check "tmpd/f cached (cache_marks=1, got '$(stat_of cache_marks)')" [ "$(stat_of cache_marks)" = 1 ]
+mv "$W/tmpd" "$W/secret"
+check "the directory rename is reported" waitrec events~RENAME path="$W/secret" is_dir=true
+stats || finish
+check "the directory rename flushed the cache (got '$(stat_of cache_flushes)')" \
+	[ "$(stat_of cache_flushes)" -ge 1 ]
+rc=0
+timeout 5 cat "$W/secret/f" >/dev/null 2>/dev/null || rc=$?
+check "the file, now under the canary pattern, is denied (status 1, got $rc)" [ "$rc" = 1 ]
+check "... recorded deny" waitrec events~OPEN_PERM path="$W/secret/f" decision=deny \
+	reason="canary opened"
+stop_daemon
+check "dirmove daemon: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
+
+# ---- 3c. without --deny-on-alert a canary is never cached: every open alerts ----
+OUT=$S/alertonly.jsonl
+echo c >"$W/canary-plain"
+start_daemon --perm --allow-cache --mount "$W" --canary "$W/canary-plain" \
+	--hook-cooldown-ms 0 || finish
+for i in 1 2 3; do reads "$W/canary-plain" || fail "open $i of the canary did not complete"; done
+psentinel || finish
+check "canary opened 3 times: 3 allow records" \
+	[ "$(count events~OPEN_PERM path="$W/canary-plain" decision=allow)" = 3 ]
+check "... and 3 alerts" \
+	[ "$(count type=alert kind=canary path="$W/canary-plain" reason="canary opened")" = 3 ]
+stats || finish
+check "the canary got no mark (cache_marks counts only the sentinel, got '$(stat_of cache_marks)')" \
+	[ "$(stat_of cache_marks)" = 1 ]
+stop_daemon
+check "alert-only daemon: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
 
 # ---- 4. containment: flush when it starts, no marks while it lasts ----
 OUT=$S/contain.jsonl
