@@ -1,8 +1,7 @@
 #!/bin/bash
 # Runs every tests/integration/t*.sh (or the files given as arguments) in a private mount
-# namespace and prints the summary
-# line "integration: N passed, N failed, N skipped". Skips cleanly (exit 0) only where
-# privilege or fanotify is missing.
+# namespace and prints the summary line "integration: N passed, N failed, N skipped".
+# Skips cleanly (exit 0) only where privilege or fanotify is missing.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 : "${FANOTIFYD:?FANOTIFYD must name the binary}"
