@@ -5,8 +5,10 @@
  *
  *   job roots  hash of every '/'-bounded prefix of the path, longest first: O(path length),
  *              whatever the number of roots.
- *   canaries   exact patterns by strcmp, globs after a literal-prefix check, by fnmatch(3)
- *              with FNM_PATHNAME ('*' does not cross '/').
+ *   canaries   exact patterns by a hash of the path; globs by a hash of each '/'-bounded
+ *              prefix (the directory of their literal head), then literal head and tail,
+ *              then fnmatch(3) with FNM_PATHNAME ('*' does not cross '/'): O(path
+ *              length) plus the globs of the path's own directories.
  *   processes  open addressing over POLICY_PROCS_MAX slots, POLICY_PROBE probes at most;
  *              a full probe evicts the least recently active (counted).
  *
@@ -107,6 +109,7 @@ int policy_init(struct policy *p, const struct config *c, char *msg, size_t msg_
 	}
 	for (size_t i = 0; i < c->n_canaries; i++) {
 		struct policy_canary *k = &p->canaries[i];
+		struct policy_canary **bucket;
 
 		k->pattern = c->canaries[i];
 		k->pattern_len = strlen(k->pattern);
@@ -116,8 +119,37 @@ int policy_init(struct policy *p, const struct config *c, char *msg, size_t msg_
 		while (k->suffix_len < k->pattern_len &&
 		       !strchr("*?[]\\", k->pattern[k->pattern_len - 1 - k->suffix_len]))
 			k->suffix_len++;
+		if (k->glob) {
+			/* The directory the literal head names: up to its last '/'. */
+			k->key_len = k->literal_len;
+			while (k->key_len && k->pattern[k->key_len - 1] != '/')
+				k->key_len--;
+			if (k->key_len)
+				k->key_len--;
+		} else {
+			k->key_len = k->pattern_len;
+		}
+		k->hash = hash_bytes(k->pattern, k->key_len);
+		bucket = k->glob ? &p->glob_buckets[k->hash & (POLICY_CANARY_BUCKETS - 1)]
+				 : &p->exact_buckets[k->hash & (POLICY_CANARY_BUCKETS - 1)];
+		k->next = *bucket;
+		*bucket = k;
 	}
 	p->n_canaries = c->n_canaries;
+	/* Globs that share a bucket, head and tail (many patterns in one directory) are
+	 * adjacent in their chain: one failed shape check rules out the run. */
+	for (size_t b = 0; b < POLICY_CANARY_BUCKETS; b++) {
+		for (struct policy_canary *k = p->glob_buckets[b]; k && k->next; k = k->next) {
+			const struct policy_canary *n = k->next;
+
+			k->same_shape_next =
+				n->hash == k->hash && n->key_len == k->key_len &&
+				n->literal_len == k->literal_len && n->suffix_len == k->suffix_len &&
+				memcmp(n->pattern, k->pattern, k->literal_len) == 0 &&
+				memcmp(n->pattern + n->pattern_len - n->suffix_len,
+				       k->pattern + k->pattern_len - k->suffix_len, k->suffix_len) == 0;
+		}
+	}
 	return 0;
 }
 
@@ -170,28 +202,54 @@ found:
 	*ret_role = config_role_name(r->role);
 }
 
+/* fnmatch anchors both ends: a glob's literal head and tail must match before it is worth
+ * running (most paths fail here). */
+static bool glob_shape_fits(const struct policy_canary *k, const char *path, size_t len)
+{
+	return len >= k->literal_len + k->suffix_len &&
+	       memcmp(path, k->pattern, k->literal_len) == 0 &&
+	       memcmp(path + len - k->suffix_len, k->pattern + k->pattern_len - k->suffix_len,
+		      k->suffix_len) == 0;
+}
+
+/* Globs keyed by the directory path[0..key_len) (its hash is h). */
+static bool globs_at(const struct policy *p, const char *path, size_t len, size_t key_len,
+		     uint64_t h)
+{
+	for (const struct policy_canary *k = p->glob_buckets[h & (POLICY_CANARY_BUCKETS - 1)]; k;
+	     k = k->next) {
+		if (k->hash != h || k->key_len != key_len || memcmp(k->pattern, path, key_len) != 0)
+			continue;
+		if (!glob_shape_fits(k, path, len)) {
+			/* Neighbours with the same head and tail fail alike. */
+			while (k->same_shape_next)
+				k = k->next;
+			continue;
+		}
+		if (fnmatch(k->pattern, path, FNM_PATHNAME) == 0)
+			return true;
+	}
+	return false;
+}
+
 bool policy_canary_match(const struct policy *p, const char *path)
 {
-	size_t len;
+	uint64_t h = 1469598103934665603ull;
+	size_t i, len;
 
 	if (!path || !p->n_canaries)
 		return false;
 	len = strlen(path);
-	for (size_t i = 0; i < p->n_canaries; i++) {
-		const struct policy_canary *k = &p->canaries[i];
-
-		/* fnmatch anchors both ends: the literal head and tail of a glob must match
-		 * before it is worth running (most paths fail here). */
-		if (strncmp(path, k->pattern, k->literal_len) != 0)
-			continue;
-		if (k->glob && (len < k->literal_len + k->suffix_len ||
-				memcmp(path + len - k->suffix_len,
-				       k->pattern + k->pattern_len - k->suffix_len, k->suffix_len) != 0))
-			continue;
-		if (!k->glob ? path[k->literal_len] == '\0'
-			     : fnmatch(k->pattern, path, FNM_PATHNAME) == 0)
+	/* One pass: at each '/', the prefix before it is a directory globs may be keyed by. */
+	for (i = 0; i < len; i++) {
+		if (path[i] == '/' && globs_at(p, path, len, i, h))
 			return true;
+		h = (h ^ (unsigned char)path[i]) * 1099511628211ull;
 	}
+	for (const struct policy_canary *k = p->exact_buckets[h & (POLICY_CANARY_BUCKETS - 1)];
+	     k; k = k->next)
+		if (k->hash == h && k->key_len == i && memcmp(k->pattern, path, i) == 0)
+			return true;
 	return false;
 }
 

@@ -16,6 +16,7 @@
 #define POLICY_PROCS_MAX 1024		/* processes with burst/cooldown state (power of two) */
 #define POLICY_PROBE 8			/* hash probe length; bounds per-event work */
 #define POLICY_ROOT_BUCKETS 1024	/* hash buckets for job roots (power of two) */
+#define POLICY_CANARY_BUCKETS 1024	/* ... for exact canaries and for glob directories */
 
 struct policy_root {
 	char *path;			/* owned; no trailing '/' ("/" for the root) */
@@ -31,7 +32,12 @@ struct policy_canary {
 	size_t literal_len;		/* bytes before the first glob character */
 	size_t suffix_len;		/* bytes after the last glob character */
 	size_t pattern_len;
+	size_t key_len;			/* bytes hashed: the whole pattern (exact) or the
+					 * directory its literal head names (glob) */
+	uint64_t hash;			/* of those key_len bytes */
 	bool glob;			/* false: exact path, compared with strcmp */
+	bool same_shape_next;		/* glob: next has the same key, literal head and tail */
+	struct policy_canary *next;	/* bucket chain */
 };
 
 /* Per-process state: burst window, cooldowns, quarantine. */
@@ -57,6 +63,11 @@ struct policy {
 	size_t n_roots;
 	struct policy_canary *canaries;	/* owned array */
 	size_t n_canaries;
+	/* Exact canaries by the hash of the path; globs by the hash of the directory their
+	 * literal head names (for "/a/b/x*" it is "/a/b"), which the path must start
+	 * with, so a lookup costs a hash probe per component of the path. */
+	struct policy_canary *exact_buckets[POLICY_CANARY_BUCKETS];
+	struct policy_canary *glob_buckets[POLICY_CANARY_BUCKETS];
 	size_t max_root_depth;		/* components of the deepest root */
 	struct policy_proc procs[POLICY_PROCS_MAX];
 	struct policy_proc nobody;	/* state of events without a process (pid 0) */

@@ -11,6 +11,7 @@
  * not linked); config_role_name() is defined here.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -511,6 +512,48 @@ static struct policy *canary_policy(struct config *c, bool deny, unsigned cooldo
 	c->deny_on_alert = deny;
 	c->hook_cooldown_ms = cooldown_ms;
 	return pol_new(c);
+}
+
+/*
+ * The index (exact paths by hash, globs by the directory of their literal head, runs of
+ * same-shaped globs skipped together) must agree with a plain fnmatch over every pattern:
+ * many globs in one directory, some sharing head and tail; globs keyed by the root; exact
+ * paths, "/" included; escapes.
+ */
+static void test_canary_index_agrees_with_fnmatch(void **state)
+{
+	static const char *const patterns[] = {
+		"/d/*/decoy-1-*.docx", "/d/*/decoy-2-*.docx", "/d/*/decoy-3-*.docx",
+		"/d/*.docx",	       "/d/*.pdf",	      "/d/x*y",
+		"/d/a/b/c",	       "/",		      "/*",
+		"/*/deep",	       "/d/\\[lit",	      "/e/[ab]/f*",
+		"/d/a/decoy-9-*.docx",
+	};
+	static const char *const paths[] = {
+		"/d/a/decoy-1-x.docx", "/d/a/decoy-2-.docx", "/d/a/decoy-4-x.docx",
+		"/d/a/decoy-1-x.doc", "/d/a/b/decoy-1-x.docx", "/d/f.docx", "/d/f.pdf",
+		"/d/f.txt", "/d/xy", "/d/xay", "/d/x/y", "/d/a/b/c", "/d/a/b/c/", "/d/a/b",
+		"/", "/top", "/q/deep", "/q/r/deep", "/d/[lit", "/d/\\[lit", "/e/a/f1",
+		"/e/c/f1", "/e/a/g", "/d/a/decoy-9-z.docx", "/d/b/decoy-9-z.docx", "",
+		"/d", "/d/", "//", "/d//decoy-1-x.docx",
+	};
+	struct config c;
+	struct policy *p;
+
+	(void)state;
+	cfg_base(&c);
+	c.canaries = (char **)patterns;
+	c.n_canaries = ARRAY_SIZE(patterns);
+	p = pol_new(&c);
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		bool want = false;
+
+		for (size_t j = 0; j < ARRAY_SIZE(patterns); j++)
+			want = want || fnmatch(patterns[j], paths[i], FNM_PATHNAME) == 0;
+		if (policy_canary_match(p, paths[i]) != want)
+			fail_msg("'%s': index says %d, fnmatch %d", paths[i], !want, want);
+	}
+	pol_del(p);
 }
 
 static void test_canary_match_table(void **state)
@@ -1575,6 +1618,7 @@ int main(void)
 		T(test_tag_deep_nested_root),
 		T(test_init_bad_root),
 		T(test_canary_match_table),
+		T(test_canary_index_agrees_with_fnmatch),
 		T(test_canary_eval_table),
 		T(test_canary_reasons),
 		T(test_canary_rename),
