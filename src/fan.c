@@ -9,9 +9,10 @@
  * Groups (DESIGN.md "fanotify groups and marks"):
  *   observe, FID (default): one FAN_CLASS_NOTIF group reporting DFID_NAME + FID.
  *   observe, --no-fid:      one FAN_CLASS_NOTIF group in FD mode.
- *   --perm:                 one FAN_CLASS_CONTENT group in FD mode for permission and path
- *                           events, plus (unless --no-fid) an FID group for the
- *                           directory-entry events an FD group cannot receive.
+ *   --perm:                 one FAN_CLASS_CONTENT group in FD mode for the permission
+ *                           events only, plus (unless --no-fid) an FID group for every
+ *                           other event, as in observe mode; with --no-fid the content
+ *                           group also takes the path events (MODIFY, CLOSE_WRITE...).
  * The kernel refuses directory-entry events (CREATE, DELETE, RENAME, ATTRIB) on mount marks
  * of FID groups and on every mark of FD groups (fs/notify/fanotify/fanotify_user.c, still so
  * on 6.18). For --mount in an FID group they come from a filesystem mark on the same

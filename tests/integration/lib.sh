@@ -125,6 +125,53 @@ sentinel() {
 
 has() { $JSONL wait "$OUT" --timeout 0 "$@"; }
 count() { $JSONL count "$OUT" "$@"; }
+# waitrec FIELD=VALUE...: such a record arrives in $OUT within 10 s (where two groups report
+# in parallel, "arrived" is a read with a deadline per record).
+waitrec() { $JSONL wait "$OUT" --timeout 10 "$@"; }
+# reads FILE: cat FILE completes within 5 s (an open that waits on a permission answer).
+reads() { timeout 5 cat "$1" >/dev/null; }
+
+# psentinel [DIR] [nofid]: the --perm sentinel. One new file in DIR (default $W) whose
+# OPEN_PERM (permission group) and, unless "nofid", CREATE (FID group) are both waited for:
+# every earlier record of either group is then in $OUT.
+psentinel() {
+	SENTINEL_N=$((SENTINEL_N + 1))
+	local f=${1:-$W}/.sentinel-$SENTINEL_N
+	timeout 5 sh -c ': >"$1"' sh "$f" || { fail "sentinel $f: open did not complete"; return 1; }
+	waitrec path="$f" events~OPEN_PERM || { fail "sentinel $f: no OPEN_PERM"; return 1; }
+	if [ "${2:-fid}" = fid ]; then
+		waitrec path="$f" events~CREATE || { fail "sentinel $f: no CREATE"; return 1; }
+	fi
+}
+
+# stats: SIGUSR1 to the daemon, then its new "stats:" line (stderr) into $S/stats.
+stats() {
+	local n i pat='stats: .*sock_accept_pauses=[0-9]'
+	n=$(grep -c "$pat" "$ERR")
+	kill -USR1 "$DPID" || return 1
+	for i in $(seq 1 500); do
+		if [ "$(grep -c "$pat" "$ERR")" -gt "$n" ]; then
+			grep "$pat" "$ERR" | tail -n 1 >"$S/stats"
+			return 0
+		fi
+		sleep 0.02
+	done
+	fail "no stats line 10 s after SIGUSR1"
+	return 1
+}
+# stat_of KEY: the value of KEY= in the last stats line ("" if absent).
+stat_of() { grep -o " $1=[0-9]*" "$S/stats" | cut -d= -f2; }
+
+# run ARGS...: the binary once, in the foreground, under timeout: exit status in RC, stdout
+# in $S/stdout, stderr in $ERR; a daemon it left running (pid file) is stopped.
+run() {
+	rm -f "$PIDF"
+	RC=0
+	timeout -s KILL 10 "$FANOTIFYD" "$@" </dev/null >"$S/stdout" 2>"$ERR" || RC=$?
+	if [ -s "$PIDF" ]; then
+		kill -TERM "$(cat "$PIDF")" 2>/dev/null
+	fi
+}
 
 finish() {
 	stop_daemon

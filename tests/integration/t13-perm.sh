@@ -6,20 +6,6 @@ require_fanotify perm
 require_fanotify fid
 setup
 
-# Two groups report in parallel, so "arrived" is a read with a deadline per record, and a
-# sentinel for "absent" waits for both groups' records of one new file.
-waitrec() { $JSONL wait "$OUT" --timeout 10 "$@"; }
-# reads FILE: cat FILE completes within 5 s.
-reads() { timeout 5 cat "$1" >/dev/null; }
-psentinel() {
-	SENTINEL_N=$((SENTINEL_N + 1))
-	local f=${1:-$W}/.sentinel-$SENTINEL_N
-	timeout 5 sh -c ': >"$1"' sh "$f" || { fail "sentinel $f: open did not complete"; return 1; }
-	waitrec path="$f" events~OPEN_PERM || { fail "sentinel $f: no OPEN_PERM"; return 1; }
-	if [ "${2:-fid}" = fid ]; then
-		waitrec path="$f" events~CREATE || { fail "sentinel $f: no CREATE"; return 1; }
-	fi
-}
 # decisions_sane: permission events are "allow", every other event "observe".
 decisions_sane() {
 	python3 - "$OUT" <<'PY'

@@ -13,15 +13,6 @@ cleanup_refused() {
 }
 trap cleanup_refused EXIT
 
-# run ARGS...: run the daemon under timeout; RC, stderr in $ERR, stdout in $S/stdout.
-run() {
-	rm -f "$PIDF"
-	RC=0
-	timeout -s KILL 10 "$FANOTIFYD" "$@" </dev/null >"$S/stdout" 2>"$ERR" || RC=$?
-	if [ -s "$PIDF" ]; then
-		kill -TERM "$(cat "$PIDF")" 2>/dev/null
-	fi
-}
 # refused WANT DESC ARGS...: exit status exactly WANT, a message on stderr, no pid file.
 refused() {
 	local want=$1 what=$2; shift 2

@@ -6,7 +6,6 @@
 require_fanotify perm
 require_fanotify fid
 setup
-waitrec() { $JSONL wait "$OUT" --timeout 10 "$@"; }
 
 echo secret >"$W/canary"
 echo fine >"$W/plain"

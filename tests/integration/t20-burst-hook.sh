@@ -5,7 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 require_fanotify fid
 setup
-waitrec() { $JSONL wait "$OUT" --timeout 10 "$@"; }
 # wait_file PATH: a read with a deadline (10 s) until PATH exists.
 wait_file() {
 	local i

@@ -1,26 +1,13 @@
 # Canary alerts in permission mode (--perm, without --deny-on-alert): an open is an
 # OPEN_PERM event of the FD content group, answered allow, and raises 'canary opened';
-# writes are MODIFY of the same group; renames and deletes come from the FID group beside
-# it and raise 'canary renamed' (either name) and 'canary deleted'. Every alert field exact.
+# writes (MODIFY), renames and deletes come from the FID group beside it and raise 'canary
+# modified', 'canary renamed' (either name) and 'canary deleted'. Every alert field exact.
 # Then --perm --no-fid: opens and writes still alert; there is no FID group, so renames and
 # deletes raise nothing.
 . "$(dirname "$0")/lib.sh"
 require_fanotify perm
 require_fanotify fid
 setup
-
-waitrec() { $JSONL wait "$OUT" --timeout 10 "$@"; }
-# psentinel: one new file, waited for in both groups (OPEN_PERM, and CREATE unless "nofid")
-psentinel() {
-	SENTINEL_N=$((SENTINEL_N + 1))
-	local f=$W/.sentinel-$SENTINEL_N
-	timeout 5 sh -c ': >"$1"' sh "$f" || { fail "sentinel $f: open did not complete"; return 1; }
-	waitrec path="$f" events~OPEN_PERM || { fail "sentinel $f: no OPEN_PERM"; return 1; }
-	if [ "${1:-fid}" = fid ]; then
-		waitrec path="$f" events~CREATE || { fail "sentinel $f: no CREATE"; return 1; }
-	fi
-}
-
 
 setup_files() {
 	for f in canary-open canary-mod canary-from canary-del plain plain-to; do

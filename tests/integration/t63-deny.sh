@@ -12,14 +12,6 @@ PY=$(python3 -c 'import sys; print(sys.executable)') || PY=python3
 JSONL="$PY $HERE/jsonl.py"
 
 apid() { cat "$S/pid.$1"; }
-waitrec() { $JSONL wait "$OUT" --timeout 10 "$@"; }
-psentinel() {
-	SENTINEL_N=$((SENTINEL_N + 1))
-	local f=$W/.sentinel-$SENTINEL_N
-	timeout 5 sh -c ': >"$1"' sh "$f" || { fail "sentinel $f: open did not complete"; return 1; }
-	waitrec path="$f" events~OPEN_PERM || { fail "sentinel $f: no OPEN_PERM"; return 1; }
-	waitrec path="$f" events~CREATE || { fail "sentinel $f: no CREATE"; return 1; }
-}
 
 echo secret >"$W/canary-read"
 echo secret >"$W/canary-append"

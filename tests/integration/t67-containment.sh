@@ -11,7 +11,6 @@ require_fanotify fid
 setup
 PY=$(python3 -c 'import sys; print(sys.executable)') || PY=python3
 JSONL="$PY $HERE/jsonl.py"
-waitrec() { $JSONL wait "$OUT" --timeout 10 "$@"; }
 
 N_FILES=1000
 THRESHOLD=32

@@ -8,7 +8,6 @@ require_fanotify fid
 setup
 PY=$(python3 -c 'import sys; print(sys.executable)') || PY=python3
 JSONL="$PY $HERE/jsonl.py"
-waitrec() { $JSONL wait "$OUT" --timeout 10 "$@"; }
 
 MARK=fanotifyd-hang-marker-$$
 # The hook notes its pid (= its process group) and then hangs in a child, sleep.

@@ -2,9 +2,10 @@
 # mark lets the kernel allow that file's later opens without asking (and without a record);
 # directories and canaries are never marked. Every mark is flushed when a decision could
 # change: a file renamed or linked onto a canary name, a directory moved while canaries
-# exist, a containment starting; no mark is added while a process is contained. Without --allow-cache every open is recorded,
-# and in --perm mode an open is an OPEN_PERM record (never a plain OPEN) while reads and
-# writes come as observed ACCESS/CLOSE_NOWRITE/MODIFY/CLOSE_WRITE records. --spin-us 0 never
+# exist, a containment starting; no mark is added while a process is contained. Without
+# --allow-cache every open is recorded, and in --perm mode an open is an OPEN_PERM record
+# (never a plain OPEN) while reads and writes come as observed
+# ACCESS/CLOSE_NOWRITE/MODIFY/CLOSE_WRITE records. --spin-us 0 never
 # spins; the default spins. Refused configurations: --allow-cache without --perm, with
 # --no-fid or with a --watch mark, --spin-us out of 0..1000 (exit 2, naming the key).
 #
@@ -15,35 +16,6 @@
 require_fanotify perm
 require_fanotify fid
 setup
-waitrec() { $JSONL wait "$OUT" --timeout 10 "$@"; }
-reads() { timeout 5 cat "$1" >/dev/null; }
-# psentinel: one new file, whose OPEN_PERM (permission group) and CREATE (FID group) are
-# both waited for: every earlier record of either group is then in $OUT.
-psentinel() {
-	SENTINEL_N=$((SENTINEL_N + 1))
-	local f=$W/.sentinel-$SENTINEL_N
-	timeout 5 sh -c ': >"$1"' sh "$f" ||
-		{ fail "sentinel $f: open did not complete"; return 1; }
-	waitrec path="$f" events~OPEN_PERM || { fail "sentinel $f: no OPEN_PERM"; return 1; }
-	waitrec path="$f" events~CREATE || { fail "sentinel $f: no CREATE"; return 1; }
-}
-# stats: SIGUSR1, then the daemon's new "stats:" line (stderr) into $S/stats.
-stats() {
-	local n i
-	n=$(grep -c 'stats: .*sock_accept_pauses=[0-9]' "$ERR")
-	kill -USR1 "$DPID" || return 1
-	for i in $(seq 1 500); do
-		if [ "$(grep -c 'stats: .*sock_accept_pauses=[0-9]' "$ERR")" -gt "$n" ]; then
-			grep 'stats: .*sock_accept_pauses=[0-9]' "$ERR" | tail -n 1 >"$S/stats"
-			return 0
-		fi
-		sleep 0.02
-	done
-	fail "no stats line 10 s after SIGUSR1"
-	return 1
-}
-# stat_of KEY: the value of KEY= in the last stats line ("" if absent).
-stat_of() { grep -o " $1=[0-9]*" "$S/stats" | cut -d= -f2; }
 # Regex of an events field naming a plain OPEN or OPEN_EXEC (not *_PERM).
 PLAIN_OPEN='(^|,)OPEN(_EXEC)?(,|$)'
 
@@ -307,16 +279,6 @@ else
 	echo "# one CPU: the daemon never spins; spins>0 not checked"
 fi
 
-# ---- 6. refused configurations ----
-# run ARGS...: the binary under timeout; RC, stderr in $ERR, no daemon left behind.
-run() {
-	rm -f "$PIDF"
-	RC=0
-	timeout -s KILL 10 "$FANOTIFYD" "$@" </dev/null >"$S/stdout" 2>"$ERR" || RC=$?
-	if [ -s "$PIDF" ]; then
-		kill -TERM "$(cat "$PIDF")" 2>/dev/null
-	fi
-}
 # refused DESC WORD ARGS...: exit 2, WORD on stderr, no pid file.
 refused() {
 	local what=$1 word=$2; shift 2

@@ -11,7 +11,6 @@ require_fanotify fid
 setup
 PY=$(python3 -c 'import sys; print(sys.executable)') || PY=python3
 JSONL="$PY $HERE/jsonl.py"
-waitrec() { $JSONL wait "$OUT" --timeout 10 "$@"; }
 EXAMPLE=$HERE/../../examples/cgroupd-landlockd.conf
 
 check "the example config exists" [ -f "$EXAMPLE" ]
@@ -45,14 +44,6 @@ for i in $(seq 0 99); do echo "data $i" >"$WS/f$i"; done
 
 start_daemon -c "$S/J.conf" || finish
 check "the config's socket is where the config puts it" [ -S "$S/J.sock" ]
-# psentinel: arrival for the permission group (its records come in order); records of the
-# FID group beside it are each waited for with a deadline (waitrec).
-psentinel() {
-	SENTINEL_N=$((SENTINEL_N + 1))
-	local f=$WS/.sentinel-$SENTINEL_N
-	timeout 5 sh -c ': >"$1"' sh "$f" || { fail "sentinel $f: open did not complete"; return 1; }
-	waitrec path="$f" events~OPEN_PERM || { fail "sentinel $f: no OPEN_PERM"; return 1; }
-}
 
 # tags
 timeout 5 cat "$R/bin/tool" >/dev/null || fail "cat in the root did not complete"
@@ -61,7 +52,7 @@ timeout 5 sh -c 'echo x >"$1"' sh "$EX/result" || fail "write in the export"
 timeout 5 sh -c 'echo x >"$1"' sh "$C/pkg" || fail "write in the cache"
 timeout 5 sh -c 'echo x >"$1"' sh "$W/outside/f" || fail "write outside"
 timeout 5 sh -c ': >"$1"' sh "$R/.c" || fail "create in the root"
-psentinel || finish
+psentinel "$WS" || finish
 # Directory-entry events come from a filesystem mark, kept inside the four mounts; all four
 # are bind mounts of one filesystem here, as on a job platform.
 check "create in the root mount reported, J rootfs" waitrec type=event events~CREATE \
@@ -119,7 +110,7 @@ check "the writer was stopped with EPERM (got $STOP after $DONE files)" [ "$STOP
 check "... after at most 32 files (got $DONE)" [ "$DONE" -le 32 ]
 check "... its refused open: deny, 'quarantined after burst'" waitrec type=event \
 	events~OPEN_PERM pid="$BURST" decision=deny "reason=quarantined after burst" job_id=J
-psentinel || finish
+psentinel "$WS" || finish
 check "one burst alert (hook_cooldown_ms 5000)" \
 	[ "$(count type=alert kind=burst pid="$BURST")" = 1 ]
 check "output is valid JSONL" $JSONL valid "$OUT"
