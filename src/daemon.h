@@ -25,6 +25,7 @@
 #define DAEMON_SOCK_LINGER_MS 20	/* longest a record waits for more to join it */
 #define DAEMON_NICE (-4)		/* scheduling boost, as auditd's default priority_boost */
 #define DAEMON_SPIN_FAIR_NS 1000000	/* longest run of spins without epoll_wait() */
+#define DAEMON_CACHE_SEEN 4096	/* --allow-cache: inodes allowed once (power of two) */
 #define DAEMON_PERM_POLL_NS 20000	/* FID work between looks at the permission group */
 #define DAEMON_LAT_LINEAR 1024		/* answer latency: 1 us buckets below 1024 us, */
 #define DAEMON_LAT_LOG 22		/* then one per power of two up to 2^32 us */
@@ -92,6 +93,7 @@ struct daemon {
 	int64_t gap_ewma_ns;		/* from one such batch's end to the next one's read */
 	uint64_t spin_max_ns;		/* from spin_us; 0 = never spin */
 	bool allow_cache;		/* from allow_cache; off if the kernel refuses */
+	uint64_t cache_seen[DAEMON_CACHE_SEEN]; /* hashes of (dev, ino) allowed once */
 	pid_t self;
 	unsigned char *readbuf;		/* owned; DAEMON_READ_BUF bytes, FD group */
 	unsigned char *fid_readbuf;	/* owned; DAEMON_READ_BUF bytes, FID group */

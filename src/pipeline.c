@@ -176,8 +176,10 @@ struct paths {
 	const char *old_path;
 	const char *old_dir;
 	bool fd_is_dir;		/* FD mode: the kernel sets FAN_ONDIR only for FID groups */
-	bool stated;		/* fd_is_dir and nlink are known */
+	bool stated;		/* fd_is_dir, nlink, dev and ino are known */
 	nlink_t nlink;
+	dev_t dev;
+	ino_t ino;
 	char path_buf[PATH_BUF];
 	char dir_buf[PATH_BUF];
 	char old_buf[PATH_BUF];
@@ -216,6 +218,8 @@ static void paths_init(struct paths *p)
 	p->path = p->dir = p->name = p->old_path = p->old_dir = NULL;
 	p->fd_is_dir = p->stated = false;
 	p->nlink = 0;
+	p->dev = 0;
+	p->ino = 0;
 }
 
 /* fstat of an open fd reads the in-memory inode: nothing to wait for. */
@@ -229,6 +233,8 @@ static int stat_fd(int fd, struct paths *p)
 		return -errno;
 	p->fd_is_dir = S_ISDIR(st.st_mode);
 	p->nlink = st.st_nlink;
+	p->dev = st.st_dev;
+	p->ino = st.st_ino;
 	p->stated = true;
 	return 0;
 }
@@ -318,14 +324,30 @@ static void cache_flush(struct daemon *d)
 		d->st.cache_flushes++;
 }
 
+/* Whether this inode was allowed before (a table of DAEMON_CACHE_SEEN slots; a collision
+ * only delays or brings forward one mark, never a decision). */
+static bool seen_before(struct daemon *d, const struct paths *p)
+{
+	uint64_t h = ((uint64_t)p->dev * 0x9e3779b97f4a7c15ull) ^
+		     ((uint64_t)p->ino * 0xc2b2ae3d27d4eb4full);
+	uint64_t *slot = &d->cache_seen[(h >> 32) & (DAEMON_CACHE_SEEN - 1)];
+
+	h |= 1; /* 0 = empty slot */
+	if (*slot == h)
+		return true;
+	*slot = h;
+	return false;
+}
+
 /* --allow-cache: the kernel allows this file's later opens itself, unless a containment
  * runs (a contained process must be asked about every file). Never for a canary: each of
- * its opens must raise its alert. */
-static void cache_allow(struct daemon *d, int fd, uint64_t mono_ms)
+ * its opens must raise its alert. A file is marked the second time it is allowed: most
+ * files opened once (an extraction, a build's outputs) then cost no mark at all. */
+static void cache_allow(struct daemon *d, int fd, const struct paths *p, uint64_t mono_ms)
 {
 	int r;
 
-	if (policy_containing(d->policy, mono_ms))
+	if (policy_containing(d->policy, mono_ms) || !seen_before(d, p))
 		return;
 	r = fan_cache_allow(&d->fan, fd);
 	if (r == 0) {
@@ -411,7 +433,7 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	if (ev->fd >= 0 && stat_fd(ev->fd, &p) == 0 && d->allow_cache &&
 	    (ev->mask & (FAN_OPEN_PERM | FAN_ACCESS_PERM)) && pr.verdict == VERDICT_ALLOW &&
 	    !pr.canary && !p.fd_is_dir)
-		cache_allow(d, ev->fd, mono_ms);
+		cache_allow(d, ev->fd, &p, mono_ms);
 	close_fd(&ev->fd);
 
 	/* A renamed or removed directory invalidates every cached path below it. */

@@ -3,6 +3,7 @@
 
 jsonl.py valid FILE                 every line is one JSON object, newline-terminated
 jsonl.py wait FILE [FILTER...]      wait (--timeout S, default 10) for a matching record
+                                    (--count N: for N of them)
 jsonl.py count FILE [FILTER...]     print how many records match
 jsonl.py find FILE [FILTER...]      print matching records (exit 1 if none)
 jsonl.py get FILE FIELD [FILTER...] print FIELD of the first match (exit 1 if none)
@@ -81,6 +82,11 @@ def main():
         i = args.index("--timeout")
         timeout = float(args[i + 1])
         del args[i:i + 2]
+    want = 1
+    if "--count" in args:
+        i = args.index("--count")
+        want = int(args[i + 1])
+        del args[i:i + 2]
     cmd, path, rest = args[0], args[1], args[2:]
     if cmd == "valid":
         with open(path, "rb") as fh:
@@ -101,7 +107,7 @@ def main():
     if cmd == "wait":
         deadline = time.monotonic() + timeout
         while True:
-            if any(match(r, rest) for r in records(path)):
+            if sum(1 for r in records(path) if match(r, rest)) >= want:
                 return 0
             if time.monotonic() > deadline:
                 return 1

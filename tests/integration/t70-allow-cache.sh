@@ -1,60 +1,78 @@
-# --allow-cache: after a permission event on a regular file is allowed, an evictable ignore
-# mark lets the kernel allow that file's later opens without asking (and without a record);
-# directories and canaries are never marked. Every mark is flushed when a decision could
-# change: a file renamed or linked onto a canary name, a directory moved while canaries
-# exist, a containment starting; no mark is added while a process is contained. Without
-# --allow-cache every open is recorded, and in --perm mode an open is an OPEN_PERM record
-# (never a plain OPEN) while reads and writes come as observed
-# ACCESS/CLOSE_NOWRITE/MODIFY/CLOSE_WRITE records. --spin-us 0 never
-# spins; the default spins. Refused configurations: --allow-cache without --perm, with
-# --no-fid or with a --watch mark, --spin-us out of 0..1000 (exit 2, naming the key).
+# --allow-cache: the second time a permission event on a regular file is allowed, an
+# evictable ignore mark lets the kernel allow that file's later opens without asking (and
+# without a record); directories and canaries are never marked. Every mark is flushed when
+# a decision could change: a file renamed or linked onto a canary name, a directory moved
+# while canaries exist, a containment starting; no mark is added while a process is
+# contained. Without --allow-cache every open is recorded, and in --perm mode an open is an
+# OPEN_PERM record (never a plain OPEN) while reads and writes come as observed
+# ACCESS/CLOSE_NOWRITE/MODIFY/CLOSE_WRITE records. --spin-us 0 never spins; the default
+# spins. Refused configurations: --allow-cache without --perm, with --no-fid or with a
+# --watch mark, --spin-us out of 0..1000 (exit 2, naming the key).
 #
-# "Cached" is shown, not assumed: a file's first open is waited for (its record is written
-# after its mark is placed), then opened again; the second open leaving no record is the
-# proof. tmpfs never evicts a live inode, so an evictable mark stays while the test runs.
+# "Cached" is shown, not assumed: a file's first two opens are waited for (the second's
+# record is written after its mark is placed), then it is opened again; that open leaving
+# no record is the proof. tmpfs never evicts a live inode, so an evictable mark stays while
+# the test runs.
 . "$(dirname "$0")/lib.sh"
 require_fanotify perm
 require_fanotify fid
 setup
 # Regex of an events field naming a plain OPEN or OPEN_EXEC (not *_PERM).
 PLAIN_OPEN='(^|,)OPEN(_EXEC)?(,|$)'
+# cache FILE: opens FILE twice, waiting for each open's record; the daemon marks a file the
+# second time it allows it, and writes that record after the mark, so FILE is now cached.
+cache() {
+	reads "$1" || { fail "first open of $1 did not complete"; return 1; }
+	waitrec events~OPEN_PERM path="$1" decision=allow || { fail "no record of $1"; return 1; }
+	reads "$1" || { fail "second open of $1 did not complete"; return 1; }
+	$JSONL wait "$OUT" --timeout 10 --count 2 events~OPEN_PERM path="$1" decision=allow ||
+		{ fail "no second record of $1"; return 1; }
+}
 
 echo a >"$W/a"
 echo b >"$W/b"
 mkdir "$W/d"
 : >"$W/d/inner"
 
-# ---- 1. the cache: one record for three opens; other files and directories unaffected ----
+# ---- 1. the cache: a file is marked the second time it is allowed; later opens are the
+# kernel's, unrecorded; files opened once and directories get no mark ----
 start_daemon --perm --allow-cache --mount "$W" || finish
 reads "$W/a" || fail "first open of a did not complete"
 check "first open of a: OPEN_PERM allow record" waitrec events~OPEN_PERM path="$W/a" decision=allow
 if grep -q "refuses evictable ignore marks" "$ERR"; then
 	skip "kernel without FAN_MARK_EVICTABLE / FAN_MARK_IGNORE (Linux 6.0)"
 fi
-check "second and third opens of a complete" sh -c 'timeout 5 cat "$1" && timeout 5 cat "$1"' \
+stats || finish
+check "after a's first open: no mark yet (cache_marks=0, got '$(stat_of cache_marks)')" \
+	[ "$(stat_of cache_marks)" = 0 ]
+reads "$W/a" || fail "second open of a did not complete"
+check "second open of a: recorded too" $JSONL wait "$OUT" --timeout 10 --count 2 \
+	events~OPEN_PERM path="$W/a" decision=allow
+check "third and fourth opens of a complete" sh -c 'timeout 5 cat "$1" && timeout 5 cat "$1"' \
 	sh "$W/a" >/dev/null
 stats || finish
-check "after a's three opens: cache_marks=1 (got '$(stat_of cache_marks)')" \
+check "after a's four opens: cache_marks=1 (got '$(stat_of cache_marks)')" \
 	[ "$(stat_of cache_marks)" = 1 ]
 check "cache_errors=0 (got '$(stat_of cache_errors)')" [ "$(stat_of cache_errors)" = 0 ]
 check "cache_flushes=0 (got '$(stat_of cache_flushes)')" [ "$(stat_of cache_flushes)" = 0 ]
-check "perm_answered=1: the kernel answered the other two (got '$(stat_of perm_answered)')" \
-	[ "$(stat_of perm_answered)" = 1 ]
+check "perm_answered=2: the kernel answered the other two (got '$(stat_of perm_answered)')" \
+	[ "$(stat_of perm_answered)" = 2 ]
 reads "$W/b" || fail "open of b did not complete"
 check "a different file still gets its record" waitrec events~OPEN_PERM path="$W/b" decision=allow
 ls "$W/d" >/dev/null || fail "first ls"
 ls "$W/d" >/dev/null || fail "second ls"
+ls "$W/d" >/dev/null || fail "third ls"
 # A write to a cached file: its open is not asked, the write itself is still reported.
 echo more >>"$W/a"
 stats || finish
-check "after b and two ls of a directory: cache_marks=2 (got '$(stat_of cache_marks)')" \
-	[ "$(stat_of cache_marks)" = 2 ]
+check "after b once and three ls of a directory: still cache_marks=1 (got '$(stat_of cache_marks)')" \
+	[ "$(stat_of cache_marks)" = 1 ]
 psentinel || finish
-check "a opened 3 times (and written once): exactly one OPEN_PERM record" \
-	[ "$(count events~OPEN_PERM path="$W/a")" = 1 ]
+check "a opened 4 times (and written once): exactly two OPEN_PERM records" \
+	[ "$(count events~OPEN_PERM path="$W/a")" = 2 ]
 check "b: exactly one OPEN_PERM record" [ "$(count events~OPEN_PERM path="$W/b")" = 1 ]
-check "directory opened twice (ls): two OPEN_PERM records, is_dir" \
-	[ "$(count events~OPEN_PERM path="$W/d" is_dir=true decision=allow)" = 2 ]
+check "directory opened three times (ls): three OPEN_PERM records, is_dir" \
+	[ "$(count events~OPEN_PERM path="$W/d" is_dir=true decision=allow)" = 3 ]
 check "the write to cached a is still reported (MODIFY, from the FID group)" \
 	waitrec events~MODIFY path="$W/a" decision=observe
 check "... and its CLOSE_WRITE" waitrec events~CLOSE_WRITE path="$W/a" decision=observe
@@ -93,9 +111,8 @@ echo l >"$W/linked"
 echo p >"$W/plain"
 start_daemon --perm --allow-cache --deny-on-alert --mount "$W" --canary "$W/canary*" || finish
 for f in victim linked plain; do
-	reads "$W/$f" || fail "first open of $f did not complete"
-	waitrec events~OPEN_PERM path="$W/$f" decision=allow || fail "no record of $f's first open"
-	reads "$W/$f" || fail "second open of $f did not complete"
+	cache "$W/$f" || finish
+	reads "$W/$f" || fail "third open of $f did not complete"
 done
 # Ordinary renames and writes change no decision: no flush.
 mv "$W/plain" "$W/plain2"
@@ -134,8 +151,8 @@ check "... recorded deny" waitrec events~OPEN_PERM path="$W/canary-link" decisio
 	reason="canary opened"
 psentinel || finish
 for f in victim linked plain; do
-	check "$f was cached: two opens, one allow record" \
-		[ "$(count events~OPEN_PERM decision=allow path="$W/$f")" = 1 ]
+	check "$f was cached: three opens, two allow records" \
+		[ "$(count events~OPEN_PERM decision=allow path="$W/$f")" = 2 ]
 done
 stop_daemon
 check "canary daemon: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
@@ -145,9 +162,7 @@ OUT=$S/dirmove.jsonl
 mkdir -p "$W/tmpd"
 echo f >"$W/tmpd/f"
 start_daemon --perm --allow-cache --deny-on-alert --mount "$W" --canary "$W/secret/*" || finish
-reads "$W/tmpd/f" || fail "first open of tmpd/f did not complete"
-waitrec events~OPEN_PERM path="$W/tmpd/f" decision=allow || fail "no record of tmpd/f"
-reads "$W/tmpd/f" || fail "second open of tmpd/f did not complete"
+cache "$W/tmpd/f" || finish
 stats || finish
 check "tmpd/f cached (cache_marks=1, got '$(stat_of cache_marks)')" [ "$(stat_of cache_marks)" = 1 ]
 mv "$W/tmpd" "$W/secret"
@@ -175,8 +190,8 @@ check "canary opened 3 times: 3 allow records" \
 check "... and 3 alerts" \
 	[ "$(count type=alert kind=canary path="$W/canary-plain" reason="canary opened")" = 3 ]
 stats || finish
-check "the canary got no mark (cache_marks counts only the sentinel, got '$(stat_of cache_marks)')" \
-	[ "$(stat_of cache_marks)" = 1 ]
+check "the canary got no mark (cache_marks=0, got '$(stat_of cache_marks)')" \
+	[ "$(stat_of cache_marks)" = 0 ]
 stop_daemon
 check "alert-only daemon: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
 
@@ -187,23 +202,26 @@ echo mine >"$W/c/mine"
 echo other >"$W/c/other"
 start_daemon --perm --allow-cache --deny-on-alert --mount "$W" --burst-threshold 5 \
 	--burst-window-ms 10000 --quarantine-ms 20000 || finish
-# One process: opens mine twice (cached: one record), writes 20 new files (its burst), waits
-# for its burst alert, then opens mine again.
+# One process: opens mine three times (cached after the second: two records), writes 20
+# new files (its burst), waits for its burst alert, then opens mine again.
 timeout 30 python3 - "$W/c" "$OUT" "$S/pid.burst" >"$S/burst.out" <<'PY'
 import json, os, sys, time
 d, out = sys.argv[1], sys.argv[2]
 me = os.getpid()
 open(sys.argv[3], "w").write("%d\n" % me)
 mine = d + "/mine"
-def wait(pred):
+def wait(pred, n=1):
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if any(pred(json.loads(l)) for l in open(out, "rb")):
+        if sum(1 for l in open(out, "rb") if pred(json.loads(l))) >= n:
             return True
         time.sleep(0.01)
     return False
-os.close(os.open(mine, os.O_RDONLY))
-wait(lambda r: r.get("pid") == me and r.get("path") == mine and "OPEN_PERM" in r.get("events", ""))
+def my_open(r):
+    return r.get("pid") == me and r.get("path") == mine and "OPEN_PERM" in r.get("events", "")
+for n in (1, 2):
+    os.close(os.open(mine, os.O_RDONLY))
+    wait(my_open, n)
 os.close(os.open(mine, os.O_RDONLY))
 written = 0
 for i in range(20):
@@ -230,8 +248,8 @@ check "burst: its re-open of a file it had cached is denied (got '${AGAIN:-}')" 
 	[ "${AGAIN:-}" = EPERM ]
 check "... recorded deny, reason 'quarantined after burst'" waitrec events~OPEN_PERM \
 	path="$W/c/mine" pid="$BURST" decision=deny reason="quarantined after burst"
-check "... and 'mine' was cached before: one allow record for two opens" \
-	[ "$(count events~OPEN_PERM path="$W/c/mine" pid="$BURST" decision=allow)" = 1 ]
+check "... and 'mine' was cached before: two allow records for three opens" \
+	[ "$(count events~OPEN_PERM path="$W/c/mine" pid="$BURST" decision=allow)" = 2 ]
 stats || finish
 check "containment flushed the cache (cache_flushes>=1, got '$(stat_of cache_flushes)')" \
 	[ "$(stat_of cache_flushes)" -ge 1 ]
