@@ -8,7 +8,6 @@
  * because it is not the one waiting. Knows nothing of events or JSON.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,13 +125,6 @@ static void *writer(void *arg)
 			mine_cap = cap;
 			pthread_mutex_unlock(&s->lock);
 			write_all(s, mine, len);
-			/* A backlog grew this buffer: give it back (large blocks are mmap()ed,
-			 * see sink_file_start()), so memory follows the backlog, not its peak. */
-			if (mine_cap > SINK_FILE_BATCH) {
-				free(mine);
-				mine = NULL;
-				mine_cap = 0;
-			}
 			pthread_mutex_lock(&s->lock);
 			continue;
 		}
@@ -153,12 +145,7 @@ static void *writer(void *arg)
 
 int sink_file_start(struct sink_file *s)
 {
-	int r;
-
-	/* Blocks above one batch come from mmap() and go back to the kernel when freed; glibc
-	 * would otherwise raise this threshold on the first free and keep them in the heap. */
-	(void)mallopt(M_MMAP_THRESHOLD, SINK_FILE_BATCH); /* 0 only for an invalid value */
-	r = pthread_create(&s->thread, NULL, writer, s);
+	int r = pthread_create(&s->thread, NULL, writer, s);
 
 	if (r)
 		return -r;
