@@ -977,30 +977,28 @@ def t6_lines(summ, wls, ratio, verdict):
 
     for w in wls:
         parts = []
-        spin = []
-        for base, other, name in (("fd-perm", "fd-perm-nospin", "--perm"),
-                                  ("fd-policy", "fd-policy-nospin", "policy")):
-            r1, r0 = ratio(w, base), ratio(w, other)
+        # (lever, configuration with it, without it, label, name on / off, text)
+        levers = (
+            ("spin", "fd-perm", "fd-perm-nospin", "--perm", "spin", "no spin",
+             "%s %.2f× vs --spin-us 0 %.2f× = %.2f× (%s)"),
+            ("spin", "fd-policy", "fd-policy-nospin", "policy", "spin", "no spin",
+             "%s %.2f× vs --spin-us 0 %.2f× = %.2f× (%s)"),
+            ("cache", "fd-perm-cache", "fd-perm", "--perm", "cache", "no cache",
+             "%s --allow-cache %.2f× vs without %.2f× = %.2f× (%s)"),
+            ("cache", "fd-policy-cache", "fd-policy", "policy", "cache", "no cache",
+             "%s --allow-cache %.2f× vs without %.2f× = %.2f× (%s)"),
+        )
+        found = {"spin": [], "cache": []}
+        for kind, on_cfg, off_cfg, name, on, off, text in levers:
+            r1, r0 = ratio(w, on_cfg), ratio(w, off_cfg)
             if r1 and r0:
-                v = lever(r1 / r0, "spin", "no spin")
-                spin.append("%s %.2f× vs --spin-us 0 %.2f× = %.2f× (%s)" % (
-                    name, r1, r0, r1 / r0, v))
+                v = lever(r1 / r0, on, off)
+                found[kind].append(text % (name, r1, r0, r1 / r0, v))
                 if "wins" in v:
                     wins[v[:-5]].append("%s %s" % (w, name))
-        if spin:
-            parts.append("spin lever: " + ", ".join(spin))
-        cache = []
-        for base, other, name in (("fd-perm", "fd-perm-cache", "--perm"),
-                                  ("fd-policy", "fd-policy-cache", "policy")):
-            r0, r1 = ratio(w, base), ratio(w, other)
-            if r1 and r0:
-                v = lever(r1 / r0, "cache", "no cache")
-                cache.append("%s --allow-cache %.2f× vs without %.2f× = %.2f× (%s)" % (
-                    name, r1, r0, r1 / r0, v))
-                if "wins" in v:
-                    wins[v[:-5]].append("%s %s" % (w, name))
-        if cache:
-            parts.append("cache lever: " + ", ".join(cache))
+        for kind in ("spin", "cache"):
+            if found[kind]:
+                parts.append("%s lever: %s" % (kind, ", ".join(found[kind])))
         ref = ratio(w, "ref-perm")
         best = min(((ratio(w, c), c) for c in PERM_CONFIGS if ratio(w, c)), default=None)
         if ref and best:
