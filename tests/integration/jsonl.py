@@ -7,6 +7,12 @@ jsonl.py wait FILE [FILTER...]      wait (--timeout S, default 10) for a matchin
 jsonl.py count FILE [FILTER...]     print how many records match
 jsonl.py find FILE [FILTER...]      print matching records (exit 1 if none)
 jsonl.py get FILE FIELD [FILTER...] print FIELD of the first match (exit 1 if none)
+jsonl.py sameprefix PATH OUT FILE...
+                                    OUT up to and including the first record of PATH (a
+                                    sentinel) against each FILE's same bytes, each waited
+                                    for (--timeout); prints "# sameprefix: equal=N bytes=B":
+                                    how many FILEs match and the length of OUT's prefix;
+                                    exit 0 iff all do
 
 FILTER: key=value (value "null" matches JSON null; true/false/numbers compare as text),
 key!=value, key~regex (search), key? (present), !key (absent), key^=prefix.
@@ -128,6 +134,25 @@ def main():
                 sys.stdout.buffer.write(raw(v) + b"\n")
                 return 0
         return 1
+    if cmd == "sameprefix":
+        # Here "path" is the sentinel path; rest[0] is OUT, the others the streams.
+        key = ('"path":"%s"' % path).encode()
+        deadline = time.monotonic() + timeout
+
+        def cut(f):
+            while True:
+                d = open(f, "rb").read()
+                i = d.find(key)
+                if i >= 0 and d.find(b"\n", i) >= 0:
+                    return d[: d.index(b"\n", i) + 1]
+                if time.monotonic() > deadline:
+                    return None
+                time.sleep(0.02)
+
+        ref = cut(rest[0])
+        equal = sum(1 for f in rest[1:] if ref is not None and cut(f) == ref)
+        print("# sameprefix: equal=%d bytes=%d" % (equal, len(ref) if ref is not None else 0))
+        return 0 if ref is not None and equal == len(rest) - 1 else 1
     print("unknown command", cmd, file=sys.stderr)
     return 2
 

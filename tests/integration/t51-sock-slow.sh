@@ -109,25 +109,8 @@ check "the slow subscriber got whole records, a prefix of the output" check_slow
 
 sentinel || finish
 SENT="$W/.sentinel-$SENTINEL_N"
-fast_ok() {
-	"$PY" - "$OUT" "$S/fast" "$SENT" <<'PY'
-import sys, time
-key = ('"path":"%s"' % sys.argv[3]).encode()
-def cut(path, deadline):
-    while True:
-        d = open(path, "rb").read()
-        i = d.find(key)
-        if i >= 0 and d.find(b"\n", i) >= 0:
-            return d[: d.index(b"\n", i) + 1]
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(0.02)
-deadline = time.monotonic() + 20
-a, b = cut(sys.argv[1], deadline), cut(sys.argv[2], deadline)
-sys.exit(0 if a is not None and a == b else 1)
-PY
-}
-check "the reading subscriber got every byte of the output" fast_ok
+check "the reading subscriber got every byte of the output" \
+	$JSONL sameprefix --timeout 20 "$SENT" "$OUT" "$S/fast"
 check "permission events were answered" has events~OPEN_PERM decision=allow
 stop_daemon
 check "SIGTERM exits 0" [ "$DSTATUS" = 0 ]

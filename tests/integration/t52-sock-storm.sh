@@ -80,26 +80,8 @@ echo "# VmRSS ${RSS1} kB before, ${RSS2} kB after"
 check "RSS within 2 MiB of where it was" [ "$RSS2" -le $((RSS1 + 2048)) ]
 check "daemon still running" kill -0 "$DPID"
 check "output is valid JSONL" $JSONL valid "$OUT"
-steady_ok() {
-	"$PY" - "$OUT" "$S/steady" "$SENT" <<'PY'
-import sys, time
-key = ('"path":"%s"' % sys.argv[3]).encode()
-def cut(path, deadline):
-    while True:
-        d = open(path, "rb").read()
-        i = d.find(key)
-        if i >= 0 and d.find(b"\n", i) >= 0:
-            return d[: d.index(b"\n", i) + 1]
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(0.02)
-deadline = time.monotonic() + 20
-a, b = cut(sys.argv[1], deadline), cut(sys.argv[2], deadline)
-print("# %d bytes streamed" % (len(b) if b else 0))
-sys.exit(0 if a is not None and a == b else 1)
-PY
-}
-check "steady subscriber got every byte of the output" steady_ok
+check "steady subscriber got every byte of the output" \
+	$JSONL sameprefix --timeout 20 "$SENT" "$OUT" "$S/steady"
 stop_daemon
 check "SIGTERM exits 0" [ "$DSTATUS" = 0 ]
 rc=0; wait "$STEADY" || rc=$?
