@@ -86,8 +86,9 @@ if env.get(b"PATH") != b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin
     sys.exit(1)
 PY
 }
-# hook_has KIND PID VAR=VALUE...: the hook's variables include these exactly.
-hook_has() {
+# hook_vars KIND PID VAR=VALUE|VAR...: the environment of the hook run for that alert has
+# each VAR=VALUE exactly and lacks each bare VAR.
+hook_vars() {
 	"$PY" - "$S/env" "$@" <<'PY'
 import os, sys
 envdir, kind, pid = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
@@ -97,27 +98,15 @@ for f in os.listdir(envdir):
     e = dict(kv.split(b"=", 1) for kv in open(os.path.join(envdir, f), "rb").read().split(b"\0")
              if kv)
     if e.get(b"FAN_KIND") == kind and e.get(b"FAN_PID") == pid:
-        for kv in sys.argv[4:]:
-            k, v = os.fsencode(kv).split(b"=", 1)
-            if e.get(k) != v:
+        for kv in map(os.fsencode, sys.argv[4:]):
+            k, eq, v = kv.partition(b"=")
+            if eq and e.get(k) != v:
                 print("# %r is %r, want %r" % (k, e.get(k), v))
                 sys.exit(1)
+            if not eq and k in e:
+                print("# %r is set (%r), want it absent" % (k, e[k]))
+                sys.exit(1)
         sys.exit(0)
-sys.exit(1)
-PY
-}
-# hook_lacks KIND PID VAR...: these variables are absent from the hook's environment.
-hook_lacks() {
-	"$PY" - "$S/env" "$@" <<'PY'
-import os, sys
-envdir, kind, pid = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
-for f in os.listdir(envdir):
-    if f.endswith(".tmp"):
-        continue
-    e = dict(kv.split(b"=", 1) for kv in open(os.path.join(envdir, f), "rb").read().split(b"\0")
-             if kv)
-    if e.get(b"FAN_KIND") == kind and e.get(b"FAN_PID") == pid:
-        sys.exit(1 if any(v.encode() in e for v in sys.argv[4:]) else 0)
 sys.exit(1)
 PY
 }
@@ -141,19 +130,19 @@ check "canary outside any job: hook env equals the alert" hook_env canary "$(api
 	"$W/canary1"
 # (FAN_COMM/FAN_EXE equal the record's comm/exe above; cat may be gone, and both unknown,
 # by the time its event is read)
-check "... FAN_KIND/FAN_REASON/FAN_PID values" hook_has canary "$(apid plain)" \
+check "... FAN_KIND/FAN_REASON/FAN_PID values" hook_vars canary "$(apid plain)" \
 	FAN_KIND=canary "FAN_REASON=canary opened" FAN_PID="$(apid plain)"
-check "... no FAN_JOB_ID, FAN_PATH_ROLE, FAN_COUNT, FAN_WINDOW_MS" hook_lacks canary \
+check "... no FAN_JOB_ID, FAN_PATH_ROLE, FAN_COUNT, FAN_WINDOW_MS" hook_vars canary \
 	"$(apid plain)" FAN_JOB_ID FAN_PATH_ROLE FAN_COUNT FAN_WINDOW_MS
 check "canary in J's workspace: hook env equals the alert" hook_env canary "$(apid ws)" \
 	"$W/ws/canary-ws"
-check "... FAN_JOB_ID=J FAN_PATH_ROLE=workspace" hook_has canary "$(apid ws)" FAN_JOB_ID=J \
+check "... FAN_JOB_ID=J FAN_PATH_ROLE=workspace" hook_vars canary "$(apid ws)" FAN_JOB_ID=J \
 	FAN_PATH_ROLE=workspace
 check "canary in the shared cache: hook env equals the alert" hook_env canary \
 	"$(apid cache)" "$W/cache/canary-c"
-check "... FAN_PATH_ROLE=cache, no FAN_JOB_ID" hook_has canary "$(apid cache)" \
+check "... FAN_PATH_ROLE=cache, no FAN_JOB_ID" hook_vars canary "$(apid cache)" \
 	FAN_PATH_ROLE=cache
-check "... (no FAN_JOB_ID)" hook_lacks canary "$(apid cache)" FAN_JOB_ID
+check "... (no FAN_JOB_ID)" hook_vars canary "$(apid cache)" FAN_JOB_ID
 check "hostile name \$(touch ...);x: FAN_PATH byte for byte" hook_env canary "$(apid hp1)" "$HP1"
 check "hostile name with newline, backticks and quotes: FAN_PATH byte for byte" \
 	hook_env canary "$(apid hp2)" "$HP2"
@@ -161,7 +150,7 @@ check "nothing in a name ran: no $S/pwned" [ ! -e "$S/pwned" ]
 check "nothing in a name ran: no $S/pwned2" [ ! -e "$S/pwned2" ]
 check "burst in J's workspace: hook env equals the alert" hook_env burst "$(apid burst)"
 check "... FAN_COUNT=5 FAN_WINDOW_MS=2000 FAN_JOB_ID=J FAN_PATH_ROLE=workspace" \
-	hook_has burst "$(apid burst)" FAN_COUNT=5 FAN_WINDOW_MS=2000 FAN_JOB_ID=J \
+	hook_vars burst "$(apid burst)" FAN_COUNT=5 FAN_WINDOW_MS=2000 FAN_JOB_ID=J \
 	FAN_PATH_ROLE=workspace "FAN_REASON=$($JSONL get "$OUT" reason type=alert kind=burst)"
 check "one hook per alert" [ "$(ls "$S/env" | grep -vc '\.tmp$')" = "$(count type=alert)" ]
 stop_daemon
