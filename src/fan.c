@@ -509,11 +509,9 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 int fan_cache_allow(const struct fan *f, int fd)
 {
 	/* IGNORE_SURV: writes do not end it (no decision depends on the content);
-	 * EVICTABLE: the mark does not pin the inode, memory pressure may drop it. Not
-	 * OPEN_EXEC_PERM: an exec raises it with OPEN_PERM in one event, which the kernel
-	 * still delivers, so every exec is still asked and reported. */
+	 * EVICTABLE: the mark does not pin the inode, memory pressure may drop it. */
 	if (fanotify_mark(f->fd_fd, FAN_MARK_ADD | FAN_MARK_IGNORE_SURV | FAN_MARK_EVICTABLE,
-			  f->fd_mask & (FAN_OPEN_PERM | FAN_ACCESS_PERM), fd, NULL) < 0)
+			  f->fd_mask & FAN_CACHE_EVENTS, fd, NULL) < 0)
 		return -errno;
 	return 0;
 }

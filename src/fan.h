@@ -67,6 +67,10 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len);
  */
 int fan_ignore_fd(const struct fan *f, int fd);
 
+/* The permission events an allow-cache mark ignores. Not OPEN_EXEC_PERM: the kernel raises
+ * it apart from an exec's OPEN_PERM, so every exec is still asked and reported. */
+#define FAN_CACHE_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM)
+
 /* --allow-cache: an evictable inode ignore mark for the permission events on the file
  * behind fd (an allowed event's fd), so the kernel allows its later opens without us.
  * Returns 0 or negative errno. */

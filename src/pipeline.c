@@ -429,9 +429,9 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	/* Answer before anything slow: the opener is blocked until we do. */
 	if (perm && !answered)
 		answer(d, group_fd, ev, pr.verdict != VERDICT_DENY, &answered);
-	/* An exec's OPEN_EXEC_PERM is never cached (fan_cache_allow()): no mark for it. */
+	/* Only for events a mark would spare the opener (not an exec's OPEN_EXEC_PERM). */
 	if (ev->fd >= 0 && stat_fd(ev->fd, &p) == 0 && d->allow_cache &&
-	    (ev->mask & (FAN_OPEN_PERM | FAN_ACCESS_PERM)) && pr.verdict == VERDICT_ALLOW &&
+	    (ev->mask & FAN_CACHE_EVENTS) && pr.verdict == VERDICT_ALLOW &&
 	    !pr.canary && !p.fd_is_dir)
 		cache_allow(d, ev->fd, &p, mono_ms);
 	close_fd(&ev->fd);
