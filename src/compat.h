@@ -12,153 +12,78 @@
 
 #ifndef FAN_OPEN_EXEC
 #define FAN_OPEN_EXEC 0x00001000
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_OPEN_EXEC_PERM
 #define FAN_OPEN_EXEC_PERM 0x00040000
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_FS_ERROR
 #define FAN_FS_ERROR 0x00008000
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_PRE_ACCESS
 #define FAN_PRE_ACCESS 0x00100000
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_MNT_ATTACH
 #define FAN_MNT_ATTACH 0x01000000
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_MNT_DETACH
 #define FAN_MNT_DETACH 0x02000000
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_RENAME
 #define FAN_RENAME 0x10000000
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_REPORT_PIDFD
 #define FAN_REPORT_PIDFD 0x00000080
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_REPORT_FID
 #define FAN_REPORT_FID 0x00000200
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_REPORT_DIR_FID
 #define FAN_REPORT_DIR_FID 0x00000400
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_REPORT_NAME
 #define FAN_REPORT_NAME 0x00000800
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_REPORT_DFID_NAME
 #define FAN_REPORT_DFID_NAME (FAN_REPORT_DIR_FID | FAN_REPORT_NAME)
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_MARK_FILESYSTEM
 #define FAN_MARK_FILESYSTEM 0x00000100
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_EVENT_INFO_TYPE_FID
 #define FAN_EVENT_INFO_TYPE_FID 1
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_EVENT_INFO_TYPE_DFID_NAME
 #define FAN_EVENT_INFO_TYPE_DFID_NAME 2
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_EVENT_INFO_TYPE_DFID
 #define FAN_EVENT_INFO_TYPE_DFID 3
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_EVENT_INFO_TYPE_PIDFD
 #define FAN_EVENT_INFO_TYPE_PIDFD 4
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_EVENT_INFO_TYPE_ERROR
 #define FAN_EVENT_INFO_TYPE_ERROR 5
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_EVENT_INFO_TYPE_OLD_DFID_NAME
 #define FAN_EVENT_INFO_TYPE_OLD_DFID_NAME 10
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_EVENT_INFO_TYPE_NEW_DFID_NAME
 #define FAN_EVENT_INFO_TYPE_NEW_DFID_NAME 12
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_MARK_EVICTABLE
 #define FAN_MARK_EVICTABLE 0x00000200
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_MARK_IGNORE
 #define FAN_MARK_IGNORE 0x00000400
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_MARK_IGNORE_SURV
 #define FAN_MARK_IGNORE_SURV (FAN_MARK_IGNORE | FAN_MARK_IGNORED_SURV_MODIFY)
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_NOPIDFD
 #define FAN_NOPIDFD (-1)
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 #ifndef FAN_EPIDFD
 #define FAN_EPIDFD (-2)
-/* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
-#define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
-
 #endif
 
 /* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
