@@ -9,6 +9,7 @@
 
 #include <sys/fanotify.h>
 #include <linux/fanotify.h>
+#include <stdint.h>
 
 #ifndef FAN_OPEN_EXEC
 #define FAN_OPEN_EXEC 0x00001000
@@ -88,5 +89,20 @@
 
 /* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
 #define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
+
+/*
+ * sched_setattr(2)'s argument, first version (SCHED_ATTR_SIZE_VER0). Our own name: glibc
+ * 2.41 declares struct sched_attr in <sched.h>, older ones do not.
+ */
+struct sched_attr_v0 {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime;
+	uint64_t sched_deadline;
+	uint64_t sched_period;
+};
 
 #endif

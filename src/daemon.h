@@ -24,6 +24,7 @@
 #define DAEMON_SOCK_BATCH (64u << 10)	/* bytes that go to subscribers at once */
 #define DAEMON_SOCK_LINGER_MS 20	/* longest a record waits for more to join it */
 #define DAEMON_NICE (-4)		/* scheduling boost, as auditd's default priority_boost */
+#define DAEMON_SLICE_NS 100000	/* fair-class slice: the kernel's minimum, 0.1 ms */
 #define DAEMON_SPIN_FAIR_NS 1000000	/* longest run of spins without epoll_wait() */
 #define DAEMON_CACHE_SEEN 4096	/* --allow-cache: inodes allowed once (power of two) */
 #define DAEMON_PERM_POLL_NS 20000	/* FID work between looks at the permission group */

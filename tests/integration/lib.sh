@@ -61,6 +61,7 @@ SUBS=
 cleanup_more() { :; }
 cleanup() {
 	stop_daemon
+	unhold
 	for p in $SUBS; do kill "$p" 2>/dev/null; done
 	cleanup_more
 	# The mounts live in this test's private namespace; the directories do not.
@@ -130,6 +131,40 @@ count() { $JSONL count "$OUT" "$@"; }
 waitrec() { $JSONL wait "$OUT" --timeout 10 "$@"; }
 # reads FILE: cat FILE completes within 5 s (an open that waits on a permission answer).
 reads() { timeout 5 cat "$1" >/dev/null; }
+
+# hold_cat FILE: cat FILE, then keep that cat alive (it goes on to read a pipe) until unhold,
+# so the records of its open, reads and close are attributed with no race against its exit
+# (how short-lived processes fare is t35's subject). Returns once cat has read all of FILE
+# and closed it; HELD is its pid.
+HOLD_FDS=() HOLD_PIDS=()
+hold_cat() {
+	local n=${#HOLD_PIDS[@]} fd i l file
+	file=$(readlink -f "$1")
+	mkfifo "$S/hold.$n" || return 1
+	cat "$1" - <"$S/hold.$n" >"$S/hold.$n.out" &
+	HELD=$!
+	HOLD_PIDS+=("$HELD")
+	exec {fd}>"$S/hold.$n"
+	HOLD_FDS+=("$fd")
+	for i in $(seq 1 500); do
+		if cmp -s "$1" "$S/hold.$n.out"; then
+			for l in /proc/"$HELD"/fd/*; do
+				[ "$(readlink "$l")" = "$file" ] && continue 2
+			done
+			return 0
+		fi
+		sleep 0.01
+	done
+	fail "hold_cat $1: not read and closed within 5 s"
+	return 1
+}
+# unhold: the held cats see end of input and exit.
+unhold() {
+	local fd
+	for fd in "${HOLD_FDS[@]}"; do exec {fd}>&-; done
+	[ ${#HOLD_PIDS[@]} = 0 ] || wait "${HOLD_PIDS[@]}"
+	HOLD_FDS=() HOLD_PIDS=()
+}
 
 # psentinel [DIR] [nofid]: the --perm sentinel. One new file in DIR (default $W) whose
 # OPEN_PERM (permission group) and, unless "nofid", CREATE (FID group) are both waited for:

@@ -5,7 +5,7 @@ setup
 start_daemon --watch "$W" || finish
 
 echo hello >"$W/file"
-cat "$W/file" >/dev/null
+hold_cat "$W/file" || finish
 mkdir "$W/d"
 chmod 600 "$W/file"
 mv "$W/file" "$W/file2"

@@ -31,7 +31,7 @@ start_daemon --mount "$M/sub" || finish
 # Deep in the tree, through the marked mount.
 mkdir -p "$M/a/b/c"
 echo deep >"$M/a/b/c/file"
-cat "$M/a/b/c/file" >/dev/null
+hold_cat "$M/a/b/c/file" || finish
 chmod 600 "$M/a/b/c/file"
 mv "$M/a/b/c/file" "$M/a/moved"
 rm "$M/a/moved"

@@ -14,7 +14,7 @@ start_daemon --filesystem "$W/given/here" || finish
 
 mkdir -p "$W/a/b/c/d"
 echo deep >"$W/a/b/c/d/file"
-cat "$W/a/b/c/d/file" >/dev/null
+hold_cat "$W/a/b/c/d/file" || finish
 chmod 600 "$W/a/b/c/d/file"
 mv "$W/a/b/c/d/file" "$W/a/b/renamed"
 rm "$W/a/b/renamed"

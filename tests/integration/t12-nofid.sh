@@ -6,7 +6,7 @@ setup
 start_daemon --no-fid --watch "$W" || finish
 
 echo hello >"$W/file"
-cat "$W/file" >/dev/null
+hold_cat "$W/file" || finish
 chmod 600 "$W/file"
 mkdir "$W/d"
 mv "$W/file" "$W/file2"
@@ -48,7 +48,7 @@ OUT=$S/mount.jsonl
 start_daemon --no-fid --mount "$W" --events access,close_nowrite,default || finish
 mkdir -p "$W/a/b/c"
 echo deep >"$W/a/b/c/file"
-cat "$W/a/b/c/file" >/dev/null
+hold_cat "$W/a/b/c/file" || finish
 sentinel "$W/a/b/c" || finish
 check "mount mark: deep write with full path" has events~MODIFY path="$W/a/b/c/file"
 check "mount mark: deep read is ACCESS" has events~ACCESS path="$W/a/b/c/file" comm=cat

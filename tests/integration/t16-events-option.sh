@@ -23,7 +23,7 @@ next_out() { OUT=$S/$1.jsonl; }
 # Default set.
 next_out default
 start_daemon --watch "$W" || finish
-cat "$W/file" >/dev/null
+hold_cat "$W/file" || finish
 ls "$W/d" >/dev/null
 chmod 700 "$W/d"
 sentinel || finish
@@ -39,7 +39,7 @@ stop_daemon
 # Opt-in read events on top of the default.
 next_out access
 start_daemon --watch "$W" --events access,close_nowrite,default || finish
-cat "$W/file" >/dev/null
+hold_cat "$W/file" || finish
 echo new >"$W/created"
 sentinel || finish
 check "access,close_nowrite,default: ACCESS" has events~ACCESS path="$W/file" comm=cat
@@ -62,7 +62,7 @@ stop_daemon
 # The close group.
 next_out close
 start_daemon --watch "$W" --events close || finish
-cat "$W/file" >/dev/null
+hold_cat "$W/file" || finish
 echo more >>"$W/file"
 sentinel || finish
 check "close: CLOSE_NOWRITE of a read" has events~CLOSE_NOWRITE path="$W/file" comm=cat

@@ -17,7 +17,7 @@ echo secret >"$W/canary-cool"
 start_daemon --watch "$W" --watch "$W/canary.d" --canary "$W/canary*" --canary "$W/exact" \
 	|| finish
 
-cat "$W/canary-open" >/dev/null
+hold_cat "$W/canary-open" || finish
 echo more >>"$W/canary-mod"
 mv "$W/canary-mv" "$W/moved-away"
 mv "$W/plain" "$W/canary-to"

@@ -21,6 +21,8 @@ HOOK='f="'$HOOKS'/$FAN_KIND.$FAN_PID"; {
 	printf "kind=%s\n" "$FAN_KIND"; printf "pid=%s\n" "$FAN_PID"; printf "comm=%s\n" "$FAN_COMM"
 	printf "exe=%s\n" "$FAN_EXE"; printf "path=%s\n" "$FAN_PATH"; printf "reason=%s\n" "$FAN_REASON"
 	printf "count=%s\n" "${FAN_COUNT-unset}"; printf "window=%s\n" "${FAN_WINDOW_MS-unset}"
+	printf "nice=%s\n" "$(cut -d" " -f19 /proc/$$/stat)"
+	printf "slice=%s\n" "$(sed -n "s/^se.slice *: *//p" /proc/$$/sched 2>/dev/null)"
 } >"$f.tmp.$$" && mv "$f.tmp.$$" "$f"'
 EVIL='canary-$(echo INJECTED >&2)`echo INJECTED >&2`;echo INJECTED >&2'
 echo secret >"$W/$EVIL"
@@ -45,7 +47,7 @@ for i in range(3):
         f.write("x")
 PY
 QUIET=$(cat "$S/quiet.pid")
-cat "$W/$EVIL" >/dev/null
+hold_cat "$W/$EVIL" || finish
 CATPID=$(waitrec type=alert kind=canary >/dev/null && $JSONL get "$OUT" pid type=alert kind=canary)
 sentinel || finish
 
@@ -67,6 +69,8 @@ check "burst hook: FAN_COUNT" grep -qx "count=20" "$HOOKS/burst.$LOUD"
 check "burst hook: FAN_WINDOW_MS" grep -qx "window=60000" "$HOOKS/burst.$LOUD"
 check "burst hook: FAN_EXE names python" grep -q "^exe=.*python" "$HOOKS/burst.$LOUD"
 check "burst hook: FAN_REASON set" grep -q "^reason=." "$HOOKS/burst.$LOUD"
+check "hook at nice 0, not the daemon's -4" grep -qx "nice=0" "$HOOKS/burst.$LOUD"
+check "hook without the daemon's 0.1 ms slice" eval '! grep -qx "slice=100000" "$HOOKS/burst.$LOUD"'
 check "canary alert's pid known" [ -n "$CATPID" ]
 check "canary hook ran" wait_file "$HOOKS/canary.$CATPID"
 check "canary hook: FAN_PATH is the exact hostile path" grep -qxF "path=$W/$EVIL" "$HOOKS/canary.$CATPID"
