@@ -617,7 +617,8 @@ def cmd_flatrow(a):
         lines = stats_lines(a.stats_file)
         if lines:
             st = parse_stats(lines[-1])
-            for k in ("events", "records", "perm_answered", "overflows", "dropped_records"):
+            for k in ("events", "records", "perm_answered", "overflows", "dropped_records",
+                      "out_buf_kib", "out_backlog_max_kib"):
                 if k in st:
                     r["stats_" + k] = st[k]
     if not samples:
@@ -668,6 +669,10 @@ def flat_line(row):
                 ("flat, ≤ %d KiB" % FLAT_GROWTH_KB) if flat
                 else ("grows by %d KiB, more than %d KiB" % (g, FLAT_GROWTH_KB)),
                 hwm, "yes" if hwm <= 4096 else "no"))
+    if row.get("stats_out_buf_kib") is not None:
+        line += ("; the output queue's two buffers, which grow to the largest backlog (bounded "
+                 "by the 16 MiB queue) and keep that size: %d KiB at the end, largest backlog "
+                 "%d KiB" % (row["stats_out_buf_kib"], row.get("stats_out_backlog_max_kib", 0)))
     if ev is None or ev < FLAT_EVENTS:
         line += ("; fewer than 1,000,000 events: the target (bounded over a 1,000,000-event "
                  "run) is not claimed by this run")

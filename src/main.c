@@ -206,8 +206,11 @@ static unsigned long long latency_quantile_us(const struct daemon_lat *l, double
 }
 
 /* One line of counters: at exit (-v) and on SIGUSR1. */
-static void log_stats(const struct daemon *d, enum log_level level)
+static void log_stats(struct daemon *d, enum log_level level)
 {
+	size_t out_buf, out_backlog_max;
+
+	sink_file_mem(&d->out, &out_buf, &out_backlog_max);
 #define U(x) ((unsigned long long)(x))
 	log_msg(level,
 		"stats: events=%llu records=%llu alerts=%llu perm_answered=%llu perm_denied=%llu "
@@ -215,7 +218,8 @@ static void log_stats(const struct daemon *d, enum log_level level)
 		"decide_us_p50=%llu decide_us_p99=%llu decide_us_max=%llu "
 		"spins=%llu spin_hits=%llu cache_marks=%llu cache_errors=%llu cache_flushes=%llu "
 		"self=%llu out_of_scope=%llu overflows=%llu bad_events=%llu bad_info=%llu "
-		"unresolved=%llu dropped_records=%llu exe_known=%llu proc_lookups=%llu "
+		"unresolved=%llu dropped_records=%llu out_buf_kib=%llu out_backlog_max_kib=%llu "
+		"exe_known=%llu proc_lookups=%llu "
 		"proc_evictions=%llu nl_overruns=%llu dircache_hits=%llu dircache_misses=%llu "
 		"dircache_evictions=%llu policy_suppressed=%llu policy_evictions=%llu "
 		"quarantine_denials=%llu hooks_started=%llu hooks_dropped=%llu hooks_killed=%llu "
@@ -230,7 +234,8 @@ static void log_stats(const struct daemon *d, enum log_level level)
 		U(d->st.spin_hits), U(d->st.cache_marks), U(d->st.cache_errors),
 		U(d->st.cache_flushes), U(d->st.self_events),
 		U(d->st.out_of_scope), U(d->st.overflows), U(d->st.bad_events), U(d->st.bad_info),
-		U(d->st.unresolved), U(d->st.dropped_records), U(d->proc->exe_known),
+		U(d->st.unresolved), U(d->st.dropped_records), U(out_buf >> 10),
+		U(out_backlog_max >> 10), U(d->proc->exe_known),
 		U(d->proc->lookups), U(d->proc->evictions), U(d->proc->nl_overruns),
 		U(d->resolve->hits), U(d->resolve->misses), U(d->resolve->evictions),
 		U(d->policy->suppressed), U(d->policy->evictions), U(d->policy->quarantine_denials),
@@ -428,15 +433,18 @@ static void daemon_priority(void)
 	struct sched_attr_v0 attr = {
 		.size = sizeof(attr),
 		.sched_policy = SCHED_OTHER,
-		.sched_nice = DAEMON_NICE,
 		.sched_runtime = DAEMON_SLICE_NS,
 	};
 
-	if (syscall(SYS_sched_setattr, 0, &attr, 0) == 0)
-		return;
-	log_info("no short scheduling slice (%s); nice %d only", strerror(errno), DAEMON_NICE);
 	if (setpriority(PRIO_PROCESS, 0, DAEMON_NICE) < 0)
 		log_info("cannot raise priority to nice %d: %s", DAEMON_NICE, strerror(errno));
+	/* sched_setattr() sets nice too: keep the one we have (-4, or 0 without the right). */
+	errno = 0;
+	attr.sched_nice = getpriority(PRIO_PROCESS, 0);
+	if (errno)
+		attr.sched_nice = 0;
+	if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
+		log_info("no short scheduling slice (needs Linux 6.12): %s", strerror(errno));
 }
 
 /* Spinning pays only with a permission group and a CPU for the openers besides ours. */

@@ -123,6 +123,7 @@ static void *writer(void *arg)
 			s->pending_len = 0;
 			mine = p;
 			mine_cap = cap;
+			s->writer_cap = cap;
 			pthread_mutex_unlock(&s->lock);
 			write_all(s, mine, len);
 			pthread_mutex_lock(&s->lock);
@@ -151,6 +152,14 @@ int sink_file_start(struct sink_file *s)
 		return -r;
 	s->started = true;
 	return 0;
+}
+
+void sink_file_mem(struct sink_file *s, size_t *buf_bytes, size_t *backlog_max)
+{
+	pthread_mutex_lock(&s->lock);
+	*buf_bytes = s->pending_cap + s->writer_cap;
+	*backlog_max = s->backlog_max;
+	pthread_mutex_unlock(&s->lock);
 }
 
 int sink_file_write(struct sink_file *s, const void *data, size_t len)
@@ -185,6 +194,8 @@ int sink_file_write(struct sink_file *s, const void *data, size_t len)
 			(void)clock_gettime(CLOCK_MONOTONIC, &s->pending_since); /* cannot fail */
 		memcpy(s->pending + s->pending_len, data, len);
 		s->pending_len += len;
+		if (s->pending_len > s->backlog_max)
+			s->backlog_max = s->pending_len;
 		if (wake)
 			pthread_cond_signal(&s->cond);
 	}

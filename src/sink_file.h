@@ -28,6 +28,8 @@ struct sink_file {
 	bool stop, reopen;
 	struct timespec pending_since;	/* CLOCK_MONOTONIC when pending became non-empty */
 	uint64_t dropped_bytes;		/* refused because pending was full */
+	size_t writer_cap;		/* capacity of the buffer the writer holds */
+	size_t backlog_max;		/* largest pending_len so far */
 	uint64_t write_errors;
 	/* Called by the writer thread with each newly opened fd (SIGHUP reopen). */
 	void (*on_open)(void *arg, int fd);
@@ -44,6 +46,10 @@ int sink_file_start(struct sink_file *s);
 /* Queues len bytes (whole records). Returns 0, or -ENOBUFS when the queue is full and
  * nothing was queued. Never blocks on I/O. */
 int sink_file_write(struct sink_file *s, const void *data, size_t len);
+
+/* Memory of the queue: both buffers' capacity (each grows to the largest backlog, up to
+ * SINK_FILE_PENDING_MAX, and keeps that size) and the largest backlog so far. */
+void sink_file_mem(struct sink_file *s, size_t *buf_bytes, size_t *backlog_max);
 
 /* Asks the writer to reopen the file (log rotation); it opens the new file itself. */
 void sink_file_reopen(struct sink_file *s);
