@@ -2,7 +2,8 @@
  * compat.h - fallback definitions for fanotify constants newer than the installed
  * kernel headers. Values are the kernel's ABI (include/uapi/linux/fanotify.h); each
  * block is guarded so newer headers win. Delete a block once the oldest supported
- * linux-libc-dev carries it.
+ * linux-libc-dev carries it. Also the one kernel structure whose libc declaration
+ * depends on the glibc version (sched_setattr's).
  */
 #ifndef FANOTIFYD_COMPAT_H
 #define FANOTIFYD_COMPAT_H
