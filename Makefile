@@ -75,7 +75,8 @@ demo: deps
 	./$(BIN) --foreground --watch /tmp/fanotifyd-demo --canary '/tmp/fanotifyd-demo/canary*' --output -
 
 # Benchmarks (root): make bench [PEERS=1] [BENCH_ARGS=--quick]; results in bench/RESULTS.md
-bench: all
+bench: deps
+	$(MAKE) all
 	FANOTIFYD=$(abspath $(BIN)) bench/run.sh $(BENCH_ARGS)
 
 # Include rules from STYLE.md: pure modules include only event.h, compat.h, config.h and
