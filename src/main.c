@@ -424,8 +424,8 @@ static void daemonize_end(int status_fd, unsigned char status)
  * Like auditd's priority_boost: the loop must win the CPU to read a short-lived process's
  * exe while it lives and to answer openers quickly. nice gives it a larger share; a short
  * slice (sched_attr.sched_runtime for SCHED_OTHER, kernel 6.12+) lets its wake-up preempt
- * a running task at once instead of after the running task's slice (about 1.5 ms on 2
- * CPUs, longer than a cat lives). Neither can starve the machine: the daemon stays in the
+ * a running task at once instead of after the running task's slice (1.4 ms on a 2-CPU
+ * VM, longer than a cat lives). Neither can starve the machine: the daemon stays in the
  * fair class. Called before any thread exists, so the output thread inherits both.
  */
 static void daemon_priority(void)
