@@ -10,7 +10,10 @@
 
 #include <sys/fanotify.h>
 #include <linux/fanotify.h>
+#include <sched.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #ifndef FAN_OPEN_EXEC
 #define FAN_OPEN_EXEC 0x00001000
@@ -105,5 +108,19 @@ struct sched_attr_v0 {
 	uint64_t sched_deadline;
 	uint64_t sched_period;
 };
+
+/* The calling thread in SCHED_OTHER at nice with a slice of slice_ns (0: the kernel's
+ * default). A plain system call, so async-signal-safe. Returns 0 or -1 with errno. */
+static inline int sched_set_fair(int nice, uint64_t slice_ns)
+{
+	struct sched_attr_v0 attr = {
+		.size = sizeof(attr),
+		.sched_policy = SCHED_OTHER,
+		.sched_nice = nice,
+		.sched_runtime = slice_ns,
+	};
+
+	return (int)syscall(SYS_sched_setattr, 0, &attr, 0);
+}
 
 #endif

@@ -12,12 +12,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -120,7 +118,6 @@ int hook_run(struct hook *h, const struct hook_alert *a, uint64_t now_ms)
 	if (pid == 0) {
 		sigset_t none;
 		struct sigaction dfl = { .sa_handler = SIG_DFL };
-		struct sched_attr_v0 normal = { .size = sizeof(normal), .sched_policy = SCHED_OTHER };
 
 		/* Async-signal-safe calls only. Undo what the daemon set for itself. */
 		sigemptyset(&none);
@@ -130,7 +127,7 @@ int hook_run(struct hook *h, const struct hook_alert *a, uint64_t now_ms)
 			(void)sigaction(sig, &dfl, NULL); /* EINVAL for SIGKILL/SIGSTOP */
 		(void)setpgid(0, 0); /* its own group, so the timeout kills its children too */
 		/* Not the daemon's nice -4 and short slice: a hook is ordinary work. */
-		(void)syscall(SYS_sched_setattr, 0, &normal, 0);
+		(void)sched_set_fair(0, 0);
 		if (dup2(h->null_fd, STDIN_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 			_exit(127);
 		closefrom(STDERR_FILENO + 1);

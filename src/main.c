@@ -19,7 +19,6 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -430,20 +429,16 @@ static void daemonize_end(int status_fd, unsigned char status)
  */
 static void daemon_priority(void)
 {
-	struct sched_attr_v0 attr = {
-		.size = sizeof(attr),
-		.sched_policy = SCHED_OTHER,
-		.sched_runtime = DAEMON_SLICE_NS,
-	};
+	int nice;
 
 	if (setpriority(PRIO_PROCESS, 0, DAEMON_NICE) < 0)
 		log_info("cannot raise priority to nice %d: %s", DAEMON_NICE, strerror(errno));
 	/* sched_setattr() sets nice too: keep the one we have (-4, or 0 without the right). */
 	errno = 0;
-	attr.sched_nice = getpriority(PRIO_PROCESS, 0);
+	nice = getpriority(PRIO_PROCESS, 0);
 	if (errno)
-		attr.sched_nice = 0;
-	if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
+		nice = 0;
+	if (sched_set_fair(nice, DAEMON_SLICE_NS) < 0)
 		log_info("no short scheduling slice (needs Linux 6.12): %s", strerror(errno));
 }
 

@@ -92,7 +92,6 @@ static void *writer(void *arg)
 {
 	struct sink_file *s = arg;
 	char *mine = NULL;
-	size_t mine_cap = 0;
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
@@ -119,10 +118,9 @@ static void *writer(void *arg)
 			size_t len = s->pending_len, cap = s->pending_cap;
 
 			s->pending = mine;
-			s->pending_cap = mine_cap;
+			s->pending_cap = s->writer_cap;
 			s->pending_len = 0;
 			mine = p;
-			mine_cap = cap;
 			s->writer_cap = cap;
 			pthread_mutex_unlock(&s->lock);
 			write_all(s, mine, len);
@@ -232,7 +230,7 @@ void sink_file_close(struct sink_file *s)
 	s->fd = -1;
 	free(s->pending);
 	s->pending = NULL;
-	s->pending_len = s->pending_cap = 0;
+	s->pending_len = s->pending_cap = s->writer_cap = 0;
 	free(s->path);
 	s->path = NULL;
 }
