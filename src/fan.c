@@ -340,27 +340,20 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 		path_ev &= ~(uint64_t)(FAN_OPEN | FAN_OPEN_EXEC);
 		f->fd_mask = perm_ev | (use_fid ? 0 : path_ev);
 		f->fid_mask = use_fid ? path_ev | dirent_ev : 0;
-		r = group_init(FAN_CLASS_CONTENT, false, &pidfd);
-		if (r < 0) {
-			snprintf(msg, msg_len, "cannot create permission group: %s%s", strerror(-r),
-				 r == -EINVAL ? " (kernel without permission events?)" : "");
-			return r;
-		}
-		f->fd_fd = r;
 		f->fd_is_perm = true;
-		f->pidfd = pidfd;
 	} else if (use_fid) {
 		f->fid_mask = path_ev | dirent_ev;
 	} else {
 		f->fd_mask = path_ev;
-		r = group_init(FAN_CLASS_NOTIF, false, &pidfd);
-		if (r < 0) {
-			snprintf(msg, msg_len, "cannot create fanotify group: %s", strerror(-r));
-			return r;
-		}
-		f->fd_fd = r;
-		f->pidfd = pidfd;
 	}
+	/*
+	 * The FID group first, the permission group after it, on a higher descriptor. When
+	 * the daemon dies, its files are released last-opened first: the permission group
+	 * goes first and allows every pending event. The other way round, the FID group's
+	 * teardown waits for a mark an opener holds while that opener waits for an answer
+	 * from the permission group, which is not released yet: openers and the dying daemon
+	 * hang (seen on 6.18 with SIGKILL and events pending).
+	 */
 	if (f->fid_mask) {
 		r = group_init(FAN_CLASS_NOTIF, true, &pidfd);
 		if (r < 0) {
@@ -369,7 +362,31 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 			return r;
 		}
 		f->fid_fd = r;
-		f->pidfd = f->fd_fd >= 0 ? f->pidfd && pidfd : pidfd;
+		f->pidfd = pidfd;
+	}
+	if (c->perm || f->fd_mask) {
+		bool fd_pidfd = false;
+
+		r = group_init(c->perm ? FAN_CLASS_CONTENT : FAN_CLASS_NOTIF, false, &fd_pidfd);
+		if (r >= 0 && r < f->fid_fd) {
+			/* A lower descriptor was free: move above the FID group's. */
+			int hi = fcntl(r, F_DUPFD_CLOEXEC, f->fid_fd + 1);
+
+			(void)close(r); /* a fresh group fd: nothing pending */
+			r = hi < 0 ? -errno : hi;
+		}
+		if (r < 0) {
+			if (c->perm)
+				snprintf(msg, msg_len, "cannot create permission group: %s%s",
+					 strerror(-r),
+					 r == -EINVAL ? " (kernel without permission events?)" : "");
+			else
+				snprintf(msg, msg_len, "cannot create fanotify group: %s",
+					 strerror(-r));
+			return r;
+		}
+		f->fd_fd = r;
+		f->pidfd = f->fid_fd >= 0 ? f->pidfd && fd_pidfd : fd_pidfd;
 	}
 	if (!use_fid)
 		say_missing("--no-fid", "the kernel reports directory-entry events only to FID groups",
