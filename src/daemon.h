@@ -37,6 +37,7 @@ enum loop_tag {
 	LOOP_TAG_FAN,
 	LOOP_TAG_PROC,
 	LOOP_TAG_SOCK,
+	LOOP_TAG_HOOK,
 };
 
 /* Microseconds of permission events: [i] = i us below DAEMON_LAT_LINEAR,

@@ -9,6 +9,10 @@
  *
  * The child of a threaded process may only make async-signal-safe calls before exec: the
  * environment is built before fork().
+ *
+ * A hook's stdout and stderr are a pipe of ours, drained by the loop into the log (rate
+ * limited): never the daemon's stderr, which a stalled reader could fill, and a hook that
+ * writes a lot waits for the pipe, never the daemon for the hook.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,15 +29,26 @@
 
 int hook_init(struct hook *h, const char *cmd, unsigned max_running, unsigned timeout_ms)
 {
+	int p[2];
+
 	memset(h, 0, sizeof(*h));
-	h->null_fd = -1;
+	h->null_fd = h->out_rfd = h->out_wfd = -1;
 	h->cmd = cmd;
 	h->max_running = max_running > HOOK_RUNNING_CAP ? HOOK_RUNNING_CAP : max_running;
 	h->timeout_ms = timeout_ms;
 	if (!cmd)
 		return 0;
 	h->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	return h->null_fd < 0 ? -errno : 0;
+	if (h->null_fd < 0)
+		return -errno;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	h->out_rfd = p[0];
+	h->out_wfd = p[1];
+	/* Only our end is non-blocking: a hook that writes faster than we read waits. */
+	if (fcntl(h->out_rfd, F_SETFL, O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
 }
 
 static int env_add(char **env, int *n, const char *name, const char *value)
@@ -87,6 +102,22 @@ static struct hook_child *slot_free(struct hook *h)
 	return NULL;
 }
 
+/* Whether pid is a running hook, its child, or in a hook's process group. A hook that
+ * leaves its group and forks again escapes this; hooks are the operator's own code. */
+static bool hook_own(const struct hook *h, pid_t pid, pid_t ppid)
+{
+	pid_t pgid = getpgid(pid); /* -1 (ESRCH) once it is gone */
+
+	for (unsigned i = 0; i < HOOK_RUNNING_CAP; i++) {
+		pid_t hp = h->running[i].pid;
+
+		if (hp && (pid == hp || ppid == hp || pgid == hp))
+			return true;
+	}
+	/* Our own child: a hook that has exited and been reaped already. */
+	return ppid > 0 && ppid == getpid();
+}
+
 int hook_run(struct hook *h, const struct hook_alert *a, uint64_t now_ms)
 {
 	char *env[HOOK_ENV_MAX + 1];
@@ -97,6 +128,12 @@ int hook_run(struct hook *h, const struct hook_alert *a, uint64_t now_ms)
 
 	if (!h->cmd)
 		return 0;
+	if (hook_own(h, a->pid, a->ppid)) {
+		h->own++;
+		log_rl(LOG_LEVEL_INFO, "hook: not run for a %s alert raised by a hook (pid %d)",
+		       a->kind, (int)a->pid);
+		return 0;
+	}
 	c = slot_free(h);
 	if (!c) {
 		h->dropped++;
@@ -128,7 +165,8 @@ int hook_run(struct hook *h, const struct hook_alert *a, uint64_t now_ms)
 		(void)setpgid(0, 0); /* its own group, so the timeout kills its children too */
 		/* Not the daemon's nice -4 and short slice: a hook is ordinary work. */
 		(void)sched_set_fair(0, 0);
-		if (dup2(h->null_fd, STDIN_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+		if (dup2(h->null_fd, STDIN_FILENO) < 0 || dup2(h->out_wfd, STDOUT_FILENO) < 0 ||
+		    dup2(h->out_wfd, STDERR_FILENO) < 0)
 			_exit(127);
 		closefrom(STDERR_FILENO + 1);
 		execve("/bin/sh", argv, env);
@@ -143,6 +181,37 @@ int hook_run(struct hook *h, const struct hook_alert *a, uint64_t now_ms)
 	h->n_running++;
 	h->started++;
 	return 0;
+}
+
+static void line_flush(struct hook *h)
+{
+	if (h->line_len)
+		log_rl_hook(LOG_LEVEL_NOTICE, "hook: %.*s", (int)h->line_len, h->line);
+	h->line_len = 0;
+}
+
+void hook_drain(struct hook *h)
+{
+	char buf[4096];
+	size_t total = 0;
+
+	while (h->out_rfd >= 0 && total < HOOK_DRAIN_MAX) {
+		ssize_t n = read(h->out_rfd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* EAGAIN: drained (our write end keeps it from EOF) */
+		total += (size_t)n;
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				line_flush(h);
+			} else if (h->line_len < sizeof(h->line)) {
+				/* A long line keeps its first HOOK_LINE_MAX bytes. */
+				h->line[h->line_len++] = buf[i];
+			}
+		}
+	}
 }
 
 void hook_reap(struct hook *h)
@@ -221,7 +290,16 @@ void hook_close(struct hook *h)
 		c->pid = 0;
 	}
 	h->n_running = 0;
+	if (h->out_rfd >= 0) {
+		hook_drain(h);
+		line_flush(h);
+	}
+	/* Descriptors without buffered data of ours: nothing to report on close. */
 	if (h->null_fd >= 0)
 		(void)close(h->null_fd);
-	h->null_fd = -1;
+	if (h->out_rfd >= 0)
+		(void)close(h->out_rfd);
+	if (h->out_wfd >= 0)
+		(void)close(h->out_wfd);
+	h->null_fd = h->out_rfd = h->out_wfd = -1;
 }

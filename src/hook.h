@@ -11,6 +11,8 @@
 
 #define HOOK_RUNNING_CAP 64		/* hard bound on hook_max */
 #define HOOK_ENV_MAX 16			/* variables passed to a hook */
+#define HOOK_LINE_MAX 512		/* longest line of hook output logged; longer are cut */
+#define HOOK_DRAIN_MAX (64u << 10)	/* hook output read per hook_drain() call */
 
 struct hook_child {
 	pid_t pid;			/* 0 = free slot; also its process group */
@@ -23,18 +25,24 @@ struct hook {
 	unsigned max_running;
 	unsigned timeout_ms;
 	int null_fd;			/* owned; /dev/null for the hooks' stdin */
+	int out_rfd, out_wfd;		/* owned; the hooks' stdout and stderr: a pipe the
+					 * loop drains into the log, never the daemon's stderr */
+	char line[HOOK_LINE_MAX];	/* a line of hook output not complete yet */
+	size_t line_len;
 	struct hook_child running[HOOK_RUNNING_CAP];
 	unsigned n_running;
 	uint64_t started;
 	uint64_t dropped;		/* alerts whose hook did not run: max_running reached */
 	uint64_t killed;		/* hooks killed at their timeout */
 	uint64_t failed;		/* fork failures and hooks that exited non-zero */
+	uint64_t own;			/* alerts raised by a hook (or its children): not run */
 };
 
 /* One alert as a hook sees it. NULL strings leave the variable out. */
 struct hook_alert {
 	const char *kind;
 	pid_t pid;
+	pid_t ppid;			/* 0 = unknown */
 	const char *comm;
 	const char *exe;
 	const char *path;
@@ -46,7 +54,8 @@ struct hook_alert {
 	unsigned window_ms;
 };
 
-/* Prepares the runner (opens /dev/null: call before any mark is placed). 0 or -errno. */
+/* Prepares the runner (opens /dev/null and the output pipe: call before any mark is
+ * placed). 0 or -errno. */
 int hook_init(struct hook *h, const char *cmd, unsigned max_running, unsigned timeout_ms);
 
 /*
@@ -58,8 +67,14 @@ int hook_env_build(const struct hook_alert *a, char **env);
 void hook_env_free(char **env);
 
 /* Starts the hook for alert a unless max_running hooks are running (then counted in
- * dropped). Never waits for the hook. Returns 0 or negative errno. */
+ * dropped) or the alert's process is a running hook or one of its children (counted in
+ * own: a hook that touches a canary would otherwise raise the next alert and hook, for
+ * ever). Never waits for the hook. Returns 0 or negative errno. */
 int hook_run(struct hook *h, const struct hook_alert *a, uint64_t now_ms);
+
+/* Reads what the hooks wrote (out_rfd is readable) into the log, one rate-limited line
+ * at a time; at most HOOK_DRAIN_MAX bytes a call. */
+void hook_drain(struct hook *h);
 
 /* Reaps every finished hook (on SIGCHLD). */
 void hook_reap(struct hook *h);
@@ -70,7 +85,7 @@ void hook_expire(struct hook *h, uint64_t now_ms);
 /* Milliseconds until the next deadline, or -1 when no hook runs. */
 int hook_next_timeout_ms(const struct hook *h, uint64_t now_ms);
 
-/* Kills and reaps every running hook, closes /dev/null; safe twice. */
+/* Kills and reaps every running hook, closes /dev/null and the pipe; safe twice. */
 void hook_close(struct hook *h);
 
 #endif

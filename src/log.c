@@ -1,29 +1,82 @@
 /*
- * log.c - owns the log level and destination, the only file-scope mutable state of the
- * daemon. Called after a permission event is answered, never before: a blocked opener may
- * be the process that has to drain our stderr.
+ * log.c - owns the log level, the destination (stderr or syslog), the log queue and the
+ * thread that writes it: the only file-scope mutable state of the daemon.
+ *
+ * Once log_start() has run, no caller ever writes a log line itself: log_msg() formats the
+ * line into a bounded queue (LOG_QUEUE_BYTES) and the log thread writes it. A destination
+ * that blocks (stderr on a pipe nobody reads, a stalled syslog daemon) stalls only that
+ * thread, never the event loop and so never a permission answer (fapolicyd #427). Lines that
+ * do not fit are counted and the count is written as soon as the destination takes lines
+ * again. Before log_start() (start-up, before any mark) and after a clean log_stop() lines
+ * are written directly; after a log_stop() that timed out they are dropped.
+ *
+ * syslog() formats its time stamp with localtime_r(), which opens /etc/localtime the first
+ * time: log_prepare() loads the time zone (and connects to syslog) before any mark is
+ * placed, so that no later message opens a file on a marked filesystem.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
+#define LOG_LINE_MAX 1024	/* longest line; longer ones are cut */
+
+struct log_rl {
+	time_t second;
+	unsigned used;
+	unsigned long suppressed;
+};
+
+struct log_queue {
+	char data[LOG_QUEUE_BYTES];	/* entries: one level byte, the text, '\0' */
+	size_t len;
+};
+
 static enum log_level log_max = LOG_LEVEL_NOTICE;
-static bool log_syslog;
-static time_t rl_second;
-static unsigned rl_used;
-static unsigned long rl_suppressed;
+static bool log_syslog, log_opened;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+/* Under lock: */
+static struct log_queue queues[2];
+static struct log_queue *pending = &queues[0];
+static bool started, stopping, stalled;
+static unsigned long dropped;		/* lines the queue had no room for, not yet reported */
+static unsigned long dropped_total;
+static struct log_rl rl_daemon, rl_hook;
+static pthread_t thread;
 
 void log_setup(unsigned verbose, bool use_syslog)
 {
 	unsigned lvl = LOG_LEVEL_NOTICE + verbose;
 
+	pthread_mutex_lock(&lock);
 	log_max = lvl > LOG_LEVEL_DEBUG ? LOG_LEVEL_DEBUG : (enum log_level)lvl;
-	if (use_syslog && !log_syslog)
-		openlog("fanotifyd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	log_syslog = use_syslog;
+	pthread_mutex_unlock(&lock);
+}
+
+void log_prepare(bool will_syslog)
+{
+	tzset(); /* opens /etc/localtime now, not at the first syslog() after the marks */
+	if (will_syslog && !log_opened) {
+		openlog("fanotifyd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_opened = true;
+	}
+}
+
+void log_use_syslog(void)
+{
+	log_prepare(true); /* already done before the marks: opens nothing now */
+	pthread_mutex_lock(&lock);
+	log_syslog = true;
+	pthread_mutex_unlock(&lock);
 }
 
 bool log_enabled(enum log_level level)
@@ -31,53 +84,222 @@ bool log_enabled(enum log_level level)
 	return level <= log_max;
 }
 
-static void log_v(enum log_level level, const char *fmt, va_list ap)
+/* Writes one line; called by the log thread, or directly when there is none. */
+static void emit(bool to_syslog, enum log_level level, const char *text)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 	static const char *const tag[] = { "error: ", "warning: ", "", "", "debug: " };
+	char line[LOG_LINE_MAX + 32];
+	size_t off = 0;
+	int n;
 
-	if (log_syslog) {
-		vsyslog(prio[level], fmt, ap);
+	if (to_syslog) {
+		syslog(prio[level], "%s", text);
 		return;
 	}
-	fprintf(stderr, "fanotifyd: %s", tag[level]);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	n = snprintf(line, sizeof(line), "fanotifyd: %s%s\n", tag[level], text);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = (int)sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	while (off < (size_t)n) {
+		ssize_t w = write(STDERR_FILENO, line + off, (size_t)n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return; /* nowhere to say it */
+		off += (size_t)w;
+	}
+}
+
+static void *log_thread(void *arg)
+{
+	static struct log_queue *mine = &queues[1];
+
+	(void)arg;
+	pthread_mutex_lock(&lock);
+	for (;;) {
+		unsigned long lost;
+		bool to_syslog;
+
+		while (!pending->len && !dropped && !stopping)
+			pthread_cond_wait(&cond, &lock);
+		if (!pending->len && !dropped)
+			break; /* stopping, and everything written */
+		struct log_queue *q = pending;
+
+		pending = mine;
+		mine = q;
+		lost = dropped;
+		dropped = 0;
+		to_syslog = log_syslog;
+		pthread_mutex_unlock(&lock);
+
+		if (lost) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg),
+				 "%lu log messages dropped: the log destination did not take them",
+				 lost);
+			emit(to_syslog, LOG_LEVEL_WARN, msg);
+		}
+		for (size_t off = 0; off < mine->len;) {
+			const char *text = mine->data + off + 1;
+
+			emit(to_syslog, (enum log_level)mine->data[off], text);
+			off += 1 + strlen(text) + 1;
+		}
+		mine->len = 0;
+		pthread_mutex_lock(&lock);
+	}
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+int log_start(void)
+{
+	int r;
+
+	pthread_mutex_lock(&lock);
+	r = started ? 0 : pthread_create(&thread, NULL, log_thread, NULL);
+	if (r == 0)
+		started = true;
+	pthread_mutex_unlock(&lock);
+	return -r;
+}
+
+void log_stop(unsigned timeout_ms)
+{
+	struct timespec until;
+	int r;
+
+	pthread_mutex_lock(&lock);
+	if (!started) {
+		pthread_mutex_unlock(&lock);
+		return;
+	}
+	stopping = true;
+	pthread_cond_signal(&cond);
+	pthread_mutex_unlock(&lock);
+
+	(void)clock_gettime(CLOCK_REALTIME, &until); /* pthread_timedjoin_np's clock */
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	r = pthread_timedjoin_np(thread, NULL, &until);
+	pthread_mutex_lock(&lock);
+	started = false;
+	/* Still blocked on the destination: it is left to the process's exit, and nothing
+	 * more is written (a direct write would block the caller the same way). */
+	stalled = r != 0;
+	pthread_mutex_unlock(&lock);
+}
+
+unsigned long log_dropped(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&lock);
+	n = dropped_total;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+/* Under lock: whether a rate-limited line may go now (LOG_RATELIMIT_PER_S a second). When
+ * one goes after others were held back, *ret_suppressed says how many. */
+static bool rl_pass(struct log_rl *rl, unsigned long *ret_suppressed)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* cannot fail with a valid clock */
+	*ret_suppressed = 0;
+	if (ts.tv_sec != rl->second) {
+		rl->second = ts.tv_sec;
+		rl->used = 0;
+	}
+	if (rl->used >= LOG_RATELIMIT_PER_S) {
+		rl->suppressed++;
+		return false;
+	}
+	rl->used++;
+	*ret_suppressed = rl->suppressed;
+	rl->suppressed = 0;
+	return true;
+}
+
+/* Under lock: queues one line, or writes it when there is no thread. */
+static void put(enum log_level level, const char *text)
+{
+	size_t n = strlen(text) + 2;
+
+	if (stalled)
+		return;
+	if (!started) {
+		emit(log_syslog, level, text);
+		return;
+	}
+	if (pending->len + n > sizeof(pending->data)) {
+		dropped++;
+		dropped_total++;
+		return;
+	}
+	pending->data[pending->len] = (char)level;
+	memcpy(pending->data + pending->len + 1, text, n - 1);
+	if (!pending->len)
+		pthread_cond_signal(&cond);
+	pending->len += n;
+}
+
+static void log_v(enum log_level level, struct log_rl *rl, const char *fmt, va_list ap)
+{
+	char text[LOG_LINE_MAX];
+	unsigned long suppressed = 0;
+
+	if (!log_enabled(level))
+		return;
+	(void)vsnprintf(text, sizeof(text), fmt, ap); /* cut at LOG_LINE_MAX */
+	pthread_mutex_lock(&lock);
+	if (!rl || rl_pass(rl, &suppressed)) {
+		if (suppressed) {
+			char msg[64];
+
+			snprintf(msg, sizeof(msg), "%lu similar messages suppressed", suppressed);
+			put(level, msg);
+		}
+		put(level, text);
+	}
+	pthread_mutex_unlock(&lock);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!log_enabled(level))
-		return;
 	va_start(ap, fmt);
-	log_v(level, fmt, ap);
+	log_v(level, NULL, fmt, ap);
 	va_end(ap);
 }
 
 void log_rl(enum log_level level, const char *fmt, ...)
 {
-	struct timespec ts;
 	va_list ap;
 
-	if (!log_enabled(level))
-		return;
-	(void)clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* cannot fail with a valid clock */
-	if (ts.tv_sec != rl_second) {
-		rl_second = ts.tv_sec;
-		rl_used = 0;
-	}
-	if (rl_used >= LOG_RATELIMIT_PER_S) {
-		rl_suppressed++;
-		return;
-	}
-	rl_used++;
-	if (rl_suppressed) {
-		log_msg(level, "%lu similar messages suppressed", rl_suppressed);
-		rl_suppressed = 0;
-	}
 	va_start(ap, fmt);
-	log_v(level, fmt, ap);
+	log_v(level, &rl_daemon, fmt, ap);
+	va_end(ap);
+}
+
+void log_rl_hook(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(level, &rl_hook, fmt, ap);
 	va_end(ap);
 }

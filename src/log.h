@@ -1,6 +1,7 @@
 /*
  * log.h - diagnostics to stderr (foreground) or syslog (daemon), with a level set by -v
- * and a rate limit for messages that can repeat per event.
+ * and a rate limit for messages that can repeat per event. After log_start() lines are
+ * queued (bounded, drops counted) and written by a thread of their own.
  */
 #ifndef FANOTIFYD_LOG_H
 #define FANOTIFYD_LOG_H
@@ -16,14 +17,31 @@ enum log_level {
 };
 
 #define LOG_RATELIMIT_PER_S 20	/* rate-limited messages let through per second */
+#define LOG_QUEUE_BYTES (64u << 10)	/* log lines waiting for the log thread */
+#define LOG_STOP_MS 1000		/* longest log_stop() waits for the destination */
 
 /* verbose 0 shows notices and worse; each -v one level more. */
 void log_setup(unsigned verbose, bool use_syslog);
+/* Before the first mark: loads the time zone (syslog's time stamps would open
+ * /etc/localtime later) and, if the daemon will use syslog, connects to it. */
+void log_prepare(bool will_syslog);
+/* From now on lines go to syslog (after log_prepare(true)). */
+void log_use_syslog(void);
+/* Starts the log thread: from now on no caller writes a line itself. 0 or -errno. */
+int log_start(void);
+/* Writes what is queued and stops the thread, waiting at most timeout_ms; if the
+ * destination is stalled longer, what is queued and every later line are dropped. */
+void log_stop(unsigned timeout_ms);
+/* Lines dropped because the queue was full, since the start. */
+unsigned long log_dropped(void);
 bool log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* As log_msg, but at most LOG_RATELIMIT_PER_S a second; the rest are counted and the count
  * is reported with the next message let through. */
 void log_rl(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* As log_rl, with a rate limit of its own: hooks' output cannot crowd out the daemon's. */
+void log_rl_hook(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)

@@ -222,7 +222,7 @@ static void log_stats(struct daemon *d, enum log_level level)
 		"proc_evictions=%llu nl_overruns=%llu dircache_hits=%llu dircache_misses=%llu "
 		"dircache_evictions=%llu policy_suppressed=%llu policy_evictions=%llu "
 		"quarantine_denials=%llu hooks_started=%llu hooks_dropped=%llu hooks_killed=%llu "
-		"hooks_failed=%llu sock_clients=%u sock_accepted=%llu sock_refused=%llu "
+		"hooks_failed=%llu hooks_own=%llu log_dropped=%lu sock_clients=%u sock_accepted=%llu sock_refused=%llu "
 		"sock_refused_full=%llu sock_disconnected=%llu sock_dropped_clients=%llu "
 		"sock_dropped_records=%llu sock_accept_pauses=%llu",
 		U(d->st.events), U(d->st.records), U(d->st.alerts), U(d->st.perm_answered),
@@ -239,6 +239,7 @@ static void log_stats(struct daemon *d, enum log_level level)
 		U(d->resolve->hits), U(d->resolve->misses), U(d->resolve->evictions),
 		U(d->policy->suppressed), U(d->policy->evictions), U(d->policy->quarantine_denials),
 		U(d->hook.started), U(d->hook.dropped), U(d->hook.killed), U(d->hook.failed),
+		U(d->hook.own), log_dropped(),
 		d->sock.n_clients, U(d->sock.accepted), U(d->sock.refused),
 		U(d->sock.refused_full), U(d->sock.disconnected), U(d->sock.dropped_clients),
 		U(d->sock.dropped_records), U(d->sock.accept_pauses));
@@ -327,6 +328,8 @@ static void run_loop(struct daemon *d)
 				handle_signals(d);
 			else if (tag == LOOP_TAG_SOCK)
 				sink_sock_handle(&d->sock, fd, evs[i].events);
+			else if (tag == LOOP_TAG_HOOK)
+				hook_drain(&d->hook);
 		}
 		hook_expire(&d->hook, pipeline_now_mono_ms());
 	}
@@ -412,7 +415,7 @@ static void daemonize_end(int status_fd, unsigned char status)
 			if (null > STDERR_FILENO)
 				(void)close(null);
 		}
-		log_setup(0, true);
+		log_use_syslog();
 	}
 	if (write(status_fd, &status, 1) != 1)
 		log_warn("cannot report start-up status: %s", strerror(errno));
@@ -529,6 +532,8 @@ static int start(struct daemon *d, char *msg, size_t msg_len)
 		r = loop_add(d, d->fan.fid_fd, LOOP_TAG_FAN);
 	if (r == 0)
 		r = loop_add(d, d->proc->nl_fd, LOOP_TAG_PROC);
+	if (r == 0)
+		r = loop_add(d, d->hook.out_rfd, LOOP_TAG_HOOK);
 	if (r < 0) {
 		snprintf(msg, msg_len, "event loop: %s", strerror(-r));
 		return r;
@@ -552,7 +557,7 @@ int main(int argc, char **argv)
 	d.self = getpid();
 	d.sig_fd = d.ep_fd = -1;
 	d.sock.listen_fd = -1;
-	d.hook.null_fd = -1;
+	d.hook.null_fd = d.hook.out_rfd = d.hook.out_wfd = -1;
 	fan_init(&d.fan);
 	(void)signal(SIGPIPE, SIG_IGN); /* a closed stdout reader must not kill us */
 	config_init(&d.cfg);
@@ -621,10 +626,21 @@ int main(int argc, char **argv)
 		config_free(&d.cfg);
 		return 1;
 	}
+	/* Lazy libc state that opens files (time zone, syslog) is set up before the marks;
+	 * then a thread of its own writes the log (after the signal mask: it inherits it). */
+	log_prepare(!d.cfg.foreground);
+	r = log_start();
+	if (r < 0) {
+		log_error("cannot start the log thread: %s", strerror(-r));
+		daemonize_end(status_fd, 1);
+		config_free(&d.cfg);
+		return 1;
+	}
 	r = start(&d, msg, sizeof(msg));
 	if (r < 0) {
 		log_error("%s", msg);
 		daemon_free(&d);
+		log_stop(LOG_STOP_MS); /* the message is out before the caller sees the status */
 		daemonize_end(status_fd, 1);
 		return 1;
 	}
@@ -635,5 +651,6 @@ int main(int argc, char **argv)
 	run_loop(&d);
 	log_stats(&d, LOG_LEVEL_INFO);
 	daemon_free(&d);
+	log_stop(LOG_STOP_MS);
 	return 0;
 }

@@ -121,6 +121,7 @@ static void emit_alerts(struct daemon *d, const struct policy_result *pr,
 		struct hook_alert h = {
 			.kind = a.kind,
 			.pid = a.pid,
+			.ppid = pi->ppid_known ? pi->ppid : 0,
 			.comm = a.comm,
 			.exe = a.exe,
 			.path = a.path,
