@@ -1,9 +1,8 @@
 /*
  * test_hook.c - hook.c: the environment a hook gets (exact variables, NULLs left out,
  * hostile values verbatim), and real hooks run through /bin/sh -c: the value reaches the
- * hook and nothing in it is executed, stdio (stdin /dev/null, stdout and stderr to the pipe drained into
- * the log, no
- * inherited fds, no inherited signal mask), reaping on SIGCHLD, exit status, the bound on
+ * hook and nothing in it is executed, stdio (stdin /dev/null, stdout and stderr to the
+ * pipe drained into the log, no inherited fds, no inherited signal mask), reaping on SIGCHLD, exit status, the bound on
  * hooks running at once (dropped counted and logged), the timeout kill of the whole process
  * group and hook_next_timeout_ms().
  *
