@@ -436,6 +436,14 @@ static int add_canary(struct config *c, const char *pattern, const char *name, c
 	char **canaries;
 	char *dup;
 
+	if (pattern[0] != '/') {
+		/* Matched against absolute paths, and '*' does not cross '/' (FNM_PATHNAME):
+		 * a relative pattern could never match. */
+		set_msg(msg, msg_len,
+			"%s: '%.*s' is not an absolute path pattern (start it with '/')", name,
+			SHOW_MAX, pattern);
+		return -EINVAL;
+	}
 	if (c->n_canaries >= CONFIG_ITEMS_MAX) {
 		set_msg(msg, msg_len, "%s: too many canaries (at most %d)", name,
 			CONFIG_ITEMS_MAX);
@@ -662,6 +670,12 @@ static int parse_line(struct config *c, const char *p, size_t n, long *job, char
 			return -EINVAL;
 		}
 		jb = &c->jobs[*job];
+		if (value[0] != '/') {
+			/* policy.c compares it with absolute event paths: it would never match. */
+			set_msg(msg, msg_len, "%s: '%.*s' is not an absolute path", k->key, SHOW_MAX,
+				value);
+			return -EINVAL;
+		}
 		if (jb->root[k->arg]) {
 			set_msg(msg, msg_len, "%s: given twice for job '%s'", k->key, jb->id);
 			return -EINVAL;

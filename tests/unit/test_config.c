@@ -152,7 +152,7 @@ static void test_free_zeroed_and_twice(void **state)
 	config_free(NULL);
 
 	config_init(&c);
-	assert_int_equal(parse_str(&c, "output /o\nwatch /w\ncanary c\njob j\nrootfs /r\n", &line,
+	assert_int_equal(parse_str(&c, "output /o\nwatch /w\ncanary /c\njob j\nrootfs /r\n", &line,
 				   msg, sizeof(msg)), 0);
 	assert_int_equal(PARSE_ARGS(&c, msg, "-c", "/cfg"), 0);
 	config_free(&c);
@@ -470,6 +470,12 @@ static const struct text_error text_errors[] = {
 	  "job: invalid name '12345678901234567890123456789012345678901234567890123456789012345'"
 	  ": use 1-64 of A-Z a-z 0-9 . _ -" },
 	{ "job name two words", "job a b\n", 1, "job: unexpected extra value 'b'" },
+	{ "relative canary", "watch /a\ncanary w/secret\n", 2,
+	  "canary: 'w/secret' is not an absolute path pattern (start it with '/')" },
+	{ "canary glob without a directory", "canary *.key\n", 1,
+	  "canary: '*.key' is not an absolute path pattern (start it with '/')" },
+	{ "relative rootfs", "job j\nrootfs rel/dir\n", 2, "rootfs: 'rel/dir' is not an absolute path" },
+	{ "relative cache", "job j\ncache ./c\n", 2, "cache: './c' is not an absolute path" },
 	{ "error after CRLF lines", "watch /a\r\nperm\r\n", 2, "perm: missing value" },
 	{ "error on last line without newline", "watch /a\nnope", 2, "unknown key 'nope'" },
 };
@@ -713,17 +719,17 @@ static void test_scalars_replace_repeatables_accumulate(void **state)
 
 	(void)state;
 	config_init(&c);
-	assert_int_equal(parse_str(&c, "output /1\nburst_threshold 5\nwatch /a\ncanary x\n"
+	assert_int_equal(parse_str(&c, "output /1\nburst_threshold 5\nwatch /a\ncanary /x\n"
 				   "output /2\nevents all\n", &line, msg, sizeof(msg)), 0);
-	assert_int_equal(parse_str(&c, "output /3\nwatch /b\ncanary y\nverbose 2\n"
+	assert_int_equal(parse_str(&c, "output /3\nwatch /b\ncanary /y\nverbose 2\n"
 				   "events access\n", &line, msg, sizeof(msg)), 0);
 	assert_string_equal(c.output, "/3");
 	assert_int_equal(c.burst_threshold, 5);
 	assert_int_equal(c.n_marks, 2);
 	assert_string_equal(c.marks[1].path, "/b");
 	assert_int_equal(c.n_canaries, 2);
-	assert_string_equal(c.canaries[0], "x");
-	assert_string_equal(c.canaries[1], "y");
+	assert_string_equal(c.canaries[0], "/x");
+	assert_string_equal(c.canaries[1], "/y");
 	assert_int_equal(c.verbose, 2);
 	assert_int_equal(c.events, CONFIG_EV_ACCESS);
 	config_free(&c);
@@ -992,15 +998,15 @@ static void test_args_marks_and_canaries(void **state)
 	config_init(&c);
 	assert_int_equal(PARSE_ARGS(&c, msg, "-w", "/a", "--watch", "/b", "--mount", "/m",
 				    "--watch=/c", "--filesystem", "/f", "--mount=/m2", "-w/d e",
-				    "--canary", "p1", "--canary=p*2", "--filesystem=/f2"), 0);
+				    "--canary", "/p1", "--canary=/p*2", "--filesystem=/f2"), 0);
 	assert_int_equal(c.n_marks, ARRAY_SIZE(want));
 	for (i = 0; i < ARRAY_SIZE(want); i++) {
 		assert_int_equal(c.marks[i].kind, want[i].kind);
 		assert_string_equal(c.marks[i].path, want[i].path);
 	}
 	assert_int_equal(c.n_canaries, 2);
-	assert_string_equal(c.canaries[0], "p1");
-	assert_string_equal(c.canaries[1], "p*2");
+	assert_string_equal(c.canaries[0], "/p1");
+	assert_string_equal(c.canaries[1], "/p*2");
 	config_free(&c);
 }
 
@@ -1012,6 +1018,8 @@ struct arg_error {
 
 static const struct arg_error arg_errors[] = {
 	{ "unknown short", { "-x" }, "unknown option '-x'" },
+	{ "relative canary option", { "--watch", "/w", "--canary", "w/secret" },
+	  "--canary: 'w/secret' is not an absolute path pattern (start it with '/')" },
 	{ "unknown short in bundle", { "-fq" }, "unknown option '-q'" },
 	{ "unknown long", { "--bogus" }, "unknown or ambiguous option '--bogus'" },
 	{ "unknown long with value", { "--bogus=1" }, "unknown or ambiguous option '--bogus'" },
@@ -1798,7 +1806,7 @@ static void test_dump_unrepresentable(void **state)
 	config_init(&c);
 	assert_int_equal(PARSE_ARGS(&c, msg, "-w", "/ok", "-w", "/new\nline", "-w", " /lead",
 				    "-w", "/trail ", "-w", "/a #b", "-w", "#x", "--canary",
-				    "tab\there", "-o", "/o\r", "--hook", "#!/x # y",
+				    "/tab\there", "-o", "/o\r", "--hook", "#!/x # y",
 				    "-c", "/etc/\"q\".conf"), 0);
 	text = config_dump(&c);
 	assert_non_null(text);
@@ -1809,7 +1817,7 @@ static void test_dump_unrepresentable(void **state)
 	assert_non_null(strstr(text, "\n# watch \"/a #b\" (cannot"));
 	assert_non_null(strstr(text, "\n# watch \"#x\" (cannot"));
 	assert_non_null(strstr(text, "\n# output \"/o\\r\" (cannot"));
-	assert_non_null(strstr(text, "\ncanary tab\there\n"));
+	assert_non_null(strstr(text, "\ncanary /tab\there\n"));
 	assert_non_null(strstr(text, "\nhook #!/x # y\n"));
 	assert_non_null(strstr(text, "# config file: \"/etc/\\\"q\\\".conf\"\n"));
 
@@ -1819,7 +1827,7 @@ static void test_dump_unrepresentable(void **state)
 	assert_string_equal(back.marks[0].path, "/ok");
 	assert_null(back.output);
 	assert_string_equal(back.hook, "#!/x # y");
-	assert_string_equal(back.canaries[0], "tab\there");
+	assert_string_equal(back.canaries[0], "/tab\there");
 	config_free(&back);
 	free(text);
 	config_free(&c);
