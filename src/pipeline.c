@@ -430,10 +430,12 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	/* Answer before anything slow: the opener is blocked until we do. */
 	if (perm && !answered)
 		answer(d, group_fd, ev, pr.verdict != VERDICT_DENY, &answered);
-	/* Only for events a mark would spare the opener (not an exec's OPEN_EXEC_PERM). */
+	/* Only for events a mark would spare the opener (not an exec's OPEN_EXEC_PERM), and
+	 * only for a file with one name: the mark is on the inode, so a second name (a hard
+	 * link to a canary) would let the canary's own name through unasked. */
 	if (ev->fd >= 0 && stat_fd(ev->fd, &p) == 0 && d->allow_cache &&
 	    (ev->mask & FAN_CACHE_EVENTS) && pr.verdict == VERDICT_ALLOW &&
-	    !pr.canary && !p.fd_is_dir)
+	    !pr.canary && !p.fd_is_dir && p.nlink == 1)
 		cache_allow(d, ev->fd, &p, mono_ms);
 	close_fd(&ev->fd);
 
