@@ -5,10 +5,13 @@
  * The loop hands over whole records once per turn with sink_sock_write() (the bytes the
  * output file gets) and the readiness of our fds with sink_sock_handle(). Records go out with
  * non-blocking sends; what a socket does not take waits in that subscriber's buffer, at most
- * buffer_max bytes. A subscriber that falls further behind is dropped: its buffer is freed,
- * it gets the rest of the record it has half of and one {"type":"dropped",...} line if it
- * reads within drop_grace_ms, then it is closed. Memory is bounded by max_clients *
- * buffer_max.
+ * buffer_max bytes. A subscriber that falls further behind is dropped: it gets no more
+ * records, and its buffer shrinks to the rest of the record it has half of plus room for one
+ * {"type":"dropped",...} line. Whenever it reads again (EPOLLOUT, whether records flow or
+ * not) it gets that rest and the dropped line, so its stream ends with whole lines, and then
+ * it is closed. No timer closes it before that: until it reads or hangs up it keeps its slot,
+ * so at most max_clients wait like this. Memory is bounded by max_clients * buffer_max (a
+ * dropped one holds the rest of one record and SINK_SOCK_NOTICE_MAX).
  *
  * Must not: block or wait for a subscriber, log per record, interpret records beyond
  * counting newlines. Never sees event fds. The only JSON it writes is the dropped line.
@@ -18,9 +21,8 @@
  * full table (max_clients) is handled by accepting and closing at once, so the peer sees EOF
  * instead of hanging in the backlog; running out of fds (EMFILE/ENFILE) stops accepting
  * until a subscriber leaves or the next records are written. A subscriber that shuts down
- * its sending side keeps receiving; EPOLLHUP/EPOLLERR or a failed send closes it.
- * Dropped subscribers past their grace are closed when records flow or one of our fds fires
- * (there is no timer).
+ * its sending side keeps receiving; EPOLLHUP/EPOLLERR or a failed send closes it, dropped
+ * or not.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +37,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -44,14 +45,6 @@
 #define DROPPED_REASON "subscriber too slow"
 #define GROUP_BUF_MAX (1u << 20)	/* getgrnam_r buffer bound (huge group entries) */
 #define PEER_GROUPS_MAX 65536		/* NGROUPS_MAX of the kernel */
-
-static uint64_t now_mono_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail with a valid clock */
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static uint64_t count_newlines(const char *p, size_t len)
 {
@@ -275,7 +268,6 @@ int sink_sock_open(struct sink_sock *s, const struct config *c, int ep_fd, uint6
 						     : CONFIG_SOCKET_BUFFER_KB_DEFAULT) << 10;
 	s->max_clients = c->socket_max_clients ? c->socket_max_clients
 					       : CONFIG_SOCKET_MAX_CLIENTS_DEFAULT;
-	s->drop_grace_ms = SINK_SOCK_DROP_GRACE_MS;
 
 	if (strlen(s->path) >= sizeof(sa.sun_path)) {
 		snprintf(msg, msg_len, "%s: path too long for a Unix socket (at most %zu bytes)",
@@ -474,108 +466,142 @@ static void client_reset_buf(struct sink_client *c)
 }
 
 /*
+ * A dropped subscriber's last line, composed only when its socket takes some of it, so the
+ * count covers every record written while it did not read. Whatever the socket does not
+ * take goes into its buffer, which client_drop() left room for. Returns 0, or -1 if the
+ * subscriber was closed.
+ */
+static int client_notice(struct sink_sock *s, struct sink_client *c)
+{
+	char line[SINK_SOCK_NOTICE_MAX];
+	int k;
+	ssize_t n;
+
+	k = snprintf(line, sizeof(line),
+		     "{\"schema_version\":1,\"type\":\"dropped\",\"count\":%" PRIu64
+		     ",\"reason\":\"" DROPPED_REASON "\"}\n",
+		     c->missed);
+	n = client_send(c->fd, line, (size_t)k);
+	if (n < 0) {
+		client_gone(s, c, (int)-n);
+		return -1;
+	}
+	if (n == 0)
+		return 0; /* full: EPOLLOUT stays armed until it reads */
+	c->notice_queued = true;
+	note_sent(c, line, (size_t)n);
+	if (n < k) {
+		/* Only when the rest of a long record is out: its room is not needed now. */
+		if (c->cap > SINK_SOCK_NOTICE_MAX) {
+			char *nbuf = realloc(c->buf, SINK_SOCK_NOTICE_MAX);
+
+			if (nbuf) { /* else the larger buffer serves */
+				c->buf = nbuf;
+				c->cap = SINK_SOCK_NOTICE_MAX;
+			}
+		}
+		memcpy(c->buf, line + n, (size_t)(k - n));
+		c->off = 0;
+		c->len = (size_t)(k - n);
+	}
+	return 0;
+}
+
+/*
  * Sends what is buffered. Returns 0, or -1 if the subscriber was closed (gone, or a dropped
  * one whose notice is out).
  */
 static int client_flush(struct sink_sock *s, struct sink_client *c)
 {
-	while (c->off < c->len) {
-		size_t want = c->len - c->off;
-		ssize_t n = client_send(c->fd, c->buf + c->off, want);
+	for (;;) {
+		while (c->off < c->len) {
+			size_t want = c->len - c->off;
+			ssize_t n = client_send(c->fd, c->buf + c->off, want);
 
-		if (n < 0) {
-			client_gone(s, c, (int)-n);
-			return -1;
+			if (n < 0) {
+				client_gone(s, c, (int)-n);
+				return -1;
+			}
+			note_sent(c, c->buf + c->off, (size_t)n);
+			c->off += (size_t)n;
+			if ((size_t)n < want)
+				break; /* full: wait for EPOLLOUT */
 		}
-		note_sent(c, c->buf + c->off, (size_t)n);
-		c->off += (size_t)n;
-		if ((size_t)n < want)
-			break; /* full: wait for EPOLLOUT */
-	}
-	if (c->off == c->len)
-		client_reset_buf(c);
-	if (c->dropping && c->off == c->len) {
-		char line[160];
-		int k;
-		ssize_t n;
-
-		if (c->notice_queued || c->mid_record) {
-			/* Sent; or it has half a record we could not finish, after which a
-			 * notice would not start a line. */
-			log_rl(LOG_LEVEL_INFO, "socket: dropped subscriber uid %u pid %d closed%s",
-			       (unsigned)c->uid, (int)c->pid,
-			       c->notice_queued ? " after its notice" : "");
+		if (c->off < c->len)
+			break;
+		if (!c->dropping) {
+			client_reset_buf(c);
+			break;
+		}
+		/* A dropped one keeps its buffer: the room its notice may need. */
+		c->off = c->len = 0;
+		if (c->notice_queued) {
+			log_rl(LOG_LEVEL_INFO,
+			       "socket: dropped subscriber uid %u pid %d closed after its notice",
+			       (unsigned)c->uid, (int)c->pid);
 			client_close(s, c);
 			return -1;
 		}
-		/* Composed only when the socket takes it, so the count covers every record
-		 * written while it waited. */
-		k = snprintf(line, sizeof(line),
-			     "{\"schema_version\":1,\"type\":\"dropped\",\"count\":%" PRIu64
-			     ",\"reason\":\"" DROPPED_REASON "\"}\n",
-			     c->missed);
-		n = client_send(c->fd, line, (size_t)k);
-		if (n < 0) {
-			client_gone(s, c, (int)-n);
+		if (client_notice(s, c) < 0)
 			return -1;
-		}
-		if (n > 0) {
-			c->notice_queued = true;
-			/* The rest of a line the socket took part of (if memory fails, the
-			 * line stays cut); once the buffer is empty the flush closes it. */
-			if (n < k)
-				(void)client_append(s, c, line + n, (size_t)(k - n));
-			return client_flush(s, c);
-		}
+		if (!c->notice_queued)
+			break;
 	}
 	client_set_events(s, c);
 	return 0;
 }
 
 /*
- * The subscriber cannot take this write (rest, rest_len: what it did not get of it): free
- * its buffer, keep only the end of the record it has half of, and let client_flush() send
- * that and the dropped line, then close it. Records it misses: every newline it does not
- * receive.
+ * The subscriber cannot take this write (rest, rest_len: what it did not get of it): it is
+ * dropped. Its buffer keeps only the end of the record it has half of, with room for the
+ * dropped line after it; client_flush() sends both whenever its socket takes them, however
+ * long that is, then closes it. Records it misses: every newline it does not receive.
  */
 static void client_drop(struct sink_sock *s, struct sink_client *c, const char *rest,
 			size_t rest_len, bool no_memory)
 {
-	const char *segs[2] = { c->buf + c->off, rest };
-	size_t lens[2] = { c->len - c->off, rest_len };
-	char *tail = NULL;
-	size_t tail_len = 0;
+	const char *old = c->buf + c->off;
+	size_t old_len = c->len - c->off, a = 0, b = 0;
+	bool whole = !c->mid_record;
 
-	c->missed = count_newlines(segs[0], lens[0]) + count_newlines(segs[1], lens[1]);
+	c->missed = count_newlines(old, old_len) + count_newlines(rest, rest_len);
 	if (c->mid_record) {
-		/* Up to the first newline: the end of the record it has the start of. */
-		const char *nl = lens[0] ? memchr(segs[0], '\n', lens[0]) : NULL;
-		size_t a = nl ? (size_t)(nl - segs[0]) + 1 : lens[0], b = 0;
+		/* Up to the first newline: the end of the record it has the start of. Records
+		 * are whole lines, so that newline is buffered or in this write. */
+		const char *nl = old_len ? memchr(old, '\n', old_len) : NULL;
 
-		if (!nl && lens[1]) {
-			nl = memchr(segs[1], '\n', lens[1]);
-			b = nl ? (size_t)(nl - segs[1]) + 1 : 0;
+		a = nl ? (size_t)(nl - old) + 1 : old_len;
+		if (!nl && rest_len) {
+			nl = memchr(rest, '\n', rest_len);
+			b = nl ? (size_t)(nl - rest) + 1 : 0;
 		}
 		if (nl) {
-			tail = malloc(a + b);
-			if (tail) {
-				if (a)
-					memcpy(tail, segs[0], a);
-				if (b)
-					memcpy(tail + a, segs[1], b);
-				tail_len = a + b;
-				c->missed--;
-			}
+			whole = true;
+			c->missed--;
 		}
 	}
-	free(c->buf);
-	c->buf = tail;
+	if (a && c->off)
+		memmove(c->buf, old, a);
 	c->off = 0;
-	c->len = c->cap = tail_len;
+	c->len = a;
+	if (whole && c->cap != a + b + SINK_SOCK_NOTICE_MAX) {
+		/* Shrinks, or grows for what is in this write; realloc keeps the first a. */
+		char *nbuf = realloc(c->buf, a + b + SINK_SOCK_NOTICE_MAX);
+
+		if (nbuf) {
+			c->buf = nbuf;
+			c->cap = a + b + SINK_SOCK_NOTICE_MAX;
+		} else if (c->cap < a + b + SINK_SOCK_NOTICE_MAX) {
+			whole = false;
+		}
+	}
+	if (whole && b) {
+		memcpy(c->buf + a, rest, b);
+		c->len = a + b;
+	}
 	c->dropping = true;
 	s->n_dropping++;
 	s->dropped_clients++;
-	c->drop_deadline_ms = now_mono_ms() + s->drop_grace_ms;
 	if (no_memory)
 		log_rl(LOG_LEVEL_WARN,
 		       "socket: subscriber uid %u pid %d: out of memory for its buffer: "
@@ -586,12 +612,17 @@ static void client_drop(struct sink_sock *s, struct sink_client *c, const char *
 		       "socket: subscriber uid %u pid %d too slow (%zu KiB buffer full): "
 		       "disconnecting, %" PRIu64 " records missed",
 		       (unsigned)c->uid, (int)c->pid, s->buffer_max >> 10, c->missed);
-	/* With half a record we cannot finish (no tail), client_flush() closes it at once:
-	 * a notice would not start a line. */
-	if (client_flush(s, c) < 0)
-		return;
-	if (!s->drop_grace_ms)
+	if (!whole) {
+		/* No memory to finish its record: after half a record a notice would not
+		 * start a line, and nothing else can follow. */
+		log_rl(LOG_LEVEL_WARN,
+		       "socket: dropped subscriber uid %u pid %d closed without its notice: "
+		       "out of memory",
+		       (unsigned)c->uid, (int)c->pid);
 		client_close(s, c);
+		return;
+	}
+	(void)client_flush(s, c); /* -1: closed, nothing left to do */
 }
 
 static void client_queue(struct sink_sock *s, struct sink_client *c, const char *p, size_t len,
@@ -859,26 +890,6 @@ static struct sink_client *find_client(struct sink_sock *s, int fd)
 	return NULL;
 }
 
-/* Dropped subscribers that did not take their notice in time are closed. */
-static void expire_dropping(struct sink_sock *s)
-{
-	uint64_t now;
-
-	if (!s->n_dropping)
-		return;
-	now = now_mono_ms();
-	for (unsigned i = 0; i < s->max_clients && s->n_dropping; i++) {
-		struct sink_client *c = &s->clients[i];
-
-		if (c->fd >= 0 && c->dropping && now >= c->drop_deadline_ms) {
-			log_rl(LOG_LEVEL_INFO,
-			       "socket: dropped subscriber uid %u pid %d closed without its notice",
-			       (unsigned)c->uid, (int)c->pid);
-			client_close(s, c);
-		}
-	}
-}
-
 void sink_sock_handle(struct sink_sock *s, int fd, uint32_t events)
 {
 	struct sink_client *c;
@@ -908,9 +919,8 @@ void sink_sock_handle(struct sink_sock *s, int fd, uint32_t events)
 	}
 	if ((events & (EPOLLIN | EPOLLRDHUP)) && client_discard(s, c) < 0)
 		return;
-	if ((events & EPOLLOUT) && client_flush(s, c) < 0)
-		return;
-	expire_dropping(s);
+	if (events & EPOLLOUT)
+		(void)client_flush(s, c); /* -1: closed, nothing left to do */
 }
 
 void sink_sock_write(struct sink_sock *s, const void *data, size_t len, unsigned n_records)
@@ -918,7 +928,6 @@ void sink_sock_write(struct sink_sock *s, const void *data, size_t len, unsigned
 	if (!s->path || s->listen_fd < 0)
 		return;
 	resume_accepting(s);
-	expire_dropping(s);
 	if (!len || !s->n_clients)
 		return;
 	for (unsigned i = 0; i < s->max_clients; i++)
@@ -938,8 +947,9 @@ void sink_sock_close(struct sink_sock *s)
 
 			if (c->fd < 0)
 				continue;
-			/* One last non-blocking try; what the socket does not take is lost. */
-			if (c->off < c->len && !c->dropping && client_flush(s, c) < 0)
+			/* One last non-blocking try (a dropped one's notice too); what the
+			 * socket does not take is lost. */
+			if ((c->off < c->len || c->dropping) && client_flush(s, c) < 0)
 				continue;
 			client_close(s, c);
 		}

@@ -17,23 +17,25 @@
 #define SINK_SOCK_ACCEPT_PER_EVENT 256	/* accept4() calls per listener event */
 #define SINK_SOCK_DISCARD_PER_EVENT 16	/* 4 KiB reads of subscriber input per event */
 #define SINK_SOCK_KEEP_BUF (64u << 10)	/* an emptied send buffer larger than this is freed */
-#define SINK_SOCK_DROP_GRACE_MS 2000u	/* a dropped subscriber's time to take its notice */
+#define SINK_SOCK_NOTICE_MAX 160u	/* bytes of a dropped line, at most (20-digit count) */
 
 struct sink_client {
 	int fd;				/* owned; -1 = free slot */
 	pid_t pid;			/* peer credentials at connect (SO_PEERCRED) */
 	uid_t uid;
 	char *buf;			/* owned; bytes not yet sent: buf[off..len) */
-	size_t off, len, cap;		/* cap <= buffer_max */
+	size_t off, len, cap;		/* cap <= buffer_max; dropping: the rest of one record
+					 * + SINK_SOCK_NOTICE_MAX */
 	uint64_t sent_records;		/* whole records queued or sent to this client */
 	uint64_t missed;		/* dropping: records it will never get */
-	uint64_t drop_deadline_ms;	/* dropping: CLOCK_MONOTONIC; closed after this */
 	uint32_t ep_events;		/* events registered with epoll */
 	bool want_out;			/* EPOLLOUT armed */
 	bool mid_record;		/* what it has received so far ends inside a record */
 	bool rd_eof;			/* it shut down its sending side; we only write */
-	bool dropping;			/* too slow: buf holds the rest of its last record */
-	bool notice_queued;		/* dropping: the dropped line is in buf */
+	bool dropping;			/* too slow: buf holds the rest of its last record,
+					 * then its dropped line; kept until it reads them or
+					 * hangs up */
+	bool notice_queued;		/* dropping: the dropped line is sent or in buf */
 };
 
 struct sink_sock {
@@ -50,10 +52,9 @@ struct sink_sock {
 	ino_t ino;
 	size_t buffer_max;		/* bytes per client (socket_buffer_kb * 1024) */
 	unsigned max_clients;
-	unsigned drop_grace_ms;		/* SINK_SOCK_DROP_GRACE_MS; 0 = close at once */
 	struct sink_client *clients;	/* owned; max_clients entries */
 	unsigned n_clients;		/* slots in use, dropping ones included */
-	unsigned n_dropping;
+	unsigned n_dropping;		/* of those, dropped ones yet to take their notice */
 	bool accepting;			/* listener registered for EPOLLIN */
 	uint64_t accepted;
 	uint64_t refused;		/* peer-credential or max_clients refusals */

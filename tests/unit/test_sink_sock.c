@@ -2,9 +2,10 @@
  * test_sink_sock.c - sink_sock.c against real Unix sockets in a temp dir under /tmp and a
  * real epoll fd standing in for the loop: start-up path cases (stale, regular file, symlink,
  * live socket, too long), file mode and group, fan-out, the EPOLLOUT path, a slow
- * subscriber dropped with an exact count while another receives everything, max_clients,
- * disconnects and half-closes, the admission rule, and --subscribe in a forked child.
- * Anything that could hang runs under alarm().
+ * subscriber dropped with an exact count while another receives everything, a dropped one
+ * that reads an hour later (whole lines, then its notice) or never (it keeps its slot until
+ * it hangs up), max_clients, disconnects and half-closes, the admission rule, and
+ * --subscribe in a forked child. Anything that could hang runs under alarm().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,8 +22,10 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -85,6 +88,25 @@ void log_rl(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * ---- the clock ----
+ * A dropped subscriber is waited for however long it takes to read: no timer closes it. This
+ * clock_gettime() takes the place of libc's for every caller in this executable, and its
+ * monotonic clocks run clock_skip_s ahead, so a test can jump hours without sleeping: a
+ * deadline on dropped subscribers in sink_sock.c would close them, and those tests fail.
+ */
+static time_t clock_skip_s;
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+	if (syscall(SYS_clock_gettime, id, ts) < 0)
+		return -1;
+	if (id == CLOCK_MONOTONIC || id == CLOCK_MONOTONIC_COARSE || id == CLOCK_MONOTONIC_RAW ||
+	    id == CLOCK_BOOTTIME)
+		ts->tv_sec += clock_skip_s;
+	return 0;
+}
+
 /* ---- fixture ---- */
 
 struct fx {
@@ -114,6 +136,7 @@ static int setup(void **state)
 	f->c.socket_max_clients = CONFIG_SOCKET_MAX_CLIENTS_DEFAULT;
 	log_len = 0;
 	log_all[0] = '\0';
+	clock_skip_s = 0;
 	*state = f;
 	return 0;
 }
@@ -258,6 +281,21 @@ static void write_batch(struct fx *f, unsigned first, unsigned count, struct byt
 	if (all)
 		bytes_add(all, b.p, b.len);
 	free(b.p);
+}
+
+/* Writes record seq as one line of about len bytes, in a write of its own. */
+static void write_big(struct fx *f, unsigned seq, size_t len, struct bytes *all)
+{
+	char *rec = malloc(len + 64);
+	int n;
+
+	assert_non_null(rec);
+	n = snprintf(rec, 64, "{\"seq\":%u,\"pad\":\"", seq);
+	memset(rec + n, 'y', len);
+	memcpy(rec + n + len, "\"}\n", 3);
+	sink_sock_write(&f->s, rec, (size_t)n + len + 3, 1);
+	bytes_add(all, rec, (size_t)n + len + 3);
+	free(rec);
 }
 
 static uint64_t count_lines(const char *p, size_t len)
@@ -555,7 +593,6 @@ static void test_slow_client_dropped(void **state)
 
 	f->c.socket_buffer_kb = 4;
 	open_ok(f);
-	f->s.drop_grace_ms = 600000; /* the test reads the notice long before */
 	cs = subscribe(f);
 	cf = subscribe(f);
 	for (i = 0; after < 20; i += 7) {
@@ -607,31 +644,125 @@ static void test_slow_client_dropped(void **state)
 	free(slow.p);
 }
 
-/* Without a grace period a dropped subscriber is closed at once; what it got is a prefix. */
-static void test_slow_client_no_grace(void **state)
+/* The dropped line a subscriber that missed count records gets last. */
+static void assert_notice(const char *line, uint64_t count)
+{
+	char want[160];
+
+	snprintf(want, sizeof(want),
+		 "{\"schema_version\":1,\"type\":\"dropped\",\"count\":%llu,"
+		 "\"reason\":\"subscriber too slow\"}\n",
+		 (unsigned long long)count);
+	assert_string_equal(line, want);
+}
+
+/*
+ * The issue's case: a subscriber stops reading in the middle of a record larger than its
+ * socket and buffer take, and is dropped; records go on flowing while it stays silent for an
+ * hour (of the test's clock) and half-closes its sending side. When it reads again, with no
+ * records flowing (EPOLLOUT alone), it gets the rest of that record, the dropped line
+ * counting every record written after it, then EOF; then its slot is free.
+ */
+static void test_dropped_reads_late(void **state)
 {
 	struct fx *f = *state;
 	struct bytes all = { 0 }, slow = { 0 };
+	struct sink_client *cl;
+	size_t upto;
 	unsigned i;
 	int cs;
 
 	f->c.socket_buffer_kb = 4;
 	open_ok(f);
-	f->s.drop_grace_ms = 0;
 	cs = subscribe(f);
-	for (i = 0; !f->s.dropped_clients; i += 7) {
-		assert_true(i < 200000);
-		write_batch(f, i, 7, &all);
+	cl = &f->s.clients[0];
+	write_batch(f, 0, 5, &all);
+	write_big(f, 5, 1u << 20, &all); /* 1 MiB: more than socket + buffer */
+	upto = all.len;
+	assert_int_equal(f->s.dropped_clients, 1);
+	assert_true(cl->mid_record);
+	assert_true(cl->len - cl->off > 0); /* the rest of record 5, and room for its notice */
+	assert_true(cl->len - cl->off < 1u << 20);
+	assert_int_equal(cl->cap, cl->len + SINK_SOCK_NOTICE_MAX);
+	assert_int_equal(shutdown(cs, SHUT_WR), 0);
+	for (i = 6; i < 606; i += 20) {
+		write_batch(f, i, 20, &all);
+		pump(f);
 	}
+	clock_skip_s = 3600;
+	for (; i < 1206; i += 20) {
+		write_batch(f, i, 20, &all);
+		pump(f);
+	}
+	pump(f);
+	assert_int_equal(f->s.n_clients, 1); /* still waiting for it */
+	assert_int_equal(f->s.n_dropping, 1);
+	assert_int_equal(cl->cap, cl->len + SINK_SOCK_NOTICE_MAX); /* nothing more */
+	assert_true(cl->want_out);
+
+	drain_to_eof(f, cs, &slow);
 	assert_int_equal(f->s.n_clients, 0);
 	assert_int_equal(f->s.n_dropping, 0);
-	assert_true(f->s.dropped_records > 0);
-	assert_true(drain(cs, &slow));
-	assert_true(slow.len <= all.len);
-	assert_memory_equal(slow.p, all.p, slow.len);
+	/* Everything up to the end of record 5, then the notice, then nothing. */
+	assert_true(slow.len > upto);
+	assert_memory_equal(slow.p, all.p, upto);
+	bytes_add(&slow, "", 1);
+	assert_notice(slow.p + upto, 1200);
+	assert_int_equal(count_lines(slow.p, slow.len - 1), 7);
+	assert_int_equal(f->s.dropped_records, 1200);
+	assert_non_null(strstr(log_all, "after its notice"));
 	close(cs);
 	free(all.p);
 	free(slow.p);
+}
+
+/*
+ * A dropped subscriber that never reads and never hangs up keeps its slot (max_clients
+ * still refuses the next one) however long it waits; when it hangs up without reading, the
+ * slot is freed and the next subscriber gets in.
+ */
+static void test_dropped_keeps_slot(void **state)
+{
+	struct fx *f = *state;
+	struct bytes all = { 0 }, b = { 0 };
+	char buf[8];
+	int cs, c2, c3, c4;
+
+	f->c.socket_buffer_kb = 4;
+	f->c.socket_max_clients = 2;
+	open_ok(f);
+	cs = subscribe(f);
+	write_big(f, 0, 1u << 20, &all); /* only cs: dropped */
+	assert_int_equal(f->s.dropped_clients, 1);
+	c2 = subscribe(f);
+	clock_skip_s = 24 * 3600;
+	for (unsigned i = 1; i < 101; i += 10) {
+		write_batch(f, i, 10, &all);
+		pump(f);
+		assert_false(drain(c2, &b));
+	}
+	assert_int_equal(f->s.n_clients, 2);
+	assert_int_equal(f->s.n_dropping, 1);
+	assert_true(f->s.clients[0].cap <= (1u << 20) + SINK_SOCK_NOTICE_MAX);
+	assert_int_equal(f->s.clients[0].cap, f->s.clients[0].len + SINK_SOCK_NOTICE_MAX);
+	c3 = connect_to(f->path);
+	assert_true(c3 >= 0);
+	pump(f);
+	assert_int_equal(f->s.refused_full, 1);
+	assert_int_equal(recv(c3, buf, sizeof(buf), 0), 0);
+	close(c3);
+	/* It hangs up with the rest of record 0 unread: EPOLLHUP frees its slot. */
+	close(cs);
+	pump(f);
+	assert_int_equal(f->s.n_clients, 1);
+	assert_int_equal(f->s.n_dropping, 0);
+	assert_int_equal(f->s.dropped_records, 100);
+	c4 = subscribe(f);
+	assert_int_equal(f->s.n_clients, 2);
+	close(c2);
+	close(c4);
+	free(all.p);
+	free(b.p);
 }
 
 static void test_max_clients(void **state)
@@ -958,7 +1089,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fanout_two, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_buffered_then_flushed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_client_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_slow_client_no_grace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dropped_reads_late, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dropped_keeps_slot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnects_and_junk, setup, teardown),
 		cmocka_unit_test(test_peer_rule),
