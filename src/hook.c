@@ -131,6 +131,8 @@ int hook_run(struct hook *h, const struct hook_alert *a, uint64_t now_ms)
 		if (dup2(h->null_fd, STDIN_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 			_exit(127);
 		closefrom(STDERR_FILENO + 1);
+		if (h->before_exec && h->before_exec(h->before_exec_arg) < 0)
+			_exit(127);
 		execve("/bin/sh", argv, env);
 		_exit(127);
 	}

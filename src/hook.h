@@ -23,6 +23,10 @@ struct hook {
 	unsigned max_running;
 	unsigned timeout_ms;
 	int null_fd;			/* owned; /dev/null for the hooks' stdin */
+	/* Called in the child just before exec (credentials); async-signal-safe; a negative
+	 * return ends the child with 127. NULL = none. Set after hook_init(). */
+	int (*before_exec)(const void *arg);
+	const void *before_exec_arg;
 	struct hook_child running[HOOK_RUNNING_CAP];
 	unsigned n_running;
 	uint64_t started;

@@ -517,6 +517,14 @@ static int start(struct daemon *d, char *msg, size_t msg_len)
 	}
 	d->out.on_open = output_opened;
 	d->out.on_open_arg = &d->fan;
+	/* Every mark, file and socket is in place; no thread runs yet (capabilities are per
+	 * thread). FID mode opens file handles; the allow cache marks files of any mode. */
+	d->hook.before_exec = priv_hook_child;
+	d->hook.before_exec_arg = &d->priv;
+	r = priv_drop(&d->priv, d->fan.fid_fd >= 0 || d->cfg.allow_cache, d->cfg.hook != NULL,
+		      msg, msg_len);
+	if (r < 0)
+		return r;
 	r = sink_file_start(&d->out);
 	if (r < 0) {
 		snprintf(msg, msg_len, "cannot start the output thread: %s", strerror(-r));
@@ -578,6 +586,13 @@ int main(int argc, char **argv)
 		printf("fanotifyd %s\n", CONFIG_VERSION);
 		config_free(&d.cfg);
 		return 0;
+	}
+	/* NSS reads /etc: before any mark, and a config error like any other. */
+	r = priv_init(&d.priv, d.cfg.hook_user, msg, sizeof(msg));
+	if (r < 0) {
+		fprintf(stderr, "fanotifyd: %s\n", msg);
+		config_free(&d.cfg);
+		return r == -ENOENT || r == -E2BIG ? EXIT_CONFIG : 1;
 	}
 	if (d.cfg.check_config) {
 		char *dump = config_dump(&d.cfg);
