@@ -12,6 +12,7 @@ CFLAGS ?=
 override CFLAGS := $(BASEFLAGS) $(WARNFLAGS) $(OPTFLAGS) $(CFLAGS)
 LDFLAGS ?=
 LDLIBS = -pthread
+DAEMON_LIBS = -lseccomp
 
 BUILD ?= build
 BIN ?= fanotifyd
@@ -25,7 +26,7 @@ UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRCS))
 all: $(BIN)
 
 $(BIN): $(OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS) $(DAEMON_LIBS)
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)
 	$(CC) $(CFLAGS) -c -o $@ $<

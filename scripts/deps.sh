@@ -4,7 +4,7 @@
 set -e
 need=""
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
-for pkg in gcc make libc6-dev linux-libc-dev libcmocka-dev python3 util-linux procps; do
+for pkg in gcc make libc6-dev linux-libc-dev libseccomp-dev libcmocka-dev python3 util-linux procps; do
 	have_pkg "$pkg" || need="$need $pkg"
 done
 [ -z "$need" ] && exit 0

@@ -84,6 +84,7 @@ enum key_id {
 	K_QUARANTINE_MS,
 	K_HOOK_TIMEOUT_MS,
 	K_HOOK_MAX,
+	K_HOOK_USER,
 	K_SPIN_US,
 	K_ALLOW_CACHE,
 	K_SOCKET_MODE,
@@ -146,6 +147,7 @@ static const struct key_def keys[K_COUNT] = {
 				F(hook_timeout_ms), 1, CONFIG_MS_MAX, 0 },
 	[K_HOOK_MAX] = { "hook_max", "hook-max", 0, KIND_UINT, F(hook_max), 1, CONFIG_HOOK_MAX_MAX,
 			 0 },
+	[K_HOOK_USER] = { "hook_user", "hook-user", 0, KIND_STRING, F(hook_user), 0, 0, 0 },
 	[K_SPIN_US] = { "spin_us", "spin-us", 0, KIND_UINT, F(spin_us), 0, CONFIG_SPIN_US_MAX, 0 },
 	[K_ALLOW_CACHE] = { "allow_cache", "allow-cache", 0, KIND_BOOL, F(allow_cache), 0, 0, 0 },
 	[K_SOCKET_MODE] = { "socket_mode", "socket-mode", 0, KIND_STRING, F(socket_mode), 0, 0, 0 },
@@ -225,6 +227,8 @@ static const char usage_text[] =
 	"                             default the burst window, 0 turns it off\n"
 	"      --hook-timeout-ms MS   kill a hook still running after MS; default 10000\n"
 	"      --hook-max N           hooks running at once (1-64); default 4\n"
+	"      --hook-user USER       run hooks as USER (name or uid) and its groups;\n"
+	"                             default root, without capabilities\n"
 	"      --spin-us N            with --perm, poll up to N us for the next\n"
 	"                             permission event before sleeping (0-1000,\n"
 	"                             0 = never); default 50\n"
@@ -711,6 +715,7 @@ void config_free(struct config *c)
 	free(c->output);
 	free(c->socket);
 	free(c->hook);
+	free(c->hook_user);
 	free(c->pid_file);
 	free(c->socket_mode);
 	free(c->socket_group);
@@ -1095,7 +1100,8 @@ static void dump_pair(FILE *f, const char *key, const char *value, bool comment_
 char *config_dump(const struct config *c)
 {
 	static const enum key_id strings[] = { K_OUTPUT,      K_SOCKET,	  K_SOCKET_MODE,
-					       K_SOCKET_GROUP, K_HOOK,	  K_PID_FILE };
+					       K_SOCKET_GROUP, K_HOOK,	  K_HOOK_USER,
+					       K_PID_FILE };
 	static const enum key_id scalars[] = {
 		K_FOREGROUND,	   K_PERM,	       K_DENY_ON_ALERT,	   K_NO_FID,
 		K_ACCESS_PERM,	   K_BURST_THRESHOLD, K_BURST_WINDOW_MS, K_HOOK_COOLDOWN_MS,

@@ -76,6 +76,7 @@ struct config {
 	char *output;		/* NULL = not set; "-" = stdout */
 	char *socket;
 	char *hook;
+	char *hook_user;	/* user hooks run as (name or uid); NULL = root */
 	char *pid_file;
 	char *socket_mode;	/* octal, e.g. "0660"; NULL = 0600 */
 	char *socket_group;	/* group name or gid; NULL = the daemon's */

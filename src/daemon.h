@@ -12,6 +12,7 @@
 #include "fan.h"
 #include "hook.h"
 #include "policy.h"
+#include "priv.h"
 #include "proc.h"
 #include "record.h"
 #include "resolve.h"
@@ -80,6 +81,7 @@ struct daemon {
 	struct hook hook;		/* owned */
 	struct sink_file out;		/* owned */
 	struct sink_sock sock;		/* owned */
+	struct priv priv;		/* owned; hook_user, capabilities kept */
 	struct buf batch;		/* records produced this loop turn; owned */
 	struct buf sock_batch;		/* records the subscribers have not been sent; owned */
 	unsigned sock_records;

@@ -169,6 +169,8 @@ int hook_run(struct hook *h, const struct hook_alert *a, uint64_t now_ms)
 		    dup2(h->out_wfd, STDERR_FILENO) < 0)
 			_exit(127);
 		closefrom(STDERR_FILENO + 1);
+		if (h->before_exec && h->before_exec(h->before_exec_arg) < 0)
+			_exit(127);
 		execve("/bin/sh", argv, env);
 		_exit(127);
 	}

@@ -29,6 +29,10 @@ struct hook {
 					 * loop drains into the log, never the daemon's stderr */
 	char line[HOOK_LINE_MAX];	/* a line of hook output not complete yet */
 	size_t line_len;
+	/* Called in the child just before exec (credentials); async-signal-safe; a negative
+	 * return ends the child with 127. NULL = none. Set after hook_init(). */
+	int (*before_exec)(const void *arg);
+	const void *before_exec_arg;
 	struct hook_child running[HOOK_RUNNING_CAP];
 	unsigned n_running;
 	uint64_t started;

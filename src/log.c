@@ -2,13 +2,15 @@
  * log.c - owns the log level, the destination (stderr or syslog), the log queue and the
  * thread that writes it: the only file-scope mutable state of the daemon.
  *
- * Once log_start() has run, no caller ever writes a log line itself: log_msg() formats the
+ * From log_prepare() on, no caller ever writes a log line itself: log_msg() formats the
  * line into a bounded queue (LOG_QUEUE_BYTES) and the log thread writes it. A destination
  * that blocks (stderr on a pipe nobody reads, a stalled syslog daemon) stalls only that
  * thread, never the event loop and so never a permission answer (fapolicyd #427). Lines that
  * do not fit are counted and the count is written as soon as the destination takes lines
- * again. Before log_start() (start-up, before any mark) and after a clean log_stop() lines
- * are written directly; after a log_stop() that timed out they are dropped.
+ * again. The thread starts only with log_start(), after the daemon has dropped its
+ * capabilities (they are per thread); lines logged before wait in the queue. Before
+ * log_prepare() and after a clean log_stop() lines are written directly; after a log_stop()
+ * that timed out they are dropped.
  *
  * syslog() formats its time stamp with localtime_r(), which opens /etc/localtime the first
  * time: log_prepare() loads the time zone (and connects to syslog) before any mark is
@@ -46,7 +48,7 @@ static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 /* Under lock: */
 static struct log_queue queues[2];
 static struct log_queue *pending = &queues[0];
-static bool started, stopping, stalled;
+static bool queueing, started, stopping, stalled;
 static unsigned long dropped;		/* lines the queue had no room for, not yet reported */
 static unsigned long dropped_total;
 static struct log_rl rl_daemon, rl_hook;
@@ -69,11 +71,17 @@ void log_prepare(bool will_syslog)
 		openlog("fanotifyd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		log_opened = true;
 	}
+	pthread_mutex_lock(&lock);
+	queueing = true;
+	pthread_mutex_unlock(&lock);
 }
 
 void log_use_syslog(void)
 {
-	log_prepare(true); /* already done before the marks: opens nothing now */
+	if (!log_opened) { /* done before the marks by log_prepare(true): not again */
+		openlog("fanotifyd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_opened = true;
+	}
 	pthread_mutex_lock(&lock);
 	log_syslog = true;
 	pthread_mutex_unlock(&lock);
@@ -174,13 +182,19 @@ int log_start(void)
 void log_stop(unsigned timeout_ms)
 {
 	struct timespec until;
-	int r;
+	int r = 0;
 
 	pthread_mutex_lock(&lock);
-	if (!started) {
+	/* Lines queued by a start that failed before log_start(): a thread writes them, so
+	 * that a stalled destination cannot hold up the exit either. */
+	if (!started && queueing && pending->len)
+		r = pthread_create(&thread, NULL, log_thread, NULL);
+	queueing = false;
+	if (!started && (r || !pending->len)) {
 		pthread_mutex_unlock(&lock);
 		return;
 	}
+	started = true;
 	stopping = true;
 	pthread_cond_signal(&cond);
 	pthread_mutex_unlock(&lock);
@@ -240,7 +254,7 @@ static void put(enum log_level level, const char *text)
 
 	if (stalled)
 		return;
-	if (!started) {
+	if (!started && !queueing) {
 		emit(log_syslog, level, text);
 		return;
 	}

@@ -23,11 +23,12 @@ enum log_level {
 /* verbose 0 shows notices and worse; each -v one level more. */
 void log_setup(unsigned verbose, bool use_syslog);
 /* Before the first mark: loads the time zone (syslog's time stamps would open
- * /etc/localtime later) and, if the daemon will use syslog, connects to it. */
+ * /etc/localtime later) and, if the daemon will use syslog, connects to it. From now on
+ * lines are queued (for the thread log_start() starts), never written by the caller. */
 void log_prepare(bool will_syslog);
 /* From now on lines go to syslog (after log_prepare(true)). */
 void log_use_syslog(void);
-/* Starts the log thread: from now on no caller writes a line itself. 0 or -errno. */
+/* Starts the log thread, which writes what is queued. 0 or -errno. */
 int log_start(void);
 /* Writes what is queued and stops the thread, waiting at most timeout_ms; if the
  * destination is stalled longer, what is queued and every later line are dropped. */

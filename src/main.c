@@ -520,6 +520,20 @@ static int start(struct daemon *d, char *msg, size_t msg_len)
 	}
 	d->out.on_open = output_opened;
 	d->out.on_open_arg = &d->fan;
+	/* Every mark, file and socket is in place; no thread runs yet (capabilities are per
+	 * thread). FID mode opens file handles; the allow cache marks files of any mode. */
+	d->hook.before_exec = priv_hook_child;
+	d->hook.before_exec_arg = &d->priv;
+	r = priv_drop(&d->priv, d->fan.fid_fd >= 0 || d->cfg.allow_cache, d->cfg.hook != NULL,
+		      msg, msg_len);
+	if (r < 0)
+		return r;
+	/* The threads start with the capabilities left and the signals blocked. */
+	r = log_start();
+	if (r < 0) {
+		snprintf(msg, msg_len, "cannot start the log thread: %s", strerror(-r));
+		return r;
+	}
 	r = sink_file_start(&d->out);
 	if (r < 0) {
 		snprintf(msg, msg_len, "cannot start the output thread: %s", strerror(-r));
@@ -584,6 +598,13 @@ int main(int argc, char **argv)
 		config_free(&d.cfg);
 		return 0;
 	}
+	/* NSS reads /etc: before any mark, and a config error like any other. */
+	r = priv_init(&d.priv, d.cfg.hook_user, msg, sizeof(msg));
+	if (r < 0) {
+		fprintf(stderr, "fanotifyd: %s\n", msg);
+		config_free(&d.cfg);
+		return r == -ENOENT || r == -E2BIG ? EXIT_CONFIG : 1;
+	}
 	if (d.cfg.check_config) {
 		char *dump = config_dump(&d.cfg);
 
@@ -627,15 +648,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* Lazy libc state that opens files (time zone, syslog) is set up before the marks;
-	 * then a thread of its own writes the log (after the signal mask: it inherits it). */
+	 * from here on log lines are queued for the log thread start() starts. */
 	log_prepare(!d.cfg.foreground);
-	r = log_start();
-	if (r < 0) {
-		log_error("cannot start the log thread: %s", strerror(-r));
-		daemonize_end(status_fd, 1);
-		config_free(&d.cfg);
-		return 1;
-	}
 	r = start(&d, msg, sizeof(msg));
 	if (r < 0) {
 		log_error("%s", msg);

@@ -350,9 +350,11 @@ void proc_drain(struct proc *p)
 	}
 }
 
+/* Signal 0 through the pidfd: ESRCH once the process has exited. EPERM means it lives but
+ * belongs to another user (the daemon keeps no CAP_KILL: priv.c). */
 static bool pidfd_alive(int pidfd)
 {
-	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
 }
 
 static void fill(const struct proc_entry *e, struct proc_info *out)
