@@ -1,7 +1,8 @@
 # A whole daemon lifecycle with permission marks on the files the daemon's own libc wants:
 # /etc (a tmpfs copy) and /usr (a bind mount of its own), in this test's mount namespace.
-# Started in the background (syslog, no TZ in the environment), then SIGUSR1, SIGHUP, an
-# alert with a hook, a subscriber, -v logging, and SIGTERM; after each step opens under
+# Started in the background (syslog, no TZ in the environment, NSS for --socket-group and
+# --hook-user), then SIGUSR1, SIGHUP, an alert with a hook, a subscriber, -v logging, and
+# SIGTERM; after each step opens under
 # /etc and /usr and an exec must complete at once. Any lazy libc initialisation left for
 # after the marks (time zone for syslog's time stamps, NSS for a group name) would make the
 # daemon wait for its own answer, and every open here with it.
@@ -16,6 +17,8 @@ mount --bind "$S/etc" /etc || { fail "bind the copy over /etc"; finish; }
 mount --bind /usr /usr || { fail "bind /usr"; finish; }
 cleanup_more() { umount -l /usr 2>/dev/null; umount -l /etc 2>/dev/null; umount -l "$S/etc" 2>/dev/null; }
 echo secret >/etc/fanotifyd-canary
+mkdir -m 1777 "$S/hk"
+chmod o+x "$IT_BASE_DIR" # the hook runs as nobody
 
 # A guard started before any mark (so it needs no exec or import later): 60 s after the
 # daemon's pid file appears it kills the daemon, and if that does not release this test
@@ -75,7 +78,7 @@ responsive() {
 RC=0
 env -u TZ timeout -s KILL 20 "$FANOTIFYD" --pid-file "$PIDF" --output "$OUT" -v \
 	--perm --mount /etc --mount /usr --canary /etc/fanotifyd-canary \
-	--hook "echo hook-ran >$S/hook.out; cat /etc/hostname >>$S/hook.out" \
+	--hook "echo hook-ran >$S/hk/hook.out; cat /etc/hostname >>$S/hk/hook.out" --hook-user nobody \
 	--socket "$S/sock" --socket-group root </dev/null 2>"$ERR" || RC=$?
 check "daemonizes (exit 0)" [ "$RC" = 0 ]
 DPID=$(cat "$PIDF" 2>/dev/null)
@@ -89,9 +92,9 @@ kill -HUP "$DPID"
 nap 0.5
 responsive "after SIGHUP"
 check "canary read completes" within5 cat /etc/fanotifyd-canary
-for i in $(seq 1 100); do [ -s "$S/hook.out" ] && break; nap 0.05; done
+for i in $(seq 1 100); do [ -s "$S/hk/hook.out" ] && break; nap 0.05; done
 nap 0.3
-check "the hook ran and read /etc" grep -qx hook-ran "$S/hook.out"
+check "the hook ran and read /etc" grep -qx hook-ran "$S/hk/hook.out"
 responsive "after a hook"
 timeout 10 "$PY" - "$S/sock" >"$S/sub.out" <<'PY' &
 import socket, sys
