@@ -60,6 +60,7 @@ struct daemon_stats {
 	uint64_t bad_events;		/* undecodable metadata: rest of the read buffer skipped */
 	uint64_t bad_info;		/* events with a malformed info record */
 	uint64_t unresolved;		/* records whose path is null */
+	uint64_t moves;			/* moves of a watched directory or one above it */
 	uint64_t dropped_records;	/* records the output queue refused */
 	uint64_t read_errors;
 	uint64_t alerts;		/* alert records written */

@@ -316,6 +316,36 @@ static void say_missing(const char *path, const char *why, uint64_t missing)
 	log_notice("%s: %s cannot be delivered (%s)", path, names, why);
 }
 
+/*
+ * FID groups name objects through cached directory paths (resolve.c), and an inode mark
+ * sees nothing of a rename above it: `mv X Y` over a watched X/w would leave every later
+ * record saying X/w. A FAN_MOVE_SELF mark on the watched path and on each directory above
+ * it reports such a move; pipeline.c then drops the cached paths. Best effort: an ancestor
+ * that cannot be marked (another filesystem without file handles) is only logged.
+ */
+static void mark_ancestors(const struct fan *f, const char *path)
+{
+	char *p = strdup(path);
+	size_t n = p ? strlen(p) : 0;
+
+	if (!p)
+		return;
+	for (;;) {
+		if (fanotify_mark(f->fid_fd, FAN_MARK_ADD, FAN_MOVE_SELF | FAN_ONDIR, AT_FDCWD,
+				  p) < 0)
+			log_info("%s: cannot watch it for moves: %s (paths below it may go stale "
+				 "if it is renamed)", p, strerror(errno));
+		if (n <= 1)
+			break;
+		while (n > 1 && p[n - 1] != '/')
+			n--;
+		if (n > 1)
+			n--; /* the slash, unless it is the root */
+		p[n] = '\0';
+	}
+	free(p);
+}
+
 int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 {
 	uint64_t want = events_to_mask(c->events);
@@ -520,6 +550,9 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 			break;
 		}
 	}
+	for (size_t i = 0; i < c->n_marks && f->fid_fd >= 0; i++)
+		if (c->marks[i].kind == CONFIG_MARK_INODE)
+			mark_ancestors(f, c->marks[i].path);
 	return 0;
 }
 

@@ -217,7 +217,7 @@ static void log_stats(struct daemon *d, enum log_level level)
 		"decide_us_p50=%llu decide_us_p99=%llu decide_us_max=%llu "
 		"spins=%llu spin_hits=%llu cache_marks=%llu cache_errors=%llu cache_flushes=%llu "
 		"self=%llu out_of_scope=%llu overflows=%llu bad_events=%llu bad_info=%llu "
-		"unresolved=%llu dropped_records=%llu out_buf_kib=%llu out_backlog_max_kib=%llu "
+		"unresolved=%llu moves=%llu dropped_records=%llu out_buf_kib=%llu out_backlog_max_kib=%llu "
 		"exe_known=%llu proc_lookups=%llu "
 		"proc_evictions=%llu nl_overruns=%llu dircache_hits=%llu dircache_misses=%llu "
 		"dircache_evictions=%llu policy_suppressed=%llu policy_evictions=%llu "
@@ -233,7 +233,7 @@ static void log_stats(struct daemon *d, enum log_level level)
 		U(d->st.spin_hits), U(d->st.cache_marks), U(d->st.cache_errors),
 		U(d->st.cache_flushes), U(d->st.self_events),
 		U(d->st.out_of_scope), U(d->st.overflows), U(d->st.bad_events), U(d->st.bad_info),
-		U(d->st.unresolved), U(d->st.dropped_records), U(out_buf >> 10),
+		U(d->st.unresolved), U(d->st.moves), U(d->st.dropped_records), U(out_buf >> 10),
 		U(out_backlog_max >> 10), U(d->proc->exe_known),
 		U(d->proc->lookups), U(d->proc->evictions), U(d->proc->nl_overruns),
 		U(d->resolve->hits), U(d->resolve->misses), U(d->resolve->evictions),

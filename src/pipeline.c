@@ -392,6 +392,15 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 			d->st.answer_errors++;
 		goto out;
 	}
+	if (ev->mask & FAN_MOVE_SELF) {
+		/* A watched directory or one above it moved (fan.c mark_ancestors()): the
+		 * cached paths are stale. Not an event anyone asked for: no record. */
+		resolve_flush(d->resolve);
+		d->st.moves++;
+		ev->mask &= ~(uint64_t)FAN_MOVE_SELF;
+		if (!(ev->mask & ~(uint64_t)FAN_ONDIR))
+			goto out;
+	}
 	if (ev->bad_info)
 		d->st.bad_info++;
 	/* When no rule can deny, the answer needs nothing of the event: it goes first
