@@ -61,7 +61,7 @@ struct daemon_stats {
 	uint64_t bad_info;		/* events with a malformed info record */
 	uint64_t unresolved;		/* records whose path is null */
 	uint64_t moves;			/* moves of a watched directory or one above it */
-	uint64_t dropped_records;	/* records the output queue refused */
+	uint64_t dropped_records;	/* records the output queue refused or failed to write */
 	uint64_t read_errors;
 	uint64_t alerts;		/* alert records written */
 	uint64_t cache_marks;		/* --allow-cache ignore marks added */
@@ -89,6 +89,7 @@ struct daemon {
 	uint64_t sock_since_ms;		/* monotonic ms when sock_batch became non-empty */
 	unsigned batch_records;
 	uint64_t pending_dropped;	/* records lost, not yet reported in a dropped record */
+	uint64_t batch_dropped;		/* count of the dropped notice opening batch; 0 = none */
 	uint64_t seq;			/* last sequence number given out */
 	uint64_t read_ns;		/* CLOCK_MONOTONIC when the current batch was read */
 	bool drain_pending;		/* connector not drained since the last read */

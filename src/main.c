@@ -478,11 +478,9 @@ static int start(struct daemon *d, char *msg, size_t msg_len)
 	d->fd_read_len = fd_read_len();
 
 	/* Everything that opens or binds a file comes before the first mark. */
-	r = sink_file_open(&d->out, d->cfg.output ? d->cfg.output : "-");
-	if (r < 0) {
-		snprintf(msg, msg_len, "%s: %s", d->cfg.output, strerror(-r));
+	r = sink_file_open(&d->out, d->cfg.output ? d->cfg.output : "-", msg, msg_len);
+	if (r < 0)
 		return r;
-	}
 	r = pid_file_prepare(d);
 	if (r < 0) {
 		snprintf(msg, msg_len, "%s: %s", d->cfg.pid_file, strerror(-r));

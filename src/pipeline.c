@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -63,16 +64,36 @@ static void latency_note(struct daemon_lat *l, uint64_t ns)
 		l->max_ns = ns;
 }
 
-/* Before the first record of a turn: say how many records the output lost before it. */
+/* Before the first record of a turn: say how many records the output lost before it, one
+ * cause per notice: failed writes first (the writer thread's count), then the full queue. */
 static void batch_begin(struct daemon *d, uint64_t ts_ms)
 {
-	if (d->batch.len || !d->pending_dropped)
+	char reason[96] = "output queue full";
+	uint64_t count, lost;
+	bool writer;
+	int err;
+
+	if (d->batch.len)
 		return;
-	if (record_dropped(&d->batch, ++d->seq, ts_ms, d->pending_dropped,
-			   "output queue full") == 0) {
-		d->batch_records++;
-		d->pending_dropped = 0;
+	count = sink_file_lost(&d->out, &lost, &err);
+	d->st.dropped_records += lost;
+	writer = count > 0;
+	if (writer)
+		snprintf(reason, sizeof(reason), "output write failed: %s", strerror(err));
+	else
+		count = d->pending_dropped;
+	if (!count)
+		return;
+	if (record_dropped(&d->batch, d->seq + 1, ts_ms, count, reason) < 0) {
+		if (writer)
+			d->pending_dropped += count; /* not lost: told later, as the queue's */
+		return;
 	}
+	d->seq++;
+	d->batch_records++;
+	d->batch_dropped = count;
+	if (!writer)
+		d->pending_dropped = 0;
 }
 
 static void emit_overflow(struct daemon *d, uint64_t ts_ms)
@@ -643,8 +664,9 @@ void pipeline_flush(struct daemon *d)
 	if (!d->batch.len)
 		return;
 	/* Subscribers get exactly what the output file gets: nothing it dropped. */
-	if (sink_file_write(&d->out, d->batch.data, d->batch.len) < 0) {
-		d->pending_dropped += d->batch_records;
+	if (sink_file_write(&d->out, d->batch.data, d->batch.len, d->batch_dropped) < 0) {
+		/* A notice opening the batch is dropped too: its count is owed again. */
+		d->pending_dropped += d->batch_records + d->batch_dropped;
 		d->st.dropped_records += d->batch_records;
 		log_rl(LOG_LEVEL_WARN, "output queue full: %u records dropped", d->batch_records);
 	} else if (d->sock.n_clients) {
@@ -662,6 +684,7 @@ void pipeline_flush(struct daemon *d)
 	}
 	d->batch.len = 0;
 	d->batch_records = 0;
+	d->batch_dropped = 0;
 }
 
 int pipeline_flush_sock(struct daemon *d, bool force)

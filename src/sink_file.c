@@ -5,86 +5,200 @@
  * the writer thread swaps the queue out and writes it with one write() per batch. The
  * reopen on SIGHUP happens in the writer thread too: if the file lies on a filesystem with
  * a permission mark, its open() waits for the event loop's answer, which the loop can give
- * because it is not the one waiting. Knows nothing of events or JSON.
+ * because it is not the one waiting. A failed write loses whole records only: the writer
+ * counts them and the loop reports them (sink_file_lost()) in a dropped notice. Knows
+ * nothing of events or JSON beyond "a record ends with a newline".
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "sink_file.h"
 
-static int open_output(const char *path)
+/*
+ * Opens the output and checks that it is ours alone, so that whoever else can write to
+ * its directory can neither read our records nor add forged ones, nor stall us: a regular
+ * file (O_NONBLOCK: opening a FIFO fails with ENXIO when nothing reads it and returns at
+ * once when something does, never waits; fstat then refuses it, a device too), owned by
+ * our euid (not one another user planted after a rotation), with one link (not a hard
+ * link to a file elsewhere) and a symlink refused by O_NOFOLLOW. Group and others lose
+ * write and exec (fchmod to mode & 0640). Returns the fd (blocking again), or negative
+ * errno with the reason in why.
+ */
+static int open_output(const char *path, char *why, size_t why_len)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-		      0640);
+	struct stat st;
+	int fd, flags, r;
 
-	return fd < 0 ? -errno : fd;
+	fd = open(path,
+		  O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
+		  0640);
+	if (fd < 0) {
+		r = -errno;
+		if (r == -ELOOP)
+			snprintf(why, why_len, "is a symbolic link");
+		else if (r == -ENXIO)
+			snprintf(why, why_len, "not a regular file (a FIFO or a socket)");
+		else
+			snprintf(why, why_len, "%s", strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		snprintf(why, why_len, "fstat: %s", strerror(-r));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		snprintf(why, why_len, "not a regular file");
+		goto fail;
+	}
+	if (st.st_uid != geteuid()) {
+		r = -EPERM;
+		snprintf(why, why_len, "owned by uid %u, not by us (uid %u)", (unsigned)st.st_uid,
+			 (unsigned)geteuid());
+		goto fail;
+	}
+	if (st.st_nlink != 1) {
+		r = -EMLINK;
+		snprintf(why, why_len, "has %lu links, not 1", (unsigned long)st.st_nlink);
+		goto fail;
+	}
+	if ((st.st_mode & 07777 & ~0640u) && fchmod(fd, st.st_mode & 0640) < 0) {
+		r = -errno;
+		snprintf(why, why_len, "fchmod %o: %s", (unsigned)(st.st_mode & 0640),
+			 strerror(-r));
+		goto fail;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+		r = -errno;
+		snprintf(why, why_len, "fcntl: %s", strerror(-r));
+		goto fail;
+	}
+	return fd;
+fail:
+	(void)close(fd); /* nothing written */
+	return r;
 }
 
-int sink_file_open(struct sink_file *s, const char *path)
+int sink_file_open(struct sink_file *s, const char *path, char *msg, size_t msg_len)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 	pthread_condattr_t attr;
+	char why[128];
 	int r;
 
-	if (pthread_mutex_init(&s->lock, NULL) || pthread_condattr_init(&attr))
+	if (pthread_mutex_init(&s->lock, NULL) || pthread_condattr_init(&attr)) {
+		snprintf(msg, msg_len, "out of memory");
 		return -ENOMEM;
+	}
 	/* Linger deadlines are monotonic: a clock step must not hold records back. */
 	r = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	if (r == 0)
 		r = pthread_cond_init(&s->cond, &attr);
 	pthread_condattr_destroy(&attr);
-	if (r)
+	if (r) {
+		snprintf(msg, msg_len, "output: %s", strerror(r));
 		return -r;
+	}
 	if (strcmp(path, "-") == 0) {
 		s->fd = STDOUT_FILENO;
 		return 0;
 	}
 	s->path = strdup(path);
-	if (!s->path)
+	if (!s->path) {
+		snprintf(msg, msg_len, "out of memory");
 		return -ENOMEM;
-	s->fd = open_output(path);
-	return s->fd < 0 ? s->fd : 0;
+	}
+	s->fd = open_output(path, why, sizeof(why));
+	if (s->fd < 0) {
+		snprintf(msg, msg_len, "output %s: %s", path, why);
+		return s->fd;
+	}
+	return 0;
 }
 
-static void write_all(struct sink_file *s, const char *p, size_t len)
+/*
+ * Writes a batch of whole records. When a write fails the rest of the batch is lost, but
+ * never half a record: our own file is cut back to the end of the last whole record (it
+ * is O_APPEND and ours alone, so its end is where the write stopped); stdout, which cannot
+ * be cut, gets a newline before the next write. The records lost are counted for the
+ * loop's dropped notice, and so is the count of a notice (notice_count > 0, at notice_off)
+ * that is lost with them. The normal path is one write() per batch, nothing else.
+ */
+static void write_batch(struct sink_file *s, const char *p, size_t len, size_t notice_off,
+			uint64_t notice_count)
 {
-	while (len) {
-		ssize_t n = write(s->fd, p, len);
+	size_t done = 0, whole;
+	uint64_t lost = 0;
+	int err = 0;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			s->write_errors++;
-			log_rl(LOG_LEVEL_ERR, "output: write failed: %s; %zu bytes lost",
-			       strerror(errno), len);
-			return;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (s->torn) {
+		if (write(s->fd, "\n", 1) == 1)
+			s->torn = false;
+		else
+			err = errno ? errno : EIO;
 	}
+	while (!err && done < len) {
+		ssize_t n = write(s->fd, p + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			err = n < 0 ? errno : EIO;
+		else
+			done += (size_t)n;
+	}
+	if (!err)
+		return;
+	whole = done;
+	while (whole && p[whole - 1] != '\n')
+		whole--;
+	if (whole < done) {
+		off_t end = s->path ? lseek(s->fd, 0, SEEK_END) : -1;
+		off_t part = (off_t)(done - whole);
+
+		/* ftruncate() frees blocks: it works on a full filesystem. */
+		if (end < part || ftruncate(s->fd, end - part) < 0)
+			s->torn = true;
+	}
+	for (const char *q = p + whole; (q = memchr(q, '\n', (size_t)(p + len - q))); q++)
+		lost++;
+	pthread_mutex_lock(&s->lock);
+	s->write_errors++;
+	s->lost_new += lost;
+	s->lost_owed += lost + (notice_off >= whole ? notice_count : 0);
+	s->lost_errno = err;
+	pthread_mutex_unlock(&s->lock);
+	log_rl(LOG_LEVEL_ERR, "output: write failed: %s; %llu records lost", strerror(err),
+	       (unsigned long long)lost);
 }
 
 static void do_reopen(struct sink_file *s)
 {
+	char why[128];
 	int fd;
 
 	if (!s->path)
 		return;
-	fd = open_output(s->path);
+	fd = open_output(s->path, why, sizeof(why));
 	if (fd < 0) {
 		log_rl(LOG_LEVEL_ERR, "output: cannot reopen %s: %s; keeping the old file", s->path,
-		       strerror(-fd));
+		       why);
 		return;
 	}
 	if (s->on_open)
 		s->on_open(s->on_open_arg, fd);
 	(void)close(s->fd); /* everything was written with write(): nothing buffered */
 	s->fd = fd;
+	s->torn = false; /* a new file starts on a line of its own */
 	log_info("output: reopened %s", s->path);
 }
 
@@ -115,16 +229,20 @@ static void *writer(void *arg)
 		if (s->pending_len) {
 			/* Swap buffers: the loop keeps appending while we write. */
 			char *p = s->pending;
-			size_t len = s->pending_len, cap = s->pending_cap;
+			size_t len = s->pending_len, cap = s->pending_cap, off = s->notice_off;
+			uint64_t count = s->notice_count;
 
 			s->pending = mine;
 			s->pending_cap = s->writer_cap;
 			s->pending_len = 0;
+			s->notice_count = 0;
+			s->inflight = len;
 			mine = p;
 			s->writer_cap = cap;
 			pthread_mutex_unlock(&s->lock);
-			write_all(s, mine, len);
+			write_batch(s, mine, len, off, count);
 			pthread_mutex_lock(&s->lock);
+			s->inflight = 0;
 			continue;
 		}
 		if (s->reopen) {
@@ -160,12 +278,15 @@ void sink_file_mem(struct sink_file *s, size_t *buf_bytes, size_t *backlog_max)
 	pthread_mutex_unlock(&s->lock);
 }
 
-int sink_file_write(struct sink_file *s, const void *data, size_t len)
+int sink_file_write(struct sink_file *s, const void *data, size_t len, uint64_t notice_count)
 {
 	int r = 0;
 
 	pthread_mutex_lock(&s->lock);
-	if (s->pending_len + len > SINK_FILE_PENDING_MAX) {
+	/* One notice per queue swap is all the writer tracks: a second one waits (as the queue
+	 * full), which takes more than one loss reported within one linger period. */
+	if (s->pending_len + len > SINK_FILE_PENDING_MAX || (notice_count && s->notice_count) ||
+	    s->abandoned) {
 		s->dropped_bytes += len;
 		r = -ENOBUFS;
 	} else {
@@ -190,6 +311,10 @@ int sink_file_write(struct sink_file *s, const void *data, size_t len)
 
 		if (!s->pending_len)
 			(void)clock_gettime(CLOCK_MONOTONIC, &s->pending_since); /* cannot fail */
+		if (notice_count) {
+			s->notice_off = s->pending_len;
+			s->notice_count = notice_count;
+		}
 		memcpy(s->pending + s->pending_len, data, len);
 		s->pending_len += len;
 		if (s->pending_len > s->backlog_max)
@@ -201,10 +326,24 @@ out:
 	pthread_mutex_unlock(&s->lock);
 	if (!s->started && r == 0) {
 		/* No thread (start-up or shutdown path): write synchronously. */
-		write_all(s, s->pending, s->pending_len);
+		write_batch(s, s->pending, s->pending_len, s->notice_off, s->notice_count);
 		s->pending_len = 0;
+		s->notice_count = 0;
 	}
 	return r;
+}
+
+uint64_t sink_file_lost(struct sink_file *s, uint64_t *ret_new, int *ret_errno)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->lost_owed;
+	*ret_new = s->lost_new;
+	*ret_errno = s->lost_errno;
+	s->lost_owed = s->lost_new = 0;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 void sink_file_reopen(struct sink_file *s)
@@ -217,12 +356,36 @@ void sink_file_reopen(struct sink_file *s)
 
 void sink_file_close(struct sink_file *s)
 {
+	if (s->abandoned)
+		return;
 	if (s->started) {
+		struct timespec until;
+		size_t left;
+
 		pthread_mutex_lock(&s->lock);
 		s->stop = true;
 		pthread_cond_signal(&s->cond);
 		pthread_mutex_unlock(&s->lock);
-		pthread_join(s->thread, NULL);
+		/* pthread_timedjoin_np() takes a CLOCK_REALTIME deadline. */
+		(void)clock_gettime(CLOCK_REALTIME, &until); /* cannot fail for CLOCK_REALTIME */
+		until.tv_sec += SINK_FILE_CLOSE_MS / 1000;
+		until.tv_nsec += (SINK_FILE_CLOSE_MS % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		if (pthread_timedjoin_np(s->thread, NULL, &until) != 0) {
+			/* Stuck in write() to a pipe nobody reads, or in an open(): the permission
+			 * groups are closed, so it waits on no answer of ours, and we do not wait
+			 * for it. It keeps using s (and its buffers) until the process exits. */
+			pthread_mutex_lock(&s->lock);
+			s->abandoned = true;
+			left = s->pending_len + s->inflight;
+			pthread_mutex_unlock(&s->lock);
+			log_error("output: writer stuck for %d ms; exiting without it, abandoning up "
+				  "to %zu bytes", SINK_FILE_CLOSE_MS, left);
+			return;
+		}
 		s->started = false;
 	}
 	if (s->fd > STDOUT_FILENO)

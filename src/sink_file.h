@@ -14,10 +14,12 @@
 #define SINK_FILE_PENDING_MAX (16u << 20) /* bytes queued for the writer before dropping */
 #define SINK_FILE_BATCH (64u << 10)	/* bytes that wake the writer at once */
 #define SINK_FILE_LINGER_MS 20		/* longest a record waits for more to join it */
+#define SINK_FILE_CLOSE_MS 3000		/* longest sink_file_close() waits for the writer */
 
 struct sink_file {
 	char *path;			/* owned; NULL = stdout */
 	int fd;				/* owned (not for stdout) */
+	bool torn;			/* writer only: the output ends inside a record */
 	pthread_t thread;
 	bool started;
 	pthread_mutex_t lock;
@@ -31,21 +33,37 @@ struct sink_file {
 	size_t writer_cap;		/* capacity of the buffer the writer holds */
 	size_t backlog_max;		/* largest pending_len so far */
 	uint64_t write_errors;
+	size_t notice_off;		/* where a dropped notice starts in pending ... */
+	uint64_t notice_count;		/* ... and the count it carries; 0 = none queued */
+	size_t inflight;		/* bytes the writer has taken and not finished */
+	uint64_t lost_owed;		/* records to report lost (write failures), not taken yet */
+	uint64_t lost_new;		/* ... of them lost by now (not a lost notice's count again) */
+	int lost_errno;			/* errno of the last failed write */
+	bool abandoned;			/* sink_file_close() gave up waiting for the writer */
 	/* Called by the writer thread with each newly opened fd (SIGHUP reopen). */
 	void (*on_open)(void *arg, int fd);
 	void *on_open_arg;
 };
 
-/* Opens path for appending (0640, O_NOFOLLOW), or stdout for "-". Call before any mark is
- * placed. Returns 0 or negative errno. */
-int sink_file_open(struct sink_file *s, const char *path);
+/* Opens path for appending (0640, O_NOFOLLOW), or stdout for "-". Refuses anything but a
+ * regular file owned by our euid with one link; takes write and exec away from group and
+ * others. Call before any mark is placed. Returns 0 or negative errno with the reason,
+ * naming path, in msg. */
+int sink_file_open(struct sink_file *s, const char *path, char *msg, size_t msg_len);
 
 /* Starts the writer thread. Returns 0 or negative errno. */
 int sink_file_start(struct sink_file *s);
 
-/* Queues len bytes (whole records). Returns 0, or -ENOBUFS when the queue is full and
+/* Queues len bytes (whole records); notice_count > 0 says the first record is a dropped
+ * notice carrying that count, which sink_file_lost() owes again if the notice is lost in a
+ * write. Returns 0, or -ENOBUFS when the queue is full (or holds another notice) and
  * nothing was queued. Never blocks on I/O. */
-int sink_file_write(struct sink_file *s, const void *data, size_t len);
+int sink_file_write(struct sink_file *s, const void *data, size_t len, uint64_t notice_count);
+
+/* Takes the count a dropped notice must report for failed writes (0 = none) and the errno
+ * of the last one; *ret_new gets how many of them are records lost since the last call
+ * (the rest are counts of lost notices, owed again). */
+uint64_t sink_file_lost(struct sink_file *s, uint64_t *ret_new, int *ret_errno);
 
 /* Memory of the queue: both buffers' capacity (each grows to the largest backlog, up to
  * SINK_FILE_PENDING_MAX, and keeps that size) and the largest backlog so far. */
@@ -54,7 +72,9 @@ void sink_file_mem(struct sink_file *s, size_t *buf_bytes, size_t *backlog_max);
 /* Asks the writer to reopen the file (log rotation); it opens the new file itself. */
 void sink_file_reopen(struct sink_file *s);
 
-/* Writes everything queued, stops the thread, closes the file. Safe twice. */
+/* Writes everything queued, stops the thread, closes the file. Safe twice. Waits at most
+ * SINK_FILE_CLOSE_MS for a writer stuck in write() or open(); it is then left behind (with
+ * s, which must outlive it until exit) and the bytes abandoned are logged. */
 void sink_file_close(struct sink_file *s);
 
 #endif
