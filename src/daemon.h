@@ -21,6 +21,9 @@
 
 #define DAEMON_READ_BUF (16u << 10)	/* bytes per read() of a group; bounds a batch */
 #define DAEMON_READS_PER_TURN 16	/* reads of one group before the batch is flushed */
+#define DAEMON_NOFILE_WANT 65536	/* descriptor limit asked for at start */
+#define DAEMON_FD_SPARE 16		/* descriptors kept free for transient opens */
+#define DAEMON_FID_EVENT_MIN 48	/* bytes: smallest FID event (metadata + one fid) */
 
 #define DAEMON_SOCK_BATCH (64u << 10)	/* bytes that go to subscribers at once */
 #define DAEMON_SOCK_LINGER_MS 20	/* longest a record waits for more to join it */
@@ -63,6 +66,7 @@ struct daemon_stats {
 	uint64_t moves;			/* moves of a watched directory or one above it */
 	uint64_t dropped_records;	/* records the output queue refused or failed to write */
 	uint64_t read_errors;
+	uint64_t fd_denied;		/* events the kernel gave up for want of an fd (EMFILE) */
 	uint64_t alerts;		/* alert records written */
 	uint64_t cache_marks;		/* --allow-cache ignore marks added */
 	uint64_t cache_errors;		/* ... refused */
@@ -103,7 +107,9 @@ struct daemon {
 	pid_t self;
 	unsigned char *readbuf;		/* owned; DAEMON_READ_BUF bytes, FD group */
 	unsigned char *fid_readbuf;	/* owned; DAEMON_READ_BUF bytes, FID group */
-	size_t fd_read_len;		/* read size for FD-mode groups, bounded by RLIMIT_NOFILE */
+	uint64_t nofile;		/* RLIMIT_NOFILE in force (raised at start if we may) */
+	unsigned fds_fixed;		/* descriptors open once started (groups, views, ...) */
+	unsigned fid_fds_held;		/* upper bound on pidfds of an FID read being handled */
 	int sig_fd;			/* owned; signalfd */
 	int ep_fd;			/* owned; epoll */
 	char *pid_file;			/* owned; absolute, NULL = none */

@@ -7,6 +7,7 @@
  * that an open of ours on a permission-marked filesystem would wait for our own answer.
  * A daemonizing parent exits 0 only once the marks are in place.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -131,22 +132,55 @@ static void output_opened(void *arg, int fd)
 		log_warn("output: cannot ignore-mark the reopened file: %s", strerror(errno));
 }
 
-/* FD-mode reads open one fd per event (two with pidfds): raise the limit and size reads
- * so that one read never runs out of descriptors. */
-static size_t fd_read_len(void)
+/*
+ * FD-mode reads open one fd per event, and the kernel denies a permission event it cannot
+ * open an fd for (EMFILE), unseen by us. So the limit is raised as far as we may: the hard
+ * limit too while CAP_SYS_RESOURCE is ours (before the privilege drop), up to
+ * DAEMON_NOFILE_WANT and fs.nr_open. Each read is then sized by the descriptors still free
+ * (pipeline.c). Returns the soft limit in force.
+ */
+static rlim_t nofile_raise(void)
 {
 	struct rlimit rl;
-	size_t events;
+	unsigned long nr_open = DAEMON_NOFILE_WANT;
+	FILE *fp = fopen("/proc/sys/fs/nr_open", "re");
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (fp) {
+		if (fscanf(fp, "%lu", &nr_open) != 1)
+			nr_open = DAEMON_NOFILE_WANT;
+		fclose(fp);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 64; /* cannot fail for RLIMIT_NOFILE; a small, safe guess */
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < DAEMON_NOFILE_WANT) {
+		struct rlimit up = rl;
+
+		up.rlim_max = up.rlim_cur = DAEMON_NOFILE_WANT < nr_open ? DAEMON_NOFILE_WANT
+									  : nr_open;
+		if (up.rlim_max > rl.rlim_max && setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl); /* keep the soft limit if refused */
 		(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	events = rl.rlim_cur > 256 ? (rl.rlim_cur - 128) / 2 : 64;
-	if (events * DECODE_METADATA_LEN > DAEMON_READ_BUF)
-		return DAEMON_READ_BUF;
-	return events * DECODE_METADATA_LEN;
+	log_info("descriptor limit %llu", (unsigned long long)rl.rlim_cur);
+	return rl.rlim_cur;
+}
+
+/* Descriptors open now (the fixed ones: groups, views, sockets, pipes). */
+static unsigned fds_open(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	if (!dir)
+		return 64; /* no /proc: assume many, so reads stay small */
+	while (readdir(dir))
+		n++;
+	closedir(dir);
+	return n > 3 ? n - 3 : 0; /* ".", ".." and the directory's own fd */
 }
 
 /* The signals the loop takes through signalfd. Blocked in main() before any thread exists,
@@ -217,7 +251,7 @@ static void log_stats(struct daemon *d, enum log_level level)
 		"decide_us_p50=%llu decide_us_p99=%llu decide_us_max=%llu "
 		"spins=%llu spin_hits=%llu cache_marks=%llu cache_errors=%llu cache_flushes=%llu "
 		"self=%llu out_of_scope=%llu overflows=%llu bad_events=%llu bad_info=%llu "
-		"unresolved=%llu moves=%llu dropped_records=%llu out_buf_kib=%llu out_backlog_max_kib=%llu "
+		"unresolved=%llu moves=%llu fd_denied=%llu dropped_records=%llu out_buf_kib=%llu out_backlog_max_kib=%llu "
 		"exe_known=%llu proc_lookups=%llu "
 		"proc_evictions=%llu nl_overruns=%llu dircache_hits=%llu dircache_misses=%llu "
 		"dircache_evictions=%llu policy_suppressed=%llu policy_evictions=%llu "
@@ -233,7 +267,7 @@ static void log_stats(struct daemon *d, enum log_level level)
 		U(d->st.spin_hits), U(d->st.cache_marks), U(d->st.cache_errors),
 		U(d->st.cache_flushes), U(d->st.self_events),
 		U(d->st.out_of_scope), U(d->st.overflows), U(d->st.bad_events), U(d->st.bad_info),
-		U(d->st.unresolved), U(d->st.moves), U(d->st.dropped_records), U(out_buf >> 10),
+		U(d->st.unresolved), U(d->st.moves), U(d->st.fd_denied), U(d->st.dropped_records), U(out_buf >> 10),
 		U(out_backlog_max >> 10), U(d->proc->exe_known),
 		U(d->proc->lookups), U(d->proc->evictions), U(d->proc->nl_overruns),
 		U(d->resolve->hits), U(d->resolve->misses), U(d->resolve->evictions),
@@ -475,7 +509,7 @@ static int start(struct daemon *d, char *msg, size_t msg_len)
 		return -ENOMEM;
 	}
 	d->proc->nl_fd = -1;
-	d->fd_read_len = fd_read_len();
+	d->nofile = nofile_raise();
 
 	/* Everything that opens or binds a file comes before the first mark. */
 	r = sink_file_open(&d->out, d->cfg.output ? d->cfg.output : "-", msg, msg_len);
@@ -550,6 +584,7 @@ static int start(struct daemon *d, char *msg, size_t msg_len)
 		snprintf(msg, msg_len, "event loop: %s", strerror(-r));
 		return r;
 	}
+	d->fds_fixed = fds_open();
 	r = pid_file_commit(d);
 	if (r < 0) {
 		snprintf(msg, msg_len, "%s: %s", d->pid_file, strerror(-r));

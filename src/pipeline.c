@@ -557,10 +557,58 @@ static void perm_poll(struct daemon *d)
 		(void)pipeline_read_group(d, d->fan.fd_fd, false);
 }
 
+/*
+ * Bytes to read from a group so that its events' descriptors fit in what is free: an FD
+ * group opens one fd per event (the kernel denies a permission event it cannot open one
+ * for, and we never see it), an FID group with pidfds one pidfd per event. Subscribers
+ * and the pidfds of an FID read being handled (perm_poll() reads in between) count.
+ */
+static size_t read_len(const struct daemon *d, bool fid)
+{
+	int64_t free_fds = (int64_t)d->nofile - d->fds_fixed - d->sock.n_clients -
+			   DAEMON_FD_SPARE - (fid ? 0 : d->fid_fds_held);
+	size_t per_event = fid ? DAEMON_FID_EVENT_MIN : DECODE_METADATA_LEN;
+
+	if (fid && !d->fan.pidfd)
+		return DAEMON_READ_BUF;
+	if (free_fds < 1)
+		free_fds = 1; /* one at a time; EMFILE is then reported (fd_exhausted) */
+	if ((uint64_t)free_fds >= DAEMON_READ_BUF / per_event)
+		return DAEMON_READ_BUF;
+	return (size_t)free_fds * per_event;
+}
+
+/* The kernel could not open a descriptor for an event: a permission event was denied
+ * (the opener got EPERM), a notification lost. Said as an alert, like an overflow. */
+static void emit_fd_exhausted(struct daemon *d, int err, bool perm_group)
+{
+	uint64_t ts_ms = now_ms();
+	struct record_alert a = {
+		.ts_ms = ts_ms,
+		.kind = "fd_exhausted",
+		.pid = 0,
+		.has_proc = false,
+		.path = "<fd_exhausted>",
+		.reason = perm_group ? "no descriptor for a permission event: the kernel denied it"
+				     : "no descriptor for an event: the kernel dropped it",
+	};
+
+	d->st.fd_denied++;
+	log_rl(LOG_LEVEL_WARN, "reading fanotify events: %s: %s", strerror(err), a.reason);
+	batch_begin(d, ts_ms);
+	a.seq = ++d->seq;
+	if (record_alert(&d->batch, &a) < 0) {
+		d->pending_dropped++;
+		return;
+	}
+	d->batch_records++;
+	d->st.records++;
+	d->st.alerts++;
+}
+
 unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 {
 	unsigned char *buf = fid ? d->fid_readbuf : d->readbuf;
-	size_t len = fid ? DAEMON_READ_BUF : d->fd_read_len;
 	bool perm_group = !fid && d->fan.fd_is_perm;
 	bool poll_perm = fid && d->fan.fd_is_perm;
 	bool *reading = fid ? &d->reading_fid : &d->reading_perm;
@@ -572,6 +620,7 @@ unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 		return 0;
 	*reading = true;
 	for (unsigned i = 0; i < DAEMON_READS_PER_TURN; i++) {
+		size_t len = read_len(d, fid);
 		ssize_t n = read(group_fd, buf, len);
 		const unsigned char *p = buf;
 		unsigned answered = 0;
@@ -583,6 +632,10 @@ unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EMFILE || errno == ENFILE) {
+				emit_fd_exhausted(d, errno, perm_group);
+				continue; /* the next event may fit */
+			}
 			if (errno != EAGAIN) {
 				d->st.read_errors++;
 				log_rl(LOG_LEVEL_WARN, "reading fanotify events failed: %s",
@@ -593,6 +646,8 @@ unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 		if (n == 0)
 			break;
 		got = (size_t)n;
+		if (fid && d->fan.pidfd)
+			d->fid_fds_held = (unsigned)(got / DAEMON_FID_EVENT_MIN);
 		ts_ms = now_ms();
 		if (perm_group)
 			d->read_ns = pipeline_now_ns();
@@ -623,9 +678,13 @@ unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 			events++;
 			p += r;
 			n -= r;
+			if (fid && d->fid_fds_held)
+				d->fid_fds_held--;
 			if (poll_perm)
 				perm_poll(d);
 		}
+		if (fid)
+			d->fid_fds_held = 0;
 		/* One read's records at a time: bounds the batch (and our memory). */
 		pipeline_flush(d);
 		if (perm_group)
