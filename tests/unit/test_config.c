@@ -471,6 +471,13 @@ static const struct text_error text_errors[] = {
 	  ": use 1-64 of A-Z a-z 0-9 . _ -" },
 	{ "job name two words", "job a b\n", 1, "job: unexpected extra value 'b'" },
 	{ "error after CRLF lines", "watch /a\r\nperm\r\n", 2, "perm: missing value" },
+	/* Found by fuzz_config: config_dump() could not write such a value back. */
+	{ "CR inside hook value", "watch /a\nhook  ache \r\r  ?\n", 2,
+	  "CR byte in line (allowed only just before the newline)" },
+	{ "CR CR LF", "watch /a\r\r\n", 1,
+	  "CR byte in line (allowed only just before the newline)" },
+	{ "CR in comment", "# old\rmac\n", 1,
+	  "CR byte in line (allowed only just before the newline)" },
 	{ "error on last line without newline", "watch /a\nnope", 2, "unknown key 'nope'" },
 };
 
