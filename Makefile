@@ -1,4 +1,5 @@
-# fanotifyd - see README.md. Targets: all test integration check sanitize install demo deps
+# fanotifyd - see README.md. Targets: all test integration check sanitize fuzz fuzz-regress
+# install demo deps
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
@@ -21,7 +22,8 @@ OBJS = $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS))
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRCS))
 
-.PHONY: all test integration check sanitize install uninstall clean demo deps layering bench
+.PHONY: all test integration check sanitize fuzz fuzz-build fuzz-regress install uninstall clean \
+	demo deps layering bench
 
 all: $(BIN)
 
@@ -56,6 +58,31 @@ sanitize:
 	$(MAKE) BUILD=build/san \
 		OPTFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 	FANOTIFYD=$(abspath build/san/fanotifyd) ASAN_OPTIONS=detect_leaks=1 tests/integration/run.sh
+
+# libFuzzer targets (clang), one per pure module: tests/fuzz/fuzz_X.c + src/X.c, built in
+# their own directory. fuzz-regress replays the committed seeds and crash inputs; fuzz does
+# that, then fuzzes each target FUZZ_SECONDS on a scratch copy of its corpus.
+FUZZ_CC ?= clang
+FUZZ_BUILD = build/fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNFLAGS) -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS = decode record config
+FUZZ_BINS = $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c src/%.c $(wildcard src/*.h)
+	@mkdir -p $(FUZZ_BUILD)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc -o $@ $< src/$*.c
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz-regress: fuzz-build
+	@tests/fuzz/run.sh regress $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
+fuzz: deps
+	$(MAKE) fuzz-build
+	@tests/fuzz/run.sh regress $(FUZZ_BUILD) $(FUZZ_TARGETS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh fuzz $(FUZZ_BUILD) $(FUZZ_TARGETS)
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/fanotifyd

@@ -4,7 +4,11 @@
 set -e
 need=""
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
-for pkg in gcc make libc6-dev linux-libc-dev libseccomp-dev libcmocka-dev python3 util-linux procps; do
+# make fuzz: clang, and libFuzzer's runtime (libclang_rt.fuzzer-x86_64.a), which clang does not
+# pull in: on Debian 12 it is in libclang-rt-14-dev, installed through llvm-defaults'
+# libclang-rt-dev so that it matches the default clang. libseccomp-dev: src/priv.c.
+for pkg in gcc make libc6-dev linux-libc-dev libseccomp-dev libcmocka-dev python3 util-linux \
+	procps clang libclang-rt-dev; do
 	have_pkg "$pkg" || need="$need $pkg"
 done
 [ -z "$need" ] && exit 0

@@ -13,7 +13,8 @@
  *	key value
  *
  * - Lines end in "\n"; one "\r" before it is dropped (CRLF files work). A line may hold at
- *   most CONFIG_LINE_MAX bytes, not counting its line ending. A NUL byte is an error.
+ *   most CONFIG_LINE_MAX bytes, not counting its line ending. A NUL byte is an error, and
+ *   so is any other "\r": config_dump() could not write a value holding one back.
  * - Blanks are space and tab. The key runs from the first non-blank byte to the next blank;
  *   keys are lower case and case-sensitive. The value is the rest of the line with blanks
  *   trimmed from both ends, so paths may contain inner spaces.
@@ -759,6 +760,11 @@ int config_parse_text(struct config *c, const char *text, size_t len, unsigned *
 		}
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
+		if (memchr(p, '\r', n)) {
+			set_msg(msgbuf, msgbuf_len, "CR byte in line (allowed only just before the newline)");
+			r = -EINVAL;
+			goto fail;
+		}
 		if (n > CONFIG_LINE_MAX) {
 			set_msg(msgbuf, msgbuf_len, "line too long (more than %d bytes)",
 				CONFIG_LINE_MAX);

@@ -477,6 +477,13 @@ static const struct text_error text_errors[] = {
 	{ "relative rootfs", "job j\nrootfs rel/dir\n", 2, "rootfs: 'rel/dir' is not an absolute path" },
 	{ "relative cache", "job j\ncache ./c\n", 2, "cache: './c' is not an absolute path" },
 	{ "error after CRLF lines", "watch /a\r\nperm\r\n", 2, "perm: missing value" },
+	/* Found by fuzz_config: config_dump() could not write such a value back. */
+	{ "CR inside hook value", "watch /a\nhook  ache \r\r  ?\n", 2,
+	  "CR byte in line (allowed only just before the newline)" },
+	{ "CR CR LF", "watch /a\r\r\n", 1,
+	  "CR byte in line (allowed only just before the newline)" },
+	{ "CR in comment", "# old\rmac\n", 1,
+	  "CR byte in line (allowed only just before the newline)" },
 	{ "error on last line without newline", "watch /a\nnope", 2, "unknown key 'nope'" },
 };
 
