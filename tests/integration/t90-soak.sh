@@ -48,7 +48,7 @@ round() {
 	local sp=$!
 	hups 500 &
 	local hp=$!
-	"$WORK" churn "$W/c" 90000 >/dev/null || fail "churn failed"
+	"$WORK" churn "$W/c" "$CHURN" >/dev/null || fail "churn failed"
 	wait "$sp" || fail "subscriber cycles failed"
 	wait "$hp" || fail "SIGHUPs failed"
 	for i in $(seq 1 50); do
@@ -61,6 +61,7 @@ round() {
 	RSS=$(awk '/^VmRSS/ {print $2}' /proc/"$DPID"/status)
 }
 
+CHURN=115000
 round || finish
 FDS1=$FDS RSS1=$RSS
 round || finish
@@ -78,11 +79,11 @@ check "100 hooks run, none dropped or failed (started $(stat_of hooks_started), 
 check "no overflow, no dropped record (overflows=$(stat_of overflows), dropped_records=$(stat_of dropped_records))" \
 	[ "$(stat_of overflows)" = 0 -a "$(stat_of dropped_records)" = 0 ]
 RECORDS=$(stat_of records)
-check "every record is there: seq 1..$RECORDS without a gap, one JSON object a line" \
-	"$PY" - "$OUT" "$RECORDS" <<'PY'
+check "every record is there: seq 1..$RECORDS without a gap; a CREATE and a DELETE for each of the $((2 * CHURN)) churned files" \
+	"$PY" - "$OUT" "$RECORDS" "$W/c" $((2 * CHURN)) <<'PY'
 import json, sys
-out, want = sys.argv[1], int(sys.argv[2])
-n = 0
+out, want, cdir, files = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+n = creates = deletes = 0
 with open(out, "rb") as f:
     for line in f:
         r = json.loads(line)
@@ -93,9 +94,16 @@ with open(out, "rb") as f:
         if r["type"] in ("dropped",) or r.get("kind") == "overflow":
             print("# line %d: %s" % (n, line[:200]))
             sys.exit(1)
+        if r["type"] == "event" and r.get("path", "").startswith(cdir + "/c"):
+            ev = r["events"].split(",")
+            creates += "CREATE" in ev and not r["path"].endswith(".r")
+            deletes += "DELETE" in ev
 # The stats line was taken after the sentinel: records written since are the SIGUSR1's none.
 if n < want:
     print("# %d lines, stats say %d records" % (n, want))
+    sys.exit(1)
+if creates != files or deletes != files:
+    print("# %d creates, %d deletes of %d files" % (creates, deletes, files))
     sys.exit(1)
 PY
 echo "# soak: $(stat_of events) events, $RECORDS records, RSS $RSS1 -> $RSS KiB, fds $FDS1 -> $FDS"
