@@ -106,7 +106,7 @@ static struct hook_child *slot_free(struct hook *h)
  * leaves its group and forks again escapes this; hooks are the operator's own code. */
 static bool hook_own(const struct hook *h, pid_t pid, pid_t ppid)
 {
-	pid_t pgid = getpgid(pid); /* -1 (ESRCH) once it is gone */
+	pid_t pgid = pid > 0 ? getpgid(pid) : -1; /* -1 (ESRCH) once it is gone */
 
 	for (unsigned i = 0; i < HOOK_RUNNING_CAP; i++) {
 		pid_t hp = h->running[i].pid;

@@ -96,18 +96,19 @@ static void batch_begin(struct daemon *d, uint64_t ts_ms)
 		d->pending_dropped = 0;
 }
 
-static void emit_overflow(struct daemon *d, uint64_t ts_ms)
+/* An alert of the kernel's own (pid 0, no process, a <placeholder> path): events it lost. */
+static void emit_kernel_alert(struct daemon *d, uint64_t ts_ms, const char *kind,
+			      const char *path, const char *reason)
 {
 	struct record_alert a = {
 		.ts_ms = ts_ms,
-		.kind = "overflow",
+		.kind = kind,
 		.pid = 0,
 		.has_proc = false,
-		.path = "<overflow>",
-		.reason = "fanotify queue overflowed",
+		.path = path,
+		.reason = reason,
 	};
 
-	d->st.overflows++;
 	batch_begin(d, ts_ms);
 	a.seq = ++d->seq;
 	if (record_alert(&d->batch, &a) < 0) {
@@ -116,6 +117,13 @@ static void emit_overflow(struct daemon *d, uint64_t ts_ms)
 	}
 	d->batch_records++;
 	d->st.records++;
+	d->st.alerts++;
+}
+
+static void emit_overflow(struct daemon *d, uint64_t ts_ms)
+{
+	d->st.overflows++;
+	emit_kernel_alert(d, ts_ms, "overflow", "<overflow>", "fanotify queue overflowed");
 	log_rl(LOG_LEVEL_WARN, "fanotify queue overflowed: events were lost");
 }
 
@@ -582,28 +590,13 @@ static size_t read_len(const struct daemon *d, bool fid)
  * (the opener got EPERM), a notification lost. Said as an alert, like an overflow. */
 static void emit_fd_exhausted(struct daemon *d, int err, bool perm_group)
 {
-	uint64_t ts_ms = now_ms();
-	struct record_alert a = {
-		.ts_ms = ts_ms,
-		.kind = "fd_exhausted",
-		.pid = 0,
-		.has_proc = false,
-		.path = "<fd_exhausted>",
-		.reason = perm_group ? "no descriptor for a permission event: the kernel denied it"
-				     : "no descriptor for an event: the kernel dropped it",
-	};
+	const char *reason = perm_group
+				     ? "no descriptor for a permission event: the kernel denied it"
+				     : "no descriptor for an event: the kernel dropped it";
 
 	d->st.fd_denied++;
-	log_rl(LOG_LEVEL_WARN, "reading fanotify events: %s: %s", strerror(err), a.reason);
-	batch_begin(d, ts_ms);
-	a.seq = ++d->seq;
-	if (record_alert(&d->batch, &a) < 0) {
-		d->pending_dropped++;
-		return;
-	}
-	d->batch_records++;
-	d->st.records++;
-	d->st.alerts++;
+	emit_kernel_alert(d, now_ms(), "fd_exhausted", "<fd_exhausted>", reason);
+	log_rl(LOG_LEVEL_WARN, "reading fanotify events: %s: %s", strerror(err), reason);
 }
 
 unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)

@@ -124,6 +124,16 @@ sentinel() {
 	$JSONL wait "$OUT" --timeout 10 "path=$f" || { fail "sentinel $f never reported"; return 1; }
 }
 
+# wait_file PATH: PATH exists within 10 s.
+wait_file() {
+	local i
+	for i in $(seq 1 500); do
+		[ -e "$1" ] && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
 has() { $JSONL wait "$OUT" --timeout 0 "$@"; }
 count() { $JSONL count "$OUT" "$@"; }
 # waitrec FIELD=VALUE...: such a record arrives in $OUT within 10 s (where two groups report
@@ -278,4 +288,42 @@ wait_nsock() {
 		sleep 0.02
 	done
 	return 1
+}
+
+# slow_fast SOCK: two subscribers of SOCK. The slow one connects, then reads nothing until a
+# line arrives on the FIFO $S/go, then writes everything it gets to $S/slow; the fast one
+# (--subscribe) writes to $S/fast. SLOW, FAST are their pids (killed at exit).
+slow_fast() {
+	mkfifo "$S/go"
+	timeout 120 "$PY" - "$1" "$S/slow" "$S/go" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+open(sys.argv[3]).read()
+with open(sys.argv[2], "wb") as out:
+    while True:
+        d = s.recv(1 << 16)
+        if not d:
+            break
+        out.write(d)
+PY
+	SLOW=$!
+	timeout 120 "$FANOTIFYD" --subscribe "$1" >"$S/fast" 2>"$S/fast.err" &
+	FAST=$!
+	SUBS="$SUBS $SLOW $FAST"
+}
+
+# gen N: N more files g000000... in $W, one write each (CREATE, OPEN, MODIFY, CLOSE_WRITE;
+# OPEN_PERM too under --perm); GEN counts them.
+GEN=0
+gen() {
+	"$PY" - "$W" "$GEN" "$1" <<'PY' || fail "generating events"
+import os, sys
+d, first, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(first, first + n):
+    fd = os.open("%s/g%06d" % (d, i), os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(fd, b"x")
+    os.close(fd)
+PY
+	GEN=$((GEN + $1))
 }

@@ -5,15 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 require_fanotify fid
 setup
-# wait_file PATH: a read with a deadline (10 s) until PATH exists.
-wait_file() {
-	local i
-	for i in $(seq 1 500); do
-		[ -e "$1" ] && return 0
-		sleep 0.02
-	done
-	return 1
-}
 HOOKS=$S/hooks
 mkdir -p "$HOOKS" "$W/data"
 # The hook writes what it saw to a temp name, then renames it into place ($S is not watched).

@@ -15,15 +15,6 @@ mode_at_most_0640() {
 	echo "# $(basename "$1") mode $m"
 	[ $((8#$m & ~8#640)) = 0 ]
 }
-# wait_file FILE: poll for its existence, 10 s deadline
-wait_file() {
-	local i
-	for i in $(seq 1 500); do
-		[ -e "$1" ] && return 0
-		sleep 0.02
-	done
-	return 1
-}
 creates_in() { $JSONL count "$1" type=event events~CREATE path="$2"; }
 
 # umask 0: the file mode is whatever the daemon asks for, not what our umask hides

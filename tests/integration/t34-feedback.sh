@@ -8,14 +8,6 @@ setup
 PY=$(python3 -c 'import sys; print(sys.executable)') || PY=python3
 JSONL="$PY $HERE/jsonl.py"
 
-wait_file() {
-	local i
-	for i in $(seq 1 500); do
-		[ -e "$1" ] && return 0
-		sleep 0.02
-	done
-	return 1
-}
 # stable FILE: the file does not grow on its own (the one short sleep: a negative check)
 stable() {
 	local a b

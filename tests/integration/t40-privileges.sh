@@ -16,15 +16,6 @@ JSONL="$PY $HERE/jsonl.py"
 CAP_DAC_READ_SEARCH=$((1 << 2)) CAP_KILL=$((1 << 5)) CAP_SETGID=$((1 << 6))
 CAP_SETUID=$((1 << 7)) CAP_SYS_PTRACE=$((1 << 19))
 
-# wait_file PATH: a read with a deadline (10 s) until PATH exists.
-wait_file() {
-	local i
-	for i in $(seq 1 500); do
-		[ -e "$1" ] && return 0
-		sleep 0.02
-	done
-	return 1
-}
 # field FILE KEY: the value of "KEY:" in a /proc status file, blanks squeezed.
 field() { sed -n "s/^$2:[[:space:]]*//p" "$1" | tr -s '[:space:]' ' ' | sed 's/ $//'; }
 hex() { printf '%016x' "$1"; }

@@ -12,39 +12,8 @@ SOCK=$S/sock
 
 start_daemon --watch "$W" --socket "$SOCK" --socket-buffer-kb 4 || finish
 BASE=$(nsock)
-# The slow one: connects, then reads nothing until a line arrives on the fifo.
-mkfifo "$S/go"
-timeout 120 "$PY" - "$SOCK" "$S/slow" "$S/go" <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-open(sys.argv[3]).read()
-with open(sys.argv[2], "wb") as out:
-    while True:
-        d = s.recv(1 << 16)
-        if not d:
-            break
-        out.write(d)
-PY
-SLOW=$!
-timeout 120 "$FANOTIFYD" --subscribe "$SOCK" >"$S/fast" 2>"$S/fast.err" &
-FAST=$!
-SUBS="$SLOW $FAST"
+slow_fast "$SOCK"
 check "both subscribers accepted" wait_nsock $((BASE + 2))
-
-# gen N: N more files in the watched tree (CREATE, OPEN, MODIFY, CLOSE_WRITE each).
-GEN=0
-gen() {
-	"$PY" - "$W" "$GEN" "$1" <<'PY' || fail "generating events"
-import os, sys
-d, first, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-for i in range(first, first + n):
-    fd = os.open("%s/g%06d" % (d, i), os.O_WRONLY | os.O_CREAT, 0o644)
-    os.write(fd, b"x")
-    os.close(fd)
-PY
-	GEN=$((GEN + $1))
-}
 
 # Past its socket and its 4 KiB buffer.
 for i in $(seq 1 100); do
