@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "decode.h"
 #include "fan.h"
 #include "hook.h"
 #include "policy.h"
@@ -20,6 +21,7 @@
 #include "sink_sock.h"
 
 #define DAEMON_READ_BUF (16u << 10)	/* bytes per read() of a group; bounds a batch */
+#define DAEMON_READ_EVENTS (DAEMON_READ_BUF / DECODE_METADATA_LEN) /* events in one read */
 #define DAEMON_READS_PER_TURN 16	/* reads of one group before the batch is flushed */
 #define DAEMON_NOFILE_WANT 65536	/* descriptor limit asked for at start */
 #define DAEMON_FD_SPARE 16		/* descriptors kept free for transient opens */
@@ -57,6 +59,7 @@ struct daemon_stats {
 	uint64_t perm_answered;
 	uint64_t perm_denied;
 	uint64_t answer_errors;
+	uint64_t unanswered;		/* permission events a path forgot to answer (a bug) */
 	uint64_t self_events;		/* our own activity, skipped */
 	uint64_t out_of_scope;		/* filesystem-mark events outside every --mount */
 	uint64_t overflows;
@@ -107,6 +110,8 @@ struct daemon {
 	pid_t self;
 	unsigned char *readbuf;		/* owned; DAEMON_READ_BUF bytes, FD group */
 	unsigned char *fid_readbuf;	/* owned; DAEMON_READ_BUF bytes, FID group */
+	struct fan_event *perm_evs;	/* owned; DAEMON_READ_EVENTS: a decoded FD-group read */
+	struct fan_event *fid_evs;	/* owned; DAEMON_READ_EVENTS: a decoded FID-group read */
 	uint64_t nofile;		/* RLIMIT_NOFILE in force (raised at start if we may) */
 	unsigned fds_fixed;		/* descriptors open once started (groups, views, ...) */
 	unsigned fid_fds_held;		/* upper bound on pidfds of an FID read being handled */

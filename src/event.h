@@ -43,6 +43,8 @@ struct fan_event {
 	struct fan_fid new_dfid;	/* FAN_RENAME: where the entry is now */
 	unsigned unknown_info;		/* info records of a type we do not know, skipped */
 	bool bad_info;			/* an info record was malformed; later ones ignored */
+	bool answered;			/* a permission event's response is written (set only
+					 * by pipeline.c's respond(); decode leaves it false) */
 };
 
 enum verdict {

@@ -18,7 +18,7 @@
  * on 6.18). For --mount in an FID group they come from a filesystem mark on the same
  * filesystem, and pipeline.c keeps only those inside the mount (fan_out_of_scope()).
  *
- * fan_answer() is the only writer of permission responses and closes the event fd.
+ * fan_respond() writes a permission response; pipeline.c's respond() is its only caller.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -604,15 +604,6 @@ int fan_respond(int group_fd, int fd, bool allow)
 	if (write(group_fd, &resp, sizeof(resp)) != (ssize_t)sizeof(resp))
 		return -errno;
 	return 0;
-}
-
-int fan_answer(int group_fd, int *fd, bool allow)
-{
-	int r = fan_respond(group_fd, *fd, allow);
-
-	(void)close(*fd); /* nothing to do about a failed close of an event fd */
-	*fd = -1;
-	return r;
 }
 
 const struct fan_fs *fan_fs_find(const struct fan *f, uint64_t fsid)

@@ -80,14 +80,9 @@ int fan_cache_allow(const struct fan *f, int fd);
  * open of each file is asked again. Returns 0 or negative errno. */
 int fan_cache_flush(const struct fan *f);
 
-/* Writes the answer to a permission event without closing its fd. Returns 0 or -errno. */
+/* Writes the answer to a permission event without closing its fd. Returns 0 or -errno.
+ * Called only by pipeline.c's respond(), which answers each event exactly once. */
 int fan_respond(int group_fd, int fd, bool allow);
-
-/*
- * Answers a permission event on group_fd and closes *fd (set to -1). Every permission event
- * goes through here exactly once. Returns 0 or negative errno (the fd is closed anyway).
- */
-int fan_answer(int group_fd, int *fd, bool allow);
 
 /* The filesystem an event's fsid belongs to, or NULL. */
 const struct fan_fs *fan_fs_find(const struct fan *f, uint64_t fsid);

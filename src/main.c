@@ -247,7 +247,7 @@ static void log_stats(struct daemon *d, enum log_level level)
 #define U(x) ((unsigned long long)(x))
 	log_msg(level,
 		"stats: events=%llu records=%llu alerts=%llu perm_answered=%llu perm_denied=%llu "
-		"answer_errors=%llu answer_us_p50=%llu answer_us_p99=%llu answer_us_max=%llu "
+		"answer_errors=%llu unanswered=%llu answer_us_p50=%llu answer_us_p99=%llu answer_us_max=%llu "
 		"decide_us_p50=%llu decide_us_p99=%llu decide_us_max=%llu "
 		"spins=%llu spin_hits=%llu cache_marks=%llu cache_errors=%llu cache_flushes=%llu "
 		"self=%llu out_of_scope=%llu overflows=%llu bad_events=%llu bad_info=%llu "
@@ -260,7 +260,8 @@ static void log_stats(struct daemon *d, enum log_level level)
 		"sock_refused_full=%llu sock_disconnected=%llu sock_dropped_clients=%llu "
 		"sock_dropped_records=%llu sock_accept_pauses=%llu",
 		U(d->st.events), U(d->st.records), U(d->st.alerts), U(d->st.perm_answered),
-		U(d->st.perm_denied), U(d->st.answer_errors), latency_quantile_us(&d->st.answer, 0.5),
+		U(d->st.perm_denied), U(d->st.answer_errors), U(d->st.unanswered),
+		latency_quantile_us(&d->st.answer, 0.5),
 		latency_quantile_us(&d->st.answer, 0.99), U(d->st.answer.max_ns / 1000),
 		latency_quantile_us(&d->st.decide, 0.5), latency_quantile_us(&d->st.decide, 0.99),
 		U(d->st.decide.max_ns / 1000), U(d->st.spins),
@@ -395,6 +396,8 @@ static void daemon_free(struct daemon *d)
 	free(d->resolve);
 	free(d->readbuf);
 	free(d->fid_readbuf);
+	free(d->perm_evs);
+	free(d->fid_evs);
 	buf_free(&d->batch);
 	buf_free(&d->sock_batch);
 	if (d->sig_fd >= 0)
@@ -504,7 +507,10 @@ static int start(struct daemon *d, char *msg, size_t msg_len)
 	d->policy = calloc(1, sizeof(*d->policy));
 	d->readbuf = malloc(DAEMON_READ_BUF);
 	d->fid_readbuf = malloc(DAEMON_READ_BUF);
-	if (!d->resolve || !d->proc || !d->policy || !d->readbuf || !d->fid_readbuf) {
+	d->perm_evs = calloc(DAEMON_READ_EVENTS, sizeof(*d->perm_evs));
+	d->fid_evs = calloc(DAEMON_READ_EVENTS, sizeof(*d->fid_evs));
+	if (!d->resolve || !d->proc || !d->policy || !d->readbuf || !d->fid_readbuf ||
+	    !d->perm_evs || !d->fid_evs) {
 		snprintf(msg, msg_len, "out of memory");
 		return -ENOMEM;
 	}

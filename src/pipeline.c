@@ -2,10 +2,11 @@
  * pipeline.c - one event, in the order of DESIGN.md: decode -> resolve path -> policy ->
  * answer -> process info -> record. The only place the stages meet.
  *
- * Ownership of event fds: decode_event() hands the event fd and the pidfd to
- * handle_event(), which closes both before it returns. A permission event is answered
- * exactly once on every path, errors included (answer() or fan_answer(), tracked by
- * `answered`); without --deny-on-alert before anything else is done with it.
+ * Ownership of event fds: a read is decoded whole into the group's event array; each
+ * event's fd and pidfd are the pipeline's until release() closes them. A permission event
+ * is answered exactly once on every path, errors included, by respond() alone (the answer
+ * is recorded on the event; release() counts and allows any event a path forgot);
+ * without --deny-on-alert before anything else is done with it.
  * Records go to d->batch and reach the output once per loop turn (pipeline_flush()).
  */
 #include <errno.h>
@@ -323,25 +324,53 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-/* The one answer to a permission event (its fd stays open for the path lookup). */
-static void answer(struct daemon *d, int group_fd, const struct fan_event *ev, bool allow,
-		   bool *answered)
+/*
+ * The responder: the only place a permission event is answered (fan_respond() is the
+ * system call). The answer is recorded on the event, so that every later call for it does
+ * nothing: batch-allow, the decision, the self and malformed-event paths and the final
+ * check in release() all come through here, and the event is answered exactly once. The
+ * event fd stays open (the path lookup and the allow cache still need it). Our own events
+ * are answered without being counted.
+ */
+static void respond(struct daemon *d, int group_fd, struct fan_event *ev, bool allow)
 {
-	uint64_t t = pipeline_now_ns();
-	int r = fan_respond(group_fd, ev->fd, allow);
+	uint64_t t;
+	int r;
 
-	/* The write wakes the opener: on a VM that can cost more than the decision. */
-	latency_note(&d->st.decide, t - d->read_ns);
-	latency_note(&d->st.answer, pipeline_now_ns() - d->read_ns);
-
+	if (!(ev->mask & FAN_PERM_EVENTS) || ev->fd < 0 || ev->answered)
+		return;
+	t = pipeline_now_ns();
+	r = fan_respond(group_fd, ev->fd, allow);
+	ev->answered = true;
 	if (r < 0) {
 		d->st.answer_errors++;
 		log_rl(LOG_LEVEL_WARN, "answering a permission event failed: %s", strerror(-r));
 	}
+	if (ev->pid == d->self)
+		return;
+	/* The write wakes the opener: on a VM that can cost more than the decision. */
+	latency_note(&d->st.decide, t - d->read_ns);
+	latency_note(&d->st.answer, pipeline_now_ns() - d->read_ns);
 	d->st.perm_answered++;
 	if (!allow)
 		d->st.perm_denied++;
-	*answered = true;
+}
+
+/*
+ * The pipeline's single exit for an event: a permission event must have been answered by
+ * now (a path that forgot to is a bug: it is counted, logged and the event allowed, so no
+ * opener waits), then its fds are closed.
+ */
+static void release(struct daemon *d, int group_fd, struct fan_event *ev)
+{
+	if ((ev->mask & FAN_PERM_EVENTS) && ev->fd >= 0 && !ev->answered) {
+		d->st.unanswered++;
+		log_rl(LOG_LEVEL_ERR, "bug: a permission event left the pipeline unanswered; "
+				      "allowed");
+		respond(d, group_fd, ev, true);
+	}
+	close_fd(&ev->fd);
+	close_fd(&ev->pidfd);
 }
 
 static void cache_flush(struct daemon *d)
@@ -396,8 +425,9 @@ static void cache_allow(struct daemon *d, int fd, const struct paths *p, uint64_
 	}
 }
 
-static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, uint64_t ts_ms,
-			 bool answered)
+/* One decoded event, from its paths to its records; answers it when the policy decides
+ * (unless batch-allow did already). release() closes its fds afterwards. */
+static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, uint64_t ts_ms)
 {
 	bool perm = ev->mask & FAN_PERM_EVENTS;
 	struct record_event rec = { .ts_ms = ts_ms };
@@ -411,15 +441,14 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	d->st.events++;
 	if (ev->mask & FAN_Q_OVERFLOW) {
 		emit_overflow(d, ts_ms);
-		goto out;
+		return;
 	}
 	if (ev->pid == d->self) {
 		/* Our own activity (the output thread's reopen, pid-file rename): never
 		 * reported, and a permission event of ours is allowed at once. */
 		d->st.self_events++;
-		if (perm && fan_answer(group_fd, &ev->fd, true) < 0)
-			d->st.answer_errors++;
-		goto out;
+		respond(d, group_fd, ev, true);
+		return;
 	}
 	if (ev->mask & FAN_MOVE_SELF) {
 		/* A watched directory or one above it moved (fan.c mark_ancestors()): the
@@ -428,14 +457,14 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 		d->st.moves++;
 		ev->mask &= ~(uint64_t)FAN_MOVE_SELF;
 		if (!(ev->mask & ~(uint64_t)FAN_ONDIR))
-			goto out;
+			return;
 	}
 	if (ev->bad_info)
 		d->st.bad_info++;
 	/* When no rule can deny, the answer needs nothing of the event: it goes first
-	 * (answer_all() gives it for a whole read before any event is handled). */
-	if (perm && !answered && !d->policy->deny_on_alert)
-		answer(d, group_fd, ev, true, &answered);
+	 * (batch-allow in read_batch() has usually given it already). */
+	if (!d->policy->deny_on_alert)
+		respond(d, group_fd, ev, true);
 
 	resolve_paths(d, ev, &p);
 
@@ -449,7 +478,7 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 		if (fan_out_of_scope(&d->fan, fs, p.path, p.dir) &&
 		    (!p.old_path || fan_out_of_scope(&d->fan, fs, p.old_path, p.old_dir))) {
 			d->st.out_of_scope++;
-			goto out;
+			return;
 		}
 	}
 
@@ -466,8 +495,7 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	if (pr.decisions_changed && d->allow_cache)
 		cache_flush(d);
 	/* Answer before anything slow: the opener is blocked until we do. */
-	if (perm && !answered)
-		answer(d, group_fd, ev, pr.verdict != VERDICT_DENY, &answered);
+	respond(d, group_fd, ev, pr.verdict != VERDICT_DENY);
 	/* Only for events a mark would spare the opener (not an exec's OPEN_EXEC_PERM), and
 	 * only for a file with one name: the mark is on the inode, so a second name (a hard
 	 * link to a canary) would let the canary's own name through unasked. */
@@ -475,7 +503,9 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	    (ev->mask & FAN_CACHE_EVENTS) && pr.verdict == VERDICT_ALLOW &&
 	    !pr.canary && !p.fd_is_dir && p.nlink == 1)
 		cache_allow(d, ev->fd, &p, mono_ms);
-	close_fd(&ev->fd);
+	/* Answered above: the fd is not needed any more (release() checks the answer). */
+	if (!perm || ev->answered)
+		close_fd(&ev->fd);
 
 	/* A renamed or removed directory invalidates every cached path below it. */
 	if ((ev->mask & FAN_ONDIR) &&
@@ -488,7 +518,6 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 		d->drain_pending = false;
 	}
 	proc_lookup(d->proc, ev->pid, ev->pidfd, false, &rec.proc);
-	close_fd(&ev->pidfd);
 
 	rec.mask = ev->mask;
 	rec.verdict = pr.verdict;
@@ -512,51 +541,34 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 		d->st.records++;
 	}
 	emit_alerts(d, &pr, &rec.proc, ts_ms, mono_ms);
-out:
-	if (ev->fd >= 0 && perm && !answered) {
-		if (fan_answer(group_fd, &ev->fd, true) < 0)
-			d->st.answer_errors++;
-	}
-	close_fd(&ev->fd);
-	close_fd(&ev->pidfd);
 }
 
-/* Answers (allow) and closes what an undecodable event still carries. */
-static void handle_bad(struct daemon *d, int group_fd, struct fan_event *ev)
-{
-	d->st.bad_events++;
-	log_rl(LOG_LEVEL_WARN, "undecodable fanotify event, rest of the read skipped");
-	if (ev->fd >= 0 && (ev->mask & FAN_PERM_EVENTS)) {
-		if (fan_answer(group_fd, &ev->fd, true) < 0)
-			d->st.answer_errors++;
-	}
-	close_fd(&ev->fd);
-}
-
-/* Without a rule that can deny, every permission event of a read is allowed before any of
- * them is handled: none waits for another's path, process lookup or record. Returns how
- * many events (from the start of the read) it has answered. */
-static unsigned answer_all(struct daemon *d, int group_fd, const unsigned char *p, size_t n)
+/*
+ * Decodes a whole read into evs (at most cap events). Returns how many decoded; if the
+ * read ends in an undecodable event, it is evs[that count] and *ret_bad is set (its mask,
+ * fd and pid are filled when its first 24 bytes were there, so it can be answered).
+ */
+static unsigned decode_read(const unsigned char *p, size_t n, struct fan_event *evs,
+			    unsigned cap, bool *ret_bad)
 {
 	unsigned k = 0;
 
-	while (n > 0) {
-		struct fan_event ev;
-		bool unused;
-		int r = decode_event(p, n, &ev);
+	*ret_bad = false;
+	while (n > 0 && k < cap) {
+		int r = decode_event(p, n, &evs[k]);
 
-		if (r < 0)
-			break; /* handled (and answered) by handle_bad() */
-		/* Our own events are answered (uncounted) by handle_event(). */
-		if ((ev.mask & FAN_PERM_EVENTS) && ev.fd >= 0 && ev.pid != d->self)
-			answer(d, group_fd, &ev, true, &unused);
-		k++;
+		if (r < 0) {
+			*ret_bad = true;
+			break;
+		}
+		evs[k++].answered = false;
 		p += r;
 		n -= (size_t)r;
 	}
+	if (*ret_bad)
+		evs[k].answered = false;
 	return k;
 }
-
 /* Between FID events: a look at the permission group, at most every DAEMON_PERM_POLL_NS, so
  * an opener never waits for a whole batch of records to be written. */
 static void perm_poll(struct daemon *d)
@@ -615,8 +627,9 @@ unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 	for (unsigned i = 0; i < DAEMON_READS_PER_TURN; i++) {
 		size_t len = read_len(d, fid);
 		ssize_t n = read(group_fd, buf, len);
-		const unsigned char *p = buf;
-		unsigned answered = 0;
+		struct fan_event *evs = fid ? d->fid_evs : d->perm_evs;
+		unsigned n_ev;
+		bool bad;
 		size_t got;
 		uint64_t ts_ms;
 
@@ -653,28 +666,33 @@ unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 		/* Every process in this batch has had its fork/exec notice queued by now; it
 		 * is read before the first process lookup, after the first answer. */
 		d->drain_pending = true;
+		n_ev = decode_read(buf, got, evs, DAEMON_READ_EVENTS, &bad);
+		/* Without a rule that can deny, every permission event of the read is allowed
+		 * before any of them is handled: none waits for another's path, process lookup
+		 * or record. */
 		if (perm_group && !d->policy->deny_on_alert)
-			answered = answer_all(d, group_fd, p, got);
+			for (unsigned k = 0; k < n_ev + bad; k++)
+				respond(d, group_fd, &evs[k], true);
 		/* Containment decides on writes the FID group reports: whatever the openers
 		 * did before these opens is queued there by now, so it counts first. */
 		if (perm_group && d->policy->quarantine_ms && d->fan.fid_fd >= 0)
 			(void)pipeline_read_group(d, d->fan.fid_fd, true);
-		for (unsigned k = 0; n > 0; k++) {
-			struct fan_event ev;
-			int r = decode_event(p, (size_t)n, &ev);
-
-			if (r < 0) {
-				handle_bad(d, group_fd, &ev);
-				break;
-			}
-			handle_event(d, group_fd, &ev, ts_ms, k < answered);
+		for (unsigned k = 0; k < n_ev; k++) {
+			handle_event(d, group_fd, &evs[k], ts_ms);
+			release(d, group_fd, &evs[k]);
 			events++;
-			p += r;
-			n -= r;
 			if (fid && d->fid_fds_held)
 				d->fid_fds_held--;
 			if (poll_perm)
 				perm_poll(d);
+		}
+		if (bad) {
+			/* The rest of the read cannot be walked; what this event carries is
+			 * allowed and closed. */
+			d->st.bad_events++;
+			log_rl(LOG_LEVEL_WARN, "undecodable fanotify event, rest of the read skipped");
+			respond(d, group_fd, &evs[n_ev], true);
+			release(d, group_fd, &evs[n_ev]);
 		}
 		if (fid)
 			d->fid_fds_held = 0;
