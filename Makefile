@@ -27,8 +27,16 @@ UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRCS))
 
 all: $(BIN)
 
-$(BIN): $(OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS) $(DAEMON_LIBS)
+# Everything but main.c, for the daemon and for the unit tests of the middle.
+LIB = $(BUILD)/libfanotifyd.a
+LIB_OBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
+
+$(BIN): $(BUILD)/main.o $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/main.o $(LIB) $(LDLIBS) $(DAEMON_LIBS)
+
+$(LIB): $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJS)
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -36,7 +44,11 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)
 $(BUILD):
 	mkdir -p $(BUILD)
 
-# Each unit test links the one pure module it tests: tests/unit/test_X.c + src/X.c.
+# The pipeline's test links the library: fake groups, real everything else.
+$(BUILD)/test_pipeline: tests/unit/test_pipeline.c $(LIB) $(wildcard src/*.h) | $(BUILD)
+	$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB) $(LDLIBS) $(DAEMON_LIBS) -lcmocka
+
+# Each other unit test links the one module it tests: tests/unit/test_X.c + src/X.c.
 $(BUILD)/test_%: tests/unit/test_%.c src/%.c $(wildcard src/*.h) | $(BUILD)
 	$(CC) $(CFLAGS) -Isrc -o $@ $< src/$*.c $(LDLIBS) -lcmocka
 
