@@ -175,26 +175,22 @@ static const struct key_def keys[K_COUNT] = {
 
 #undef F
 
-/* Event names: the first EVENT_BITS entries are the canonical names in bit order. */
-#define EVENT_BITS 10
+/*
+ * --events names are fan_event_names' (compat.h) in lower case, for the bits in
+ * CONFIG_EV_ALL, listed (in --help and the dump) in this order. Then the aliases.
+ */
+static const uint64_t event_order[] = {
+	FAN_ACCESS, FAN_MODIFY, FAN_ATTRIB, FAN_CLOSE_WRITE, FAN_CLOSE_NOWRITE,
+	FAN_OPEN,   FAN_OPEN_EXEC, FAN_CREATE, FAN_DELETE, FAN_RENAME,
+};
 static const struct {
 	const char *name;
-	unsigned bits;
-} event_names[] = {
-	{ "access", CONFIG_EV_ACCESS },
-	{ "modify", CONFIG_EV_MODIFY },
-	{ "attrib", CONFIG_EV_ATTRIB },
-	{ "close_write", CONFIG_EV_CLOSE_WRITE },
-	{ "close_nowrite", CONFIG_EV_CLOSE_NOWRITE },
-	{ "open", CONFIG_EV_OPEN },
-	{ "open_exec", CONFIG_EV_OPEN_EXEC },
-	{ "create", CONFIG_EV_CREATE },
-	{ "delete", CONFIG_EV_DELETE },
-	{ "rename", CONFIG_EV_RENAME },
-	{ "moved_from", CONFIG_EV_RENAME },
-	{ "moved_to", CONFIG_EV_RENAME },
-	{ "move", CONFIG_EV_RENAME },
-	{ "close", CONFIG_EV_CLOSE_WRITE | CONFIG_EV_CLOSE_NOWRITE },
+	uint64_t bits;
+} event_aliases[] = {
+	{ "moved_from", FAN_RENAME },
+	{ "moved_to", FAN_RENAME },
+	{ "move", FAN_RENAME },
+	{ "close", (uint64_t)FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE },
 	{ "default", CONFIG_EV_DEFAULT },
 	{ "all", CONFIG_EV_ALL },
 };
@@ -345,30 +341,33 @@ static int parse_bool(const char *s, bool *ret)
  * Parses an events list. On -EINVAL sets *bad and *bad_len to the offending item (empty for an
  * empty item).
  */
-static int parse_events(const char *list, unsigned *ret, const char **bad, size_t *bad_len)
+static int parse_events(const char *list, uint64_t *ret, const char **bad, size_t *bad_len)
 {
-	unsigned ev = 0;
+	uint64_t ev = 0;
 	const char *p = list;
 
 	for (;;) {
 		const char *comma = strchr(p, ',');
 		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		uint64_t found = 0;
 		size_t i;
-		bool found = false;
 
-		for (i = 0; n > 0 && i < sizeof(event_names) / sizeof(event_names[0]); i++) {
-			if (strlen(event_names[i].name) == n &&
-			    strncasecmp(event_names[i].name, p, n) == 0) {
-				ev |= event_names[i].bits;
-				found = true;
-				break;
-			}
-		}
+		/* The aliases first: moved_from and moved_to name FAN_RENAME here. */
+		for (i = 0; n > 0 && !found && i < sizeof(event_aliases) / sizeof(event_aliases[0]);
+		     i++)
+			if (strlen(event_aliases[i].name) == n &&
+			    strncasecmp(event_aliases[i].name, p, n) == 0)
+				found = event_aliases[i].bits;
+		for (i = 0; n > 0 && !found && i < FAN_EVENT_NAMES_COUNT; i++)
+			if ((fan_event_names[i].bit & CONFIG_EV_ALL) && fan_event_names[i].len == n &&
+			    strncasecmp(fan_event_names[i].name, p, n) == 0)
+				found = fan_event_names[i].bit;
 		if (!found) {
 			*bad = p;
 			*bad_len = n;
 			return -EINVAL;
 		}
+		ev |= found;
 		if (!comma)
 			break;
 		p = comma + 1;
@@ -377,11 +376,11 @@ static int parse_events(const char *list, unsigned *ret, const char **bad, size_
 	return 0;
 }
 
-int config_parse_events(const char *list, unsigned *ret_events)
+int config_parse_events(const char *list, uint64_t *ret_events)
 {
 	const char *bad;
 	size_t bad_len;
-	unsigned ev;
+	uint64_t ev;
 	int r;
 
 	if (!list)
@@ -512,6 +511,7 @@ static int apply(struct config *c, enum key_id id, const char *value, const char
 		 char *msg, size_t msg_len)
 {
 	const struct key_def *k = &keys[id];
+	uint64_t ev;
 	unsigned u;
 	bool b;
 	int r;
@@ -570,7 +570,7 @@ static int apply(struct config *c, enum key_id id, const char *value, const char
 		const char *bad;
 		size_t bad_len;
 
-		if (parse_events(value, &u, &bad, &bad_len) < 0) {
+		if (parse_events(value, &ev, &bad, &bad_len) < 0) {
 			if (bad_len == 0)
 				set_msg(msg, msg_len, "%s: empty item in '%.*s'", name, SHOW_MAX,
 					value);
@@ -580,7 +580,7 @@ static int apply(struct config *c, enum key_id id, const char *value, const char
 					(int)(bad_len < SHOW_MAX ? bad_len : SHOW_MAX), bad);
 			return -EINVAL;
 		}
-		c->events = u;
+		c->events = ev;
 		return 0;
 	}
 	case KIND_JOB:
@@ -1033,7 +1033,7 @@ int config_validate(const struct config *c, char *msgbuf, size_t msgbuf_len)
 			c->hook_cooldown_ms, CONFIG_MS_MAX);
 		return -EINVAL;
 	}
-	if (c->events == 0 || (c->events & ~(unsigned)CONFIG_EV_ALL)) {
+	if (c->events == 0 || (c->events & ~CONFIG_EV_ALL)) {
 		set_msg(msgbuf, msgbuf_len, "events: no valid event selected");
 		return -EINVAL;
 	}
@@ -1103,6 +1103,18 @@ static void dump_pair(FILE *f, const char *key, const char *value, bool comment_
 	fputs("\" (cannot be written in a config file)\n", f);
 }
 
+/* An event bit's name from fan_event_names, in lower case as --events takes it. */
+static void dump_event_name(FILE *f, uint64_t bit)
+{
+	for (size_t i = 0; i < FAN_EVENT_NAMES_COUNT; i++) {
+		if (fan_event_names[i].bit != bit)
+			continue;
+		for (const char *p = fan_event_names[i].name; *p; p++)
+			fputc(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p, f);
+		return;
+	}
+}
+
 char *config_dump(const struct config *c)
 {
 	static const enum key_id strings[] = { K_OUTPUT,      K_SOCKET,	  K_SOCKET_MODE,
@@ -1163,10 +1175,12 @@ char *config_dump(const struct config *c)
 	if (c->events & CONFIG_EV_ALL) {
 		fputs("events ", f);
 		first = true;
-		for (i = 0; i < EVENT_BITS; i++) {
-			if (!(c->events & event_names[i].bits))
+		for (i = 0; i < sizeof(event_order) / sizeof(event_order[0]); i++) {
+			if (!(c->events & event_order[i]))
 				continue;
-			fprintf(f, "%s%s", first ? "" : ",", event_names[i].name);
+			if (!first)
+				fputc(',', f);
+			dump_event_name(f, event_order[i]);
 			first = false;
 		}
 		fputc('\n', f);

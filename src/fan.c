@@ -47,31 +47,6 @@ void fan_init(struct fan *f)
 	f->fd_fd = -1;
 }
 
-static uint64_t events_to_mask(unsigned ev)
-{
-	static const struct {
-		unsigned ev;
-		uint64_t mask;
-	} map[] = {
-		{ CONFIG_EV_ACCESS, FAN_ACCESS },
-		{ CONFIG_EV_MODIFY, FAN_MODIFY },
-		{ CONFIG_EV_ATTRIB, FAN_ATTRIB },
-		{ CONFIG_EV_CLOSE_WRITE, FAN_CLOSE_WRITE },
-		{ CONFIG_EV_CLOSE_NOWRITE, FAN_CLOSE_NOWRITE },
-		{ CONFIG_EV_OPEN, FAN_OPEN },
-		{ CONFIG_EV_OPEN_EXEC, FAN_OPEN_EXEC },
-		{ CONFIG_EV_CREATE, FAN_CREATE },
-		{ CONFIG_EV_DELETE, FAN_DELETE },
-		{ CONFIG_EV_RENAME, FAN_RENAME },
-	};
-	uint64_t m = 0;
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (ev & map[i].ev)
-			m |= map[i].mask;
-	return m;
-}
-
 static int group_init(unsigned class_flags, bool fid, bool *ret_pidfd)
 {
 	unsigned flags = class_flags | FAN_CLOEXEC | FAN_NONBLOCK;
@@ -348,7 +323,7 @@ static void mark_ancestors(const struct fan *f, const char *path)
 
 int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 {
-	uint64_t want = events_to_mask(c->events);
+	uint64_t want = c->events;
 	uint64_t path_ev = want & FAN_PATH_EVENTS;
 	uint64_t dirent_ev = want & FAN_DIRENT_EVENTS;
 	bool use_fid = !c->no_fid;
