@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "compat.h"
 
@@ -29,6 +30,8 @@
 #define CONFIG_SOCKET_BUFFER_KB_MAX 65536u
 #define CONFIG_SOCKET_MAX_CLIENTS_DEFAULT 64u
 #define CONFIG_SOCKET_MAX_CLIENTS_MAX 1024u
+#define CONFIG_SOCKET_MODE_DEFAULT 0600u	/* socket file mode */
+#define CONFIG_SOCKET_MODE_MAX 0777u
 #define CONFIG_LINE_MAX 4096			/* longer config lines are an error */
 #define CONFIG_ITEMS_MAX 4096			/* bound on marks, canaries, jobs each */
 
@@ -68,7 +71,6 @@ struct config {
 	char *hook;
 	char *hook_user;	/* user hooks run as (name or uid); NULL = root */
 	char *pid_file;
-	char *socket_mode;	/* octal, e.g. "0660"; NULL = 0600 */
 	char *socket_group;	/* group name or gid; NULL = the daemon's */
 
 	struct config_mark *marks;	/* watch/mount/filesystem in the order given */
@@ -88,6 +90,8 @@ struct config {
 	unsigned quarantine_ms;		/* CONFIG_QUARANTINE_MS_UNSET until resolved */
 	unsigned socket_buffer_kb;
 	unsigned socket_max_clients;
+	mode_t socket_mode;		/* parsed from octal; CONFIG_SOCKET_MODE_DEFAULT ... */
+	bool socket_mode_set;		/* ... unless given (the dump says "not set" otherwise) */
 	uint64_t events;	/* FAN_* event bits within CONFIG_EV_ALL */
 	unsigned verbose;
 
@@ -140,7 +144,8 @@ int config_from_args(struct config *c, int argc, char **argv, char *msgbuf, size
 
 /*
  * Checks cross-field rules (at least one mark unless help/version, deny_on_alert needs
- * perm, access_perm needs perm, ...). Returns 0 or -EINVAL with a message in msgbuf.
+ * perm, access_perm needs perm, ...). Returns 0 or -EINVAL with a message in msgbuf. Each
+ * value's own range is checked once, when it is parsed.
  */
 int config_validate(const struct config *c, char *msgbuf, size_t msgbuf_len);
 

@@ -240,19 +240,7 @@ int sink_sock_open(struct sink_sock *s, const struct config *c, int ep_fd, uint6
 		return -ENOMEM;
 	}
 	s->owner = geteuid();
-	s->mode = SINK_SOCK_MODE_DEFAULT;
-	if (c->socket_mode) {
-		char *end;
-		unsigned long m = strtoul(c->socket_mode, &end, 8);
-
-		if (!c->socket_mode[0] || *end || m > 0777) {
-			snprintf(msg, msg_len, "socket_mode: '%s' is not an octal mode (0000-0777)",
-				 c->socket_mode);
-			r = -EINVAL;
-			goto fail;
-		}
-		s->mode = (mode_t)m;
-	}
+	s->mode = c->socket_mode;
 	if (c->socket_group) {
 		r = resolve_group(c->socket_group, &s->gid);
 		if (r < 0) {

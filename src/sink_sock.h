@@ -12,7 +12,6 @@
 
 #include "config.h"
 
-#define SINK_SOCK_MODE_DEFAULT 0600
 #define SINK_SOCK_BACKLOG 128		/* listen(2) backlog */
 #define SINK_SOCK_ACCEPT_PER_EVENT 256	/* accept4() calls per listener event */
 #define SINK_SOCK_DISCARD_PER_EVENT 16	/* 4 KiB reads of subscriber input per event */
@@ -43,7 +42,7 @@ struct sink_sock {
 	int listen_fd;			/* owned */
 	int ep_fd;			/* borrowed: the loop's epoll */
 	uint64_t tag;			/* OR-ed with an fd into epoll_event.data.u64 */
-	mode_t mode;			/* socket file mode (default 0600) */
+	mode_t mode;			/* socket file mode (socket_mode) */
 	gid_t gid;			/* the socket file's group (socket_group or as created) */
 	bool group_set;
 	uid_t owner;			/* the daemon's euid, always allowed */

@@ -98,6 +98,8 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->access_perm, b->access_perm);
 	assert_int_equal(a->spin_us, b->spin_us);
 	assert_int_equal(a->allow_cache, b->allow_cache);
+	assert_int_equal(a->socket_mode, b->socket_mode);
+	assert_int_equal(a->socket_mode_set, b->socket_mode_set);
 }
 
 /* ---- init / free ---- */
@@ -1666,33 +1668,62 @@ static void test_validate(void **state)
 	}
 }
 
-/* Fields set by code rather than by the parsers are range-checked as well. */
-static void test_validate_ranges(void **state)
+/* socket_mode: octal, parsed once (the socket uses c->socket_mode as it is). */
+static void test_socket_mode(void **state)
 {
+	static const struct {
+		const char *text;
+		int r;
+		mode_t mode;
+		const char *msg;
+	} cases[] = {
+		{ "socket_mode 0660\n", 0, 0660, NULL },
+		{ "socket_mode 660\n", 0, 0660, NULL },
+		{ "socket_mode 0\n", 0, 0, NULL },
+		{ "socket_mode 00000777\n", 0, 0777, NULL },
+		{ "socket_mode 0999\n", -EINVAL, 0,
+		  "socket_mode: '0999' is not an octal mode (0000-0777)" },
+		{ "socket_mode 1000\n", -EINVAL, 0,
+		  "socket_mode: '1000' is not an octal mode (0000-0777)" },
+		{ "socket_mode -1\n", -EINVAL, 0,
+		  "socket_mode: '-1' is not an octal mode (0000-0777)" },
+		{ "socket_mode +660\n", -EINVAL, 0,
+		  "socket_mode: '+660' is not an octal mode (0000-0777)" },
+		{ "socket_mode 0x1\n", -EINVAL, 0,
+		  "socket_mode: '0x1' is not an octal mode (0000-0777)" },
+		{ "socket_mode 99999999999999999999999\n", -EINVAL, 0,
+		  "socket_mode: '99999999999999999999999' is not an octal mode (0000-0777)" },
+		{ "socket_mode 0660 0600\n", -EINVAL, 0,
+		  "socket_mode: unexpected extra value '0600'" },
+	};
 	struct config c;
-	char msg[256] = "";
-	unsigned line = 0;
+	char msg[256];
+	unsigned line;
 
 	(void)state;
 	config_init(&c);
-	assert_int_equal(parse_str(&c, "watch /a\nforeground 1\n", &line, msg, sizeof(msg)), 0);
-	assert_int_equal(config_validate(&c, msg, sizeof(msg)), 0);
-	c.burst_window_ms = 0;
-	assert_int_equal(config_validate(&c, msg, sizeof(msg)), -EINVAL);
-	assert_string_equal(msg, "burst_window_ms: 0 is out of range (1-86400000)");
-	c.burst_window_ms = 1;
-	c.hook_cooldown_ms = CONFIG_MS_MAX + 1;
-	assert_int_equal(config_validate(&c, msg, sizeof(msg)), -EINVAL);
-	c.hook_cooldown_ms = 0;
-	c.burst_threshold = CONFIG_BURST_THRESHOLD_MAX + 1;
-	assert_int_equal(config_validate(&c, msg, sizeof(msg)), -EINVAL);
-	c.burst_threshold = 0;
-	c.events = 0;
-	assert_int_equal(config_validate(&c, msg, sizeof(msg)), -EINVAL);
-	c.events = 1u << 20;
-	assert_int_equal(config_validate(&c, msg, sizeof(msg)), -EINVAL);
-	c.events = FAN_ACCESS;
-	assert_int_equal(config_validate(&c, msg, sizeof(msg)), 0);
+	assert_int_equal(c.socket_mode, CONFIG_SOCKET_MODE_DEFAULT);
+	assert_false(c.socket_mode_set);
+	config_free(&c);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		config_init(&c);
+		msg[0] = '\0';
+		line = 0;
+		int r = parse_str(&c, cases[i].text, &line, msg, sizeof(msg));
+
+		if (r != cases[i].r)
+			fail_msg("'%s': %d want %d (%s)", cases[i].text, r, cases[i].r, msg);
+		if (r == 0 && (c.socket_mode != cases[i].mode || !c.socket_mode_set))
+			fail_msg("'%s': mode %o", cases[i].text, (unsigned)c.socket_mode);
+		if (r < 0 && (strcmp(msg, cases[i].msg) != 0 || line != 1))
+			fail_msg("'%s': '%s' line %u", cases[i].text, msg, line);
+		config_free(&c);
+	}
+	config_init(&c);
+	assert_int_equal(PARSE_ARGS(&c, msg, "--socket-mode", "0606"), 0);
+	assert_int_equal(c.socket_mode, 0606);
+	assert_int_equal(PARSE_ARGS(&c, msg, "--socket-mode= 0606"), -EINVAL);
+	assert_string_equal(msg, "--socket-mode: ' 0606' is not an octal mode (0000-0777)");
 	config_free(&c);
 }
 
@@ -1731,6 +1762,7 @@ static void test_dump_defaults(void **state)
 	assert_non_null(text);
 	assert_non_null(strstr(text, "\n# output (not set)\n"));
 	assert_non_null(strstr(text, "\n# socket (not set)\n"));
+	assert_non_null(strstr(text, "\n# socket_mode (not set)\n"));
 	assert_non_null(strstr(text, "\n# hook (not set)\n"));
 	assert_non_null(strstr(text, "\n# pid_file (not set)\n"));
 	assert_non_null(strstr(text, "\nburst_threshold 0\n"));
@@ -1759,6 +1791,7 @@ static void test_dump_round_trip(void **state)
 	static const char text[] =
 		"output /var/log/fan.jsonl\n"
 		"socket /run/fan.sock\n"
+		"socket_mode 660\n"
 		"hook logger -t fan \"$FAN_KIND\" # not a comment\n"
 		"pid_file /run/fan.pid\n"
 		"mount /m\n"
@@ -1802,6 +1835,8 @@ static void test_dump_round_trip(void **state)
 	assert_non_null(strstr(dump, "\nforeground 1\n"));
 	assert_non_null(strstr(dump, "\nspin_us 0\n"));
 	assert_non_null(strstr(dump, "\nallow_cache 1\n"));
+	/* The dump writes the mode as it is used: four octal digits. */
+	assert_non_null(strstr(dump, "\nsocket /run/fan.sock\nsocket_mode 0660\n"));
 	free(dump);
 	c.spin_us = 1000;
 	c.allow_cache = false;
@@ -1951,7 +1986,7 @@ int main(void)
 		cmocka_unit_test(test_from_args_allow_cache_spin),
 		cmocka_unit_test(test_parse_events),
 		cmocka_unit_test(test_validate),
-		cmocka_unit_test(test_validate_ranges),
+		cmocka_unit_test(test_socket_mode),
 		cmocka_unit_test(test_dump_defaults),
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_dump_unrepresentable),

@@ -134,6 +134,7 @@ static int setup(void **state)
 	f->c.socket = f->path;
 	f->c.socket_buffer_kb = CONFIG_SOCKET_BUFFER_KB_DEFAULT;
 	f->c.socket_max_clients = CONFIG_SOCKET_MAX_CLIENTS_DEFAULT;
+	f->c.socket_mode = CONFIG_SOCKET_MODE_DEFAULT;
 	log_len = 0;
 	log_all[0] = '\0';
 	clock_skip_s = 0;
@@ -360,7 +361,7 @@ static void test_mode_and_group(void **state)
 	struct stat st;
 
 	snprintf(gid, sizeof(gid), "%u", (unsigned)getegid());
-	f->c.socket_mode = "0660";
+	f->c.socket_mode = 0660;
 	f->c.socket_group = gid;
 	open_ok(f);
 	assert_int_equal(lstat(f->path, &st), 0);
@@ -370,7 +371,7 @@ static void test_mode_and_group(void **state)
 	sink_sock_close(&f->s);
 	if (gr) { /* by name too */
 		f->c.socket_group = gr->gr_name;
-		f->c.socket_mode = "0606";
+		f->c.socket_mode = 0606;
 		open_ok(f);
 		assert_int_equal(lstat(f->path, &st), 0);
 		assert_int_equal(st.st_mode & 07777, 0606);
