@@ -39,6 +39,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "sink_sock.h"
 
@@ -963,27 +964,22 @@ void sink_sock_close(struct sink_sock *s)
 
 /* ---- client mode ---- */
 
-/* Writes all of p to fd, across EINTR, short writes and a non-blocking fd. */
-static int write_all(int fd, const char *p, size_t len)
+/* Writes all of p to fd, waiting for room when fd is non-blocking (a shell may hand us
+ * such a stdout). */
+static int write_all_wait(int fd, const char *p, size_t len)
 {
-	while (len) {
-		ssize_t n = write(fd, p, len);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		size_t done;
+		int r = fdio_write_all(fd, p, len, &done);
 
-		if (n < 0) {
-			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return -errno;
-			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-				return -errno;
-			continue;
-		}
-		p += n;
-		len -= (size_t)n;
+		if (r != -EAGAIN && r != -EWOULDBLOCK)
+			return r;
+		p += done;
+		len -= done;
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			return -errno;
 	}
-	return 0;
 }
 
 int sink_sock_subscribe(const char *path)
@@ -1027,7 +1023,7 @@ int sink_sock_subscribe(const char *path)
 		if (n == 0)
 			break;
 		total += (uint64_t)n;
-		r = write_all(STDOUT_FILENO, buf, (size_t)n);
+		r = write_all_wait(STDOUT_FILENO, buf, (size_t)n);
 		if (r == -EPIPE) {
 			ret = 0; /* the reader is done (| head): so are we */
 			goto out;
