@@ -83,10 +83,6 @@ void sink_sock_write(struct sink_sock *s, const void *data, size_t len, unsigned
 /* Closes every subscriber and the listener, removes the socket file; safe twice. */
 void sink_sock_close(struct sink_sock *s);
 
-/* Client mode (--subscribe PATH): connects and copies the stream to stdout until the daemon
- * closes it. Returns the process exit status (0, or 1 with a message on stderr). */
-int sink_sock_subscribe(const char *path);
-
 /*
  * The admission rule, the one connect(2) applies to the socket file (write permission):
  * uid 0 and the daemon's euid always; members of s->gid (primary gid, or one of the n_groups
