@@ -14,7 +14,8 @@
  * dropped one holds the rest of one record and SINK_SOCK_NOTICE_MAX).
  *
  * Must not: block or wait for a subscriber, log per record, interpret records beyond
- * counting newlines. Never sees event fds. The only JSON it writes is the dropped line.
+ * counting newlines, or write JSON itself: a dropped subscriber's last line comes from
+ * record_dropped() (record.c), with seq 0. Never sees event fds.
  *
  * Admission: SO_PEERCRED (+ SO_PEERGROUPS) against the rule connect(2) applies to the file
  * (sink_sock_peer_allowed()), so a file made reachable behind our back admits no one new. A
@@ -36,9 +37,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "record.h"
 #include "sink_sock.h"
 
 #define DROPPED_REASON "subscriber too slow"
@@ -460,24 +463,39 @@ static void client_reset_buf(struct sink_client *c)
  */
 static int client_notice(struct sink_sock *s, struct sink_client *c)
 {
-	char line[SINK_SOCK_NOTICE_MAX];
-	int k;
+	struct buf line = { 0 };
+	struct timespec now;
 	ssize_t n;
+	int r;
 
-	k = snprintf(line, sizeof(line),
-		     "{\"schema_version\":1,\"type\":\"dropped\",\"count\":%" PRIu64
-		     ",\"reason\":\"" DROPPED_REASON "\"}\n",
-		     c->missed);
-	n = client_send(c->fd, line, (size_t)k);
+	(void)clock_gettime(CLOCK_REALTIME, &now); /* cannot fail for CLOCK_REALTIME */
+	/* seq 0: the line is this subscriber's alone, not one of the output's records, and
+	 * takes no number of their sequence (which starts at 1). */
+	r = record_dropped(&line, 0,
+			   (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000,
+			   c->missed, DROPPED_REASON);
+	if (r < 0 || line.len > SINK_SOCK_NOTICE_MAX) { /* longest: 135 bytes */
+		log_rl(LOG_LEVEL_WARN,
+		       "socket: dropped subscriber uid %u pid %d closed without its notice: "
+		       "out of memory",
+		       (unsigned)c->uid, (int)c->pid);
+		buf_free(&line);
+		client_close(s, c);
+		return -1;
+	}
+	n = client_send(c->fd, line.data, line.len);
 	if (n < 0) {
+		buf_free(&line);
 		client_gone(s, c, (int)-n);
 		return -1;
 	}
-	if (n == 0)
+	if (n == 0) {
+		buf_free(&line);
 		return 0; /* full: EPOLLOUT stays armed until it reads */
+	}
 	c->notice_queued = true;
-	note_sent(c, line, (size_t)n);
-	if (n < k) {
+	note_sent(c, line.data, (size_t)n);
+	if ((size_t)n < line.len) {
 		/* Only when the rest of a long record is out: its room is not needed now. */
 		if (c->cap > SINK_SOCK_NOTICE_MAX) {
 			char *nbuf = realloc(c->buf, SINK_SOCK_NOTICE_MAX);
@@ -487,10 +505,11 @@ static int client_notice(struct sink_sock *s, struct sink_client *c)
 				c->cap = SINK_SOCK_NOTICE_MAX;
 			}
 		}
-		memcpy(c->buf, line + n, (size_t)(k - n));
+		memcpy(c->buf, line.data + n, line.len - (size_t)n);
 		c->off = 0;
-		c->len = (size_t)(k - n);
+		c->len = line.len - (size_t)n;
 	}
+	buf_free(&line);
 	return 0;
 }
 

@@ -16,7 +16,8 @@
 #define SINK_SOCK_ACCEPT_PER_EVENT 256	/* accept4() calls per listener event */
 #define SINK_SOCK_DISCARD_PER_EVENT 16	/* 4 KiB reads of subscriber input per event */
 #define SINK_SOCK_KEEP_BUF (64u << 10)	/* an emptied send buffer larger than this is freed */
-#define SINK_SOCK_NOTICE_MAX 160u	/* bytes of a dropped line, at most (20-digit count) */
+#define SINK_SOCK_NOTICE_MAX 160u	/* bytes of a dropped line, at most (20-digit
+					 * ts_ms and count: 135) */
 
 struct sink_client {
 	int fd;				/* owned; -1 = free slot */

@@ -579,6 +579,29 @@ static void test_buffered_then_flushed(void **state)
 }
 
 /*
+ * The dropped line a subscriber that missed count records gets last: record_dropped()'s,
+ * with seq 0 (not one of the output's records) and ts_ms the wall clock when it went out.
+ */
+static void assert_notice(const char *line, uint64_t count)
+{
+	static const char head[] =
+		"{\"schema_version\":1,\"type\":\"dropped\",\"seq\":0,\"ts_ms\":";
+	struct timespec now;
+	char want[160], *end;
+	unsigned long long ts_ms, now_ms;
+
+	(void)clock_gettime(CLOCK_REALTIME, &now);
+	now_ms = (unsigned long long)now.tv_sec * 1000 +
+		 (unsigned long long)now.tv_nsec / 1000000;
+	assert_memory_equal(line, head, sizeof(head) - 1);
+	ts_ms = strtoull(line + sizeof(head) - 1, &end, 10);
+	assert_true(ts_ms <= now_ms && ts_ms + 60000 > now_ms);
+	snprintf(want, sizeof(want), ",\"count\":%llu,\"reason\":\"subscriber too slow\"}\n",
+		 (unsigned long long)count);
+	assert_string_equal(end, want);
+}
+
+/*
  * A never-reading subscriber fills its socket and its 4 KiB buffer and is dropped; another,
  * reading, gets every byte. When the slow one finally reads it gets whole records, then the
  * dropped line counting exactly the records it did not get, then EOF.
@@ -615,8 +638,10 @@ static void test_slow_client_dropped(void **state)
 	assert_int_equal(f->s.n_clients, 1);
 	/* Last line: the notice; before it, a prefix of the stream ending at a newline. */
 	assert_true(slow.len > 0 && slow.p[slow.len - 1] == '\n');
-	slow.p[slow.len - 1] = '\0';
+	bytes_add(&slow, "", 1); /* a NUL after the notice's newline */
+	slow.p[slow.len - 2] = '\0';
 	nl = strrchr(slow.p, '\n');
+	slow.p[slow.len - 2] = '\n';
 	assert_non_null(nl);
 	notice = nl + 1;
 	assert_true((size_t)(notice - slow.p) <= all.len);
@@ -624,15 +649,7 @@ static void test_slow_client_dropped(void **state)
 	got = count_lines(slow.p, (size_t)(notice - slow.p));
 	missed = count_lines(all.p, all.len) - got;
 	assert_true(missed > 0);
-	{
-		char want[160];
-
-		snprintf(want, sizeof(want),
-			 "{\"schema_version\":1,\"type\":\"dropped\",\"count\":%llu,"
-			 "\"reason\":\"subscriber too slow\"}",
-			 (unsigned long long)missed);
-		assert_string_equal(notice, want);
-	}
+	assert_notice(notice, missed);
 	assert_int_equal(f->s.dropped_records, missed);
 	/* The fast one is still fine. */
 	write_batch(f, i, 3, &all);
@@ -643,18 +660,6 @@ static void test_slow_client_dropped(void **state)
 	free(all.p);
 	free(fast.p);
 	free(slow.p);
-}
-
-/* The dropped line a subscriber that missed count records gets last. */
-static void assert_notice(const char *line, uint64_t count)
-{
-	char want[160];
-
-	snprintf(want, sizeof(want),
-		 "{\"schema_version\":1,\"type\":\"dropped\",\"count\":%llu,"
-		 "\"reason\":\"subscriber too slow\"}\n",
-		 (unsigned long long)count);
-	assert_string_equal(line, want);
 }
 
 /*
