@@ -2,8 +2,9 @@
  * compat.h - fallback definitions for fanotify constants newer than the installed
  * kernel headers. Values are the kernel's ABI (include/uapi/linux/fanotify.h); each
  * block is guarded so newer headers win. Delete a block once the oldest supported
- * linux-libc-dev carries it. Also the one kernel structure whose libc declaration
- * depends on the glibc version (sched_setattr's).
+ * linux-libc-dev carries it. Also the names of the event bits (one table for records,
+ * --events and logs), and the one kernel structure whose libc declaration depends on the
+ * glibc version (sched_setattr's).
  */
 #ifndef FANOTIFYD_COMPAT_H
 #define FANOTIFYD_COMPAT_H
@@ -11,6 +12,7 @@
 #include <sys/fanotify.h>
 #include <linux/fanotify.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -93,6 +95,46 @@
 
 /* Not a kernel constant: the events someone waits on (fan.c, policy.c, pipeline.c). */
 #define FAN_PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
+
+/*
+ * The one table of event names: each FAN_* event bit with its name without "FAN_", in bit
+ * order (DESIGN.md "Where the spec is open" 1). Records' `events` field and the log
+ * (record.c), --events and its dump (config.c, lower case) all read it. FAN_ONDIR and
+ * FAN_EVENT_ON_CHILD are flags, not events, and have no entry.
+ */
+struct fan_event_name {
+	uint64_t bit;
+	const char *name;
+	size_t len;
+};
+
+#define FAN_EVENT_NAME(n) { FAN_##n, #n, sizeof(#n) - 1 }
+static const struct fan_event_name fan_event_names[] = {
+	FAN_EVENT_NAME(ACCESS),
+	FAN_EVENT_NAME(MODIFY),
+	FAN_EVENT_NAME(ATTRIB),
+	FAN_EVENT_NAME(CLOSE_WRITE),
+	FAN_EVENT_NAME(CLOSE_NOWRITE),
+	FAN_EVENT_NAME(OPEN),
+	FAN_EVENT_NAME(MOVED_FROM),
+	FAN_EVENT_NAME(MOVED_TO),
+	FAN_EVENT_NAME(CREATE),
+	FAN_EVENT_NAME(DELETE),
+	FAN_EVENT_NAME(DELETE_SELF),
+	FAN_EVENT_NAME(MOVE_SELF),
+	FAN_EVENT_NAME(OPEN_EXEC),
+	FAN_EVENT_NAME(Q_OVERFLOW),
+	FAN_EVENT_NAME(FS_ERROR),
+	FAN_EVENT_NAME(OPEN_PERM),
+	FAN_EVENT_NAME(ACCESS_PERM),
+	FAN_EVENT_NAME(OPEN_EXEC_PERM),
+	FAN_EVENT_NAME(PRE_ACCESS),
+	FAN_EVENT_NAME(MNT_ATTACH),
+	FAN_EVENT_NAME(MNT_DETACH),
+	FAN_EVENT_NAME(RENAME),
+};
+#undef FAN_EVENT_NAME
+#define FAN_EVENT_NAMES_COUNT (sizeof(fan_event_names) / sizeof(fan_event_names[0]))
 
 /*
  * sched_setattr(2)'s argument, first version (SCHED_ATTR_SIZE_VER0). Our own name: glibc

@@ -58,6 +58,7 @@ enum key_kind {
 	KIND_MARK,	/* appended to marks (watch, mount, filesystem) */
 	KIND_CANARY,	/* appended to canaries */
 	KIND_UINT,	/* decimal number in [min, max] */
+	KIND_MODE,	/* octal file mode in [0, max] (socket_mode) */
 	KIND_BOOL,	/* file: boolean word; command line: flag that sets true */
 	KIND_VERBOSE,	/* file: 0..VERBOSE_MAX; command line: flag that adds one */
 	KIND_EVENTS,	/* event name list */
@@ -112,8 +113,8 @@ struct key_def {
 	const char *opt;	/* long option; NULL = config file only */
 	char short_opt;		/* 0 = none */
 	enum key_kind kind;
-	size_t off;		/* STRING, UINT, BOOL: field in struct config */
-	unsigned min, max;	/* UINT */
+	size_t off;		/* STRING, UINT, BOOL, MODE: field in struct config */
+	unsigned min, max;	/* UINT, MODE */
 	int arg;		/* MARK: enum config_mark_kind; ROLE: enum config_role */
 };
 
@@ -151,7 +152,8 @@ static const struct key_def keys[K_COUNT] = {
 	[K_HOOK_USER] = { "hook_user", "hook-user", 0, KIND_STRING, F(hook_user), 0, 0, 0 },
 	[K_SPIN_US] = { "spin_us", "spin-us", 0, KIND_UINT, F(spin_us), 0, CONFIG_SPIN_US_MAX, 0 },
 	[K_ALLOW_CACHE] = { "allow_cache", "allow-cache", 0, KIND_BOOL, F(allow_cache), 0, 0, 0 },
-	[K_SOCKET_MODE] = { "socket_mode", "socket-mode", 0, KIND_STRING, F(socket_mode), 0, 0, 0 },
+	[K_SOCKET_MODE] = { "socket_mode", "socket-mode", 0, KIND_MODE, F(socket_mode), 0,
+			    CONFIG_SOCKET_MODE_MAX, 0 },
 	[K_SOCKET_GROUP] = { "socket_group", "socket-group", 0, KIND_STRING, F(socket_group), 0, 0,
 			     0 },
 	[K_SOCKET_BUFFER_KB] = { "socket_buffer_kb", "socket-buffer-kb", 0, KIND_UINT,
@@ -175,26 +177,22 @@ static const struct key_def keys[K_COUNT] = {
 
 #undef F
 
-/* Event names: the first EVENT_BITS entries are the canonical names in bit order. */
-#define EVENT_BITS 10
+/*
+ * --events names are fan_event_names' (compat.h) in lower case, for the bits in
+ * CONFIG_EV_ALL, listed (in --help and the dump) in this order. Then the aliases.
+ */
+static const uint64_t event_order[] = {
+	FAN_ACCESS, FAN_MODIFY, FAN_ATTRIB, FAN_CLOSE_WRITE, FAN_CLOSE_NOWRITE,
+	FAN_OPEN,   FAN_OPEN_EXEC, FAN_CREATE, FAN_DELETE, FAN_RENAME,
+};
 static const struct {
 	const char *name;
-	unsigned bits;
-} event_names[] = {
-	{ "access", CONFIG_EV_ACCESS },
-	{ "modify", CONFIG_EV_MODIFY },
-	{ "attrib", CONFIG_EV_ATTRIB },
-	{ "close_write", CONFIG_EV_CLOSE_WRITE },
-	{ "close_nowrite", CONFIG_EV_CLOSE_NOWRITE },
-	{ "open", CONFIG_EV_OPEN },
-	{ "open_exec", CONFIG_EV_OPEN_EXEC },
-	{ "create", CONFIG_EV_CREATE },
-	{ "delete", CONFIG_EV_DELETE },
-	{ "rename", CONFIG_EV_RENAME },
-	{ "moved_from", CONFIG_EV_RENAME },
-	{ "moved_to", CONFIG_EV_RENAME },
-	{ "move", CONFIG_EV_RENAME },
-	{ "close", CONFIG_EV_CLOSE_WRITE | CONFIG_EV_CLOSE_NOWRITE },
+	uint64_t bits;
+} event_aliases[] = {
+	{ "moved_from", FAN_RENAME },
+	{ "moved_to", FAN_RENAME },
+	{ "move", FAN_RENAME },
+	{ "close", (uint64_t)FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE },
 	{ "default", CONFIG_EV_DEFAULT },
 	{ "all", CONFIG_EV_ALL },
 };
@@ -300,8 +298,8 @@ static int set_string(char **slot, const char *value)
 	return 0;
 }
 
-/* Returns 0, -EINVAL (not plain decimal digits) or -ERANGE (outside [min, max]). */
-static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret)
+/* Returns 0, -EINVAL (not plain digits of base 8 or 10) or -ERANGE (outside [min, max]). */
+static int parse_uint(const char *s, unsigned base, unsigned min, unsigned max, unsigned *ret)
 {
 	uint64_t v = 0;
 	size_t i;
@@ -309,10 +307,10 @@ static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret)
 	if (!s[0])
 		return -EINVAL;
 	for (i = 0; s[i]; i++)
-		if (s[i] < '0' || s[i] > '9')
+		if (s[i] < '0' || s[i] >= (char)('0' + base))
 			return -EINVAL;
 	for (i = 0; s[i]; i++) {
-		v = v * 10 + (uint64_t)(s[i] - '0');
+		v = v * base + (uint64_t)(s[i] - '0');
 		if (v > max)
 			return -ERANGE;	/* stops before v can overflow */
 	}
@@ -345,30 +343,33 @@ static int parse_bool(const char *s, bool *ret)
  * Parses an events list. On -EINVAL sets *bad and *bad_len to the offending item (empty for an
  * empty item).
  */
-static int parse_events(const char *list, unsigned *ret, const char **bad, size_t *bad_len)
+static int parse_events(const char *list, uint64_t *ret, const char **bad, size_t *bad_len)
 {
-	unsigned ev = 0;
+	uint64_t ev = 0;
 	const char *p = list;
 
 	for (;;) {
 		const char *comma = strchr(p, ',');
 		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		uint64_t found = 0;
 		size_t i;
-		bool found = false;
 
-		for (i = 0; n > 0 && i < sizeof(event_names) / sizeof(event_names[0]); i++) {
-			if (strlen(event_names[i].name) == n &&
-			    strncasecmp(event_names[i].name, p, n) == 0) {
-				ev |= event_names[i].bits;
-				found = true;
-				break;
-			}
-		}
+		/* The aliases first: moved_from and moved_to name FAN_RENAME here. */
+		for (i = 0; n > 0 && !found && i < sizeof(event_aliases) / sizeof(event_aliases[0]);
+		     i++)
+			if (strlen(event_aliases[i].name) == n &&
+			    strncasecmp(event_aliases[i].name, p, n) == 0)
+				found = event_aliases[i].bits;
+		for (i = 0; n > 0 && !found && i < FAN_EVENT_NAMES_COUNT; i++)
+			if ((fan_event_names[i].bit & CONFIG_EV_ALL) && fan_event_names[i].len == n &&
+			    strncasecmp(fan_event_names[i].name, p, n) == 0)
+				found = fan_event_names[i].bit;
 		if (!found) {
 			*bad = p;
 			*bad_len = n;
 			return -EINVAL;
 		}
+		ev |= found;
 		if (!comma)
 			break;
 		p = comma + 1;
@@ -377,11 +378,11 @@ static int parse_events(const char *list, unsigned *ret, const char **bad, size_
 	return 0;
 }
 
-int config_parse_events(const char *list, unsigned *ret_events)
+int config_parse_events(const char *list, uint64_t *ret_events)
 {
 	const char *bad;
 	size_t bad_len;
-	unsigned ev;
+	uint64_t ev;
 	int r;
 
 	if (!list)
@@ -512,6 +513,7 @@ static int apply(struct config *c, enum key_id id, const char *value, const char
 		 char *msg, size_t msg_len)
 {
 	const struct key_def *k = &keys[id];
+	uint64_t ev;
 	unsigned u;
 	bool b;
 	int r;
@@ -529,7 +531,7 @@ static int apply(struct config *c, enum key_id id, const char *value, const char
 	case KIND_CANARY:
 		return add_canary(c, value, name, msg, msg_len);
 	case KIND_UINT:
-		r = parse_uint(value, k->min, k->max, &u);
+		r = parse_uint(value, 10, k->min, k->max, &u);
 		if (r == -ERANGE) {
 			set_msg(msg, msg_len, "%s: %.*s is out of range (%u-%u)", name, SHOW_MAX,
 				value, k->min, k->max);
@@ -540,6 +542,15 @@ static int apply(struct config *c, enum key_id id, const char *value, const char
 			return -EINVAL;
 		}
 		*(unsigned *)((char *)c + k->off) = u;
+		return 0;
+	case KIND_MODE:
+		if (parse_uint(value, 8, 0, k->max, &u) < 0) {
+			set_msg(msg, msg_len, "%s: '%.*s' is not an octal mode (0000-%04o)", name,
+				SHOW_MAX, value, k->max);
+			return -EINVAL;
+		}
+		*(mode_t *)((char *)c + k->off) = (mode_t)u;
+		c->socket_mode_set = true;	/* the only MODE key */
 		return 0;
 	case KIND_BOOL:
 		if (!value) {
@@ -558,7 +569,7 @@ static int apply(struct config *c, enum key_id id, const char *value, const char
 				c->verbose++;
 			return 0;
 		}
-		r = parse_uint(value, 0, VERBOSE_MAX, &u);
+		r = parse_uint(value, 10, 0, VERBOSE_MAX, &u);
 		if (r < 0) {
 			set_msg(msg, msg_len, "%s: '%.*s' is not a number from 0 to %d", name,
 				SHOW_MAX, value, VERBOSE_MAX);
@@ -570,7 +581,7 @@ static int apply(struct config *c, enum key_id id, const char *value, const char
 		const char *bad;
 		size_t bad_len;
 
-		if (parse_events(value, &u, &bad, &bad_len) < 0) {
+		if (parse_events(value, &ev, &bad, &bad_len) < 0) {
 			if (bad_len == 0)
 				set_msg(msg, msg_len, "%s: empty item in '%.*s'", name, SHOW_MAX,
 					value);
@@ -580,7 +591,7 @@ static int apply(struct config *c, enum key_id id, const char *value, const char
 					(int)(bad_len < SHOW_MAX ? bad_len : SHOW_MAX), bad);
 			return -EINVAL;
 		}
-		c->events = u;
+		c->events = ev;
 		return 0;
 	}
 	case KIND_JOB:
@@ -647,7 +658,8 @@ static int parse_line(struct config *c, const char *p, size_t n, long *job, char
 	memcpy(value, p + vs, ve - vs);
 	value[ve - vs] = '\0';
 
-	if (k->kind == KIND_UINT || k->kind == KIND_BOOL || k->kind == KIND_VERBOSE ||
+	if (k->kind == KIND_UINT || k->kind == KIND_MODE || k->kind == KIND_BOOL ||
+	    k->kind == KIND_VERBOSE ||
 	    k->kind == KIND_EVENTS || k->kind == KIND_JOB) {
 		char *extra = value + strcspn(value, " \t");
 
@@ -703,6 +715,7 @@ void config_init(struct config *c)
 	c->quarantine_ms = CONFIG_QUARANTINE_MS_UNSET;
 	c->socket_buffer_kb = CONFIG_SOCKET_BUFFER_KB_DEFAULT;
 	c->socket_max_clients = CONFIG_SOCKET_MAX_CLIENTS_DEFAULT;
+	c->socket_mode = CONFIG_SOCKET_MODE_DEFAULT;
 	c->events = CONFIG_EV_DEFAULT;
 }
 
@@ -718,7 +731,6 @@ void config_free(struct config *c)
 	free(c->hook);
 	free(c->hook_user);
 	free(c->pid_file);
-	free(c->socket_mode);
 	free(c->socket_group);
 	free(c->subscribe);
 	free(c->config_file);
@@ -979,17 +991,6 @@ int config_validate(const struct config *c, char *msgbuf, size_t msgbuf_len)
 
 	if (c->help || c->version || c->subscribe)
 		return 0;
-	if (c->socket_mode) {
-		char *end;
-		unsigned long mode = strtoul(c->socket_mode, &end, 8);
-
-		if (!c->socket_mode[0] || *end || mode > 0777 || c->socket_mode[0] == '-' ||
-		    c->socket_mode[0] == '+' || is_blank(c->socket_mode[0])) {
-			set_msg(msgbuf, msgbuf_len,
-				"socket_mode: '%s' is not an octal mode (0000-0777)", c->socket_mode);
-			return -EINVAL;
-		}
-	}
 	if (c->n_marks == 0) {
 		set_msg(msgbuf, msgbuf_len,
 			"no path to watch: give --watch, --mount or --filesystem");
@@ -1017,25 +1018,6 @@ int config_validate(const struct config *c, char *msgbuf, size_t msgbuf_len)
 				c->marks[i].path);
 			return -EINVAL;
 		}
-	}
-	if (c->burst_threshold > CONFIG_BURST_THRESHOLD_MAX) {
-		set_msg(msgbuf, msgbuf_len, "burst_threshold: %u is out of range (0-%u)",
-			c->burst_threshold, CONFIG_BURST_THRESHOLD_MAX);
-		return -EINVAL;
-	}
-	if (c->burst_window_ms < 1 || c->burst_window_ms > CONFIG_MS_MAX) {
-		set_msg(msgbuf, msgbuf_len, "burst_window_ms: %u is out of range (1-%u)",
-			c->burst_window_ms, CONFIG_MS_MAX);
-		return -EINVAL;
-	}
-	if (c->hook_cooldown_ms > CONFIG_MS_MAX) {
-		set_msg(msgbuf, msgbuf_len, "hook_cooldown_ms: %u is out of range (0-%u)",
-			c->hook_cooldown_ms, CONFIG_MS_MAX);
-		return -EINVAL;
-	}
-	if (c->events == 0 || (c->events & ~(unsigned)CONFIG_EV_ALL)) {
-		set_msg(msgbuf, msgbuf_len, "events: no valid event selected");
-		return -EINVAL;
 	}
 	for (i = 0; i < c->n_jobs; i++) {
 		for (role = 0; role < CONFIG_ROLE_COUNT; role++)
@@ -1103,6 +1085,18 @@ static void dump_pair(FILE *f, const char *key, const char *value, bool comment_
 	fputs("\" (cannot be written in a config file)\n", f);
 }
 
+/* An event bit's name from fan_event_names, in lower case as --events takes it. */
+static void dump_event_name(FILE *f, uint64_t bit)
+{
+	for (size_t i = 0; i < FAN_EVENT_NAMES_COUNT; i++) {
+		if (fan_event_names[i].bit != bit)
+			continue;
+		for (const char *p = fan_event_names[i].name; *p; p++)
+			fputc(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p, f);
+		return;
+	}
+}
+
 char *config_dump(const struct config *c)
 {
 	static const enum key_id strings[] = { K_OUTPUT,      K_SOCKET,	  K_SOCKET_MODE,
@@ -1138,8 +1132,16 @@ char *config_dump(const struct config *c)
 
 	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		const struct key_def *k = &keys[strings[i]];
-		const char *v = *(char *const *)((const char *)c + k->off);
+		const char *v;
 
+		if (k->kind == KIND_MODE) {
+			if (c->socket_mode_set)
+				fprintf(f, "%s %04o\n", k->key, (unsigned)c->socket_mode);
+			else
+				fprintf(f, "# %s (not set)\n", k->key);
+			continue;
+		}
+		v = *(char *const *)((const char *)c + k->off);
 		if (v)
 			dump_pair(f, k->key, v, false);
 		else
@@ -1163,10 +1165,12 @@ char *config_dump(const struct config *c)
 	if (c->events & CONFIG_EV_ALL) {
 		fputs("events ", f);
 		first = true;
-		for (i = 0; i < EVENT_BITS; i++) {
-			if (!(c->events & event_names[i].bits))
+		for (i = 0; i < sizeof(event_order) / sizeof(event_order[0]); i++) {
+			if (!(c->events & event_order[i]))
 				continue;
-			fprintf(f, "%s%s", first ? "" : ",", event_names[i].name);
+			if (!first)
+				fputc(',', f);
+			dump_event_name(f, event_order[i]);
 			first = false;
 		}
 		fputc('\n', f);

@@ -8,6 +8,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+#include "compat.h"
 
 #define CONFIG_VERSION "0.1.0"
 
@@ -27,26 +30,16 @@
 #define CONFIG_SOCKET_BUFFER_KB_MAX 65536u
 #define CONFIG_SOCKET_MAX_CLIENTS_DEFAULT 64u
 #define CONFIG_SOCKET_MAX_CLIENTS_MAX 1024u
+#define CONFIG_SOCKET_MODE_DEFAULT 0600u	/* socket file mode */
+#define CONFIG_SOCKET_MODE_MAX 0777u
 #define CONFIG_LINE_MAX 4096			/* longer config lines are an error */
 #define CONFIG_ITEMS_MAX 4096			/* bound on marks, canaries, jobs each */
 
-/* Event selection bits (--events): what the user asked to observe. */
-enum config_event {
-	CONFIG_EV_ACCESS = 1u << 0,
-	CONFIG_EV_MODIFY = 1u << 1,
-	CONFIG_EV_ATTRIB = 1u << 2,
-	CONFIG_EV_CLOSE_WRITE = 1u << 3,
-	CONFIG_EV_CLOSE_NOWRITE = 1u << 4,
-	CONFIG_EV_OPEN = 1u << 5,
-	CONFIG_EV_OPEN_EXEC = 1u << 6,
-	CONFIG_EV_CREATE = 1u << 7,
-	CONFIG_EV_DELETE = 1u << 8,
-	CONFIG_EV_RENAME = 1u << 9,
-};
+/* The events --events may select (FAN_* bits), and the default selection. */
 #define CONFIG_EV_DEFAULT                                                                    \
-	(CONFIG_EV_OPEN | CONFIG_EV_OPEN_EXEC | CONFIG_EV_MODIFY | CONFIG_EV_CLOSE_WRITE |   \
-	 CONFIG_EV_ATTRIB | CONFIG_EV_CREATE | CONFIG_EV_DELETE | CONFIG_EV_RENAME)
-#define CONFIG_EV_ALL (CONFIG_EV_DEFAULT | CONFIG_EV_ACCESS | CONFIG_EV_CLOSE_NOWRITE)
+	((uint64_t)FAN_OPEN | FAN_OPEN_EXEC | FAN_MODIFY | FAN_CLOSE_WRITE | FAN_ATTRIB |      \
+	 FAN_CREATE | FAN_DELETE | FAN_RENAME)
+#define CONFIG_EV_ALL (CONFIG_EV_DEFAULT | FAN_ACCESS | FAN_CLOSE_NOWRITE)
 
 enum config_mark_kind {
 	CONFIG_MARK_INODE,	/* --watch */
@@ -78,7 +71,6 @@ struct config {
 	char *hook;
 	char *hook_user;	/* user hooks run as (name or uid); NULL = root */
 	char *pid_file;
-	char *socket_mode;	/* octal, e.g. "0660"; NULL = 0600 */
 	char *socket_group;	/* group name or gid; NULL = the daemon's */
 
 	struct config_mark *marks;	/* watch/mount/filesystem in the order given */
@@ -98,7 +90,9 @@ struct config {
 	unsigned quarantine_ms;		/* CONFIG_QUARANTINE_MS_UNSET until resolved */
 	unsigned socket_buffer_kb;
 	unsigned socket_max_clients;
-	unsigned events;	/* enum config_event bits */
+	mode_t socket_mode;		/* parsed from octal; CONFIG_SOCKET_MODE_DEFAULT ... */
+	bool socket_mode_set;		/* ... unless given (the dump says "not set" otherwise) */
+	uint64_t events;	/* FAN_* event bits within CONFIG_EV_ALL */
 	unsigned verbose;
 
 	bool foreground;
@@ -150,13 +144,14 @@ int config_from_args(struct config *c, int argc, char **argv, char *msgbuf, size
 
 /*
  * Checks cross-field rules (at least one mark unless help/version, deny_on_alert needs
- * perm, access_perm needs perm, ...). Returns 0 or -EINVAL with a message in msgbuf.
+ * perm, access_perm needs perm, ...). Returns 0 or -EINVAL with a message in msgbuf. Each
+ * value's own range is checked once, when it is parsed.
  */
 int config_validate(const struct config *c, char *msgbuf, size_t msgbuf_len);
 
 /* Parses an --events list ("default", "all", names such as open,close_write, comma-
- * separated, case-insensitive). Returns 0 and sets *ret_events, or -EINVAL. */
-int config_parse_events(const char *list, unsigned *ret_events);
+ * separated, case-insensitive) into FAN_* bits. Returns 0 and sets *ret_events, or -EINVAL. */
+int config_parse_events(const char *list, uint64_t *ret_events);
 
 /* Writes the effective settings as config-file text (for --check-config) into a
  * malloc'd string. Returns NULL on allocation failure. */

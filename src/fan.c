@@ -47,31 +47,6 @@ void fan_init(struct fan *f)
 	f->fd_fd = -1;
 }
 
-static uint64_t events_to_mask(unsigned ev)
-{
-	static const struct {
-		unsigned ev;
-		uint64_t mask;
-	} map[] = {
-		{ CONFIG_EV_ACCESS, FAN_ACCESS },
-		{ CONFIG_EV_MODIFY, FAN_MODIFY },
-		{ CONFIG_EV_ATTRIB, FAN_ATTRIB },
-		{ CONFIG_EV_CLOSE_WRITE, FAN_CLOSE_WRITE },
-		{ CONFIG_EV_CLOSE_NOWRITE, FAN_CLOSE_NOWRITE },
-		{ CONFIG_EV_OPEN, FAN_OPEN },
-		{ CONFIG_EV_OPEN_EXEC, FAN_OPEN_EXEC },
-		{ CONFIG_EV_CREATE, FAN_CREATE },
-		{ CONFIG_EV_DELETE, FAN_DELETE },
-		{ CONFIG_EV_RENAME, FAN_RENAME },
-	};
-	uint64_t m = 0;
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (ev & map[i].ev)
-			m |= map[i].mask;
-	return m;
-}
-
 static int group_init(unsigned class_flags, bool fid, bool *ret_pidfd)
 {
 	unsigned flags = class_flags | FAN_CLOEXEC | FAN_NONBLOCK;
@@ -182,84 +157,106 @@ static void unescape_mountinfo(char *s)
 	*o = '\0';
 }
 
+/* One line of /proc/self/mountinfo: "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...". */
+struct mountinfo {
+	unsigned long long id;
+	unsigned maj, min;
+	char root[4096];	/* unescaped */
+	char mp[4096];		/* unescaped */
+};
+
+/*
+ * Calls fn for each mount of this namespace until fn returns nonzero. Returns what fn
+ * returned, 0 when every line was read, or negative errno if mountinfo cannot be opened.
+ */
+static int mountinfo_walk(int (*fn)(const struct mountinfo *m, void *arg), void *arg)
+{
+	struct mountinfo m;
+	char line[8192];
+	FILE *fp = fopen("/proc/self/mountinfo", "re");
+	int r = 0;
+
+	if (!fp)
+		return -errno;
+	while (!r && fgets(line, sizeof(line), fp)) {
+		/* ' ', '\t', '\n' and '\\' in ROOT and MOUNTPOINT are written as \ooo. */
+		if (sscanf(line, "%llu %*u %u:%u %4095s %4095s", &m.id, &m.maj, &m.min, m.root,
+			   m.mp) != 5)
+			continue;
+		unescape_mountinfo(m.root);
+		unescape_mountinfo(m.mp);
+		r = fn(&m, arg);
+	}
+	(void)fclose(fp); /* read-only */
+	return r;
+}
+
 /*
  * After the marked views, one view per filesystem through a mount of its root, if this
  * namespace has one: it names objects outside every marked bind mount (which a filesystem
  * mark reports, and which a --mount scope must be able to tell apart).
  */
-static void add_whole_views(struct fan *f)
+static int add_whole_view(const struct mountinfo *m, void *arg)
 {
-	char line[8192];
-	FILE *fp = fopen("/proc/self/mountinfo", "re");
+	struct fan *f = arg;
 
-	if (!fp)
-		return;
-	while (fgets(line, sizeof(line), fp)) {
-		unsigned long long id;
-		unsigned maj, min;
-		char root[4096], mp[4096];
+	if (strcmp(m->root, "/") != 0)
+		return 0;
+	for (size_t i = 0; i < f->n_fs; i++) {
+		struct fan_fs *fs = &f->fs[i];
+		bool have = false;
+		int fd;
 
-		if (sscanf(line, "%llu %*u %u:%u %4095s %4095s", &id, &maj, &min, root, mp) != 5 ||
-		    strcmp(root, "/") != 0)
+		if (fs->dev_major != m->maj || fs->dev_minor != m->min || fs->whole_view ||
+		    fs->n_views == FAN_VIEWS_MAX)
 			continue;
-		unescape_mountinfo(mp);
-		for (size_t i = 0; i < f->n_fs; i++) {
-			struct fan_fs *fs = &f->fs[i];
-			bool have = false;
-			int fd;
-
-			if (fs->dev_major != maj || fs->dev_minor != min || fs->whole_view ||
-			    fs->n_views == FAN_VIEWS_MAX)
-				continue;
-			for (size_t v = 0; v < fs->n_views; v++)
-				have |= fs->view_mnt_id[v] == id;
-			fs->whole_view = true;
-			if (have)
-				continue; /* a marked view is already the whole filesystem */
-			fd = open_view(mp);
-			if (fd < 0)
-				continue; /* over-mounted or gone: the marked views still serve */
-			fs->view_fd[fs->n_views] = fd;
-			fs->view_mnt_id[fs->n_views++] = id;
-		}
+		for (size_t v = 0; v < fs->n_views; v++)
+			have |= fs->view_mnt_id[v] == m->id;
+		fs->whole_view = true;
+		if (have)
+			continue; /* a marked view is already the whole filesystem */
+		fd = open_view(m->mp);
+		if (fd < 0)
+			continue; /* over-mounted or gone: the marked views still serve */
+		fs->view_fd[fs->n_views] = fd;
+		fs->view_mnt_id[fs->n_views++] = m->id;
 	}
-	fclose(fp);
+	return 0;
+}
+
+struct mount_point_query {
+	uint64_t mnt_id;
+	char *out;
+	size_t out_len;
+};
+
+static int mount_point_match(const struct mountinfo *m, void *arg)
+{
+	struct mount_point_query *q = arg;
+	size_t n = strlen(m->mp);
+
+	if (m->id != q->mnt_id)
+		return 0;
+	if (n >= q->out_len)
+		return -ENOENT;
+	memcpy(q->out, m->mp, n + 1);
+	return 1;
 }
 
 /* The mount point of the mount holding path, from /proc/self/mountinfo. */
 static int mount_point_of(const char *path, char *out, size_t out_len)
 {
+	struct mount_point_query q = { .out = out, .out_len = out_len };
 	struct statx stx;
-	char line[8192];
-	FILE *fp;
-	int r = -ENOENT;
+	int r;
 
 	if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) < 0)
 		return -errno;
 	if (!(stx.stx_mask & STATX_MNT_ID))
 		return -EOPNOTSUPP;
-	fp = fopen("/proc/self/mountinfo", "re");
-	if (!fp)
-		return -errno;
-	while (fgets(line, sizeof(line), fp)) {
-		unsigned long long id;
-		char mp[4096];
-		size_t o = 0;
-
-		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...", with ' ', '\t', '\n', '\\' as \ooo */
-		if (sscanf(line, "%llu %*u %*s %*s %4095s", &id, mp) != 2 || id != stx.stx_mnt_id)
-			continue;
-		unescape_mountinfo(mp);
-		o = strlen(mp);
-		if (o >= out_len)
-			break;
-		memcpy(out, mp, o);
-		out[o] = '\0';
-		r = 0;
-		break;
-	}
-	fclose(fp);
-	return r;
+	q.mnt_id = stx.stx_mnt_id;
+	r = mountinfo_walk(mount_point_match, &q);
+	return r > 0 ? 0 : r == 0 ? -ENOENT : r;
 }
 
 static int scope_add(struct fan *f, const char *path, bool tree)
@@ -348,7 +345,7 @@ static void mark_ancestors(const struct fan *f, const char *path)
 
 int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 {
-	uint64_t want = events_to_mask(c->events);
+	uint64_t want = c->events;
 	uint64_t path_ev = want & FAN_PATH_EVENTS;
 	uint64_t dirent_ev = want & FAN_DIRENT_EVENTS;
 	bool use_fid = !c->no_fid;
@@ -435,7 +432,7 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 			return r;
 		}
 	}
-	add_whole_views(f);
+	(void)mountinfo_walk(add_whole_view, f); /* best effort: the marked views serve */
 
 	for (size_t i = 0; i < c->n_marks; i++) {
 		const struct config_mark *m = &c->marks[i];

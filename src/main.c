@@ -27,6 +27,7 @@
 #include "daemon.h"
 #include "decode.h"
 #include "log.h"
+#include "subscribe.h"
 
 #define EXIT_CONFIG 2
 
@@ -628,7 +629,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (d.cfg.subscribe) {
-		r = sink_sock_subscribe(d.cfg.subscribe);
+		r = subscribe_run(d.cfg.subscribe);
 		config_free(&d.cfg);
 		return r;
 	}

@@ -21,21 +21,13 @@
 #include <string.h>
 
 #include "compat.h"
+#include "hash.h"
 #include "policy.h"
 
 #define MUTATING_EVENTS                                                                      \
 	(FAN_MODIFY | FAN_CLOSE_WRITE | FAN_ATTRIB | FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM |  \
 	 FAN_MOVED_TO | FAN_RENAME)
 #define PATH_DEPTH_MAX 2048 /* components of a root: a root is at most PATH_MAX bytes */
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
-}
 
 static int add_root(struct policy *p, const char *path, const char *job, enum config_role role,
 		    char *msg, size_t msg_len)
@@ -54,7 +46,7 @@ static int add_root(struct policy *p, const char *path, const char *job, enum co
 	if (!r->path)
 		return -ENOMEM;
 	r->len = n;
-	r->hash = hash_bytes(r->path, n);
+	r->hash = hash_bytes(HASH_SEED, r->path, n);
 	r->job_id = job;
 	r->role = role;
 	/* The same directory as a root of two jobs (a shared cache): its role is known, its job
@@ -129,7 +121,7 @@ int policy_init(struct policy *p, const struct config *c, char *msg, size_t msg_
 		} else {
 			k->key_len = k->pattern_len;
 		}
-		k->hash = hash_bytes(k->pattern, k->key_len);
+		k->hash = hash_bytes(HASH_SEED, k->pattern, k->key_len);
 		bucket = k->glob ? &p->glob_buckets[k->hash & (POLICY_CANARY_BUCKETS - 1)]
 				 : &p->exact_buckets[k->hash & (POLICY_CANARY_BUCKETS - 1)];
 		k->next = *bucket;
@@ -169,7 +161,7 @@ void policy_tag(const struct policy *p, const char *path, const char **ret_job,
 	size_t ends[PATH_DEPTH_MAX];
 	uint64_t hashes[PATH_DEPTH_MAX];
 	unsigned depth = 0;
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = HASH_SEED;
 	const struct policy_root *r;
 	size_t i;
 
@@ -187,14 +179,14 @@ void policy_tag(const struct policy *p, const char *path, const char **ret_job,
 		}
 		if (path[i] == '\0')
 			break;
-		h = (h ^ (unsigned char)path[i]) * 1099511628211ull;
+		h = hash_step(h, (unsigned char)path[i]);
 	}
 	while (depth--) {
 		r = root_find(p, path, ends[depth], hashes[depth]);
 		if (r)
 			goto found;
 	}
-	r = root_find(p, "/", 1, hash_bytes("/", 1));
+	r = root_find(p, "/", 1, hash_bytes(HASH_SEED, "/", 1));
 	if (!r)
 		return;
 found:
@@ -234,7 +226,7 @@ static bool globs_at(const struct policy *p, const char *path, size_t len, size_
 
 bool policy_canary_match(const struct policy *p, const char *path)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = HASH_SEED;
 	size_t i, len;
 
 	if (!path || !p->n_canaries)
@@ -244,7 +236,7 @@ bool policy_canary_match(const struct policy *p, const char *path)
 	for (i = 0; i < len; i++) {
 		if (path[i] == '/' && globs_at(p, path, len, i, h))
 			return true;
-		h = (h ^ (unsigned char)path[i]) * 1099511628211ull;
+		h = hash_step(h, (unsigned char)path[i]);
 	}
 	for (const struct policy_canary *k = p->exact_buckets[h & (POLICY_CANARY_BUCKETS - 1)];
 	     k; k = k->next)

@@ -312,59 +312,25 @@ int record_json_string(struct buf *out, const char *s, size_t len)
 	return w_end(&w);
 }
 
-/*
- * The event bits that have names, in bit order. FAN_ONDIR and FAN_EVENT_ON_CHILD are flags,
- * not events (MASK_FLAGS), and never named.
- */
-static const struct {
-	uint64_t bit;
-	const char *name;
-	size_t len;
-} mask_names[] = {
-#define MASK_NAME(b, s) { (b), (s), sizeof(s) - 1 }
-	MASK_NAME(FAN_ACCESS, "ACCESS"),
-	MASK_NAME(FAN_MODIFY, "MODIFY"),
-	MASK_NAME(FAN_ATTRIB, "ATTRIB"),
-	MASK_NAME(FAN_CLOSE_WRITE, "CLOSE_WRITE"),
-	MASK_NAME(FAN_CLOSE_NOWRITE, "CLOSE_NOWRITE"),
-	MASK_NAME(FAN_OPEN, "OPEN"),
-	MASK_NAME(FAN_MOVED_FROM, "MOVED_FROM"),
-	MASK_NAME(FAN_MOVED_TO, "MOVED_TO"),
-	MASK_NAME(FAN_CREATE, "CREATE"),
-	MASK_NAME(FAN_DELETE, "DELETE"),
-	MASK_NAME(FAN_DELETE_SELF, "DELETE_SELF"),
-	MASK_NAME(FAN_MOVE_SELF, "MOVE_SELF"),
-	MASK_NAME(FAN_OPEN_EXEC, "OPEN_EXEC"),
-	MASK_NAME(FAN_Q_OVERFLOW, "Q_OVERFLOW"),
-	MASK_NAME(FAN_FS_ERROR, "FS_ERROR"),
-	MASK_NAME(FAN_OPEN_PERM, "OPEN_PERM"),
-	MASK_NAME(FAN_ACCESS_PERM, "ACCESS_PERM"),
-	MASK_NAME(FAN_OPEN_EXEC_PERM, "OPEN_EXEC_PERM"),
-	MASK_NAME(FAN_PRE_ACCESS, "PRE_ACCESS"),
-	MASK_NAME(FAN_MNT_ATTACH, "MNT_ATTACH"),
-	MASK_NAME(FAN_MNT_DETACH, "MNT_DETACH"),
-	MASK_NAME(FAN_RENAME, "RENAME"),
-#undef MASK_NAME
-};
-
+/* FAN_ONDIR and FAN_EVENT_ON_CHILD are flags, not events, and never named. */
 #define MASK_FLAGS ((uint64_t)FAN_ONDIR | FAN_EVENT_ON_CHILD)
 
 /* "0x" and up to 16 hex digits: an unknown bit's name. */
 #define MASK_HEX_MAX 18
 
 /*
- * The name of one set bit of a mask: from the table, or "0x<hex>" formatted into tmp
- * (MASK_HEX_MAX bytes). Returns the name's length and sets *ret_name.
+ * The name of one set bit of a mask: from fan_event_names (compat.h), or "0x<hex>"
+ * formatted into tmp (MASK_HEX_MAX bytes). Returns the name's length and sets *ret_name.
  */
 static size_t mask_bit_name(uint64_t bit, char *tmp, const char **ret_name)
 {
 	size_t i;
 	char *p;
 
-	for (i = 0; i < sizeof(mask_names) / sizeof(mask_names[0]); i++) {
-		if (mask_names[i].bit == bit) {
-			*ret_name = mask_names[i].name;
-			return mask_names[i].len;
+	for (i = 0; i < FAN_EVENT_NAMES_COUNT; i++) {
+		if (fan_event_names[i].bit == bit) {
+			*ret_name = fan_event_names[i].name;
+			return fan_event_names[i].len;
 		}
 	}
 	p = tmp + MASK_HEX_MAX;

@@ -83,7 +83,9 @@ int record_alert(struct buf *out, const struct record_alert *a);
 
 /*
  * Appends {"schema_version":1,"type":"dropped","seq":S,"ts_ms":T,"count":N,"reason":R}:
- * N records were lost before this point. Returns 0 or -ENOMEM.
+ * N records were lost before this point. The output's notices take the next seq; a
+ * dropped subscriber's last line (sink_sock.c) has seq 0, outside that sequence. Returns 0
+ * or -ENOMEM.
  */
 int record_dropped(struct buf *out, uint64_t seq, uint64_t ts_ms, uint64_t count,
 		   const char *reason);

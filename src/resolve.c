@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "resolve.h"
 
 void resolve_init(struct resolve *r)
@@ -50,11 +51,9 @@ int resolve_fd_path(const struct resolve *r, int fd, char *out, size_t out_len)
 
 static uint64_t handle_hash(const struct fan_fid *fid)
 {
-	uint64_t h = 1469598103934665603ull ^ fid->fsid;
+	uint64_t h = hash_step(HASH_SEED ^ fid->fsid, (uint32_t)fid->handle_type);
 
-	h = (h ^ (uint32_t)fid->handle_type) * 1099511628211ull;
-	for (uint32_t i = 0; i < fid->handle_bytes; i++)
-		h = (h ^ fid->handle[i]) * 1099511628211ull;
+	h = hash_bytes(h, fid->handle, fid->handle_bytes);
 	return h ^ (h >> 29);
 }
 

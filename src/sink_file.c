@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "sink_file.h"
 
@@ -146,16 +147,8 @@ static void write_batch(struct sink_file *s, const char *p, size_t len, size_t n
 		else
 			err = errno ? errno : EIO;
 	}
-	while (!err && done < len) {
-		ssize_t n = write(s->fd, p + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			err = n < 0 ? errno : EIO;
-		else
-			done += (size_t)n;
-	}
+	if (!err)
+		err = -fdio_write_all(s->fd, p, len, &done);
 	if (!err)
 		return;
 	whole = done;

@@ -14,7 +14,8 @@
  * dropped one holds the rest of one record and SINK_SOCK_NOTICE_MAX).
  *
  * Must not: block or wait for a subscriber, log per record, interpret records beyond
- * counting newlines. Never sees event fds. The only JSON it writes is the dropped line.
+ * counting newlines, or write JSON itself: a dropped subscriber's last line comes from
+ * record_dropped() (record.c), with seq 0. Never sees event fds.
  *
  * Admission: SO_PEERCRED (+ SO_PEERGROUPS) against the rule connect(2) applies to the file
  * (sink_sock_peer_allowed()), so a file made reachable behind our back admits no one new. A
@@ -29,7 +30,6 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +37,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "record.h"
 #include "sink_sock.h"
 
 #define DROPPED_REASON "subscriber too slow"
@@ -240,19 +242,7 @@ int sink_sock_open(struct sink_sock *s, const struct config *c, int ep_fd, uint6
 		return -ENOMEM;
 	}
 	s->owner = geteuid();
-	s->mode = SINK_SOCK_MODE_DEFAULT;
-	if (c->socket_mode) {
-		char *end;
-		unsigned long m = strtoul(c->socket_mode, &end, 8);
-
-		if (!c->socket_mode[0] || *end || m > 0777) {
-			snprintf(msg, msg_len, "socket_mode: '%s' is not an octal mode (0000-0777)",
-				 c->socket_mode);
-			r = -EINVAL;
-			goto fail;
-		}
-		s->mode = (mode_t)m;
-	}
+	s->mode = c->socket_mode;
 	if (c->socket_group) {
 		r = resolve_group(c->socket_group, &s->gid);
 		if (r < 0) {
@@ -473,24 +463,39 @@ static void client_reset_buf(struct sink_client *c)
  */
 static int client_notice(struct sink_sock *s, struct sink_client *c)
 {
-	char line[SINK_SOCK_NOTICE_MAX];
-	int k;
+	struct buf line = { 0 };
+	struct timespec now;
 	ssize_t n;
+	int r;
 
-	k = snprintf(line, sizeof(line),
-		     "{\"schema_version\":1,\"type\":\"dropped\",\"count\":%" PRIu64
-		     ",\"reason\":\"" DROPPED_REASON "\"}\n",
-		     c->missed);
-	n = client_send(c->fd, line, (size_t)k);
+	(void)clock_gettime(CLOCK_REALTIME, &now); /* cannot fail for CLOCK_REALTIME */
+	/* seq 0: the line is this subscriber's alone, not one of the output's records, and
+	 * takes no number of their sequence (which starts at 1). */
+	r = record_dropped(&line, 0,
+			   (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000,
+			   c->missed, DROPPED_REASON);
+	if (r < 0 || line.len > SINK_SOCK_NOTICE_MAX) { /* longest: 135 bytes */
+		log_rl(LOG_LEVEL_WARN,
+		       "socket: dropped subscriber uid %u pid %d closed without its notice: "
+		       "out of memory",
+		       (unsigned)c->uid, (int)c->pid);
+		buf_free(&line);
+		client_close(s, c);
+		return -1;
+	}
+	n = client_send(c->fd, line.data, line.len);
 	if (n < 0) {
+		buf_free(&line);
 		client_gone(s, c, (int)-n);
 		return -1;
 	}
-	if (n == 0)
+	if (n == 0) {
+		buf_free(&line);
 		return 0; /* full: EPOLLOUT stays armed until it reads */
+	}
 	c->notice_queued = true;
-	note_sent(c, line, (size_t)n);
-	if (n < k) {
+	note_sent(c, line.data, (size_t)n);
+	if ((size_t)n < line.len) {
 		/* Only when the rest of a long record is out: its room is not needed now. */
 		if (c->cap > SINK_SOCK_NOTICE_MAX) {
 			char *nbuf = realloc(c->buf, SINK_SOCK_NOTICE_MAX);
@@ -500,10 +505,11 @@ static int client_notice(struct sink_sock *s, struct sink_client *c)
 				c->cap = SINK_SOCK_NOTICE_MAX;
 			}
 		}
-		memcpy(c->buf, line + n, (size_t)(k - n));
+		memcpy(c->buf, line.data + n, line.len - (size_t)n);
 		c->off = 0;
-		c->len = (size_t)(k - n);
+		c->len = line.len - (size_t)n;
 	}
+	buf_free(&line);
 	return 0;
 }
 
@@ -971,93 +977,4 @@ void sink_sock_close(struct sink_sock *s)
 	s->path = NULL;
 	s->n_clients = 0;
 	s->n_dropping = 0;
-}
-
-/* ---- client mode ---- */
-
-/* Writes all of p to fd, across EINTR, short writes and a non-blocking fd. */
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return -errno;
-			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-				return -errno;
-			continue;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int sink_sock_subscribe(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char buf[64 << 10];
-	uint64_t total = 0;
-	int fd = -1, ret = 1;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "fanotifyd: %s: path too long for a Unix socket\n", path);
-		return 1;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		fprintf(stderr, "fanotifyd: socket: %s\n", strerror(errno));
-		return 1;
-	}
-	/* A blocking connect to a Unix socket completes or fails at once; EINTR can only
-	 * leave it in progress, which the next call reports as EISCONN. */
-	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		if (errno == EINTR || errno == EALREADY)
-			continue;
-		if (errno == EISCONN)
-			break;
-		fprintf(stderr, "fanotifyd: %s: %s (is the daemon running?)\n", path,
-			strerror(errno));
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		int r;
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			fprintf(stderr, "fanotifyd: %s: %s\n", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		total += (uint64_t)n;
-		r = write_all(STDOUT_FILENO, buf, (size_t)n);
-		if (r == -EPIPE) {
-			ret = 0; /* the reader is done (| head): so are we */
-			goto out;
-		}
-		if (r < 0) {
-			fprintf(stderr, "fanotifyd: stdout: %s\n", strerror(-r));
-			goto out;
-		}
-	}
-	if (!total) {
-		fprintf(stderr,
-			"fanotifyd: %s: the daemon closed the connection without sending anything "
-			"(refused: not permitted or too many subscribers, or shutting down)\n",
-			path);
-		goto out;
-	}
-	ret = 0;
-out:
-	(void)close(fd); /* we only read from it */
-	return ret;
 }

@@ -12,12 +12,12 @@
 
 #include "config.h"
 
-#define SINK_SOCK_MODE_DEFAULT 0600
 #define SINK_SOCK_BACKLOG 128		/* listen(2) backlog */
 #define SINK_SOCK_ACCEPT_PER_EVENT 256	/* accept4() calls per listener event */
 #define SINK_SOCK_DISCARD_PER_EVENT 16	/* 4 KiB reads of subscriber input per event */
 #define SINK_SOCK_KEEP_BUF (64u << 10)	/* an emptied send buffer larger than this is freed */
-#define SINK_SOCK_NOTICE_MAX 160u	/* bytes of a dropped line, at most (20-digit count) */
+#define SINK_SOCK_NOTICE_MAX 160u	/* bytes of a dropped line, at most (20-digit
+					 * ts_ms and count: 135) */
 
 struct sink_client {
 	int fd;				/* owned; -1 = free slot */
@@ -43,7 +43,7 @@ struct sink_sock {
 	int listen_fd;			/* owned */
 	int ep_fd;			/* borrowed: the loop's epoll */
 	uint64_t tag;			/* OR-ed with an fd into epoll_event.data.u64 */
-	mode_t mode;			/* socket file mode (default 0600) */
+	mode_t mode;			/* socket file mode (socket_mode) */
 	gid_t gid;			/* the socket file's group (socket_group or as created) */
 	bool group_set;
 	uid_t owner;			/* the daemon's euid, always allowed */
@@ -83,10 +83,6 @@ void sink_sock_write(struct sink_sock *s, const void *data, size_t len, unsigned
 
 /* Closes every subscriber and the listener, removes the socket file; safe twice. */
 void sink_sock_close(struct sink_sock *s);
-
-/* Client mode (--subscribe PATH): connects and copies the stream to stdout until the daemon
- * closes it. Returns the process exit status (0, or 1 with a message on stderr). */
-int sink_sock_subscribe(const char *path);
 
 /*
  * The admission rule, the one connect(2) applies to the socket file (write permission):

@@ -81,8 +81,9 @@ if what == "json":
 last = recs[-1]
 if last.get("type") != "dropped":
     bad("last line is not the dropped record: %r" % lines[-1][:200])
-want = {"schema_version", "type", "count", "reason"}
-if set(last) != want or last["schema_version"] != 1 or \
+want = {"schema_version", "type", "seq", "ts_ms", "count", "reason"}
+if set(last) != want or last["schema_version"] != 1 or last["seq"] != 0 or \
+        not isinstance(last["ts_ms"], int) or last["ts_ms"] < 1e12 or \
         last["reason"] != "subscriber too slow" or not isinstance(last["count"], int):
     bad("dropped record: %r" % last)
 body = b"".join(l + b"\n" for l in lines[:-1])

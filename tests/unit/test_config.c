@@ -98,6 +98,8 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->access_perm, b->access_perm);
 	assert_int_equal(a->spin_us, b->spin_us);
 	assert_int_equal(a->allow_cache, b->allow_cache);
+	assert_int_equal(a->socket_mode, b->socket_mode);
+	assert_int_equal(a->socket_mode_set, b->socket_mode_set);
 }
 
 /* ---- init / free ---- */
@@ -223,7 +225,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c.spin_us, 7);
 	assert_false(c.allow_cache);
 	assert_int_equal(c.verbose, 3);
-	assert_int_equal(c.events, CONFIG_EV_OPEN | CONFIG_EV_MODIFY);
+	assert_int_equal(c.events, FAN_OPEN | FAN_MODIFY);
 	assert_int_equal(c.n_jobs, 1);
 	assert_string_equal(c.jobs[0].id, "J");
 	assert_string_equal(c.jobs[0].root[CONFIG_ROLE_ROOTFS], "/run/jobs/J/root");
@@ -738,7 +740,7 @@ static void test_scalars_replace_repeatables_accumulate(void **state)
 	assert_string_equal(c.canaries[0], "/x");
 	assert_string_equal(c.canaries[1], "/y");
 	assert_int_equal(c.verbose, 2);
-	assert_int_equal(c.events, CONFIG_EV_ACCESS);
+	assert_int_equal(c.events, FAN_ACCESS);
 	config_free(&c);
 }
 
@@ -844,7 +846,7 @@ static void test_long_value_in_message(void **state)
 
 /* ---- command line ---- */
 
-enum field_type { T_STR, T_UINT, T_BOOL };
+enum field_type { T_STR, T_UINT, T_U64, T_BOOL };
 
 struct opt_case {
 	const char *name;
@@ -852,7 +854,7 @@ struct opt_case {
 	enum field_type type;
 	size_t off;
 	const char *s;
-	unsigned u;
+	uint64_t u;
 };
 
 #define OFF(field) offsetof(struct config, field)
@@ -879,9 +881,9 @@ static const struct opt_case opt_cases[] = {
 	  NULL, 86400000 },
 	{ "--hook-cooldown-ms", { "--hook-cooldown-ms", "0" }, T_UINT, OFF(hook_cooldown_ms),
 	  NULL, 0 },
-	{ "--events", { "--events", "ACCESS,close" }, T_UINT, OFF(events), NULL,
-	  CONFIG_EV_ACCESS | CONFIG_EV_CLOSE_WRITE | CONFIG_EV_CLOSE_NOWRITE },
-	{ "--events=all", { "--events=all" }, T_UINT, OFF(events), NULL, CONFIG_EV_ALL },
+	{ "--events", { "--events", "ACCESS,close" }, T_U64, OFF(events), NULL,
+	  FAN_ACCESS | FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE },
+	{ "--events=all", { "--events=all" }, T_U64, OFF(events), NULL, CONFIG_EV_ALL },
 	{ "-v", { "-v" }, T_UINT, OFF(verbose), NULL, 1 },
 	{ "-vvv", { "-vvv" }, T_UINT, OFF(verbose), NULL, 3 },
 	{ "--verbose x2", { "--verbose", "-v" }, T_UINT, OFF(verbose), NULL, 2 },
@@ -939,7 +941,13 @@ static void test_args_every_option(void **state)
 			case T_UINT:
 				if (*(const unsigned *)p != t->u)
 					fail_msg("%s: got %u want %u", t->name,
-						 *(const unsigned *)p, t->u);
+						 *(const unsigned *)p, (unsigned)t->u);
+				break;
+			case T_U64:
+				if (*(const uint64_t *)p != t->u)
+					fail_msg("%s: got 0x%llx want 0x%llx", t->name,
+						 (unsigned long long)*(const uint64_t *)p,
+						 (unsigned long long)t->u);
 				break;
 			case T_BOOL:
 				if (!*(const bool *)p)
@@ -954,7 +962,10 @@ static void test_args_every_option(void **state)
 			*(char **)((char *)&base + t->off) = strdup(t->s);
 			break;
 		case T_UINT:
-			*(unsigned *)((char *)&base + t->off) = t->u;
+			*(unsigned *)((char *)&base + t->off) = (unsigned)t->u;
+			break;
+		case T_U64:
+			*(uint64_t *)((char *)&base + t->off) = t->u;
 			break;
 		case T_BOOL:
 			*(bool *)((char *)&base + t->off) = true;
@@ -1516,31 +1527,31 @@ static void test_from_args_allow_cache_spin(void **state)
 struct events_case {
 	const char *list;
 	int r;
-	unsigned events;
+	uint64_t events;
 };
 
 static void test_parse_events(void **state)
 {
 	static const struct events_case cases[] = {
-		{ "access", 0, CONFIG_EV_ACCESS },
-		{ "modify", 0, CONFIG_EV_MODIFY },
-		{ "attrib", 0, CONFIG_EV_ATTRIB },
-		{ "close_write", 0, CONFIG_EV_CLOSE_WRITE },
-		{ "close_nowrite", 0, CONFIG_EV_CLOSE_NOWRITE },
-		{ "open", 0, CONFIG_EV_OPEN },
-		{ "open_exec", 0, CONFIG_EV_OPEN_EXEC },
-		{ "create", 0, CONFIG_EV_CREATE },
-		{ "delete", 0, CONFIG_EV_DELETE },
-		{ "rename", 0, CONFIG_EV_RENAME },
-		{ "moved_from", 0, CONFIG_EV_RENAME },
-		{ "moved_to", 0, CONFIG_EV_RENAME },
-		{ "move", 0, CONFIG_EV_RENAME },
-		{ "close", 0, CONFIG_EV_CLOSE_WRITE | CONFIG_EV_CLOSE_NOWRITE },
+		{ "access", 0, FAN_ACCESS },
+		{ "modify", 0, FAN_MODIFY },
+		{ "attrib", 0, FAN_ATTRIB },
+		{ "close_write", 0, FAN_CLOSE_WRITE },
+		{ "close_nowrite", 0, FAN_CLOSE_NOWRITE },
+		{ "open", 0, FAN_OPEN },
+		{ "open_exec", 0, FAN_OPEN_EXEC },
+		{ "create", 0, FAN_CREATE },
+		{ "delete", 0, FAN_DELETE },
+		{ "rename", 0, FAN_RENAME },
+		{ "moved_from", 0, FAN_RENAME },
+		{ "moved_to", 0, FAN_RENAME },
+		{ "move", 0, FAN_RENAME },
+		{ "close", 0, FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE },
 		{ "default", 0, CONFIG_EV_DEFAULT },
 		{ "all", 0, CONFIG_EV_ALL },
-		{ "OPEN,Close_Write", 0, CONFIG_EV_OPEN | CONFIG_EV_CLOSE_WRITE },
-		{ "default,access", 0, CONFIG_EV_DEFAULT | CONFIG_EV_ACCESS },
-		{ "open,open", 0, CONFIG_EV_OPEN },
+		{ "OPEN,Close_Write", 0, FAN_OPEN | FAN_CLOSE_WRITE },
+		{ "default,access", 0, CONFIG_EV_DEFAULT | FAN_ACCESS },
+		{ "open,open", 0, FAN_OPEN },
 		{ "ALL,open", 0, CONFIG_EV_ALL },
 		{ "", -EINVAL, 0 },
 		{ ",", -EINVAL, 0 },
@@ -1552,6 +1563,12 @@ static void test_parse_events(void **state)
 		{ "opens", -EINVAL, 0 },
 		{ "ope", -EINVAL, 0 },
 		{ "FAN_OPEN", -EINVAL, 0 },
+		/* Event names that --events does not offer. */
+		{ "open_perm", -EINVAL, 0 },
+		{ "access_perm", -EINVAL, 0 },
+		{ "delete_self", -EINVAL, 0 },
+		{ "q_overflow", -EINVAL, 0 },
+		{ "open,rename_x", -EINVAL, 0 },
 		{ "open;modify", -EINVAL, 0 },
 		{ "none", -EINVAL, 0 },
 	};
@@ -1559,17 +1576,18 @@ static void test_parse_events(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		unsigned ev = 0xdeadbeef;
+		uint64_t ev = 0xdeadbeef;
 		int r = config_parse_events(cases[i].list, &ev);
 
 		if (r != cases[i].r)
 			fail_msg("'%s': returned %d want %d", cases[i].list, r, cases[i].r);
 		if (r == 0 && ev != cases[i].events)
-			fail_msg("'%s': 0x%x want 0x%x", cases[i].list, ev, cases[i].events);
+			fail_msg("'%s': 0x%llx want 0x%llx", cases[i].list, (unsigned long long)ev,
+				 (unsigned long long)cases[i].events);
 		if (r < 0 && ev != 0xdeadbeef)
 			fail_msg("'%s': result written on error", cases[i].list);
 	}
-	assert_int_equal(config_parse_events(NULL, &(unsigned){ 0 }), -EINVAL);
+	assert_int_equal(config_parse_events(NULL, &(uint64_t){ 0 }), -EINVAL);
 }
 
 /* ---- validate ---- */
@@ -1650,33 +1668,62 @@ static void test_validate(void **state)
 	}
 }
 
-/* Fields set by code rather than by the parsers are range-checked as well. */
-static void test_validate_ranges(void **state)
+/* socket_mode: octal, parsed once (the socket uses c->socket_mode as it is). */
+static void test_socket_mode(void **state)
 {
+	static const struct {
+		const char *text;
+		int r;
+		mode_t mode;
+		const char *msg;
+	} cases[] = {
+		{ "socket_mode 0660\n", 0, 0660, NULL },
+		{ "socket_mode 660\n", 0, 0660, NULL },
+		{ "socket_mode 0\n", 0, 0, NULL },
+		{ "socket_mode 00000777\n", 0, 0777, NULL },
+		{ "socket_mode 0999\n", -EINVAL, 0,
+		  "socket_mode: '0999' is not an octal mode (0000-0777)" },
+		{ "socket_mode 1000\n", -EINVAL, 0,
+		  "socket_mode: '1000' is not an octal mode (0000-0777)" },
+		{ "socket_mode -1\n", -EINVAL, 0,
+		  "socket_mode: '-1' is not an octal mode (0000-0777)" },
+		{ "socket_mode +660\n", -EINVAL, 0,
+		  "socket_mode: '+660' is not an octal mode (0000-0777)" },
+		{ "socket_mode 0x1\n", -EINVAL, 0,
+		  "socket_mode: '0x1' is not an octal mode (0000-0777)" },
+		{ "socket_mode 99999999999999999999999\n", -EINVAL, 0,
+		  "socket_mode: '99999999999999999999999' is not an octal mode (0000-0777)" },
+		{ "socket_mode 0660 0600\n", -EINVAL, 0,
+		  "socket_mode: unexpected extra value '0600'" },
+	};
 	struct config c;
-	char msg[256] = "";
-	unsigned line = 0;
+	char msg[256];
+	unsigned line;
 
 	(void)state;
 	config_init(&c);
-	assert_int_equal(parse_str(&c, "watch /a\nforeground 1\n", &line, msg, sizeof(msg)), 0);
-	assert_int_equal(config_validate(&c, msg, sizeof(msg)), 0);
-	c.burst_window_ms = 0;
-	assert_int_equal(config_validate(&c, msg, sizeof(msg)), -EINVAL);
-	assert_string_equal(msg, "burst_window_ms: 0 is out of range (1-86400000)");
-	c.burst_window_ms = 1;
-	c.hook_cooldown_ms = CONFIG_MS_MAX + 1;
-	assert_int_equal(config_validate(&c, msg, sizeof(msg)), -EINVAL);
-	c.hook_cooldown_ms = 0;
-	c.burst_threshold = CONFIG_BURST_THRESHOLD_MAX + 1;
-	assert_int_equal(config_validate(&c, msg, sizeof(msg)), -EINVAL);
-	c.burst_threshold = 0;
-	c.events = 0;
-	assert_int_equal(config_validate(&c, msg, sizeof(msg)), -EINVAL);
-	c.events = 1u << 20;
-	assert_int_equal(config_validate(&c, msg, sizeof(msg)), -EINVAL);
-	c.events = CONFIG_EV_ACCESS;
-	assert_int_equal(config_validate(&c, msg, sizeof(msg)), 0);
+	assert_int_equal(c.socket_mode, CONFIG_SOCKET_MODE_DEFAULT);
+	assert_false(c.socket_mode_set);
+	config_free(&c);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		config_init(&c);
+		msg[0] = '\0';
+		line = 0;
+		int r = parse_str(&c, cases[i].text, &line, msg, sizeof(msg));
+
+		if (r != cases[i].r)
+			fail_msg("'%s': %d want %d (%s)", cases[i].text, r, cases[i].r, msg);
+		if (r == 0 && (c.socket_mode != cases[i].mode || !c.socket_mode_set))
+			fail_msg("'%s': mode %o", cases[i].text, (unsigned)c.socket_mode);
+		if (r < 0 && (strcmp(msg, cases[i].msg) != 0 || line != 1))
+			fail_msg("'%s': '%s' line %u", cases[i].text, msg, line);
+		config_free(&c);
+	}
+	config_init(&c);
+	assert_int_equal(PARSE_ARGS(&c, msg, "--socket-mode", "0606"), 0);
+	assert_int_equal(c.socket_mode, 0606);
+	assert_int_equal(PARSE_ARGS(&c, msg, "--socket-mode= 0606"), -EINVAL);
+	assert_string_equal(msg, "--socket-mode: ' 0606' is not an octal mode (0000-0777)");
 	config_free(&c);
 }
 
@@ -1715,6 +1762,7 @@ static void test_dump_defaults(void **state)
 	assert_non_null(text);
 	assert_non_null(strstr(text, "\n# output (not set)\n"));
 	assert_non_null(strstr(text, "\n# socket (not set)\n"));
+	assert_non_null(strstr(text, "\n# socket_mode (not set)\n"));
 	assert_non_null(strstr(text, "\n# hook (not set)\n"));
 	assert_non_null(strstr(text, "\n# pid_file (not set)\n"));
 	assert_non_null(strstr(text, "\nburst_threshold 0\n"));
@@ -1743,6 +1791,7 @@ static void test_dump_round_trip(void **state)
 	static const char text[] =
 		"output /var/log/fan.jsonl\n"
 		"socket /run/fan.sock\n"
+		"socket_mode 660\n"
 		"hook logger -t fan \"$FAN_KIND\" # not a comment\n"
 		"pid_file /run/fan.pid\n"
 		"mount /m\n"
@@ -1786,17 +1835,21 @@ static void test_dump_round_trip(void **state)
 	assert_non_null(strstr(dump, "\nforeground 1\n"));
 	assert_non_null(strstr(dump, "\nspin_us 0\n"));
 	assert_non_null(strstr(dump, "\nallow_cache 1\n"));
+	/* The dump writes the mode as it is used: four octal digits. */
+	assert_non_null(strstr(dump, "\nsocket /run/fan.sock\nsocket_mode 0660\n"));
 	free(dump);
 	c.spin_us = 1000;
 	c.allow_cache = false;
 	check_round_trip(&c);
 
 	/* Each event alone. */
-	for (unsigned bit = 1; bit & CONFIG_EV_ALL; bit <<= 1) {
+	for (uint64_t bit = 1; bit; bit <<= 1) {
+		if (!(bit & CONFIG_EV_ALL))
+			continue;
 		c.events = bit;
 		check_round_trip(&c);
 	}
-	c.events = CONFIG_EV_OPEN | CONFIG_EV_RENAME;
+	c.events = FAN_OPEN | FAN_RENAME;
 	check_round_trip(&c);
 	config_free(&c);
 }
@@ -1933,7 +1986,7 @@ int main(void)
 		cmocka_unit_test(test_from_args_allow_cache_spin),
 		cmocka_unit_test(test_parse_events),
 		cmocka_unit_test(test_validate),
-		cmocka_unit_test(test_validate_ranges),
+		cmocka_unit_test(test_socket_mode),
 		cmocka_unit_test(test_dump_defaults),
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_dump_unrepresentable),

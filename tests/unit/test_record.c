@@ -1000,6 +1000,14 @@ static void test_dropped_records(void **state)
 	check_line("dropped, no reason", &b,
 		   "{\"schema_version\":1,\"type\":\"dropped\",\"seq\":0,\"ts_ms\":0,"
 		   "\"count\":18446744073709551615,\"reason\":null}\n");
+	/* A dropped subscriber's last line at its longest: SINK_SOCK_NOTICE_MAX (160) holds it. */
+	b.len = 0;
+	assert_int_equal(record_dropped(&b, 0, UINT64_MAX, UINT64_MAX, "subscriber too slow"), 0);
+	check_line("subscriber's dropped line, longest", &b,
+		   "{\"schema_version\":1,\"type\":\"dropped\",\"seq\":0,"
+		   "\"ts_ms\":18446744073709551615,\"count\":18446744073709551615,"
+		   "\"reason\":\"subscriber too slow\"}\n");
+	assert_int_equal(b.len, 135);
 	buf_free(&b);
 }
 

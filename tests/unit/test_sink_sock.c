@@ -4,8 +4,8 @@
  * live socket, too long), file mode and group, fan-out, the EPOLLOUT path, a slow
  * subscriber dropped with an exact count while another receives everything, a dropped one
  * that reads an hour later (whole lines, then its notice) or never (it keeps its slot until
- * it hangs up), max_clients, disconnects and half-closes, the admission rule, and
- * --subscribe in a forked child. Anything that could hang runs under alarm().
+ * it hangs up), max_clients, disconnects and half-closes, and the admission rule. Anything
+ * that could hang runs under alarm(). The --subscribe client has test_subscribe.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -134,6 +134,7 @@ static int setup(void **state)
 	f->c.socket = f->path;
 	f->c.socket_buffer_kb = CONFIG_SOCKET_BUFFER_KB_DEFAULT;
 	f->c.socket_max_clients = CONFIG_SOCKET_MAX_CLIENTS_DEFAULT;
+	f->c.socket_mode = CONFIG_SOCKET_MODE_DEFAULT;
 	log_len = 0;
 	log_all[0] = '\0';
 	clock_skip_s = 0;
@@ -360,7 +361,7 @@ static void test_mode_and_group(void **state)
 	struct stat st;
 
 	snprintf(gid, sizeof(gid), "%u", (unsigned)getegid());
-	f->c.socket_mode = "0660";
+	f->c.socket_mode = 0660;
 	f->c.socket_group = gid;
 	open_ok(f);
 	assert_int_equal(lstat(f->path, &st), 0);
@@ -370,7 +371,7 @@ static void test_mode_and_group(void **state)
 	sink_sock_close(&f->s);
 	if (gr) { /* by name too */
 		f->c.socket_group = gr->gr_name;
-		f->c.socket_mode = "0606";
+		f->c.socket_mode = 0606;
 		open_ok(f);
 		assert_int_equal(lstat(f->path, &st), 0);
 		assert_int_equal(st.st_mode & 07777, 0606);
@@ -578,6 +579,29 @@ static void test_buffered_then_flushed(void **state)
 }
 
 /*
+ * The dropped line a subscriber that missed count records gets last: record_dropped()'s,
+ * with seq 0 (not one of the output's records) and ts_ms the wall clock when it went out.
+ */
+static void assert_notice(const char *line, uint64_t count)
+{
+	static const char head[] =
+		"{\"schema_version\":1,\"type\":\"dropped\",\"seq\":0,\"ts_ms\":";
+	struct timespec now;
+	char want[160], *end;
+	unsigned long long ts_ms, now_ms;
+
+	(void)clock_gettime(CLOCK_REALTIME, &now);
+	now_ms = (unsigned long long)now.tv_sec * 1000 +
+		 (unsigned long long)now.tv_nsec / 1000000;
+	assert_memory_equal(line, head, sizeof(head) - 1);
+	ts_ms = strtoull(line + sizeof(head) - 1, &end, 10);
+	assert_true(ts_ms <= now_ms && ts_ms + 60000 > now_ms);
+	snprintf(want, sizeof(want), ",\"count\":%llu,\"reason\":\"subscriber too slow\"}\n",
+		 (unsigned long long)count);
+	assert_string_equal(end, want);
+}
+
+/*
  * A never-reading subscriber fills its socket and its 4 KiB buffer and is dropped; another,
  * reading, gets every byte. When the slow one finally reads it gets whole records, then the
  * dropped line counting exactly the records it did not get, then EOF.
@@ -614,8 +638,10 @@ static void test_slow_client_dropped(void **state)
 	assert_int_equal(f->s.n_clients, 1);
 	/* Last line: the notice; before it, a prefix of the stream ending at a newline. */
 	assert_true(slow.len > 0 && slow.p[slow.len - 1] == '\n');
-	slow.p[slow.len - 1] = '\0';
+	bytes_add(&slow, "", 1); /* a NUL after the notice's newline */
+	slow.p[slow.len - 2] = '\0';
 	nl = strrchr(slow.p, '\n');
+	slow.p[slow.len - 2] = '\n';
 	assert_non_null(nl);
 	notice = nl + 1;
 	assert_true((size_t)(notice - slow.p) <= all.len);
@@ -623,15 +649,7 @@ static void test_slow_client_dropped(void **state)
 	got = count_lines(slow.p, (size_t)(notice - slow.p));
 	missed = count_lines(all.p, all.len) - got;
 	assert_true(missed > 0);
-	{
-		char want[160];
-
-		snprintf(want, sizeof(want),
-			 "{\"schema_version\":1,\"type\":\"dropped\",\"count\":%llu,"
-			 "\"reason\":\"subscriber too slow\"}",
-			 (unsigned long long)missed);
-		assert_string_equal(notice, want);
-	}
+	assert_notice(notice, missed);
 	assert_int_equal(f->s.dropped_records, missed);
 	/* The fast one is still fine. */
 	write_batch(f, i, 3, &all);
@@ -642,18 +660,6 @@ static void test_slow_client_dropped(void **state)
 	free(all.p);
 	free(fast.p);
 	free(slow.p);
-}
-
-/* The dropped line a subscriber that missed count records gets last. */
-static void assert_notice(const char *line, uint64_t count)
-{
-	char want[160];
-
-	snprintf(want, sizeof(want),
-		 "{\"schema_version\":1,\"type\":\"dropped\",\"count\":%llu,"
-		 "\"reason\":\"subscriber too slow\"}\n",
-		 (unsigned long long)count);
-	assert_string_equal(line, want);
 }
 
 /*
@@ -932,146 +938,6 @@ static void test_peer_refused(void **state)
 	assert_non_null(strstr(log_all, "refused"));
 }
 
-/* ---- --subscribe ---- */
-
-/* Runs sink_sock_subscribe(path) in a child with stdout to out_path. */
-static pid_t spawn_subscriber(const char *path, const char *out_path)
-{
-	pid_t pid = fork();
-
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		int err = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-		alarm(10);
-		if (fd < 0 || dup2(fd, 1) < 0 || dup2(err, 2) < 0)
-			_exit(99);
-		_exit(sink_sock_subscribe(path));
-	}
-	return pid;
-}
-
-static int wait_exit(pid_t pid)
-{
-	int status;
-
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
-
-static void test_subscribe_copies_stream(void **state)
-{
-	struct fx *f = *state;
-	struct bytes all = { 0 };
-	char out[160], *got;
-	FILE *fp;
-	long n;
-	pid_t pid;
-
-	open_ok(f);
-	snprintf(out, sizeof(out), "%s/out", f->dir);
-	pid = spawn_subscriber(f->path, out);
-	for (int i = 0; i < 100000 && f->s.n_clients == 0; i++) {
-		struct epoll_event ev;
-
-		if (epoll_wait(f->ep, &ev, 1, 10) == 1)
-			sink_sock_handle(&f->s, (int)(uint32_t)ev.data.u64, ev.events);
-	}
-	assert_int_equal(f->s.n_clients, 1);
-	for (unsigned i = 0; i < 2000; i += 100) {
-		write_batch(f, i, 100, &all);
-		pump(f);
-	}
-	/* Let it take what is buffered, then end the stream. */
-	for (int i = 0; i < 100000 && f->s.clients[0].len; i++) {
-		struct epoll_event ev;
-
-		if (epoll_wait(f->ep, &ev, 1, 10) == 1)
-			sink_sock_handle(&f->s, (int)(uint32_t)ev.data.u64, ev.events);
-	}
-	sink_sock_close(&f->s);
-	assert_int_equal(wait_exit(pid), 0);
-	fp = fopen(out, "re");
-	assert_non_null(fp);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	assert_int_equal(n, (long)all.len);
-	got = malloc(all.len);
-	assert_int_equal(fread(got, 1, all.len, fp), all.len);
-	fclose(fp);
-	assert_memory_equal(got, all.p, all.len);
-	free(got);
-	free(all.p);
-}
-
-static void test_subscribe_missing(void **state)
-{
-	struct fx *f = *state;
-	char out[160];
-
-	snprintf(out, sizeof(out), "%s/out", f->dir);
-	assert_int_equal(wait_exit(spawn_subscriber(f->path, out)), 1);
-}
-
-static void test_subscribe_refused(void **state)
-{
-	struct fx *f = *state;
-	char out[160];
-	pid_t pid;
-	int c1;
-
-	f->c.socket_max_clients = 1;
-	open_ok(f);
-	c1 = subscribe(f);
-	snprintf(out, sizeof(out), "%s/out", f->dir);
-	pid = spawn_subscriber(f->path, out);
-	for (int i = 0; i < 1000 && f->s.refused == 0; i++) {
-		struct epoll_event ev;
-
-		if (epoll_wait(f->ep, &ev, 1, 10) == 1)
-			sink_sock_handle(&f->s, (int)(uint32_t)ev.data.u64, ev.events);
-	}
-	assert_int_equal(f->s.refused, 1);
-	assert_int_equal(wait_exit(pid), 1);
-	close(c1);
-}
-
-/* stdout closed early (| head): exit 0 quietly. */
-static void test_subscribe_epipe(void **state)
-{
-	struct fx *f = *state;
-	struct bytes all = { 0 };
-	int p[2];
-	pid_t pid;
-
-	open_ok(f);
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		alarm(10);
-		signal(SIGPIPE, SIG_IGN); /* as main() does */
-		if (dup2(p[1], 1) < 0)
-			_exit(99);
-		close(p[0]);
-		_exit(sink_sock_subscribe(f->path));
-	}
-	close(p[0]); /* nobody reads: its first write gets EPIPE */
-	close(p[1]);
-	for (int i = 0; i < 1000 && f->s.n_clients == 0; i++) {
-		struct epoll_event ev;
-
-		if (epoll_wait(f->ep, &ev, 1, 10) == 1)
-			sink_sock_handle(&f->s, (int)(uint32_t)ev.data.u64, ev.events);
-	}
-	write_batch(f, 0, 10, &all);
-	assert_int_equal(wait_exit(pid), 0);
-	free(all.p);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1095,10 +961,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_disconnects_and_junk, setup, teardown),
 		cmocka_unit_test(test_peer_rule),
 		cmocka_unit_test_setup_teardown(test_peer_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_subscribe_copies_stream, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_subscribe_missing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_subscribe_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_subscribe_epipe, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -1,0 +1,40 @@
+/*
+ * fdio.h - the one loop that writes a whole buffer to an fd, for the writers that must not
+ * lose part of one (sink_file.c's output thread, the --subscribe client).
+ */
+#ifndef FANOTIFYD_FDIO_H
+#define FANOTIFYD_FDIO_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <unistd.h>
+
+/*
+ * Writes len bytes of p to fd across EINTR and short writes. Returns 0, or negative errno
+ * of the write that failed (-EIO for a write that took nothing; -EAGAIN on a full
+ * non-blocking fd, which the caller may wait on and resume). *done (if not NULL) gets the
+ * bytes written, on failure too.
+ */
+static inline int fdio_write_all(int fd, const void *p, size_t len, size_t *done)
+{
+	const char *c = p;
+	size_t off = 0;
+	int r = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, c + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (done)
+		*done = off;
+	return r;
+}
+
+#endif

@@ -1,0 +1,13 @@
+/*
+ * subscribe.h - the --subscribe client (client mode of the same binary).
+ */
+#ifndef FANOTIFYD_SUBSCRIBE_H
+#define FANOTIFYD_SUBSCRIBE_H
+
+/* Connects to the daemon's socket at path and copies the stream to stdout until the daemon
+ * closes it. Returns the process exit status: 0 (also when stdout is closed early, as by
+ * `| head`), or 1 with a message on stderr (nothing listens, or the daemon closed the
+ * connection without sending anything: refused, full, or shutting down). */
+int subscribe_run(const char *path);
+
+#endif
