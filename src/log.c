@@ -42,6 +42,7 @@ struct log_queue {
 
 static enum log_level log_max = LOG_LEVEL_NOTICE;
 static bool log_syslog, log_opened;
+static log_sink_fn *log_sink;		/* NULL = stderr or syslog */
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
@@ -61,6 +62,13 @@ void log_setup(unsigned verbose, bool use_syslog)
 	pthread_mutex_lock(&lock);
 	log_max = lvl > LOG_LEVEL_DEBUG ? LOG_LEVEL_DEBUG : (enum log_level)lvl;
 	log_syslog = use_syslog;
+	pthread_mutex_unlock(&lock);
+}
+
+void log_set_sink(log_sink_fn *fn)
+{
+	pthread_mutex_lock(&lock);
+	log_sink = fn;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -101,6 +109,10 @@ static void emit(bool to_syslog, enum log_level level, const char *text)
 	size_t off = 0;
 	int n;
 
+	if (log_sink) {
+		log_sink(level, text);
+		return;
+	}
 	if (to_syslog) {
 		syslog(prio[level], "%s", text);
 		return;

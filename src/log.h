@@ -22,6 +22,10 @@ enum log_level {
 
 /* verbose 0 shows notices and worse; each -v one level more. */
 void log_setup(unsigned verbose, bool use_syslog);
+/* Where finished lines go instead of stderr or syslog (the text without "fanotifyd: " and
+ * level tag); NULL restores those. For tests, and a sink of another kind. */
+typedef void log_sink_fn(enum log_level level, const char *text);
+void log_set_sink(log_sink_fn *fn);
 /* Before the first mark: loads the time zone (syslog's time stamps would open
  * /etc/localtime later) and, if the daemon will use syslog, connects to it. From now on
  * lines are queued (for the thread log_start() starts), never written by the caller. */
