@@ -313,7 +313,12 @@ int priv_drop(struct priv *p, bool handles, bool hooks, char *msg, size_t msg_le
 		return r;
 	}
 	r = seccomp_install(&n_refused);
-	if (r < 0) {
+	if (r == -EOPNOTSUPP || r == -ENOSYS) {
+		/* A kernel without seccomp filters, or valgrind, which cannot run them: say
+		 * so and go on with the capabilities and no_new_privs above. */
+		log_warn("seccomp filter unavailable here (%s): running without it",
+			 strerror(-r));
+	} else if (r < 0) {
 		snprintf(msg, msg_len, "seccomp filter: %s", strerror(-r));
 		return r;
 	}
