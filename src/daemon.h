@@ -31,20 +31,10 @@
 #define DAEMON_SOCK_LINGER_MS 20	/* longest a record waits for more to join it */
 #define DAEMON_NICE (-4)		/* scheduling boost, as auditd's default priority_boost */
 #define DAEMON_SLICE_NS 100000	/* fair-class slice: the kernel's minimum, 0.1 ms */
-#define DAEMON_SPIN_FAIR_NS 1000000	/* longest run of spins without epoll_wait() */
 #define DAEMON_CACHE_SEEN 4096	/* --allow-cache: inodes allowed once (power of two) */
 #define DAEMON_PERM_POLL_NS 20000	/* FID work between looks at the permission group */
 #define DAEMON_LAT_LINEAR 1024		/* answer latency: 1 us buckets below 1024 us, */
 #define DAEMON_LAT_LOG 22		/* then one per power of two up to 2^32 us */
-
-/* epoll_event.data.u64 = tag << 32 | fd */
-enum loop_tag {
-	LOOP_TAG_SIGNAL = 1,
-	LOOP_TAG_FAN,
-	LOOP_TAG_PROC,
-	LOOP_TAG_SOCK,
-	LOOP_TAG_HOOK,
-};
 
 /* Microseconds of permission events: [i] = i us below DAEMON_LAT_LINEAR,
  * [DAEMON_LAT_LINEAR + k] = [2^(10+k), 2^(11+k)) us. */
@@ -74,8 +64,6 @@ struct daemon_stats {
 	uint64_t cache_marks;		/* --allow-cache ignore marks added */
 	uint64_t cache_errors;		/* ... refused */
 	uint64_t cache_flushes;
-	uint64_t spins;			/* polls of the permission group before sleeping */
-	uint64_t spin_hits;		/* ... that found an event */
 	struct daemon_lat answer;	/* from the read to the response written */
 	struct daemon_lat decide;	/* from the read to the response's write() call */
 };
@@ -102,9 +90,6 @@ struct daemon {
 	bool drain_pending;		/* connector not drained since the last read */
 	bool reading_perm, reading_fid;	/* pipeline_read_group() of that group is running */
 	uint64_t perm_read_ns;		/* last read of the permission group */
-	uint64_t perm_end_ns;		/* end of the last batch of permission events; 0 = none */
-	int64_t gap_ewma_ns;		/* from one such batch's end to the next one's read */
-	uint64_t spin_max_ns;		/* from spin_us; 0 = never spin */
 	bool allow_cache;		/* from allow_cache; off if the kernel refuses */
 	uint64_t cache_seen[DAEMON_CACHE_SEEN]; /* hashes of (dev, ino) allowed once */
 	pid_t self;
@@ -116,27 +101,18 @@ struct daemon {
 	unsigned fds_fixed;		/* descriptors open once started (groups, views, ...) */
 	unsigned fid_fds_held;		/* upper bound on pidfds of an FID read being handled */
 	int sig_fd;			/* owned; signalfd */
-	int ep_fd;			/* owned; epoll */
 	char *pid_file;			/* owned; absolute, NULL = none */
 	char *pid_tmp;			/* owned; written before marks, renamed after */
-	bool stopping;
 	struct daemon_stats st;
 };
 
 /* pipeline.c: reads and handles up to DAEMON_READS_PER_TURN batches of group_fd; returns
  * the number of events handled. */
 unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid);
-/* pipeline.c: before sleeping, polls the permission group for up to spin_max_ns after its
- * last batch while events come that fast. True when it found (and handled) events. */
-bool pipeline_spin(struct daemon *d);
 /* pipeline.c: hands this turn's records to the output file and the subscribers. */
 void pipeline_flush(struct daemon *d);
 /* pipeline.c: sends what the subscribers are owed; with force false only once it is large
  * or has waited DAEMON_SOCK_LINGER_MS. Returns ms until it must next be called, or -1. */
 int pipeline_flush_sock(struct daemon *d, bool force);
-/* pipeline.c: CLOCK_MONOTONIC in milliseconds (policy windows, hook deadlines). */
-uint64_t pipeline_now_mono_ms(void);
-/* pipeline.c: CLOCK_MONOTONIC in nanoseconds. */
-uint64_t pipeline_now_ns(void);
 
 #endif

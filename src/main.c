@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -27,6 +26,8 @@
 #include "daemon.h"
 #include "decode.h"
 #include "log.h"
+#include "loop.h"
+#include "now.h"
 #include "subscribe.h"
 
 #define EXIT_CONFIG 2
@@ -196,27 +197,38 @@ static void daemon_signals(sigset_t *mask)
 	sigaddset(mask, SIGUSR1);
 }
 
-static int loop_add(struct daemon *d, int fd, enum loop_tag tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)tag << 32 | (uint32_t)fd };
+/*
+ * What one turn of the loop handles first: the order of the sources (loop.c hands ready
+ * fds to them by this id, lowest first).
+ *  1. exec notices (proc connector): a short-lived process's exe can only be read while it
+ *     lives, and every process of the next permission batch has queued its notice by then;
+ *  2. the permission group (or the FD group in observe mode): a process waits on each;
+ *  3. the FID group: records only;
+ *  4. signals; 5. subscribers; 6. the hooks' output.
+ * Only what epoll reported is read (a read that finds nothing costs a system call).
+ */
+enum source {
+	SRC_PROC,
+	SRC_PERM,
+	SRC_FID,
+	SRC_SIGNAL,
+	SRC_SOCK,
+	SRC_HOOK,
+};
 
-	if (fd < 0)
-		return 0;
-	return epoll_ctl(d->ep_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-}
+/* What the loop's handlers are given: the daemon and the loop (to stop it). */
+struct run {
+	struct daemon *d;
+	struct loop *loop;
+};
 
-static int loop_open(struct daemon *d)
+static int signals_open(struct daemon *d)
 {
 	sigset_t mask;
 
 	daemon_signals(&mask);
 	d->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (d->sig_fd < 0)
-		return -errno;
-	d->ep_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->ep_fd < 0)
-		return -errno;
-	return loop_add(d, d->sig_fd, LOOP_TAG_SIGNAL);
+	return d->sig_fd < 0 ? -errno : 0;
 }
 
 /* The q-quantile of a latency histogram, in microseconds: exact below DAEMON_LAT_LINEAR,
@@ -240,8 +252,9 @@ static unsigned long long latency_quantile_us(const struct daemon_lat *l, double
 }
 
 /* One line of counters: at exit (-v) and on SIGUSR1. */
-static void log_stats(struct daemon *d, enum log_level level)
+static void log_stats(const struct run *run, enum log_level level)
 {
+	struct daemon *d = run->d;
 	size_t out_buf, out_backlog_max;
 
 	sink_file_mem(&d->out, &out_buf, &out_backlog_max);
@@ -265,8 +278,8 @@ static void log_stats(struct daemon *d, enum log_level level)
 		latency_quantile_us(&d->st.answer, 0.5),
 		latency_quantile_us(&d->st.answer, 0.99), U(d->st.answer.max_ns / 1000),
 		latency_quantile_us(&d->st.decide, 0.5), latency_quantile_us(&d->st.decide, 0.99),
-		U(d->st.decide.max_ns / 1000), U(d->st.spins),
-		U(d->st.spin_hits), U(d->st.cache_marks), U(d->st.cache_errors),
+		U(d->st.decide.max_ns / 1000), U(run->loop->spins),
+		U(run->loop->spin_hits), U(d->st.cache_marks), U(d->st.cache_errors),
 		U(d->st.cache_flushes), U(d->st.self_events),
 		U(d->st.out_of_scope), U(d->st.overflows), U(d->st.bad_events), U(d->st.bad_info),
 		U(d->st.unresolved), U(d->st.moves), U(d->st.fd_denied), U(d->st.dropped_records), U(out_buf >> 10),
@@ -282,10 +295,14 @@ static void log_stats(struct daemon *d, enum log_level level)
 #undef U
 }
 
-static void handle_signals(struct daemon *d)
+static unsigned on_signal(void *arg, int fd, uint32_t events)
 {
+	const struct run *run = arg;
+	struct daemon *d = run->d;
 	struct signalfd_siginfo si;
 
+	(void)fd;
+	(void)events;
 	while (read(d->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
@@ -296,79 +313,138 @@ static void handle_signals(struct daemon *d)
 			hook_reap(&d->hook);
 			break;
 		case SIGUSR1:
-			log_stats(d, LOG_LEVEL_NOTICE);
+			log_stats(run, LOG_LEVEL_NOTICE);
 			break;
 		default:
 			log_info("signal %u: stopping", si.ssi_signo);
-			d->stopping = true;
+			run->loop->stop = true;
 			break;
 		}
 	}
+	return 0;
 }
 
-static void run_loop(struct daemon *d)
+static unsigned on_proc(void *arg, int fd, uint32_t events)
 {
-	struct epoll_event evs[32];
-	uint64_t epoll_ns = 0;
+	const struct run *run = arg;
 
-	while (!d->stopping) {
-		bool fd_ready, fid_ready, proc_ready;
-		int n, timeout, sock_ms;
+	(void)fd;
+	(void)events;
+	proc_drain(run->d->proc);
+	return 0;
+}
 
-		pipeline_flush(d);
-		timeout = hook_next_timeout_ms(&d->hook, pipeline_now_mono_ms());
-		sock_ms = pipeline_flush_sock(d, false);
-		if (sock_ms >= 0 && (timeout < 0 || sock_ms < timeout))
-			timeout = sock_ms;
-		/* A spin that found events goes round again, but looks at everything else
-		 * (FID events, signals, subscribers) at least every DAEMON_SPIN_FAIR_NS. */
-		if (pipeline_spin(d)) {
-			if (pipeline_now_ns() - epoll_ns < DAEMON_SPIN_FAIR_NS)
-				continue;
-			timeout = 0;
-		}
-		n = epoll_wait(d->ep_fd, evs, 32, timeout);
-		epoll_ns = pipeline_now_ns();
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error("epoll_wait: %s", strerror(errno));
-			break;
-		}
-		fd_ready = fid_ready = proc_ready = false;
-		for (int i = 0; i < n; i++) {
-			enum loop_tag tag = (enum loop_tag)(evs[i].data.u64 >> 32);
-			int fd = (int)(uint32_t)evs[i].data.u64;
+static unsigned on_perm(void *arg, int fd, uint32_t events)
+{
+	const struct run *run = arg;
 
-			if (tag == LOOP_TAG_FAN && fd == d->fan.fd_fd)
-				fd_ready = true;
-			else if (tag == LOOP_TAG_FAN)
-				fid_ready = true;
-			else if (tag == LOOP_TAG_PROC)
-				proc_ready = true;
-		}
-		/* Exec notices first: a short-lived process's exe can only be read while it
-		 * lives. Then permission events: a process waits on each of them. Only what
-		 * epoll reported is read (a read that finds nothing costs a system call). */
-		if (proc_ready)
-			proc_drain(d->proc);
-		if (fd_ready)
-			pipeline_read_group(d, d->fan.fd_fd, false);
-		if (fid_ready)
-			pipeline_read_group(d, d->fan.fid_fd, true);
-		for (int i = 0; i < n; i++) {
-			enum loop_tag tag = (enum loop_tag)(evs[i].data.u64 >> 32);
-			int fd = (int)(uint32_t)evs[i].data.u64;
+	(void)events;
+	return pipeline_read_group(run->d, fd, false);
+}
 
-			if (tag == LOOP_TAG_SIGNAL)
-				handle_signals(d);
-			else if (tag == LOOP_TAG_SOCK)
-				sink_sock_handle(&d->sock, fd, evs[i].events);
-			else if (tag == LOOP_TAG_HOOK)
-				hook_drain(&d->hook);
-		}
-		hook_expire(&d->hook, pipeline_now_mono_ms());
+static unsigned on_fid(void *arg, int fd, uint32_t events)
+{
+	const struct run *run = arg;
+
+	(void)events;
+	return pipeline_read_group(run->d, fd, true);
+}
+
+static unsigned on_sock(void *arg, int fd, uint32_t events)
+{
+	const struct run *run = arg;
+
+	sink_sock_handle(&run->d->sock, fd, events);
+	return 0;
+}
+
+static unsigned on_hook_output(void *arg, int fd, uint32_t events)
+{
+	const struct run *run = arg;
+
+	(void)fd;
+	(void)events;
+	hook_drain(&run->d->hook);
+	return 0;
+}
+
+/* Timers: hooks past their deadline are killed; subscribers get what lingered. */
+static int hook_timer(void *arg, uint64_t now_ms)
+{
+	const struct run *run = arg;
+
+	hook_expire(&run->d->hook, now_ms);
+	return hook_next_timeout_ms(&run->d->hook, now_ms);
+}
+
+static int sock_timer(void *arg, uint64_t now_ms)
+{
+	const struct run *run = arg;
+
+	(void)now_ms;
+	return pipeline_flush_sock(run->d, false);
+}
+
+static void before_sleep(void *arg)
+{
+	const struct run *run = arg;
+
+	pipeline_flush(run->d);
+}
+
+/* Spinning pays only with a permission group and a CPU for the openers besides ours. */
+static uint64_t spin_ns(const struct daemon *d)
+{
+	cpu_set_t cpus;
+
+	if (!d->fan.fd_is_perm || !d->cfg.spin_us)
+		return 0;
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) < 0 || CPU_COUNT(&cpus) < 2) {
+		log_info("spin_us: not spinning with fewer than 2 CPUs");
+		return 0;
 	}
+	return (uint64_t)d->cfg.spin_us * 1000;
+}
+
+/* The sources in their order, the timers, the spin: everything the loop needs. */
+static int loop_setup(struct run *run)
+{
+	struct daemon *d = run->d;
+	struct loop *l = run->loop;
+	int r;
+
+	loop_source(l, SRC_PROC, on_proc, run);
+	loop_source(l, SRC_PERM, on_perm, run);
+	loop_source(l, SRC_FID, on_fid, run);
+	loop_source(l, SRC_SIGNAL, on_signal, run);
+	loop_source(l, SRC_SOCK, on_sock, run);
+	loop_source(l, SRC_HOOK, on_hook_output, run);
+	l->before_sleep = before_sleep;
+	l->before_sleep_arg = run;
+	loop_spin(l, SRC_PERM, d->fan.fd_fd, spin_ns(d));
+	r = loop_timer(l, hook_timer, run);
+	if (r == 0)
+		r = loop_timer(l, sock_timer, run);
+	if (r == 0)
+		r = loop_watch(l, d->sig_fd, SRC_SIGNAL);
+	if (r == 0)
+		r = loop_watch(l, d->proc->nl_fd, SRC_PROC);
+	if (r == 0)
+		r = loop_watch(l, d->fan.fd_fd, SRC_PERM);
+	if (r == 0)
+		r = loop_watch(l, d->fan.fid_fd, SRC_FID);
+	if (r == 0)
+		r = loop_watch(l, d->hook.out_rfd, SRC_HOOK);
+	return r;
+}
+
+static void run_loop(struct run *run)
+{
+	struct daemon *d = run->d;
+	int r = loop_run(run->loop);
+
+	if (r < 0)
+		log_error("epoll_wait: %s", strerror(-r));
 	/* Whatever the kernel queued before the stop is still reported. */
 	if (d->fan.fd_fd >= 0)
 		pipeline_read_group(d, d->fan.fd_fd, false);
@@ -403,8 +479,6 @@ static void daemon_free(struct daemon *d)
 	buf_free(&d->sock_batch);
 	if (d->sig_fd >= 0)
 		(void)close(d->sig_fd);
-	if (d->ep_fd >= 0)
-		(void)close(d->ep_fd);
 	pid_file_remove(d);
 	config_free(&d->cfg);
 }
@@ -483,22 +557,9 @@ static void daemon_priority(void)
 		log_info("no short scheduling slice (needs Linux 6.12): %s", strerror(errno));
 }
 
-/* Spinning pays only with a permission group and a CPU for the openers besides ours. */
-static uint64_t spin_ns(const struct daemon *d)
+static int start(struct run *run, char *msg, size_t msg_len)
 {
-	cpu_set_t cpus;
-
-	if (!d->fan.fd_is_perm || !d->cfg.spin_us)
-		return 0;
-	if (sched_getaffinity(0, sizeof(cpus), &cpus) < 0 || CPU_COUNT(&cpus) < 2) {
-		log_info("spin_us: not spinning with fewer than 2 CPUs");
-		return 0;
-	}
-	return (uint64_t)d->cfg.spin_us * 1000;
-}
-
-static int start(struct daemon *d, char *msg, size_t msg_len)
-{
+	struct daemon *d = run->d;
 	int r;
 
 	d->resolve = malloc(sizeof(*d->resolve));
@@ -538,12 +599,14 @@ static int start(struct daemon *d, char *msg, size_t msg_len)
 		snprintf(msg, msg_len, "hook: /dev/null: %s", strerror(-r));
 		return r;
 	}
-	r = loop_open(d);
+	r = signals_open(d);
+	if (r == 0)
+		r = loop_init(run->loop);
 	if (r < 0) {
 		snprintf(msg, msg_len, "event loop: %s", strerror(-r));
 		return r;
 	}
-	r = sink_sock_open(&d->sock, &d->cfg, d->ep_fd, (uint64_t)LOOP_TAG_SOCK << 32, msg,
+	r = sink_sock_open(&d->sock, &d->cfg, run->loop->ep_fd, loop_tag(SRC_SOCK), msg,
 			   msg_len);
 	if (r < 0)
 		return r;
@@ -578,15 +641,8 @@ static int start(struct daemon *d, char *msg, size_t msg_len)
 		snprintf(msg, msg_len, "cannot start the output thread: %s", strerror(-r));
 		return r;
 	}
-	d->spin_max_ns = spin_ns(d);
 	d->allow_cache = d->cfg.allow_cache;
-	r = loop_add(d, d->fan.fd_fd, LOOP_TAG_FAN);
-	if (r == 0)
-		r = loop_add(d, d->fan.fid_fd, LOOP_TAG_FAN);
-	if (r == 0)
-		r = loop_add(d, d->proc->nl_fd, LOOP_TAG_PROC);
-	if (r == 0)
-		r = loop_add(d, d->hook.out_rfd, LOOP_TAG_HOOK);
+	r = loop_setup(run);
 	if (r < 0) {
 		snprintf(msg, msg_len, "event loop: %s", strerror(-r));
 		return r;
@@ -603,13 +659,15 @@ static int start(struct daemon *d, char *msg, size_t msg_len)
 int main(int argc, char **argv)
 {
 	static struct daemon d;
+	static struct loop loop = { .ep_fd = -1 };
+	struct run run = { .d = &d, .loop = &loop };
 	char msg[4096] = "";
 	int status_fd = -1;
 	sigset_t sigs;
 	int r;
 
 	d.self = getpid();
-	d.sig_fd = d.ep_fd = -1;
+	d.sig_fd = -1;
 	d.sock.listen_fd = -1;
 	d.hook.null_fd = d.hook.out_rfd = d.hook.out_wfd = -1;
 	fan_init(&d.fan);
@@ -690,10 +748,11 @@ int main(int argc, char **argv)
 	/* Lazy libc state that opens files (time zone, syslog) is set up before the marks;
 	 * from here on log lines are queued for the log thread start() starts. */
 	log_prepare(!d.cfg.foreground);
-	r = start(&d, msg, sizeof(msg));
+	r = start(&run, msg, sizeof(msg));
 	if (r < 0) {
 		log_error("%s", msg);
 		daemon_free(&d);
+		loop_close(&loop);
 		log_stop(LOG_STOP_MS); /* the message is out before the caller sees the status */
 		daemonize_end(status_fd, 1);
 		return 1;
@@ -702,9 +761,10 @@ int main(int argc, char **argv)
 		   d.cfg.perm ? "permission" : "observe", d.fan.fid_fd >= 0 ? ", FID" : ", FD");
 	daemonize_end(status_fd, 0);
 
-	run_loop(&d);
-	log_stats(&d, LOG_LEVEL_INFO);
+	run_loop(&run);
+	log_stats(&run, LOG_LEVEL_INFO);
 	daemon_free(&d);
+	loop_close(&loop);
 	log_stop(LOG_STOP_MS);
 	return 0;
 }

@@ -21,31 +21,11 @@
 #include "daemon.h"
 #include "decode.h"
 #include "log.h"
+#include "now.h"
 
 #define DIRENT_EVENTS                                                                        \
 	(FAN_ATTRIB | FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_RENAME)
 #define PATH_BUF (PATH_MAX + NAME_MAX + 2)
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_REALTIME, &ts); /* cannot fail for CLOCK_REALTIME */
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-uint64_t pipeline_now_ns(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail for CLOCK_MONOTONIC */
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t pipeline_now_mono_ms(void)
-{
-	return pipeline_now_ns() / 1000000;
-}
 
 /* One permission event's time since its read, into a histogram. */
 static void latency_note(struct daemon_lat *l, uint64_t ns)
@@ -339,7 +319,7 @@ static void respond(struct daemon *d, int group_fd, struct fan_event *ev, bool a
 
 	if (!(ev->mask & FAN_PERM_EVENTS) || ev->fd < 0 || ev->answered)
 		return;
-	t = pipeline_now_ns();
+	t = now_mono_ns();
 	r = fan_respond(group_fd, ev->fd, allow);
 	ev->answered = true;
 	if (r < 0) {
@@ -350,7 +330,7 @@ static void respond(struct daemon *d, int group_fd, struct fan_event *ev, bool a
 		return;
 	/* The write wakes the opener: on a VM that can cost more than the decision. */
 	latency_note(&d->st.decide, t - d->read_ns);
-	latency_note(&d->st.answer, pipeline_now_ns() - d->read_ns);
+	latency_note(&d->st.answer, now_mono_ns() - d->read_ns);
 	d->st.perm_answered++;
 	if (!allow)
 		d->st.perm_denied++;
@@ -483,7 +463,7 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	}
 
 	/* Policy is in-memory and bounded (policy.c): it may run before the answer. */
-	mono_ms = pipeline_now_mono_ms();
+	mono_ms = now_mono_ms();
 	pin = (struct policy_input){
 		.mask = ev->mask,
 		.pid = ev->pid,
@@ -573,7 +553,7 @@ static unsigned decode_read(const unsigned char *p, size_t n, struct fan_event *
  * an opener never waits for a whole batch of records to be written. */
 static void perm_poll(struct daemon *d)
 {
-	if (pipeline_now_ns() - d->perm_read_ns >= DAEMON_PERM_POLL_NS)
+	if (now_mono_ns() - d->perm_read_ns >= DAEMON_PERM_POLL_NS)
 		(void)pipeline_read_group(d, d->fan.fd_fd, false);
 }
 
@@ -607,7 +587,7 @@ static void emit_fd_exhausted(struct daemon *d, int err, bool perm_group)
 				     : "no descriptor for an event: the kernel dropped it";
 
 	d->st.fd_denied++;
-	emit_kernel_alert(d, now_ms(), "fd_exhausted", "<fd_exhausted>", reason);
+	emit_kernel_alert(d, now_real_ms(), "fd_exhausted", "<fd_exhausted>", reason);
 	log_rl(LOG_LEVEL_WARN, "reading fanotify events: %s: %s", strerror(err), reason);
 }
 
@@ -634,7 +614,7 @@ unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 		uint64_t ts_ms;
 
 		if (perm_group)
-			d->perm_read_ns = pipeline_now_ns();
+			d->perm_read_ns = now_mono_ns();
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -654,15 +634,9 @@ unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 		got = (size_t)n;
 		if (fid && d->fan.pidfd)
 			d->fid_fds_held = (unsigned)(got / DAEMON_FID_EVENT_MIN);
-		ts_ms = now_ms();
+		ts_ms = now_real_ms();
 		if (perm_group)
-			d->read_ns = pipeline_now_ns();
-		if (perm_group && d->perm_end_ns) {
-			/* Idle gaps between permission batches decide whether spinning pays. */
-			int64_t gap = (int64_t)(d->read_ns - d->perm_end_ns);
-
-			d->gap_ewma_ns += (gap - d->gap_ewma_ns) / 8;
-		}
+			d->read_ns = now_mono_ns();
 		/* Every process in this batch has had its fork/exec notice queued by now; it
 		 * is read before the first process lookup, after the first answer. */
 		d->drain_pending = true;
@@ -698,8 +672,6 @@ unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 			d->fid_fds_held = 0;
 		/* One read's records at a time: bounds the batch (and our memory). */
 		pipeline_flush(d);
-		if (perm_group)
-			d->perm_end_ns = pipeline_now_ns();
 		/* A read that did not fill half the buffer most likely emptied the queue: the
 		 * next epoll_wait() says if more came, without a read that fails here. */
 		if (got < len / 2)
@@ -707,26 +679,6 @@ unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 	}
 	*reading = false;
 	return events;
-}
-
-bool pipeline_spin(struct daemon *d)
-{
-	uint64_t until = d->perm_end_ns + d->spin_max_ns;
-
-	/* Only while permission events come faster than the spin lasts; an idle daemon
-	 * (a large gap) sleeps at once, and a failed spin is not repeated until the next
-	 * batch. */
-	if (!d->spin_max_ns || !d->perm_end_ns || d->gap_ewma_ns > (int64_t)d->spin_max_ns ||
-	    pipeline_now_ns() >= until)
-		return false;
-	d->st.spins++;
-	do {
-		if (pipeline_read_group(d, d->fan.fd_fd, false)) {
-			d->st.spin_hits++;
-			return true;
-		}
-	} while (pipeline_now_ns() < until);
-	return false;
 }
 
 void pipeline_flush(struct daemon *d)
@@ -742,7 +694,7 @@ void pipeline_flush(struct daemon *d)
 	} else if (d->sock.n_clients) {
 		/* Subscribers get the same lines in fewer, larger sends (pipeline_flush_sock). */
 		if (!d->sock_batch.len)
-			d->sock_since_ms = pipeline_now_mono_ms();
+			d->sock_since_ms = now_mono_ms();
 		if (buf_append(&d->sock_batch, d->batch.data, d->batch.len) == 0) {
 			d->sock_records += d->batch_records;
 		} else {
@@ -763,7 +715,7 @@ int pipeline_flush_sock(struct daemon *d, bool force)
 
 	if (!d->sock_batch.len)
 		return -1;
-	now = pipeline_now_mono_ms();
+	now = now_mono_ms();
 	if (!force && now - d->sock_since_ms < DAEMON_SOCK_LINGER_MS)
 		return (int)(DAEMON_SOCK_LINGER_MS - (now - d->sock_since_ms));
 	sink_sock_write(&d->sock, d->sock_batch.data, d->sock_batch.len, d->sock_records);

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "now.h"
 #include "record.h"
 #include "sink_sock.h"
 
@@ -464,16 +465,12 @@ static void client_reset_buf(struct sink_client *c)
 static int client_notice(struct sink_sock *s, struct sink_client *c)
 {
 	struct buf line = { 0 };
-	struct timespec now;
 	ssize_t n;
 	int r;
 
-	(void)clock_gettime(CLOCK_REALTIME, &now); /* cannot fail for CLOCK_REALTIME */
 	/* seq 0: the line is this subscriber's alone, not one of the output's records, and
 	 * takes no number of their sequence (which starts at 1). */
-	r = record_dropped(&line, 0,
-			   (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000,
-			   c->missed, DROPPED_REASON);
+	r = record_dropped(&line, 0, now_real_ms(), c->missed, DROPPED_REASON);
 	if (r < 0 || line.len > SINK_SOCK_NOTICE_MAX) { /* longest: 135 bytes */
 		log_rl(LOG_LEVEL_WARN,
 		       "socket: dropped subscriber uid %u pid %d closed without its notice: "

@@ -85,7 +85,7 @@ static void daemon_up(struct fixture *f, const char *const *args)
 	struct daemon *d = &f->d;
 
 	d->self = getpid();
-	d->sig_fd = d->ep_fd = -1;
+	d->sig_fd = -1;
 	d->sock.listen_fd = -1;
 	d->hook.null_fd = d->hook.out_rfd = d->hook.out_wfd = -1;
 	fan_init(&d->fan);
