@@ -52,6 +52,8 @@ $(BUILD)/test_pipeline: tests/unit/test_pipeline.c $(LIB) $(wildcard src/*.h) | 
 # pure modules X calls (TEST_LINK_X), never a stub of them.
 TEST_LINK_sink_sock = src/record.c
 $(BUILD)/test_sink_sock: $(TEST_LINK_sink_sock)
+TEST_LINK_hook = src/record.c
+$(BUILD)/test_hook: $(TEST_LINK_hook)
 $(BUILD)/test_%: tests/unit/test_%.c src/%.c $(wildcard src/*.h) | $(BUILD)
 	$(CC) $(CFLAGS) -Isrc -o $@ $< src/$*.c $(TEST_LINK_$*) $(LDLIBS) -lcmocka
 

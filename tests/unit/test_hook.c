@@ -116,16 +116,15 @@ static void assert_env(char **env, int n, const char *const *want, size_t n_want
 
 static void test_env_canary(void **state)
 {
-	struct hook_alert a = {
-		.kind = "canary",
+	struct alert a = {
+		.kind = ALERT_CANARY,
 		.pid = 1234,
-		.comm = "cat",
-		.exe = "/usr/bin/cat",
+		.proc = &(struct proc_info){ .comm = "cat", .exe = "/usr/bin/cat" },
 		.path = "/run/jobs/J/root/etc/shadow",
 		.reason = "canary opened",
 		.job_id = "J",
 		.path_role = "rootfs",
-		.count = 7, /* ignored without has_burst */
+		.count = 7, /* ignored: not a burst */
 		.window_ms = 9,
 	};
 	static const char *const want[] = {
@@ -151,15 +150,13 @@ static void test_env_canary(void **state)
 
 static void test_env_burst(void **state)
 {
-	struct hook_alert a = {
-		.kind = "burst",
+	struct alert a = {
+		.kind = ALERT_BURST,
 		.pid = 42,
-		.comm = "python3",
-		.exe = "/usr/bin/python3.11",
+		.proc = &(struct proc_info){ .comm = "python3", .exe = "/usr/bin/python3.11" },
 		.path = "/w/ws/f17.enc",
 		.reason = "mutating event burst",
 		.path_role = "cache", /* shared cache: role known, job not */
-		.has_burst = true,
 		.count = 32,
 		.window_ms = 1000,
 	};
@@ -187,7 +184,7 @@ static void test_env_burst(void **state)
 /* Unknown values are left out, never "" or "(null)". */
 static void test_env_nulls(void **state)
 {
-	struct hook_alert a = { .kind = "canary", .pid = 5, .reason = "canary deleted" };
+	struct alert a = { .kind = ALERT_CANARY, .pid = 5, .reason = "canary deleted" };
 	static const char *const want[] = {
 		STD_PATH,
 		"FAN_KIND=canary",
@@ -221,11 +218,10 @@ static void test_env_hostile(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(values); i++) {
-		struct hook_alert a = {
-			.kind = "canary",
+		struct alert a = {
+			.kind = ALERT_CANARY,
 			.pid = 1,
-			.comm = values[i],
-			.exe = values[i],
+			.proc = &(struct proc_info){ .comm = values[i], .exe = values[i] },
 			.path = values[i],
 			.reason = "canary opened",
 			.job_id = values[i],
@@ -260,7 +256,7 @@ static void test_env_pid_formats(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct hook_alert a = { .kind = "burst", .pid = cases[i].pid, .has_burst = true };
+		struct alert a = { .kind = ALERT_BURST, .pid = cases[i].pid };
 		int n = hook_env_build(&a, env);
 		bool seen = false;
 
@@ -380,7 +376,7 @@ static void child_run_path(const char *dir)
 {
 	struct hook h;
 	char cmd[512], out[256], pwned[256];
-	struct hook_alert a = { .kind = "canary", .pid = 77, .reason = "canary opened" };
+	struct alert a = { .kind = ALERT_CANARY, .pid = 77, .reason = "canary opened" };
 	const char *got;
 	size_t len;
 	pid_t pid;
@@ -428,16 +424,14 @@ static void child_run_env(const char *dir)
 {
 	struct hook h;
 	char cmd[512], out[256];
-	struct hook_alert a = {
-		.kind = "burst",
+	struct alert a = {
+		.kind = ALERT_BURST,
 		.pid = 4242,
-		.comm = "python3",
-		.exe = "/usr/bin/python3",
+		.proc = &(struct proc_info){ .comm = "python3", .exe = "/usr/bin/python3" },
 		.path = "/w/ws/f1",
 		.reason = "mutating event burst",
 		.job_id = "J",
 		.path_role = "workspace",
-		.has_burst = true,
 		.count = 32,
 		.window_ms = 1000,
 	};
@@ -513,7 +507,7 @@ static void child_run_stdio(const char *dir)
 {
 	struct hook h;
 	char cmd[1024], err_path[256], in_path[256], leak_path[256], sig_path[256];
-	struct hook_alert a = { .kind = "canary", .pid = 1, .reason = "canary opened" };
+	struct alert a = { .kind = ALERT_CANARY, .pid = 1, .reason = "canary opened" };
 	const char *text;
 	size_t len;
 	int err_fd, leak_fd;
@@ -589,7 +583,7 @@ static void test_run_stdio(void **state)
 static void child_run_status(const char *dir)
 {
 	struct hook h;
-	struct hook_alert a = { .kind = "canary", .pid = 1, .reason = "canary opened" };
+	struct alert a = { .kind = ALERT_CANARY, .pid = 1, .reason = "canary opened" };
 
 	(void)dir;
 	CHECK(hook_init(&h, "exit 3", 4, 10000) == 0);
@@ -618,7 +612,7 @@ static void test_run_status(void **state)
 static void child_max_running(const char *dir)
 {
 	struct hook h;
-	struct hook_alert a = { .kind = "burst", .pid = 1, .reason = "mutating event burst" };
+	struct alert a = { .kind = ALERT_BURST, .pid = 1, .reason = "mutating event burst" };
 	pid_t pids[2];
 	int status;
 
@@ -695,7 +689,7 @@ static void child_timeout(const char *dir)
 {
 	struct hook h;
 	char cmd[512], fifo[256], buf[32];
-	struct hook_alert a = { .kind = "canary", .pid = 1, .reason = "canary opened" };
+	struct alert a = { .kind = ALERT_CANARY, .pid = 1, .reason = "canary opened" };
 	struct pollfd pfd;
 	ssize_t n;
 	pid_t sh_pid, sleep_pid;
@@ -763,7 +757,7 @@ static void test_timeout(void **state)
 static void child_next_timeout(const char *dir)
 {
 	struct hook h;
-	struct hook_alert a = { .kind = "canary", .pid = 1, .reason = "canary opened" };
+	struct alert a = { .kind = ALERT_CANARY, .pid = 1, .reason = "canary opened" };
 
 	(void)dir;
 	CHECK(hook_init(&h, "sleep 30; true", 4, 300) == 0);

@@ -156,7 +156,7 @@ static void assert_str_or_null(const char *got, const char *want, const char *wh
 }
 
 /* Index of the first alert of a kind in r, or -1. */
-static int alert_of(const struct policy_result *r, enum policy_kind kind)
+static int alert_of(const struct policy_result *r, enum alert_kind kind)
 {
 	for (unsigned i = 0; i < r->n_alerts; i++)
 		if (r->alerts[i].kind == kind)
@@ -585,10 +585,10 @@ static void test_canary_eval_table(void **state)
 		const struct canary_case *t = &canary_cases[i];
 
 		eval(p, FAN_OPEN, 100 + (pid_t)i, t->path, NULL, 1000, &r);
-		if ((alert_of(&r, POLICY_KIND_CANARY) >= 0) != t->match)
+		if ((alert_of(&r, ALERT_CANARY) >= 0) != t->match)
 			fail_msg("canary eval %s: n_alerts %u", t->name, r.n_alerts);
 		if (t->match) {
-			assert_string_equal(r.alerts[0].kind_name, "canary");
+			assert_int_equal(r.alerts[0].kind, ALERT_CANARY);
 			assert_string_equal(r.alerts[0].reason, "canary opened");
 			assert_ptr_equal(r.alerts[0].path, t->path);
 		}
@@ -637,7 +637,7 @@ static void test_canary_reasons(void **state)
 		int a;
 
 		eval(p, t->mask, 200 + (pid_t)i, "/w/canary", NULL, 1000, &r);
-		a = alert_of(&r, POLICY_KIND_CANARY);
+		a = alert_of(&r, ALERT_CANARY);
 		if (!t->reason) {
 			if (a >= 0)
 				fail_msg("%s: unexpected alert '%s'", t->name, r.alerts[a].reason);
@@ -646,8 +646,8 @@ static void test_canary_reasons(void **state)
 		if (a < 0)
 			fail_msg("%s: no canary alert", t->name);
 		assert_str_or_null(r.alerts[a].reason, t->reason, t->name);
-		assert_string_equal(r.alerts[a].kind_name, "canary");
-		assert_int_equal(r.alerts[a].kind, POLICY_KIND_CANARY);
+		assert_int_equal(r.alerts[a].kind, ALERT_CANARY);
+		assert_int_equal(r.alerts[a].pid, 200 + (pid_t)i);
 		assert_int_equal(r.alerts[a].count, 0);
 		assert_int_equal(r.alerts[a].window_ms, 0);
 	}
@@ -943,11 +943,11 @@ static void test_cooldown_per_kind(void **state)
 	assert_int_equal(r.n_alerts, 0);
 	eval(p, FAN_MODIFY, 740, "/w/canary", NULL, 1002, &r);
 	assert_int_equal(r.n_alerts, 2);
-	a = alert_of(&r, POLICY_KIND_CANARY);
-	b = alert_of(&r, POLICY_KIND_BURST);
+	a = alert_of(&r, ALERT_CANARY);
+	b = alert_of(&r, ALERT_BURST);
 	assert_true(a >= 0 && b >= 0);
 	assert_string_equal(r.alerts[a].reason, "canary modified");
-	assert_string_equal(r.alerts[b].kind_name, "burst");
+	assert_int_equal(r.alerts[b].kind, ALERT_BURST);
 	pol_del(p);
 }
 
@@ -972,7 +972,7 @@ static int burst_feed(struct policy *p, pid_t pid, const uint64_t *t, size_t n,
 
 	for (size_t i = 0; i < n; i++) {
 		eval(p, FAN_MODIFY, pid, "/w/f", NULL, t[i], last);
-		if (alert_of(last, POLICY_KIND_BURST) >= 0 && !first)
+		if (alert_of(last, ALERT_BURST) >= 0 && !first)
 			first = (int)i + 1;
 	}
 	return first;
@@ -1031,10 +1031,10 @@ static void test_burst_fields(void **state)
 	}
 	eval(p, FAN_MODIFY, 810, "/w/last", NULL, 2031, &r);
 	assert_int_equal(r.n_alerts, 1);
-	b = alert_of(&r, POLICY_KIND_BURST);
+	b = alert_of(&r, ALERT_BURST);
 	assert_int_equal(b, 0);
-	assert_int_equal(r.alerts[b].kind, POLICY_KIND_BURST);
-	assert_string_equal(r.alerts[b].kind_name, "burst");
+	assert_int_equal(r.alerts[b].kind, ALERT_BURST);
+	assert_int_equal(r.alerts[b].pid, 810);
 	assert_non_null(r.alerts[b].reason);
 	assert_int_equal(r.alerts[b].count, 32);
 	assert_int_equal(r.alerts[b].window_ms, 1000);
@@ -1067,7 +1067,7 @@ static void test_burst_mutating_set(void **state)
 		eval(p, mutating[i], 820, "/w/f", "/w/old", 1000, &r);
 		assert_int_equal(r.n_alerts, 0);
 		eval(p, mutating[i], 820, "/w/f", "/w/old", 1001, &r);
-		if (alert_of(&r, POLICY_KIND_BURST) < 0)
+		if (alert_of(&r, ALERT_BURST) < 0)
 			fail_msg("mask 0x%llx does not count", (unsigned long long)mutating[i]);
 		pol_del(p);
 	}
@@ -1098,7 +1098,7 @@ static void test_burst_restart(void **state)
 	(void)state;
 	for (int i = 1; i <= 10; i++) {
 		eval(p, FAN_MODIFY, 830, "/w/f", NULL, 1000 + (uint64_t)i, &r);
-		if (alert_of(&r, POLICY_KIND_BURST) >= 0)
+		if (alert_of(&r, ALERT_BURST) >= 0)
 			alerts_at[n++] = i;
 	}
 	assert_int_equal(n, 3);
@@ -1311,7 +1311,7 @@ static void test_decisions_changed_burst(void **state)
 	}
 	assert_false(policy_containing(p, 1000));
 	eval(p, FAN_CLOSE_WRITE, 950, "/w/f", NULL, 1000, &r);
-	assert_int_equal(alert_of(&r, POLICY_KIND_BURST), 0);
+	assert_int_equal(alert_of(&r, ALERT_BURST), 0);
 	assert_true(r.decisions_changed);
 	assert_true(policy_containing(p, 1000));
 	assert_true(policy_containing(p, 1099));
@@ -1448,7 +1448,7 @@ static void test_decisions_changed_canary(void **state)
 			if (r.decisions_changed != want)
 				fail_msg("%s, deny_on_alert %d: decisions_changed %d, want %d",
 					 t->name, deny, r.decisions_changed, want);
-			if (alerts && alert_of(&r, POLICY_KIND_CANARY) < 0)
+			if (alerts && alert_of(&r, ALERT_CANARY) < 0)
 				fail_msg("%s, deny_on_alert %d: no canary alert", t->name, deny);
 			if (alerts && !r.canary)
 				fail_msg("%s, deny_on_alert %d: canary not set", t->name, deny);
