@@ -671,6 +671,48 @@ static void test_max_running(void **state)
 	run_child(child_max_running);
 }
 
+/* No hook for an alert of a running hook's child (its parent known from the alert's process)
+ * or of our own child: counted in own, logged. An unknown parent is no reason to skip. */
+static void child_own(const char *dir)
+{
+	struct hook h;
+	struct proc_info pi = { .pid = 4194304, .ppid_known = true }; /* above PID_MAX_LIMIT */
+	struct alert a = { .kind = ALERT_CANARY, .pid = 1, .reason = "canary opened" };
+	pid_t hp;
+
+	(void)dir;
+	CHECK(hook_init(&h, "sleep 30; true", 4, 10000) == 0);
+	child_hook = &h;
+	CHECK(hook_run(&h, &a, 0) == 0);
+	hp = only_running_pid(&h);
+	CHECK(hp > 0);
+	a.pid = pi.pid;
+	a.proc = &pi;
+	pi.ppid = hp;
+	n_logs = 0;
+	CHECK(hook_run(&h, &a, 0) == 0);
+	CHECK(h.own == 1 && h.started == 1);
+	CHECK(n_logs == 1 && strstr(last_log, "raised by a hook") != NULL);
+	CHECK(strstr(last_log, "canary") != NULL);
+	pi.ppid = getpid();
+	CHECK(hook_run(&h, &a, 0) == 0);
+	CHECK(h.own == 2 && h.started == 1);
+	pi.ppid_known = false;
+	CHECK(hook_run(&h, &a, 0) == 0);
+	CHECK(h.own == 2 && h.started == 2);
+	a.proc = NULL;
+	CHECK(hook_run(&h, &a, 0) == 0);
+	CHECK(h.own == 2 && h.started == 3);
+	hook_close(&h);
+	child_hook = NULL;
+}
+
+static void test_own(void **state)
+{
+	(void)state;
+	run_child(child_own);
+}
+
 static int pidfd_open_(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -797,6 +839,7 @@ int main(void)
 		cmocka_unit_test(test_run_stdio),
 		cmocka_unit_test(test_run_status),
 		cmocka_unit_test(test_max_running),
+		cmocka_unit_test(test_own),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_next_timeout),
 	};

@@ -267,6 +267,76 @@ static void test_tag_in_eval(void **state)
 	pol_del(p);
 }
 
+/* An alert carries the tags of its own path, which for a rename may differ from the event's;
+ * seq, ts_ms and proc are the pipeline's to fill. */
+static void test_tag_in_alerts(void **state)
+{
+	static const struct tjob jobs[] = {
+		{ "J", { "/run/jobs/J/root", "/run/jobs/J/workspace", NULL, NULL } },
+		{ "K", { "/run/jobs/K/root", NULL, NULL, NULL } },
+	};
+	static const struct {
+		const char *name;
+		uint64_t mask;
+		const char *path, *old_path;
+		const char *event_job, *event_role;	/* the event's tags */
+		const char *alert_path;
+		const char *alert_job, *alert_role;	/* the alert's */
+	} cases[] = {
+		{ "open in a root", FAN_OPEN, "/run/jobs/J/root/canary", NULL, "J", "rootfs",
+		  "/run/jobs/J/root/canary", "J", "rootfs" },
+		{ "open outside every root", FAN_OPEN, "/tmp/canary", NULL, NULL, NULL,
+		  "/tmp/canary", NULL, NULL },
+		{ "canary renamed out of every root", FAN_RENAME, "/tmp/x",
+		  "/run/jobs/J/workspace/canary", "J", "workspace", "/run/jobs/J/workspace/canary",
+		  "J", "workspace" },
+		{ "canary renamed into another job", FAN_RENAME, "/run/jobs/K/root/x",
+		  "/run/jobs/J/workspace/canary", "K", "rootfs", "/run/jobs/J/workspace/canary",
+		  "J", "workspace" },
+		{ "canary from outside renamed into a job", FAN_RENAME, "/run/jobs/K/root/x",
+		  "/tmp/canary", "K", "rootfs", "/tmp/canary", NULL, NULL },
+		{ "renamed onto a canary name", FAN_RENAME, "/run/jobs/K/root/canary",
+		  "/run/jobs/J/root/x", "K", "rootfs", "/run/jobs/K/root/canary", "K", "rootfs" },
+		{ "moved from, no new path", FAN_MOVED_FROM, "/run/jobs/J/root/canary", NULL, "J",
+		  "rootfs", "/run/jobs/J/root/canary", "J", "rootfs" },
+	};
+	static char *canaries[] = { "/*/canary", "/run/jobs/*/*/canary" };
+	struct config c;
+	struct config_job store[ARRAY_SIZE(jobs)];
+	struct policy *p;
+	struct policy_result r;
+	char what[160];
+
+	(void)state;
+	cfg_base(&c);
+	cfg_jobs(&c, store, jobs, ARRAY_SIZE(jobs));
+	c.canaries = canaries;
+	c.n_canaries = ARRAY_SIZE(canaries);
+	p = pol_new(&c);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		/* A new process each time: no cooldown between cases. */
+		eval(p, cases[i].mask, 20 + (pid_t)i, cases[i].path, cases[i].old_path, 1, &r);
+		if (r.n_alerts != 1)
+			fail_msg("%s: %u alerts", cases[i].name, r.n_alerts);
+		snprintf(what, sizeof(what), "%s: event job", cases[i].name);
+		assert_str_or_null(r.job_id, cases[i].event_job, what);
+		snprintf(what, sizeof(what), "%s: event role", cases[i].name);
+		assert_str_or_null(r.path_role, cases[i].event_role, what);
+		snprintf(what, sizeof(what), "%s: alert path", cases[i].name);
+		assert_str_or_null(r.alerts[0].path, cases[i].alert_path, what);
+		snprintf(what, sizeof(what), "%s: alert job", cases[i].name);
+		assert_str_or_null(r.alerts[0].job_id, cases[i].alert_job, what);
+		snprintf(what, sizeof(what), "%s: alert role", cases[i].name);
+		assert_str_or_null(r.alerts[0].path_role, cases[i].alert_role, what);
+		assert_int_equal(r.alerts[0].kind, ALERT_CANARY);
+		assert_int_equal(r.alerts[0].pid, 20 + (pid_t)i);
+		assert_int_equal(r.alerts[0].seq, 0);
+		assert_int_equal(r.alerts[0].ts_ms, 0);
+		assert_null(r.alerts[0].proc);
+	}
+	pol_del(p);
+}
+
 /* "/" as a root covers every absolute path; longer roots still win. */
 static void test_tag_slash_root(void **state)
 {
@@ -1612,6 +1682,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_tag_table),
 		T(test_tag_in_eval),
+		T(test_tag_in_alerts),
 		T(test_tag_slash_root),
 		T(test_tag_300_roots),
 		T(test_tag_deep_path),

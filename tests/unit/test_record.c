@@ -976,6 +976,20 @@ static void test_alert_records(void **state)
 		  "\"kind\":\"burst\",\"job_id\":null,\"path_role\":null,\"pid\":1,"
 		  "\"path\":\"/\",\"reason\":\"r\",\"count\":4294967295,"
 		  "\"window_ms\":4294967295}\n" },
+		{ "fd_exhausted",
+		  { .seq = 7, .ts_ms = 8, .kind = ALERT_FD_EXHAUSTED, .path = "<fd_exhausted>",
+		    .reason = "no descriptor for an event: the kernel dropped it" },
+		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":7,\"ts_ms\":8,"
+		  "\"kind\":\"fd_exhausted\",\"job_id\":null,\"path_role\":null,\"pid\":0,"
+		  "\"path\":\"<fd_exhausted>\","
+		  "\"reason\":\"no descriptor for an event: the kernel dropped it\"}\n" },
+		{ "canary: count and window_ms only for a burst",
+		  { .seq = 5, .ts_ms = 6, .kind = ALERT_CANARY, .pid = 321, .proc = &ransom,
+		    .path = "/c", .reason = "canary opened", .count = 7, .window_ms = 9 },
+		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":5,\"ts_ms\":6,"
+		  "\"kind\":\"canary\",\"job_id\":null,\"path_role\":null,\"pid\":321,"
+		  "\"comm\":\"ransom\",\"exe\":\"/tmp/ransom\",\"path\":\"/c\","
+		  "\"reason\":\"canary opened\"}\n" },
 	};
 	struct buf b = { 0 };
 	size_t i;
