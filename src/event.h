@@ -1,9 +1,9 @@
 /*
  * event.h - the plain types that flow down the pipeline: a decoded fanotify event, the
- * process behind it, and the verdict. No code lives here.
+ * process behind it, the verdict and the alert. No code lives here.
  *
  * kernel buffer -> decode (struct fan_event) -> resolve/proc (paths, struct proc_info)
- * -> policy (enum verdict, tags) -> record (JSON line).
+ * -> policy (enum verdict, tags, struct alert) -> record (JSON line), hook (FAN_* env).
  */
 #ifndef FANOTIFYD_EVENT_H
 #define FANOTIFYD_EVENT_H
@@ -62,6 +62,35 @@ struct proc_info {
 	bool uid_known;
 	const char *comm;		/* borrowed from the process cache */
 	const char *exe;		/* borrowed from the process cache */
+};
+
+/* What an alert is about; record.c names them ("canary", "burst", ...). The kinds policy.c
+ * raises come first: it keeps per-kind state in arrays of POLICY_KINDS. */
+enum alert_kind {
+	ALERT_CANARY,			/* a canary path touched (policy.c) */
+	ALERT_BURST,			/* mutating events of one process (policy.c) */
+	ALERT_OVERFLOW,			/* the kernel's queue overflowed: events lost */
+	ALERT_FD_EXHAUSTED,		/* the kernel had no descriptor for an event */
+};
+
+/*
+ * One alert, for its record and its hook. policy.c fills kind to window_ms (pipeline.c
+ * for the kernel's own kinds); pipeline.c adds seq, ts_ms and proc. Strings and proc are
+ * borrowed, valid while the event is handled. NULL strings: JSON null, no variable.
+ */
+struct alert {
+	enum alert_kind kind;
+	pid_t pid;			/* the acting process; 0 for the kernel's own alerts */
+	const char *path;		/* the path that raised it, or a <placeholder> */
+	const char *reason;		/* static string */
+	const char *job_id;		/* tags of path (not of the event's other path) */
+	const char *path_role;
+	unsigned count;			/* ALERT_BURST: events in the window */
+	unsigned window_ms;		/* ALERT_BURST */
+	uint64_t seq;
+	uint64_t ts_ms;
+	const struct proc_info *proc;	/* NULL: no process (the kernel's own alerts); comm
+					 * and exe are left out, not null */
 };
 
 #endif

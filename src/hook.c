@@ -26,6 +26,7 @@
 #include "compat.h"
 #include "hook.h"
 #include "log.h"
+#include "record.h"
 
 int hook_init(struct hook *h, const char *cmd, unsigned max_running, unsigned timeout_ms)
 {
@@ -64,9 +65,10 @@ static int env_add(char **env, int *n, const char *name, const char *value)
 	return 0;
 }
 
-int hook_env_build(const struct hook_alert *a, char **env)
+int hook_env_build(const struct alert *a, char **env)
 {
 	char pid[24], count[24], window[24];
+	const char *comm = a->proc ? a->proc->comm : NULL, *exe = a->proc ? a->proc->exe : NULL;
 	int n = 0;
 
 	env[0] = NULL;
@@ -74,13 +76,14 @@ int hook_env_build(const struct hook_alert *a, char **env)
 	snprintf(count, sizeof(count), "%u", a->count);
 	snprintf(window, sizeof(window), "%u", a->window_ms);
 	if (env_add(env, &n, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") ||
-	    env_add(env, &n, "FAN_KIND", a->kind) || env_add(env, &n, "FAN_PID", pid) ||
-	    env_add(env, &n, "FAN_COMM", a->comm) || env_add(env, &n, "FAN_EXE", a->exe) ||
+	    env_add(env, &n, "FAN_KIND", record_alert_kind_name(a->kind)) ||
+	    env_add(env, &n, "FAN_PID", pid) || env_add(env, &n, "FAN_COMM", comm) ||
+	    env_add(env, &n, "FAN_EXE", exe) ||
 	    env_add(env, &n, "FAN_PATH", a->path) || env_add(env, &n, "FAN_REASON", a->reason) ||
 	    env_add(env, &n, "FAN_JOB_ID", a->job_id) ||
 	    env_add(env, &n, "FAN_PATH_ROLE", a->path_role) ||
-	    (a->has_burst && (env_add(env, &n, "FAN_COUNT", count) ||
-			      env_add(env, &n, "FAN_WINDOW_MS", window)))) {
+	    (a->kind == ALERT_BURST && (env_add(env, &n, "FAN_COUNT", count) ||
+					env_add(env, &n, "FAN_WINDOW_MS", window)))) {
 		hook_env_free(env);
 		return -ENOMEM;
 	}
@@ -118,27 +121,28 @@ static bool hook_own(const struct hook *h, pid_t pid, pid_t ppid)
 	return ppid > 0 && ppid == getpid();
 }
 
-int hook_run(struct hook *h, const struct hook_alert *a, uint64_t now_ms)
+int hook_run(struct hook *h, const struct alert *a, uint64_t now_ms)
 {
 	char *env[HOOK_ENV_MAX + 1];
 	char *argv[] = { "sh", "-c", (char *)h->cmd, NULL };
+	pid_t ppid = a->proc && a->proc->ppid_known ? a->proc->ppid : 0;
 	struct hook_child *c;
 	pid_t pid;
 	int r;
 
 	if (!h->cmd)
 		return 0;
-	if (hook_own(h, a->pid, a->ppid)) {
+	if (hook_own(h, a->pid, ppid)) {
 		h->own++;
 		log_rl(LOG_LEVEL_INFO, "hook: not run for a %s alert raised by a hook (pid %d)",
-		       a->kind, (int)a->pid);
+		       record_alert_kind_name(a->kind), (int)a->pid);
 		return 0;
 	}
 	c = slot_free(h);
 	if (!c) {
 		h->dropped++;
 		log_rl(LOG_LEVEL_WARN, "hook: %u already running, not run for this %s alert",
-		       h->n_running, a->kind);
+		       h->n_running, record_alert_kind_name(a->kind));
 		return -EBUSY;
 	}
 	r = hook_env_build(a, env);

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "event.h"
+
 #define HOOK_RUNNING_CAP 64		/* hard bound on hook_max */
 #define HOOK_ENV_MAX 16			/* variables passed to a hook */
 #define HOOK_LINE_MAX 512		/* longest line of hook output logged; longer are cut */
@@ -42,39 +44,26 @@ struct hook {
 	uint64_t own;			/* alerts raised by a hook (or its children): not run */
 };
 
-/* One alert as a hook sees it. NULL strings leave the variable out. */
-struct hook_alert {
-	const char *kind;
-	pid_t pid;
-	pid_t ppid;			/* 0 = unknown */
-	const char *comm;
-	const char *exe;
-	const char *path;
-	const char *reason;
-	const char *job_id;
-	const char *path_role;
-	bool has_burst;
-	unsigned count;
-	unsigned window_ms;
-};
-
 /* Prepares the runner (opens /dev/null and the output pipe: call before any mark is
  * placed). 0 or -errno. */
 int hook_init(struct hook *h, const char *cmd, unsigned max_running, unsigned timeout_ms);
 
 /*
- * Builds the environment of a hook into env (HOOK_ENV_MAX + 1 entries, NULL-terminated;
- * strings malloc'd, free with hook_env_free()). Values travel only here, never into the
- * command. Returns the number of variables or -ENOMEM. Pure; exposed for tests.
+ * Builds the environment of a hook for alert a into env (HOOK_ENV_MAX + 1 entries,
+ * NULL-terminated; strings malloc'd, free with hook_env_free()): FAN_KIND, FAN_PID,
+ * FAN_COMM and FAN_EXE (of a->proc), FAN_PATH, FAN_REASON, FAN_JOB_ID, FAN_PATH_ROLE,
+ * and FAN_COUNT, FAN_WINDOW_MS for ALERT_BURST; a NULL string leaves its variable out.
+ * Values travel only here, never into the command. Returns the number of variables or
+ * -ENOMEM. Pure; exposed for tests.
  */
-int hook_env_build(const struct hook_alert *a, char **env);
+int hook_env_build(const struct alert *a, char **env);
 void hook_env_free(char **env);
 
 /* Starts the hook for alert a unless max_running hooks are running (then counted in
  * dropped) or the alert's process is a running hook or one of its children (counted in
  * own: a hook that touches a canary would otherwise raise the next alert and hook, for
  * ever). Never waits for the hook. Returns 0 or negative errno. */
-int hook_run(struct hook *h, const struct hook_alert *a, uint64_t now_ms);
+int hook_run(struct hook *h, const struct alert *a, uint64_t now_ms);
 
 /* Reads what the hooks wrote (out_rfd is readable) into the log, one rate-limited line
  * at a time; at most HOOK_DRAIN_MAX bytes a call. */

@@ -77,82 +77,51 @@ static void batch_begin(struct daemon *d, uint64_t ts_ms)
 		d->pending_dropped = 0;
 }
 
-/* An alert of the kernel's own (pid 0, no process, a <placeholder> path): events it lost. */
-static void emit_kernel_alert(struct daemon *d, uint64_t ts_ms, const char *kind,
-			      const char *path, const char *reason)
+/* Completes alert a with what only the pipeline knows (seq, ts_ms) and appends its record.
+ * Returns 0 or -ENOMEM (counted in pending_dropped: a dropped notice tells it later). */
+static int alert_out(struct daemon *d, struct alert *a, uint64_t ts_ms)
 {
-	struct record_alert a = {
-		.ts_ms = ts_ms,
-		.kind = kind,
-		.pid = 0,
-		.has_proc = false,
-		.path = path,
-		.reason = reason,
-	};
-
-	batch_begin(d, ts_ms);
-	a.seq = ++d->seq;
-	if (record_alert(&d->batch, &a) < 0) {
+	a->seq = ++d->seq;
+	a->ts_ms = ts_ms;
+	if (record_alert(&d->batch, a) < 0) {
 		d->pending_dropped++;
-		return;
+		return -ENOMEM;
 	}
 	d->batch_records++;
 	d->st.records++;
 	d->st.alerts++;
+	return 0;
+}
+
+/* An alert of the kernel's own (pid 0, no process, a <placeholder> path): events it lost. */
+static void emit_kernel_alert(struct daemon *d, uint64_t ts_ms, enum alert_kind kind,
+			      const char *path, const char *reason)
+{
+	struct alert a = { .kind = kind, .pid = 0, .proc = NULL, .path = path, .reason = reason };
+
+	batch_begin(d, ts_ms);
+	(void)alert_out(d, &a, ts_ms); /* a failure is counted there */
 }
 
 static void emit_overflow(struct daemon *d, uint64_t ts_ms)
 {
 	d->st.overflows++;
-	emit_kernel_alert(d, ts_ms, "overflow", "<overflow>", "fanotify queue overflowed");
+	emit_kernel_alert(d, ts_ms, ALERT_OVERFLOW, "<overflow>", "fanotify queue overflowed");
 	log_rl(LOG_LEVEL_WARN, "fanotify queue overflowed: events were lost");
 }
 
-/* Alert records (after the event's own record) and their hooks. */
-static void emit_alerts(struct daemon *d, const struct policy_result *pr,
-			const struct proc_info *pi, uint64_t ts_ms, uint64_t mono_ms)
+/* Alert records (after the event's own record) and their hooks: policy's alerts, completed
+ * with the process pi. */
+static void emit_alerts(struct daemon *d, struct policy_result *pr, const struct proc_info *pi,
+			uint64_t ts_ms, uint64_t mono_ms)
 {
 	for (unsigned i = 0; i < pr->n_alerts; i++) {
-		const struct policy_alert *pa = &pr->alerts[i];
-		struct record_alert a = {
-			.seq = ++d->seq,
-			.ts_ms = ts_ms,
-			.kind = pa->kind_name,
-			.pid = pi->pid,
-			.has_proc = true,
-			.comm = pi->comm,
-			.exe = pi->exe,
-			.path = pa->path,
-			.reason = pa->reason,
-			.has_burst = pa->kind == POLICY_KIND_BURST,
-			.count = pa->count,
-			.window_ms = pa->window_ms,
-		};
-		struct hook_alert h = {
-			.kind = a.kind,
-			.pid = a.pid,
-			.ppid = pi->ppid_known ? pi->ppid : 0,
-			.comm = a.comm,
-			.exe = a.exe,
-			.path = a.path,
-			.reason = a.reason,
-			.has_burst = a.has_burst,
-			.count = a.count,
-			.window_ms = a.window_ms,
-		};
+		struct alert *a = &pr->alerts[i];
 
-		policy_tag(d->policy, pa->path, &a.job_id, &a.path_role);
-		h.job_id = a.job_id;
-		h.path_role = a.path_role;
-		if (record_alert(&d->batch, &a) < 0) {
-			d->pending_dropped++;
+		a->proc = pi;
+		if (alert_out(d, a, ts_ms) < 0)
 			d->st.dropped_records++;
-		} else {
-			d->batch_records++;
-			d->st.records++;
-			d->st.alerts++;
-		}
-		(void)hook_run(&d->hook, &h, mono_ms); /* failures are counted and logged there */
+		(void)hook_run(&d->hook, a, mono_ms); /* failures are counted and logged there */
 	}
 }
 
@@ -587,7 +556,7 @@ static void emit_fd_exhausted(struct daemon *d, int err, bool perm_group)
 				     : "no descriptor for an event: the kernel dropped it";
 
 	d->st.fd_denied++;
-	emit_kernel_alert(d, now_real_ms(), "fd_exhausted", "<fd_exhausted>", reason);
+	emit_kernel_alert(d, now_real_ms(), ALERT_FD_EXHAUSTED, "<fd_exhausted>", reason);
 	log_rl(LOG_LEVEL_WARN, "reading fanotify events: %s: %s", strerror(err), reason);
 }
 

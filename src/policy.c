@@ -300,7 +300,7 @@ static const char *canary_reason(uint64_t mask, unsigned *ret_severity)
 }
 
 /* Whether an alert of this kind may be reported now (cooldown per process and kind). */
-static bool cooldown_pass(struct policy *p, struct policy_proc *e, enum policy_kind kind,
+static bool cooldown_pass(struct policy *p, struct policy_proc *e, enum alert_kind kind,
 			  uint64_t now_ms)
 {
 	if (e->alerted[kind] && now_ms - e->last_alert_ms[kind] < p->cooldown_ms) {
@@ -336,18 +336,35 @@ static bool burst_step(struct policy *p, struct policy_proc *e, uint64_t now_ms)
 	return true;
 }
 
+/* The next alert of out, about path (in->path or in->old_path), with that path's tags
+ * (job, role: tag of in->path, old_tag of in->old_path). pipeline.c adds seq, ts_ms and
+ * proc. */
+static struct alert *alert_add(struct policy_result *out, const struct policy_input *in,
+			       enum alert_kind kind, const char *path, const char *reason,
+			       const char *const tag[2], const char *const old_tag[2])
+{
+	struct alert *a = &out->alerts[out->n_alerts++];
+	const char *const *t = path == in->path ? tag : old_tag;
+
+	a->kind = kind;
+	a->pid = in->pid;
+	a->path = path;
+	a->reason = reason;
+	a->job_id = t[0];
+	a->path_role = t[1];
+	return a;
+}
+
 void policy_eval(struct policy *p, const struct policy_input *in, struct policy_result *out)
 {
 	bool perm = in->mask & FAN_PERM_EVENTS;
 	struct policy_proc *e = NULL;
 	const char *canary_path = NULL;
+	const char *tag[2], *old_tag[2] = { NULL, NULL }; /* job, role */
 	bool deny = false;
 
 	memset(out, 0, sizeof(*out));
 	out->verdict = perm ? VERDICT_ALLOW : VERDICT_OBSERVE;
-	policy_tag(p, in->path, &out->job_id, &out->path_role);
-	if (!out->path_role && in->old_path)
-		policy_tag(p, in->old_path, &out->job_id, &out->path_role);
 
 	if (p->n_canaries) {
 		if (in->old_path && policy_canary_match(p, in->old_path))
@@ -355,6 +372,13 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 		else if (policy_canary_match(p, in->path))
 			canary_path = in->path;
 	}
+	/* The event takes the tags of its path, or of its old path when the path has no
+	 * role; an alert about the old path takes the old path's. */
+	policy_tag(p, in->path, &tag[0], &tag[1]);
+	if (in->old_path && (!tag[1] || canary_path == in->old_path))
+		policy_tag(p, in->old_path, &old_tag[0], &old_tag[1]);
+	out->job_id = tag[1] ? tag[0] : old_tag[0];
+	out->path_role = tag[1] ? tag[1] : old_tag[1];
 	out->canary = canary_path != NULL;
 	/* A path that is a canary now (created, renamed or linked there, or any other
 	 * change to it) may name a file allowed before; a moved directory may have brought
@@ -378,15 +402,10 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 			/* A more serious canary reason than the last one reported (opened <
 			 * modified < renamed < deleted) is never held back by the cooldown. */
 			if (severity > e->canary_severity)
-				e->alerted[POLICY_KIND_CANARY] = false;
-			if (cooldown_pass(p, e, POLICY_KIND_CANARY, in->now_ms)) {
-				struct policy_alert *a = &out->alerts[out->n_alerts++];
-
+				e->alerted[ALERT_CANARY] = false;
+			if (cooldown_pass(p, e, ALERT_CANARY, in->now_ms)) {
+				alert_add(out, in, ALERT_CANARY, canary_path, reason, tag, old_tag);
 				e->canary_severity = severity;
-				a->kind = POLICY_KIND_CANARY;
-				a->kind_name = "canary";
-				a->reason = reason;
-				a->path = canary_path;
 				p->alerts++;
 			}
 			out->deny_reason = reason;
@@ -400,13 +419,10 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 				p->quarantine_until_max = e->quarantine_until_ms;
 			out->decisions_changed = true;
 		}
-		if (cooldown_pass(p, e, POLICY_KIND_BURST, in->now_ms)) {
-			struct policy_alert *a = &out->alerts[out->n_alerts++];
+		if (cooldown_pass(p, e, ALERT_BURST, in->now_ms)) {
+			struct alert *a = alert_add(out, in, ALERT_BURST, in->path,
+						    "mutating event burst", tag, old_tag);
 
-			a->kind = POLICY_KIND_BURST;
-			a->kind_name = "burst";
-			a->reason = "mutating event burst";
-			a->path = in->path;
 			a->count = p->burst_threshold;
 			a->window_ms = p->burst_window_ms;
 			p->alerts++;

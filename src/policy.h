@@ -17,6 +17,7 @@
 #define POLICY_PROBE 8			/* hash probe length; bounds per-event work */
 #define POLICY_ROOT_BUCKETS 1024	/* hash buckets for job roots (power of two) */
 #define POLICY_CANARY_BUCKETS 1024	/* ... for exact canaries and for glob directories */
+#define POLICY_KINDS 2			/* alert kinds policy raises: ALERT_CANARY, ALERT_BURST */
 
 struct policy_root {
 	char *path;			/* owned; no trailing '/' ("/" for the root) */
@@ -46,15 +47,10 @@ struct policy_proc {
 	uint64_t last_ms;		/* last event seen */
 	uint64_t *ring;			/* owned; burst_threshold timestamps, oldest at head */
 	unsigned head, n;
-	uint64_t last_alert_ms[2];	/* per kind (canary, burst); 0 = never */
-	bool alerted[2];
+	uint64_t last_alert_ms[POLICY_KINDS];	/* per kind; 0 = never */
+	bool alerted[POLICY_KINDS];
 	unsigned canary_severity;	/* of the last canary alert reported */
 	uint64_t quarantine_until_ms;	/* 0 = not quarantined */
-};
-
-enum policy_kind {
-	POLICY_KIND_CANARY,
-	POLICY_KIND_BURST,
 };
 
 struct policy {
@@ -91,21 +87,13 @@ struct policy_input {
 	uint64_t now_ms;		/* any monotonic millisecond clock */
 };
 
-struct policy_alert {
-	enum policy_kind kind;
-	const char *kind_name;		/* "canary", "burst" */
-	const char *reason;		/* static string */
-	const char *path;		/* borrowed from the input */
-	unsigned count;			/* burst: events in the window */
-	unsigned window_ms;
-};
-
 struct policy_result {
 	enum verdict verdict;
 	const char *job_id;		/* borrowed from the config; NULL = none */
 	const char *path_role;		/* "rootfs" ...; NULL = none */
 	const char *deny_reason;	/* why a permission event is denied */
-	struct policy_alert alerts[2];
+	struct alert alerts[POLICY_KINDS];	/* kind to window_ms filled; path borrowed
+						 * from the input */
 	unsigned n_alerts;		/* alerts to report (after the cooldown) */
 	bool canary;			/* the path (or old path) matches a canary */
 	bool decisions_changed;		/* a permission event allowed before could now be

@@ -4,8 +4,8 @@
  * Owns: struct buf (a growable byte buffer) and the JSON encoding, including the string
  * escaping that keeps every byte of a Linux file name recoverable.
  * Must not: write anywhere, log, read the clock or keep state; it is [pure].
- * Gets: a struct record_event / record_alert from pipeline.c, whose strings it only
- * borrows for the duration of the call. Gives: bytes in the caller's buf, which
+ * Gets: a struct record_event or struct alert (event.h) from pipeline.c, whose strings
+ * it only borrows for the duration of the call. Gives: bytes in the caller's buf, which
  * pipeline.c hands on to the sinks. No event fd passes through here.
  *
  * Every record_* function appends a whole line or nothing: it writes straight into the
@@ -470,32 +470,47 @@ int record_event(struct buf *out, const struct record_event *r)
 	return w_end(&w);
 }
 
-int record_alert(struct buf *out, const struct record_alert *a)
+const char *record_alert_kind_name(enum alert_kind kind)
+{
+	switch (kind) {
+	case ALERT_CANARY:
+		return "canary";
+	case ALERT_BURST:
+		return "burst";
+	case ALERT_OVERFLOW:
+		return "overflow";
+	case ALERT_FD_EXHAUSTED:
+		return "fd_exhausted";
+	}
+	return NULL;
+}
+
+int record_alert(struct buf *out, const struct alert *a)
 {
 	struct writer w;
 
 	w_begin(&w, out);
 	w_head_lit(&w, ",\"type\":\"alert\"", a->seq, a->ts_ms);
 	w_lit(&w, ",\"kind\":");
-	w_cstr(&w, a->kind);
+	w_cstr(&w, record_alert_kind_name(a->kind));
 	w_lit(&w, ",\"job_id\":");
 	w_cstr(&w, a->job_id);
 	w_lit(&w, ",\"path_role\":");
 	w_cstr(&w, a->path_role);
 	w_lit(&w, ",\"pid\":");
 	w_i64(&w, a->pid);
-	/* The overflow alert has no process: comm and exe are left out, not null. */
-	if (a->has_proc) {
+	/* The kernel's own alerts have no process: comm and exe are left out, not null. */
+	if (a->proc) {
 		w_lit(&w, ",\"comm\":");
-		w_cstr(&w, a->comm);
+		w_cstr(&w, a->proc->comm);
 		w_lit(&w, ",\"exe\":");
-		w_cstr(&w, a->exe);
+		w_cstr(&w, a->proc->exe);
 	}
 	w_lit(&w, ",\"path\":");
 	w_cstr(&w, a->path);
 	w_lit(&w, ",\"reason\":");
 	w_cstr(&w, a->reason);
-	if (a->has_burst) {
+	if (a->kind == ALERT_BURST) {
 		w_lit(&w, ",\"count\":");
 		w_u64(&w, a->count);
 		w_lit(&w, ",\"window_ms\":");

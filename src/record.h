@@ -49,24 +49,6 @@ struct record_event {
 				 * denied */
 };
 
-/* One alert record. */
-struct record_alert {
-	uint64_t seq;
-	uint64_t ts_ms;
-	const char *kind;	/* "canary", "burst", "overflow" ... */
-	pid_t pid;
-	bool has_proc;		/* false: comm and exe are omitted (overflow) */
-	const char *comm;
-	const char *exe;
-	const char *path;
-	const char *reason;
-	const char *job_id;
-	const char *path_role;
-	bool has_burst;		/* adds count and window_ms */
-	unsigned count;
-	unsigned window_ms;
-};
-
 /*
  * Appends one newline-terminated JSON object. Field order:
  * schema_version,type,seq,ts_ms,mask,events,decision,job_id,path_role,pid,ppid,uid,comm,exe,
@@ -77,9 +59,13 @@ int record_event(struct buf *out, const struct record_event *r);
 
 /*
  * Appends one alert line: schema_version,type("alert"),seq,ts_ms,kind,job_id,path_role,pid,
- * [comm,exe,]path,reason[,count,window_ms]. Returns 0 or -ENOMEM.
+ * [comm,exe,]path,reason[,count,window_ms]; comm and exe when a->proc is set, count and
+ * window_ms for ALERT_BURST. Returns 0 or -ENOMEM.
  */
-int record_alert(struct buf *out, const struct record_alert *a);
+int record_alert(struct buf *out, const struct alert *a);
+
+/* The name of an alert kind as records and hooks give it ("canary"); NULL if unknown. */
+const char *record_alert_kind_name(enum alert_kind kind);
 
 /*
  * Appends {"schema_version":1,"type":"dropped","seq":S,"ts_ms":T,"count":N,"reason":R}:

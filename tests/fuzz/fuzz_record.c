@@ -448,13 +448,19 @@ enum {
 	FL_RENAME = 1 << 2,
 	FL_PPID = 1 << 3,
 	FL_UID = 1 << 4,
-	FL_HAS_PROC = 1 << 5,
-	FL_BURST = 1 << 6,
+	FL_HAS_PROC = 1 << 5,	/* alert: proc is the event's (else NULL) */
 	FL_DROPPED = 1 << 7,	/* dropped notice (wins over FL_ALERT) */
 };
 
+/* Alert kinds by number, as the records name them; past the end: one record.c does not
+ * know (written as null). */
+static const char *const kind_names[] = { "canary", "burst", "overflow", "fd_exhausted", NULL };
+#define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
+
 struct input {
-	uint8_t flags, verdict, nulls;
+	uint8_t flags;
+	uint8_t verdict;		/* event: verdict % 3; alert: kind % N_KINDS */
+	uint8_t nulls;
 	uint64_t seq, ts_ms, mask;
 	uint32_t pid, ppid, uid, count, window_ms;
 	const char *str[N_STRINGS];	/* NULL where nulls has the bit set */
@@ -469,7 +475,7 @@ static uint64_t take(const uint8_t *h, size_t *off, size_t n)
 	return v;
 }
 
-static void build(struct record_event *e, struct record_alert *a, const struct input *in)
+static void build(struct record_event *e, struct alert *a, const struct input *in)
 {
 	*e = (struct record_event){
 		.seq = in->seq, .ts_ms = in->ts_ms, .mask = in->mask,
@@ -483,12 +489,12 @@ static void build(struct record_event *e, struct record_alert *a, const struct i
 		.old_path = in->str[6], .is_rename = in->flags & FL_RENAME,
 		.reason = in->str[7],
 	};
-	*a = (struct record_alert){
-		.seq = in->seq, .ts_ms = in->ts_ms, .kind = in->str[0], .pid = (pid_t)in->pid,
-		.has_proc = in->flags & FL_HAS_PROC, .comm = in->str[2], .exe = in->str[3],
+	*a = (struct alert){
+		.seq = in->seq, .ts_ms = in->ts_ms,
+		.kind = (enum alert_kind)(in->verdict % N_KINDS),
+		.pid = (pid_t)in->pid, .proc = in->flags & FL_HAS_PROC ? &e->proc : NULL,
 		.path = in->str[4], .reason = in->str[7], .job_id = in->str[5],
-		.path_role = in->str[1], .has_burst = in->flags & FL_BURST,
-		.count = in->count, .window_ms = in->window_ms,
+		.path_role = in->str[1], .count = in->count, .window_ms = in->window_ms,
 	};
 }
 
@@ -539,19 +545,20 @@ static void check_event(const struct record_event *e, const struct object *obj)
 		expect_str(obj, "reason", e->reason);
 }
 
-static void check_alert(const struct record_alert *a, const struct object *obj)
+static void check_alert(const struct alert *a, const struct object *obj)
 {
 	const char *keys[16] = { "schema_version", "type", "seq", "ts_ms", "kind", "job_id",
 				 "path_role", "pid" };
+	bool burst = a->kind == ALERT_BURST;
 	size_t n = 8;
 
-	if (a->has_proc) {
+	if (a->proc) {
 		keys[n++] = "comm";
 		keys[n++] = "exe";
 	}
 	keys[n++] = "path";
 	keys[n++] = "reason";
-	if (a->has_burst) {
+	if (burst) {
 		keys[n++] = "count";
 		keys[n++] = "window_ms";
 	}
@@ -561,17 +568,17 @@ static void check_alert(const struct record_alert *a, const struct object *obj)
 	expect_raw(obj, 1, "\"alert\"");
 	expect_u64(obj, 2, a->seq);
 	expect_u64(obj, 3, a->ts_ms);
-	expect_str(obj, "kind", a->kind);
+	expect_str(obj, "kind", kind_names[a->kind]);
 	expect_str(obj, "job_id", a->job_id);
 	expect_str(obj, "path_role", a->path_role);
 	expect_i64(obj, 7, a->pid);
-	if (a->has_proc) {
-		expect_str(obj, "comm", a->comm);
-		expect_str(obj, "exe", a->exe);
+	if (a->proc) {
+		expect_str(obj, "comm", a->proc->comm);
+		expect_str(obj, "exe", a->proc->exe);
 	}
 	expect_str(obj, "path", a->path);
 	expect_str(obj, "reason", a->reason);
-	if (a->has_burst) {
+	if (burst) {
 		expect_u64(obj, n - 2, a->count);
 		expect_u64(obj, n - 1, a->window_ms);
 	}
@@ -613,7 +620,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t h[HEADER_LEN] = { 0 };
 	size_t off = 0, rest_len = size > HEADER_LEN ? size - HEADER_LEN : 0;
 	struct record_event e;
-	struct record_alert a;
+	struct alert a;
 	struct input in;
 	struct object obj;
 	struct buf out = { 0 };

@@ -72,9 +72,12 @@ def record(flags=0, verdict=0, nulls=0, seq=1, ts_ms=1700000000000, mask=FAN_OPE
     return head + b"\0".join(strings)
 
 
-# Strings: job_id, path_role, comm, exe, path, name, old_path, reason (fuzz_record.c).
+# Strings: job_id, path_role, comm, exe, path, name, old_path, reason (fuzz_record.c); an
+# alert takes its path_role, comm, exe, path, reason and, for job_id, name. Its kind is the
+# verdict byte: canary, burst, overflow, fd_exhausted, 4 = unknown.
 EV = [b"J", b"workspace", b"sh", b"/bin/sh", b"/tmp/a b/c.txt", b"c.txt", b"/tmp/old", b"canary"]
-ALERT, IS_DIR, RENAME, PPID, UID, HAS_PROC, BURST, DROPPED = (1 << i for i in range(8))
+ALERT, IS_DIR, RENAME, PPID, UID, HAS_PROC, DROPPED = (1 << i for i in (0, 1, 2, 3, 4, 5, 7))
+CANARY, BURST, OVERFLOW, FD_EXHAUSTED, UNKNOWN_KIND = range(5)
 RECORD = {
     "event-plain": record(flags=PPID | UID, strings=EV),
     "event-nulls": record(nulls=0xff, mask=FAN_MODIFY | FAN_CLOSE_WRITE | FAN_OPEN),
@@ -88,14 +91,18 @@ RECORD = {
         b"\xed\xa0\x80\xed\xbf\xbf", b"\xf4\x90\x80\x80\xf5\xff", b"caf\xe9.txt"]),
     "event-controls": record(verdict=1, strings=[b"a\nb\x01c\x7f", b"\"\\", b"\b\f\r\t\x1f",
                                                  b"\\u0041", b"/tmp/\"q\"", b" ~", b"/", b"x"]),
-    "alert-canary": record(flags=ALERT | HAS_PROC, strings=[
+    "alert-canary": record(flags=ALERT | HAS_PROC, verdict=CANARY, strings=[
         b"canary", b"rootfs", b"cat", b"/usr/bin/cat", b"/run/jobs/J/root/etc/shadow", b"J", b"",
         b"canary touched"]),
-    "alert-burst": record(flags=ALERT | HAS_PROC | BURST, count=32, window_ms=1000,
+    "alert-burst": record(flags=ALERT | HAS_PROC, verdict=BURST, count=32, window_ms=1000,
                           strings=[b"burst", b"", b"\xff\xfe", b"/x\x80", b"/w", b"", b"",
                                    b"burst"]),
-    "alert-overflow": record(flags=ALERT, pid=0, nulls=0x22,
+    "alert-overflow": record(flags=ALERT, verdict=OVERFLOW, pid=0, nulls=0x22,
                              strings=[b"overflow"] + [b""] * 6 + [b"queue overflow"]),
+    "alert-fd-exhausted": record(flags=ALERT, verdict=FD_EXHAUSTED, pid=0, count=7,
+                                 strings=[b""] * 4 + [b"<fd_exhausted>", b"", b"",
+                                          b"no descriptor"]),
+    "alert-unknown-kind": record(flags=ALERT | HAS_PROC, verdict=UNKNOWN_KIND, nulls=0x0c),
     "dropped": record(flags=DROPPED, mask=12, strings=[b""] * 7 + [b"output queue full"]),
 }
 

@@ -75,16 +75,15 @@ static void assert_env(char **env, int n, const char *const *want, size_t n_want
 
 static void test_env_canary(void **state)
 {
-	struct hook_alert a = {
-		.kind = "canary",
+	struct alert a = {
+		.kind = ALERT_CANARY,
 		.pid = 1234,
-		.comm = "cat",
-		.exe = "/usr/bin/cat",
+		.proc = &(struct proc_info){ .comm = "cat", .exe = "/usr/bin/cat" },
 		.path = "/run/jobs/J/root/etc/shadow",
 		.reason = "canary opened",
 		.job_id = "J",
 		.path_role = "rootfs",
-		.count = 7, /* ignored without has_burst */
+		.count = 7, /* ignored: not a burst */
 		.window_ms = 9,
 	};
 	static const char *const want[] = {
@@ -110,15 +109,13 @@ static void test_env_canary(void **state)
 
 static void test_env_burst(void **state)
 {
-	struct hook_alert a = {
-		.kind = "burst",
+	struct alert a = {
+		.kind = ALERT_BURST,
 		.pid = 42,
-		.comm = "python3",
-		.exe = "/usr/bin/python3.11",
+		.proc = &(struct proc_info){ .comm = "python3", .exe = "/usr/bin/python3.11" },
 		.path = "/w/ws/f17.enc",
 		.reason = "mutating event burst",
 		.path_role = "cache", /* shared cache: role known, job not */
-		.has_burst = true,
 		.count = 32,
 		.window_ms = 1000,
 	};
@@ -146,7 +143,7 @@ static void test_env_burst(void **state)
 /* Unknown values are left out, never "" or "(null)". */
 static void test_env_nulls(void **state)
 {
-	struct hook_alert a = { .kind = "canary", .pid = 5, .reason = "canary deleted" };
+	struct alert a = { .kind = ALERT_CANARY, .pid = 5, .reason = "canary deleted" };
 	static const char *const want[] = {
 		STD_PATH,
 		"FAN_KIND=canary",
@@ -180,11 +177,10 @@ static void test_env_hostile(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(values); i++) {
-		struct hook_alert a = {
-			.kind = "canary",
+		struct alert a = {
+			.kind = ALERT_CANARY,
 			.pid = 1,
-			.comm = values[i],
-			.exe = values[i],
+			.proc = &(struct proc_info){ .comm = values[i], .exe = values[i] },
 			.path = values[i],
 			.reason = "canary opened",
 			.job_id = values[i],
@@ -219,7 +215,7 @@ static void test_env_pid_formats(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct hook_alert a = { .kind = "burst", .pid = cases[i].pid, .has_burst = true };
+		struct alert a = { .kind = ALERT_BURST, .pid = cases[i].pid };
 		int n = hook_env_build(&a, env);
 		bool seen = false;
 
@@ -339,7 +335,7 @@ static void child_run_path(const char *dir)
 {
 	struct hook h;
 	char cmd[512], out[256], pwned[256];
-	struct hook_alert a = { .kind = "canary", .pid = 77, .reason = "canary opened" };
+	struct alert a = { .kind = ALERT_CANARY, .pid = 77, .reason = "canary opened" };
 	const char *got;
 	size_t len;
 	pid_t pid;
@@ -387,16 +383,14 @@ static void child_run_env(const char *dir)
 {
 	struct hook h;
 	char cmd[512], out[256];
-	struct hook_alert a = {
-		.kind = "burst",
+	struct alert a = {
+		.kind = ALERT_BURST,
 		.pid = 4242,
-		.comm = "python3",
-		.exe = "/usr/bin/python3",
+		.proc = &(struct proc_info){ .comm = "python3", .exe = "/usr/bin/python3" },
 		.path = "/w/ws/f1",
 		.reason = "mutating event burst",
 		.job_id = "J",
 		.path_role = "workspace",
-		.has_burst = true,
 		.count = 32,
 		.window_ms = 1000,
 	};
@@ -472,7 +466,7 @@ static void child_run_stdio(const char *dir)
 {
 	struct hook h;
 	char cmd[1024], err_path[256], in_path[256], leak_path[256], sig_path[256];
-	struct hook_alert a = { .kind = "canary", .pid = 1, .reason = "canary opened" };
+	struct alert a = { .kind = ALERT_CANARY, .pid = 1, .reason = "canary opened" };
 	const char *text;
 	size_t len;
 	int err_fd, leak_fd;
@@ -548,7 +542,7 @@ static void test_run_stdio(void **state)
 static void child_run_status(const char *dir)
 {
 	struct hook h;
-	struct hook_alert a = { .kind = "canary", .pid = 1, .reason = "canary opened" };
+	struct alert a = { .kind = ALERT_CANARY, .pid = 1, .reason = "canary opened" };
 
 	(void)dir;
 	CHECK(hook_init(&h, "exit 3", 4, 10000) == 0);
@@ -577,7 +571,7 @@ static void test_run_status(void **state)
 static void child_max_running(const char *dir)
 {
 	struct hook h;
-	struct hook_alert a = { .kind = "burst", .pid = 1, .reason = "mutating event burst" };
+	struct alert a = { .kind = ALERT_BURST, .pid = 1, .reason = "mutating event burst" };
 	pid_t pids[2];
 	int status;
 
@@ -636,6 +630,48 @@ static void test_max_running(void **state)
 	run_child(child_max_running);
 }
 
+/* No hook for an alert of a running hook's child (its parent known from the alert's process)
+ * or of our own child: counted in own, logged. An unknown parent is no reason to skip. */
+static void child_own(const char *dir)
+{
+	struct hook h;
+	struct proc_info pi = { .pid = 4194304, .ppid_known = true }; /* above PID_MAX_LIMIT */
+	struct alert a = { .kind = ALERT_CANARY, .pid = 1, .reason = "canary opened" };
+	pid_t hp;
+
+	(void)dir;
+	CHECK(hook_init(&h, "sleep 30; true", 4, 10000) == 0);
+	child_hook = &h;
+	CHECK(hook_run(&h, &a, 0) == 0);
+	hp = only_running_pid(&h);
+	CHECK(hp > 0);
+	a.pid = pi.pid;
+	a.proc = &pi;
+	pi.ppid = hp;
+	n_logs = 0;
+	CHECK(hook_run(&h, &a, 0) == 0);
+	CHECK(h.own == 1 && h.started == 1);
+	CHECK(n_logs == 1 && strstr(last_log, "raised by a hook") != NULL);
+	CHECK(strstr(last_log, "canary") != NULL);
+	pi.ppid = getpid();
+	CHECK(hook_run(&h, &a, 0) == 0);
+	CHECK(h.own == 2 && h.started == 1);
+	pi.ppid_known = false;
+	CHECK(hook_run(&h, &a, 0) == 0);
+	CHECK(h.own == 2 && h.started == 2);
+	a.proc = NULL;
+	CHECK(hook_run(&h, &a, 0) == 0);
+	CHECK(h.own == 2 && h.started == 3);
+	hook_close(&h);
+	child_hook = NULL;
+}
+
+static void test_own(void **state)
+{
+	(void)state;
+	run_child(child_own);
+}
+
 static int pidfd_open_(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -654,7 +690,7 @@ static void child_timeout(const char *dir)
 {
 	struct hook h;
 	char cmd[512], fifo[256], buf[32];
-	struct hook_alert a = { .kind = "canary", .pid = 1, .reason = "canary opened" };
+	struct alert a = { .kind = ALERT_CANARY, .pid = 1, .reason = "canary opened" };
 	struct pollfd pfd;
 	ssize_t n;
 	pid_t sh_pid, sleep_pid;
@@ -722,7 +758,7 @@ static void test_timeout(void **state)
 static void child_next_timeout(const char *dir)
 {
 	struct hook h;
-	struct hook_alert a = { .kind = "canary", .pid = 1, .reason = "canary opened" };
+	struct alert a = { .kind = ALERT_CANARY, .pid = 1, .reason = "canary opened" };
 
 	(void)dir;
 	CHECK(hook_init(&h, "sleep 30; true", 4, 300) == 0);
@@ -762,6 +798,7 @@ int main(void)
 		cmocka_unit_test(test_run_stdio),
 		cmocka_unit_test(test_run_status),
 		cmocka_unit_test(test_max_running),
+		cmocka_unit_test(test_own),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_next_timeout),
 	};

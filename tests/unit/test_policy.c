@@ -156,7 +156,7 @@ static void assert_str_or_null(const char *got, const char *want, const char *wh
 }
 
 /* Index of the first alert of a kind in r, or -1. */
-static int alert_of(const struct policy_result *r, enum policy_kind kind)
+static int alert_of(const struct policy_result *r, enum alert_kind kind)
 {
 	for (unsigned i = 0; i < r->n_alerts; i++)
 		if (r->alerts[i].kind == kind)
@@ -264,6 +264,76 @@ static void test_tag_in_eval(void **state)
 	eval(p, FAN_OPEN, 10, "/run/jobs/J/root2/f", NULL, 4, &r);
 	assert_null(r.job_id);
 	assert_null(r.path_role);
+	pol_del(p);
+}
+
+/* An alert carries the tags of its own path, which for a rename may differ from the event's;
+ * seq, ts_ms and proc are the pipeline's to fill. */
+static void test_tag_in_alerts(void **state)
+{
+	static const struct tjob jobs[] = {
+		{ "J", { "/run/jobs/J/root", "/run/jobs/J/workspace", NULL, NULL } },
+		{ "K", { "/run/jobs/K/root", NULL, NULL, NULL } },
+	};
+	static const struct {
+		const char *name;
+		uint64_t mask;
+		const char *path, *old_path;
+		const char *event_job, *event_role;	/* the event's tags */
+		const char *alert_path;
+		const char *alert_job, *alert_role;	/* the alert's */
+	} cases[] = {
+		{ "open in a root", FAN_OPEN, "/run/jobs/J/root/canary", NULL, "J", "rootfs",
+		  "/run/jobs/J/root/canary", "J", "rootfs" },
+		{ "open outside every root", FAN_OPEN, "/tmp/canary", NULL, NULL, NULL,
+		  "/tmp/canary", NULL, NULL },
+		{ "canary renamed out of every root", FAN_RENAME, "/tmp/x",
+		  "/run/jobs/J/workspace/canary", "J", "workspace", "/run/jobs/J/workspace/canary",
+		  "J", "workspace" },
+		{ "canary renamed into another job", FAN_RENAME, "/run/jobs/K/root/x",
+		  "/run/jobs/J/workspace/canary", "K", "rootfs", "/run/jobs/J/workspace/canary",
+		  "J", "workspace" },
+		{ "canary from outside renamed into a job", FAN_RENAME, "/run/jobs/K/root/x",
+		  "/tmp/canary", "K", "rootfs", "/tmp/canary", NULL, NULL },
+		{ "renamed onto a canary name", FAN_RENAME, "/run/jobs/K/root/canary",
+		  "/run/jobs/J/root/x", "K", "rootfs", "/run/jobs/K/root/canary", "K", "rootfs" },
+		{ "moved from, no new path", FAN_MOVED_FROM, "/run/jobs/J/root/canary", NULL, "J",
+		  "rootfs", "/run/jobs/J/root/canary", "J", "rootfs" },
+	};
+	static char *canaries[] = { "/*/canary", "/run/jobs/*/*/canary" };
+	struct config c;
+	struct config_job store[ARRAY_SIZE(jobs)];
+	struct policy *p;
+	struct policy_result r;
+	char what[160];
+
+	(void)state;
+	cfg_base(&c);
+	cfg_jobs(&c, store, jobs, ARRAY_SIZE(jobs));
+	c.canaries = canaries;
+	c.n_canaries = ARRAY_SIZE(canaries);
+	p = pol_new(&c);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		/* A new process each time: no cooldown between cases. */
+		eval(p, cases[i].mask, 20 + (pid_t)i, cases[i].path, cases[i].old_path, 1, &r);
+		if (r.n_alerts != 1)
+			fail_msg("%s: %u alerts", cases[i].name, r.n_alerts);
+		snprintf(what, sizeof(what), "%s: event job", cases[i].name);
+		assert_str_or_null(r.job_id, cases[i].event_job, what);
+		snprintf(what, sizeof(what), "%s: event role", cases[i].name);
+		assert_str_or_null(r.path_role, cases[i].event_role, what);
+		snprintf(what, sizeof(what), "%s: alert path", cases[i].name);
+		assert_str_or_null(r.alerts[0].path, cases[i].alert_path, what);
+		snprintf(what, sizeof(what), "%s: alert job", cases[i].name);
+		assert_str_or_null(r.alerts[0].job_id, cases[i].alert_job, what);
+		snprintf(what, sizeof(what), "%s: alert role", cases[i].name);
+		assert_str_or_null(r.alerts[0].path_role, cases[i].alert_role, what);
+		assert_int_equal(r.alerts[0].kind, ALERT_CANARY);
+		assert_int_equal(r.alerts[0].pid, 20 + (pid_t)i);
+		assert_int_equal(r.alerts[0].seq, 0);
+		assert_int_equal(r.alerts[0].ts_ms, 0);
+		assert_null(r.alerts[0].proc);
+	}
 	pol_del(p);
 }
 
@@ -585,10 +655,10 @@ static void test_canary_eval_table(void **state)
 		const struct canary_case *t = &canary_cases[i];
 
 		eval(p, FAN_OPEN, 100 + (pid_t)i, t->path, NULL, 1000, &r);
-		if ((alert_of(&r, POLICY_KIND_CANARY) >= 0) != t->match)
+		if ((alert_of(&r, ALERT_CANARY) >= 0) != t->match)
 			fail_msg("canary eval %s: n_alerts %u", t->name, r.n_alerts);
 		if (t->match) {
-			assert_string_equal(r.alerts[0].kind_name, "canary");
+			assert_int_equal(r.alerts[0].kind, ALERT_CANARY);
 			assert_string_equal(r.alerts[0].reason, "canary opened");
 			assert_ptr_equal(r.alerts[0].path, t->path);
 		}
@@ -637,7 +707,7 @@ static void test_canary_reasons(void **state)
 		int a;
 
 		eval(p, t->mask, 200 + (pid_t)i, "/w/canary", NULL, 1000, &r);
-		a = alert_of(&r, POLICY_KIND_CANARY);
+		a = alert_of(&r, ALERT_CANARY);
 		if (!t->reason) {
 			if (a >= 0)
 				fail_msg("%s: unexpected alert '%s'", t->name, r.alerts[a].reason);
@@ -646,8 +716,8 @@ static void test_canary_reasons(void **state)
 		if (a < 0)
 			fail_msg("%s: no canary alert", t->name);
 		assert_str_or_null(r.alerts[a].reason, t->reason, t->name);
-		assert_string_equal(r.alerts[a].kind_name, "canary");
-		assert_int_equal(r.alerts[a].kind, POLICY_KIND_CANARY);
+		assert_int_equal(r.alerts[a].kind, ALERT_CANARY);
+		assert_int_equal(r.alerts[a].pid, 200 + (pid_t)i);
 		assert_int_equal(r.alerts[a].count, 0);
 		assert_int_equal(r.alerts[a].window_ms, 0);
 	}
@@ -943,11 +1013,11 @@ static void test_cooldown_per_kind(void **state)
 	assert_int_equal(r.n_alerts, 0);
 	eval(p, FAN_MODIFY, 740, "/w/canary", NULL, 1002, &r);
 	assert_int_equal(r.n_alerts, 2);
-	a = alert_of(&r, POLICY_KIND_CANARY);
-	b = alert_of(&r, POLICY_KIND_BURST);
+	a = alert_of(&r, ALERT_CANARY);
+	b = alert_of(&r, ALERT_BURST);
 	assert_true(a >= 0 && b >= 0);
 	assert_string_equal(r.alerts[a].reason, "canary modified");
-	assert_string_equal(r.alerts[b].kind_name, "burst");
+	assert_int_equal(r.alerts[b].kind, ALERT_BURST);
 	pol_del(p);
 }
 
@@ -972,7 +1042,7 @@ static int burst_feed(struct policy *p, pid_t pid, const uint64_t *t, size_t n,
 
 	for (size_t i = 0; i < n; i++) {
 		eval(p, FAN_MODIFY, pid, "/w/f", NULL, t[i], last);
-		if (alert_of(last, POLICY_KIND_BURST) >= 0 && !first)
+		if (alert_of(last, ALERT_BURST) >= 0 && !first)
 			first = (int)i + 1;
 	}
 	return first;
@@ -1031,10 +1101,10 @@ static void test_burst_fields(void **state)
 	}
 	eval(p, FAN_MODIFY, 810, "/w/last", NULL, 2031, &r);
 	assert_int_equal(r.n_alerts, 1);
-	b = alert_of(&r, POLICY_KIND_BURST);
+	b = alert_of(&r, ALERT_BURST);
 	assert_int_equal(b, 0);
-	assert_int_equal(r.alerts[b].kind, POLICY_KIND_BURST);
-	assert_string_equal(r.alerts[b].kind_name, "burst");
+	assert_int_equal(r.alerts[b].kind, ALERT_BURST);
+	assert_int_equal(r.alerts[b].pid, 810);
 	assert_non_null(r.alerts[b].reason);
 	assert_int_equal(r.alerts[b].count, 32);
 	assert_int_equal(r.alerts[b].window_ms, 1000);
@@ -1067,7 +1137,7 @@ static void test_burst_mutating_set(void **state)
 		eval(p, mutating[i], 820, "/w/f", "/w/old", 1000, &r);
 		assert_int_equal(r.n_alerts, 0);
 		eval(p, mutating[i], 820, "/w/f", "/w/old", 1001, &r);
-		if (alert_of(&r, POLICY_KIND_BURST) < 0)
+		if (alert_of(&r, ALERT_BURST) < 0)
 			fail_msg("mask 0x%llx does not count", (unsigned long long)mutating[i]);
 		pol_del(p);
 	}
@@ -1098,7 +1168,7 @@ static void test_burst_restart(void **state)
 	(void)state;
 	for (int i = 1; i <= 10; i++) {
 		eval(p, FAN_MODIFY, 830, "/w/f", NULL, 1000 + (uint64_t)i, &r);
-		if (alert_of(&r, POLICY_KIND_BURST) >= 0)
+		if (alert_of(&r, ALERT_BURST) >= 0)
 			alerts_at[n++] = i;
 	}
 	assert_int_equal(n, 3);
@@ -1311,7 +1381,7 @@ static void test_decisions_changed_burst(void **state)
 	}
 	assert_false(policy_containing(p, 1000));
 	eval(p, FAN_CLOSE_WRITE, 950, "/w/f", NULL, 1000, &r);
-	assert_int_equal(alert_of(&r, POLICY_KIND_BURST), 0);
+	assert_int_equal(alert_of(&r, ALERT_BURST), 0);
 	assert_true(r.decisions_changed);
 	assert_true(policy_containing(p, 1000));
 	assert_true(policy_containing(p, 1099));
@@ -1448,7 +1518,7 @@ static void test_decisions_changed_canary(void **state)
 			if (r.decisions_changed != want)
 				fail_msg("%s, deny_on_alert %d: decisions_changed %d, want %d",
 					 t->name, deny, r.decisions_changed, want);
-			if (alerts && alert_of(&r, POLICY_KIND_CANARY) < 0)
+			if (alerts && alert_of(&r, ALERT_CANARY) < 0)
 				fail_msg("%s, deny_on_alert %d: no canary alert", t->name, deny);
 			if (alerts && !r.canary)
 				fail_msg("%s, deny_on_alert %d: canary not set", t->name, deny);
@@ -1612,6 +1682,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_tag_table),
 		T(test_tag_in_eval),
+		T(test_tag_in_alerts),
 		T(test_tag_slash_root),
 		T(test_tag_300_roots),
 		T(test_tag_deep_path),

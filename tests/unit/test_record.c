@@ -929,21 +929,26 @@ static void test_event_records(void **state)
 
 static void test_alert_records(void **state)
 {
+	static const struct proc_info ransom = { .pid = 321, .comm = "ransom",
+						 .exe = "/tmp/ransom" };
+	static const struct proc_info gone = { .pid = 321 };
+	static const struct proc_info rm = { .pid = 55, .ppid = 1, .ppid_known = true,
+					     .comm = "rm", .exe = "/bin/rm" };
 	static const struct {
 		const char *name;
-		struct record_alert a;
+		struct alert a;
 		const char *want;
 	} cases[] = {
 		{ "overflow",
-		  { .seq = 12, .ts_ms = 1700000000000ULL, .kind = "overflow", .pid = 0,
-		    .has_proc = false, .path = "<overflow>",
+		  { .seq = 12, .ts_ms = 1700000000000ULL, .kind = ALERT_OVERFLOW, .pid = 0,
+		    .proc = NULL, .path = "<overflow>",
 		    .reason = "fanotify queue overflowed" },
 		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":12,\"ts_ms\":1700000000000,"
 		  "\"kind\":\"overflow\",\"job_id\":null,\"path_role\":null,\"pid\":0,"
 		  "\"path\":\"<overflow>\",\"reason\":\"fanotify queue overflowed\"}\n" },
 		{ "canary",
-		  { .seq = 3, .ts_ms = 4, .kind = "canary", .pid = 321, .has_proc = true,
-		    .comm = "ransom", .exe = "/tmp/ransom", .path = "/srv/canary.docx",
+		  { .seq = 3, .ts_ms = 4, .kind = ALERT_CANARY, .pid = 321, .proc = &ransom,
+		    .path = "/srv/canary.docx",
 		    .reason = "canary file touched", .job_id = "job-9",
 		    .path_role = "workspace" },
 		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":3,\"ts_ms\":4,"
@@ -951,28 +956,40 @@ static void test_alert_records(void **state)
 		  "\"pid\":321,\"comm\":\"ransom\",\"exe\":\"/tmp/ransom\","
 		  "\"path\":\"/srv/canary.docx\",\"reason\":\"canary file touched\"}\n" },
 		{ "canary, process gone",
-		  { .seq = 3, .ts_ms = 4, .kind = "canary", .pid = 321, .has_proc = true,
+		  { .seq = 3, .ts_ms = 4, .kind = ALERT_CANARY, .pid = 321, .proc = &gone,
 		    .path = "/srv/c\xff", .reason = NULL },
 		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":3,\"ts_ms\":4,"
 		  "\"kind\":\"canary\",\"job_id\":null,\"path_role\":null,\"pid\":321,"
 		  "\"comm\":null,\"exe\":null,\"path\":\"/srv/c\\udcff\",\"reason\":null}\n" },
 		{ "burst",
-		  { .seq = 100, .ts_ms = 200, .kind = "burst", .pid = 55, .has_proc = true,
-		    .comm = "rm", .exe = "/bin/rm", .path = NULL,
-		    .reason = "too many mutating events", .has_burst = true, .count = 500,
+		  { .seq = 100, .ts_ms = 200, .kind = ALERT_BURST, .pid = 55, .proc = &rm,
+		    .path = NULL, .reason = "too many mutating events", .count = 500,
 		    .window_ms = 1000 },
 		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":100,\"ts_ms\":200,"
 		  "\"kind\":\"burst\",\"job_id\":null,\"path_role\":null,\"pid\":55,"
 		  "\"comm\":\"rm\",\"exe\":\"/bin/rm\",\"path\":null,"
 		  "\"reason\":\"too many mutating events\",\"count\":500,\"window_ms\":1000}\n" },
 		{ "burst, no proc, max counts",
-		  { .seq = 1, .ts_ms = 1, .kind = "burst", .pid = 1, .path = "/",
-		    .reason = "r", .has_burst = true, .count = 4294967295u,
-		    .window_ms = 4294967295u },
+		  { .seq = 1, .ts_ms = 1, .kind = ALERT_BURST, .pid = 1, .path = "/",
+		    .reason = "r", .count = 4294967295u, .window_ms = 4294967295u },
 		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":1,\"ts_ms\":1,"
 		  "\"kind\":\"burst\",\"job_id\":null,\"path_role\":null,\"pid\":1,"
 		  "\"path\":\"/\",\"reason\":\"r\",\"count\":4294967295,"
 		  "\"window_ms\":4294967295}\n" },
+		{ "fd_exhausted",
+		  { .seq = 7, .ts_ms = 8, .kind = ALERT_FD_EXHAUSTED, .path = "<fd_exhausted>",
+		    .reason = "no descriptor for an event: the kernel dropped it" },
+		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":7,\"ts_ms\":8,"
+		  "\"kind\":\"fd_exhausted\",\"job_id\":null,\"path_role\":null,\"pid\":0,"
+		  "\"path\":\"<fd_exhausted>\","
+		  "\"reason\":\"no descriptor for an event: the kernel dropped it\"}\n" },
+		{ "canary: count and window_ms only for a burst",
+		  { .seq = 5, .ts_ms = 6, .kind = ALERT_CANARY, .pid = 321, .proc = &ransom,
+		    .path = "/c", .reason = "canary opened", .count = 7, .window_ms = 9 },
+		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":5,\"ts_ms\":6,"
+		  "\"kind\":\"canary\",\"job_id\":null,\"path_role\":null,\"pid\":321,"
+		  "\"comm\":\"ransom\",\"exe\":\"/tmp/ransom\",\"path\":\"/c\","
+		  "\"reason\":\"canary opened\"}\n" },
 	};
 	struct buf b = { 0 };
 	size_t i;
@@ -1015,8 +1032,8 @@ static void test_dropped_records(void **state)
 static void test_records_append(void **state)
 {
 	struct record_event r = { .seq = 1, .ts_ms = 2, .mask = FAN_OPEN, .proc = { .pid = 3 } };
-	struct record_alert a = { .seq = 2, .ts_ms = 2, .kind = "overflow",
-				  .path = "<overflow>", .reason = "fanotify queue overflowed" };
+	struct alert a = { .seq = 2, .ts_ms = 2, .kind = ALERT_OVERFLOW, .path = "<overflow>",
+			   .reason = "fanotify queue overflowed" };
 	const char *ev = "{\"schema_version\":1,\"type\":\"event\",\"seq\":1,\"ts_ms\":2,"
 			 "\"mask\":32,\"events\":\"OPEN\",\"decision\":\"observe\","
 			 "\"job_id\":null,\"path_role\":null,\"pid\":3,\"ppid\":null,"
