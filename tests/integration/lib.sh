@@ -29,18 +29,23 @@ check() {
 	fi
 }
 
-# require_fanotify [fid] [perm] [pidfd]: skip only for missing privilege or kernel support.
-require_fanotify() {
+# have_fanotify [fid] [perm] [pidfd]: 0 if the kernel takes these flags; for missing
+# privilege or kernel support, a SKIP line naming the reason and 1 (so a test can skip one
+# part); any other probe error fails the test.
+have_fanotify() {
 	local rc=0
 	"$PROBE" "$@" || rc=$?
 	case $rc in
-	0) ;;
-	77) skip "needs CAP_SYS_ADMIN" ;;
-	78) skip "kernel without fanotify" ;;
-	79) skip "kernel refuses fanotify_init flags: $*" ;;
+	0) return 0 ;;
+	77) echo "SKIP: $TEST_NAME: needs CAP_SYS_ADMIN" ;;
+	78) echo "SKIP: $TEST_NAME: kernel without fanotify" ;;
+	79) echo "SKIP: $TEST_NAME: kernel refuses fanotify_init flags: $*" ;;
 	*) fail "fanotify probe ($*) failed with status $rc"; finish ;;
 	esac
+	return 1
 }
+# require_fanotify [fid] [perm] [pidfd]: the whole test skips without them.
+require_fanotify() { have_fanotify "$@" || exit 0; }
 
 setup() {
 	S=$(mktemp -d /tmp/fanotifyd-it.XXXXXX)
@@ -168,12 +173,13 @@ hold_cat() {
 	fail "hold_cat $1: not read and closed within 5 s"
 	return 1
 }
-# unhold: the held cats see end of input and exit.
+# unhold: the held cats see end of input and exit; their FIFOs go, so hold_cat starts afresh.
 unhold() {
 	local fd
 	for fd in "${HOLD_FDS[@]}"; do exec {fd}>&-; done
 	[ ${#HOLD_PIDS[@]} = 0 ] || wait "${HOLD_PIDS[@]}"
 	HOLD_FDS=() HOLD_PIDS=()
+	rm -f "$S"/hold.*
 }
 
 # psentinel [DIR] [nofid]: the --perm sentinel. One new file in DIR (default $W) whose
@@ -224,7 +230,7 @@ finish() {
 	exit "$FAILED"
 }
 
-# Helpers of the canary tests (t60-t62).
+# Helpers of the alert tests (t18-t22).
 # act NAME CMD...: CMD as a process of its own (exec keeps the pid); its pid in $S/pid.NAME
 act() { local n=$1; shift; sh -c 'echo $$ >"$0"; exec "$@"' "$S/pid.$n" "$@"; }
 apid() { cat "$S/pid.$1"; }

@@ -2,15 +2,16 @@
 # fire one alert of kind burst with count N and window_ms, and the count restarts; N-1
 # records do not; N+ records spread so that no N fall inside the window do not; other
 # processes' records never add up; threshold 0 (and the default) never fire; the cooldown
-# holds a second burst of the same process back.
+# (default 5000 ms) holds a second burst of the same process back. With the default event
+# set, every mutating kind (CREATE, MODIFY, CLOSE_WRITE, ...) counts: without a cooldown, one
+# alert per N mutating records. (Burst hooks: t21; containment after a burst: t22.)
 #
-# Only MODIFY is selected (--events modify) and each write goes to a file of its own, so
-# one write is exactly one record: the kernel merges events of one object only.
+# Apart from the last part only MODIFY is selected (--events modify) and each write goes to
+# a file of its own, so one write is exactly one record: the kernel merges events of one
+# object only.
 . "$(dirname "$0")/lib.sh"
 require_fanotify fid
 setup
-PY=$(python3 -c 'import sys; print(sys.executable)') || PY=python3
-JSONL="$PY $HERE/jsonl.py"
 
 for i in $(seq 0 199); do : >"$W/f$i"; done
 # writer.py TAG FIRST N [PAUSE_MS]: one process writes one byte to each of fFIRST..
@@ -45,7 +46,6 @@ else:
         write(i)
 PY
 writer() { timeout 30 "$PY" "$S/writer.py" "$W" "$OUT" "$S" "$@"; }
-apid() { cat "$S/pid.$1"; }
 # msentinel: a write by a process of its own (only MODIFY is selected)
 msentinel() {
 	SENTINEL_N=$((SENTINEL_N + 1))
@@ -128,7 +128,39 @@ OUT=$S/cooldown.jsonl
 start_daemon --watch "$W" --events modify --burst-threshold 10 --burst-window-ms 2000 || finish
 writer cool 0 35
 msentinel || finish
-check "cooldown: 35 writes, 3 bursts reached, one alert" [ "$(bursts cool)" = 1 ]
+check "cooldown: 35 writes, 35 records (the count is reached 3 times)" \
+	[ "$(count type=event events=MODIFY pid="$(apid cool)")" = 35 ]
+check "cooldown: one alert" [ "$(bursts cool)" = 1 ]
 check "... the first" has type=alert kind=burst pid="$(apid cool)" path="$W/f9"
 stop_daemon
+
+# --- default events, no cooldown: every mutating kind counts --------------------------------
+# 30 new files by one process (each at least a CREATE and a MODIFY/CLOSE_WRITE); the count
+# restarts after each alert: one alert per 20 mutating records.
+OUT=$S/mixed.jsonl
+mkdir -p "$W/data"
+start_daemon --mount "$W" --burst-threshold 20 --burst-window-ms 60000 --hook-cooldown-ms 0 \
+	|| finish
+"$PY" - "$W/data" "$S/pid.mixed" <<'PY'
+import os, sys
+open(sys.argv[2], "w").write("%d\n" % os.getpid())
+for i in range(30):
+    with open("%s/new%d" % (sys.argv[1], i), "w") as f:
+        f.write("x")
+PY
+sentinel || finish
+MUT=$("$PY" - "$OUT" "$(apid mixed)" <<'PY'
+import json, sys
+mut = {"MODIFY", "CLOSE_WRITE", "ATTRIB", "CREATE", "DELETE", "MOVED_FROM", "MOVED_TO", "RENAME"}
+print(sum(1 for r in map(json.loads, open(sys.argv[1]))
+          if r["type"] == "event" and r["pid"] == int(sys.argv[2]) and mut & set(r["events"].split(","))))
+PY
+)
+check "default events: >= 40 mutating records of 30 new files ($MUT)" [ "$MUT" -ge 40 ]
+check "default events: burst alert with count 20, window_ms 60000" has type=alert kind=burst \
+	pid="$(apid mixed)" count=20 window_ms=60000
+check "no cooldown: one burst alert per 20 mutating records ($MUT records)" \
+	[ "$(bursts mixed)" = "$((MUT / 20))" ]
+stop_daemon
+check "default events: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
 finish
