@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "event.h"
+
 #define HOOK_RUNNING_CAP 64		/* hard bound on hook_max */
 #define HOOK_ENV_MAX 16			/* variables passed to a hook */
 #define HOOK_LINE_MAX 512		/* longest line of hook output logged; longer are cut */
@@ -88,6 +90,9 @@ void hook_expire(struct hook *h, uint64_t now_ms);
 
 /* Milliseconds until the next deadline, or -1 when no hook runs. */
 int hook_next_timeout_ms(const struct hook *h, uint64_t now_ms);
+
+/* Fills the hooks' counters of s (hooks_*). */
+void hook_stats(const struct hook *h, struct stats *s);
 
 /* Kills and reaps every running hook, closes /dev/null and the pipe; safe twice. */
 void hook_close(struct hook *h);

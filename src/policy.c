@@ -387,7 +387,6 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 				a->kind_name = "canary";
 				a->reason = reason;
 				a->path = canary_path;
-				p->alerts++;
 			}
 			out->deny_reason = reason;
 		}
@@ -409,7 +408,6 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 			a->path = in->path;
 			a->count = p->burst_threshold;
 			a->window_ms = p->burst_window_ms;
-			p->alerts++;
 		}
 	}
 	if (!perm)
@@ -430,6 +428,13 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 bool policy_containing(const struct policy *p, uint64_t now_ms)
 {
 	return p->quarantine_until_max > now_ms;
+}
+
+void policy_stats(const struct policy *p, struct stats *s)
+{
+	s->policy_suppressed = p->suppressed;
+	s->policy_evictions = p->evictions;
+	s->quarantine_denials = p->quarantine_denials;
 }
 
 void policy_free(struct policy *p)
