@@ -247,8 +247,8 @@ static void stats_write(struct daemon *d, bool log, enum log_level level)
 	buf_free(&text);
 }
 
-/* The periodic stats record: written when due. Returns ms until the next one, or -1 when
- * stats_interval_ms is 0. */
+/* The periodic stats record, stats_interval_ms after the start and after the last one:
+ * written when due. Returns ms until the next one, or -1 when stats_interval_ms is 0. */
 static int stats_tick(struct daemon *d)
 {
 	uint64_t now;
@@ -260,10 +260,9 @@ static int stats_tick(struct daemon *d)
 		d->stats_due_ms = now + d->cfg.stats_interval_ms;
 	if (now >= d->stats_due_ms) {
 		stats_write(d, false, LOG_LEVEL_INFO);
-		/* After a stall, the next one interval from now, not a catch-up burst. */
-		d->stats_due_ms += d->cfg.stats_interval_ms;
-		if (d->stats_due_ms <= now)
-			d->stats_due_ms = now + d->cfg.stats_interval_ms;
+		/* An interval after this one: records never come closer, nor in a burst after
+		 * a stall. */
+		d->stats_due_ms = now + d->cfg.stats_interval_ms;
 	}
 	return (int)(d->stats_due_ms - now);
 }
