@@ -8,9 +8,10 @@ Subcommands (all paths absolute):
   idle PID [--quiet-ms MS] [--timeout S]
       wait until process PID has used no CPU for MS (all threads, from schedstat)
   waitstats FILE COUNT [--timeout S]
-      wait until FILE holds more than COUNT "stats:" lines (fanotifyd answers SIGUSR1 with one)
+      wait until the JSONL FILE holds more than COUNT stats records (fanotifyd writes one
+      into its output on SIGUSR1 and at exit: {"type":"stats",...})
   statsfield FILE KEY
-      print KEY of the last "stats:" line in FILE (empty if none)
+      print KEY of the last stats record in FILE (empty if none)
   procstat PID
       print "cpu_s=.. hwm_kb=.. rss_kb=.." of PID (utime+stime of all threads; VmHWM; VmRSS)
   sample PID --out FILE [--interval S]
@@ -18,7 +19,7 @@ Subcommands (all paths absolute):
       SIGTERM one last sample, then exit (T5 flatness)
   run --listener KIND --workload WL --dir DIR [...] [--allow-cache] [--set key=value ...]
       figures of one run as one JSON line (see cmd_run)
-  flatrow --samples FILE --stats-file FILE [--set key=value ...]
+  flatrow --samples FILE --stats-file OUT.jsonl [--set key=value ...]
       figures of one T5 flatness run as one JSON line ("kind": "flat")
   flatsummary
       one JSON row of flatrow on stdin -> one line for humans
@@ -122,42 +123,58 @@ def cmd_idle(a):
     return 1
 
 
-def stats_lines(path):
+# A stats record's marker: '"type":"stats"' cannot occur inside a JSON string (a '"' there
+# is escaped), so a line holding it is a stats record, found without parsing the others.
+STATS_MARK = b'"type":"stats"'
+
+
+def stats_records(path, pos=0):
+    """The stats records of the JSONL file path from byte pos on (complete lines only),
+    parsed, and the offset after the last complete line read."""
+    out = []
     try:
-        with open(path, errors="replace") as f:
-            return [l for l in f if "stats: " in l]
+        with open(path, "rb") as f:
+            f.seek(pos)
+            data = f.read()
     except FileNotFoundError:
-        return []
-
-
-def parse_stats(line):
-    out = {}
-    for tok in line.split("stats: ", 1)[1].split():
-        if "=" in tok:
-            k, v = tok.split("=", 1)
+        return out, pos
+    end = data.rfind(b"\n") + 1
+    for line in data[:end].split(b"\n"):
+        if STATS_MARK in line:
             try:
-                out[k] = int(v)
+                out.append(json.loads(line))
             except ValueError:
-                out[k] = v
-    return out
+                pass
+    return out, pos + end
+
+
+def last_stats(path):
+    """The counters of the last stats record in path (no schema_version/type/seq/ts_ms),
+    or None."""
+    recs, _ = stats_records(path)
+    if not recs:
+        return None
+    return {k: v for k, v in recs[-1].items()
+            if k not in ("schema_version", "type", "seq", "ts_ms")}
 
 
 def cmd_waitstats(a):
     deadline = time.monotonic() + a.timeout
+    seen, pos = 0, 0
     while time.monotonic() < deadline:
-        if len(stats_lines(a.file)) > a.count:
+        recs, pos = stats_records(a.file, pos)
+        seen += len(recs)
+        if seen > a.count:
             return 0
         time.sleep(0.01)
-    print("waitstats: no new stats line in %s" % a.file, file=sys.stderr)
+    print("waitstats: no new stats record in %s" % a.file, file=sys.stderr)
     return 1
 
 
 def cmd_statsfield(a):
-    lines = stats_lines(a.file)
-    if lines:
-        v = parse_stats(lines[-1]).get(a.key)
-        if v is not None:
-            print(v)
+    st = last_stats(a.file)
+    if st and st.get(a.key) is not None:
+        print(st[a.key])
     return 0
 
 
@@ -424,9 +441,8 @@ def figures_fanotifyd(a, r, obs):
              alerts=alerts, dropped=dropped, wl_records=wl_records, wl_exe_known=wl_exe_known,
              write_total=write_total, write_right=write_right)
     if a.stats_file:
-        lines = stats_lines(a.stats_file)
-        if lines:
-            st = parse_stats(lines[-1])
+        st = last_stats(a.stats_file)
+        if st:
             r["stats"] = st
             r["overflow_stats"] = st.get("overflows")
 
@@ -614,9 +630,8 @@ def cmd_flatrow(a):
     except FileNotFoundError:
         pass
     if a.stats_file:
-        lines = stats_lines(a.stats_file)
-        if lines:
-            st = parse_stats(lines[-1])
+        st = last_stats(a.stats_file)
+        if st:
             for k in ("events", "records", "perm_answered", "overflows", "dropped_records",
                       "out_buf_kib", "out_backlog_max_kib"):
                 if k in st:
@@ -733,7 +748,7 @@ PERM_CONFIGS = ("fd-perm", "fd-perm-nospin", "fd-perm-cache", "fd-policy", "fd-p
 REF_OF = {"fd-observe": "ref-fid", "fd-nofid": "ref-fid"}
 REF_OF.update((c, "ref-perm") for c in PERM_CONFIGS)
 WORKLOADS = ["openclose", "reopen", "churn", "tar", "execs", "shortlived"]
-# Daemon counters of the T6 levers (stats line), medians over the repetitions.
+# Daemon counters of the T6 levers (stats record), medians over the repetitions.
 LEVER_KEYS = ("perm_answered", "spins", "spin_hits", "cache_marks", "cache_errors",
               "cache_flushes")
 # T6: a lever "wins" when it changes the time by more than this, either way.
@@ -863,7 +878,7 @@ def table(rows):
             elif c == "ref-perm":
                 lat = "n/a (no counters)"
             elif c in PERM_CONFIGS:
-                lat = "n/a (no stats line)"
+                lat = "n/a (no stats record)"
             else:
                 lat = "-"
             cpu = fmt(s["cpu"], "%.2f")

@@ -123,6 +123,9 @@ W=$BASE/work
 # The system interpreter: version-manager shims (pyenv) cost ~0.4 s per start.
 PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 PY="$PYTHON $HERE/analyze.py"
+# fanotifyd's stats record in its output (on SIGUSR1 and at exit); grep counts them: the
+# marker cannot occur inside a JSON string.
+STATS_MARK='"type":"stats"'
 LPID=
 SUBPIDS=()
 CUR_CFG=none
@@ -234,10 +237,10 @@ start_listener() {
 			done
 			for i in $(seq 1 200); do
 				local n
-				n=$(grep -c 'stats:' "$W/run/err")
+				n=$(grep -c "$STATS_MARK" "$O/out.jsonl")
 				kill -USR1 "$LPID"
-				$PY waitstats "$W/run/err" "$n" --timeout 5 || break
-				[ "$($PY statsfield "$W/run/err" sock_clients)" = $N_SUBS ] && return 0
+				$PY waitstats "$O/out.jsonl" "$n" --timeout 5 || break
+				[ "$($PY statsfield "$O/out.jsonl" sock_clients)" = $N_SUBS ] && return 0
 				sleep 0.02
 			done
 			echo "subscribers did not connect: $(tail -c 300 "$W/run/subs.err" 2>/dev/null)"
@@ -399,9 +402,9 @@ run_one() {
 		case $cfg in
 		fd-*)
 			local n
-			n=$(grep -c 'stats:' "$W/run/err")
+			n=$(grep -c "$STATS_MARK" "$O/out.jsonl")
 			kill -USR1 "$LPID"
-			$PY waitstats "$W/run/err" "$n" --timeout 10 || status="fail: no stats line"
+			$PY waitstats "$O/out.jsonl" "$n" --timeout 10 || status="fail: no stats record"
 			;;
 		esac
 	fi
@@ -432,7 +435,7 @@ run_one() {
 	local row
 	row=$($PY run --listener "$lst" ${caps:+--caps "$caps"} $cached --workload "$wl" \
 		--dir "$T/w/$wl" --n "$(wl_n "$wl")" --files "$REOPEN_FILES" --tar-dirs "$TAR_DIRS" \
-		--tar-files "$TAR_FILES" --out "$outf" --stats-file "$W/run/err" --sentinel \
+		--tar-files "$TAR_FILES" --out "$outf" --stats-file "$O/out.jsonl" --sentinel \
 		"${common[@]}" --set "status=$status" "${kv[@]}")
 	emit "$row"
 	printf '  %-16s %-10s rep %d: %s s (caught up in %.2f s)%s\n' "$cfg" "$wl" "$rep" \
@@ -499,12 +502,12 @@ flat_one() {
 	[ -n "$x" ] && kv+=(--set "drain_s=$x")
 	for x in $($PY procstat "$LPID"); do kv+=(--set "$x"); done
 	local n
-	n=$(grep -c 'stats:' "$W/run/err")
+	n=$(grep -c "$STATS_MARK" "$O/out.jsonl")
 	kill -USR1 "$LPID"
-	$PY waitstats "$W/run/err" "$n" --timeout 10 || status="fail: no stats line"
+	$PY waitstats "$O/out.jsonl" "$n" --timeout 10 || status="fail: no stats record"
 	stop_listener
 	local row
-	row=$($PY flatrow --samples "$W/run/rss" --stats-file "$W/run/err" "${common[@]}" \
+	row=$($PY flatrow --samples "$W/run/rss" --stats-file "$O/out.jsonl" "${common[@]}" \
 		--set "status=$status" "${kv[@]}")
 	emit "$row"
 	echo "$row" | $PY flatsummary >&2

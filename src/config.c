@@ -89,6 +89,7 @@ enum key_id {
 	K_HOOK_USER,
 	K_SPIN_US,
 	K_ALLOW_CACHE,
+	K_STATS_INTERVAL_MS,
 	K_SOCKET_MODE,
 	K_SOCKET_GROUP,
 	K_SOCKET_BUFFER_KB,
@@ -152,6 +153,8 @@ static const struct key_def keys[K_COUNT] = {
 	[K_HOOK_USER] = { "hook_user", "hook-user", 0, KIND_STRING, F(hook_user), 0, 0, 0 },
 	[K_SPIN_US] = { "spin_us", "spin-us", 0, KIND_UINT, F(spin_us), 0, CONFIG_SPIN_US_MAX, 0 },
 	[K_ALLOW_CACHE] = { "allow_cache", "allow-cache", 0, KIND_BOOL, F(allow_cache), 0, 0, 0 },
+	[K_STATS_INTERVAL_MS] = { "stats_interval_ms", "stats-interval-ms", 0, KIND_UINT,
+				  F(stats_interval_ms), 0, CONFIG_MS_MAX, 0 },
 	[K_SOCKET_MODE] = { "socket_mode", "socket-mode", 0, KIND_MODE, F(socket_mode), 0,
 			    CONFIG_SOCKET_MODE_MAX, 0 },
 	[K_SOCKET_GROUP] = { "socket_group", "socket-group", 0, KIND_STRING, F(socket_group), 0, 0,
@@ -245,6 +248,8 @@ static const char usage_text[] =
 	"                             opens itself once allowed (evictable ignore marks;\n"
 	"                             those opens are not reported)\n"
 	"      --no-fid               use FD mode instead of FID mode\n"
+	"      --stats-interval-ms MS write a stats record every MS (0 = only on\n"
+	"                             SIGUSR1 and at exit); default 0\n"
 	"  -v, --verbose              increase log verbosity\n"
 	"      --check-config         check the configuration, print it and exit\n"
 	"  -h, --help                 show built-in help\n"
@@ -1106,7 +1111,7 @@ char *config_dump(const struct config *c)
 		K_FOREGROUND,	   K_PERM,	       K_DENY_ON_ALERT,	   K_NO_FID,
 		K_ACCESS_PERM,	   K_BURST_THRESHOLD, K_BURST_WINDOW_MS, K_HOOK_COOLDOWN_MS,
 		K_HOOK_TIMEOUT_MS, K_HOOK_MAX,	       K_SOCKET_BUFFER_KB, K_SOCKET_MAX_CLIENTS,
-		K_SPIN_US,	   K_ALLOW_CACHE,
+		K_SPIN_US,	   K_ALLOW_CACHE,      K_STATS_INTERVAL_MS,
 	};
 	static const char *const mark_keys[] = {
 		[CONFIG_MARK_INODE] = "watch",

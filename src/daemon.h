@@ -45,7 +45,7 @@ struct daemon_lat {
 
 struct daemon_stats {
 	uint64_t events;		/* events read (overflow included) */
-	uint64_t records;		/* event + alert records produced */
+	uint64_t records;		/* records produced (notices and stats records too) */
 	uint64_t perm_answered;
 	uint64_t perm_denied;
 	uint64_t answer_errors;
@@ -55,10 +55,11 @@ struct daemon_stats {
 	uint64_t overflows;
 	uint64_t bad_events;		/* undecodable metadata: rest of the read buffer skipped */
 	uint64_t bad_info;		/* events with a malformed info record */
+	uint64_t unknown_info;		/* info records of a type we do not know, skipped */
 	uint64_t unresolved;		/* records whose path is null */
 	uint64_t moves;			/* moves of a watched directory or one above it */
 	uint64_t dropped_records;	/* records the output queue refused or failed to write */
-	uint64_t read_errors;
+	uint64_t read_errors;		/* reads of a group that failed (not EAGAIN, EMFILE) */
 	uint64_t fd_denied;		/* events the kernel gave up for want of an fd (EMFILE) */
 	uint64_t alerts;		/* alert records written */
 	uint64_t cache_marks;		/* --allow-cache ignore marks added */
@@ -103,6 +104,7 @@ struct daemon {
 	int sig_fd;			/* owned; signalfd */
 	char *pid_file;			/* owned; absolute, NULL = none */
 	char *pid_tmp;			/* owned; written before marks, renamed after */
+	uint64_t stats_due_ms;		/* monotonic ms of the next periodic stats record */
 	struct daemon_stats st;
 };
 
@@ -114,5 +116,11 @@ void pipeline_flush(struct daemon *d);
 /* pipeline.c: sends what the subscribers are owed; with force false only once it is large
  * or has waited DAEMON_SOCK_LINGER_MS. Returns ms until it must next be called, or -1. */
 int pipeline_flush_sock(struct daemon *d, bool force);
+/* pipeline.c: fills the pipeline's counters of s (events ... dropped_records, the answer
+ * latencies, read_errors, unknown_info). */
+void pipeline_stats(const struct daemon *d, struct stats *s);
+/* pipeline.c: appends a stats record of s to this turn's records (the pipeline's own
+ * counters filled in then, this record counted in records); it takes the next seq. */
+void pipeline_write_stats(struct daemon *d, struct stats *s);
 
 #endif

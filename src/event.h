@@ -1,6 +1,7 @@
 /*
  * event.h - the plain types that flow down the pipeline: a decoded fanotify event, the
- * process behind it, the verdict and the alert. No code lives here.
+ * process behind it, the verdict and the alert; and struct stats, the counters every module
+ * reports. No code lives here.
  *
  * kernel buffer -> decode (struct fan_event) -> resolve/proc (paths, struct proc_info)
  * -> policy (enum verdict, tags, struct alert) -> record (JSON line), hook (FAN_* env).
@@ -91,6 +92,85 @@ struct alert {
 	uint64_t ts_ms;
 	const struct proc_info *proc;	/* NULL: no process (the kernel's own alerts); comm
 					 * and exe are left out, not null */
+};
+
+/*
+ * The daemon's counters at one moment, as the stats record and the SIGUSR1 log line give
+ * them (record.c names each field by its key, in this order; every field is a uint64_t).
+ * Each module fills its own part (proc_stats(), resolve_stats(), ...). Counts are since
+ * start unless the comment says otherwise.
+ */
+struct stats {
+	/* pipeline.c */
+	uint64_t events;		/* events read (overflow included) */
+	uint64_t records;		/* records produced (events, alerts, dropped notices,
+					 * stats records: this one included) */
+	uint64_t alerts;		/* alert records produced */
+	uint64_t perm_answered;		/* permission events answered (ours left out) */
+	uint64_t perm_denied;
+	uint64_t answer_errors;		/* responses the kernel refused */
+	uint64_t unanswered;		/* permission events a path forgot to answer (a bug) */
+	uint64_t answer_us_p50;		/* read to response written, microseconds */
+	uint64_t answer_us_p99;
+	uint64_t answer_us_max;
+	uint64_t decide_us_p50;		/* read to the response's write() call, microseconds */
+	uint64_t decide_us_p99;
+	uint64_t decide_us_max;
+	uint64_t spins;			/* polls of the permission group before sleeping */
+	uint64_t spin_hits;		/* ... that found an event */
+	uint64_t cache_marks;		/* --allow-cache ignore marks added */
+	uint64_t cache_errors;		/* ... refused */
+	uint64_t cache_flushes;
+	uint64_t self;			/* events of our own activity, skipped */
+	uint64_t out_of_scope;		/* filesystem-mark events outside every --mount */
+	uint64_t overflows;
+	uint64_t bad_events;		/* undecodable metadata: rest of the read skipped */
+	uint64_t bad_info;		/* events with a malformed info record */
+	uint64_t unresolved;		/* event records whose path is null */
+	uint64_t moves;			/* moves of a watched directory or one above it */
+	uint64_t fd_denied;		/* events the kernel gave up for want of an fd */
+	uint64_t dropped_records;	/* records lost: output queue full or write failed */
+	/* sink_file.c */
+	uint64_t out_buf_kib;		/* the output queue's two buffers' capacity */
+	uint64_t out_backlog_max_kib;	/* largest backlog so far */
+	/* proc.c */
+	uint64_t exe_known;		/* lookups that found the exe */
+	uint64_t proc_lookups;
+	uint64_t proc_evictions;	/* entries dropped for another pid in their slot */
+	uint64_t nl_overruns;		/* proc connector messages lost (ENOBUFS) */
+	/* resolve.c */
+	uint64_t dircache_hits;
+	uint64_t dircache_misses;
+	uint64_t dircache_evictions;
+	/* policy.c */
+	uint64_t policy_suppressed;	/* alerts held back by the cooldown */
+	uint64_t policy_evictions;	/* process states dropped for room */
+	uint64_t quarantine_denials;
+	/* hook.c */
+	uint64_t hooks_started;
+	uint64_t hooks_dropped;		/* not run: hook_max reached */
+	uint64_t hooks_killed;		/* at their timeout */
+	uint64_t hooks_failed;		/* fork failed or exited non-zero */
+	uint64_t hooks_own;		/* alerts of a hook's own activity: no hook run */
+	/* log.c */
+	uint64_t log_dropped;		/* log lines the log queue had no room for */
+	/* sink_sock.c */
+	uint64_t sock_clients;		/* connected now */
+	uint64_t sock_accepted;
+	uint64_t sock_refused;		/* peer-credential or max_clients refusals */
+	uint64_t sock_refused_full;	/* of those, because max_clients were connected */
+	uint64_t sock_disconnected;	/* went away by themselves */
+	uint64_t sock_dropped_clients;	/* disconnected for falling behind */
+	uint64_t sock_dropped_records;	/* records those missed */
+	uint64_t sock_accept_pauses;	/* times accepting stopped for lack of fds */
+	/* Added after the first 53 (appended: readers of the log line keep working). */
+	uint64_t read_errors;		/* pipeline.c: reads of a group that failed */
+	uint64_t unknown_info;		/* pipeline.c: info records of unknown type, skipped */
+	uint64_t out_write_errors;	/* sink_file.c: writes that failed (records lost) */
+	uint64_t nl_messages;		/* proc.c: proc connector messages read */
+	uint64_t proc_reads;		/* proc.c: files read under /proc */
+	uint64_t dircache_flushes;	/* resolve.c: whole-cache flushes (directory moved) */
+	uint64_t resolve_failures;	/* resolve.c: handles no view could name (gone) */
 };
 
 #endif

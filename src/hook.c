@@ -283,6 +283,15 @@ int hook_next_timeout_ms(const struct hook *h, uint64_t now_ms)
 	return best;
 }
 
+void hook_stats(const struct hook *h, struct stats *s)
+{
+	s->hooks_started = h->started;
+	s->hooks_dropped = h->dropped;
+	s->hooks_killed = h->killed;
+	s->hooks_failed = h->failed;
+	s->hooks_own = h->own;
+}
+
 void hook_close(struct hook *h)
 {
 	for (unsigned i = 0; i < HOOK_RUNNING_CAP; i++) {

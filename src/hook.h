@@ -78,6 +78,9 @@ void hook_expire(struct hook *h, uint64_t now_ms);
 /* Milliseconds until the next deadline, or -1 when no hook runs. */
 int hook_next_timeout_ms(const struct hook *h, uint64_t now_ms);
 
+/* Fills the hooks' counters of s (hooks_*). */
+void hook_stats(const struct hook *h, struct stats *s);
+
 /* Kills and reaps every running hook, closes /dev/null and the pipe; safe twice. */
 void hook_close(struct hook *h);
 

@@ -27,7 +27,7 @@
 
 #include "log.h"
 
-#define LOG_LINE_MAX 1024	/* longest line; longer ones are cut */
+#define LOG_LINE_MAX 4096	/* longest line (the stats line: ~60 counters); longer are cut */
 
 struct log_rl {
 	time_t second;

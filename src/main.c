@@ -231,68 +231,55 @@ static int signals_open(struct daemon *d)
 	return d->sig_fd < 0 ? -errno : 0;
 }
 
-/* The q-quantile of a latency histogram, in microseconds: exact below DAEMON_LAT_LINEAR,
- * above it the upper end of its power-of-two bucket. */
-static unsigned long long latency_quantile_us(const struct daemon_lat *l, double q)
-{
-	const size_t n = DAEMON_LAT_LINEAR + DAEMON_LAT_LOG;
-	uint64_t total = 0, seen = 0;
-
-	for (size_t i = 0; i < n; i++)
-		total += l->hist[i];
-	if (!total)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		seen += l->hist[i];
-		if ((double)seen >= q * (double)total)
-			return i < DAEMON_LAT_LINEAR ? i
-						     : (2048ull << (i - DAEMON_LAT_LINEAR)) - 1;
-	}
-	return 0; /* not reached: seen == total at the end */
-}
-
-/* One line of counters: at exit (-v) and on SIGUSR1. */
-static void log_stats(const struct run *run, enum log_level level)
+/*
+ * The counters, each module's filled by that module, as a stats record in the output (it
+ * takes the next seq; subscribers get it too) and, with log true, as the "stats:" log line
+ * made of the same numbers under the same keys. On SIGUSR1, every stats_interval_ms and at
+ * exit.
+ */
+static void stats_write(const struct run *run, bool log, enum log_level level)
 {
 	struct daemon *d = run->d;
-	size_t out_buf, out_backlog_max;
+	struct stats s = { 0 };
+	struct buf text = { 0 };
 
-	sink_file_mem(&d->out, &out_buf, &out_backlog_max);
-#define U(x) ((unsigned long long)(x))
-	log_msg(level,
-		"stats: events=%llu records=%llu alerts=%llu perm_answered=%llu perm_denied=%llu "
-		"answer_errors=%llu unanswered=%llu answer_us_p50=%llu answer_us_p99=%llu answer_us_max=%llu "
-		"decide_us_p50=%llu decide_us_p99=%llu decide_us_max=%llu "
-		"spins=%llu spin_hits=%llu cache_marks=%llu cache_errors=%llu cache_flushes=%llu "
-		"self=%llu out_of_scope=%llu overflows=%llu bad_events=%llu bad_info=%llu "
-		"unresolved=%llu moves=%llu fd_denied=%llu dropped_records=%llu out_buf_kib=%llu out_backlog_max_kib=%llu "
-		"exe_known=%llu proc_lookups=%llu "
-		"proc_evictions=%llu nl_overruns=%llu dircache_hits=%llu dircache_misses=%llu "
-		"dircache_evictions=%llu policy_suppressed=%llu policy_evictions=%llu "
-		"quarantine_denials=%llu hooks_started=%llu hooks_dropped=%llu hooks_killed=%llu "
-		"hooks_failed=%llu hooks_own=%llu log_dropped=%lu sock_clients=%u sock_accepted=%llu sock_refused=%llu "
-		"sock_refused_full=%llu sock_disconnected=%llu sock_dropped_clients=%llu "
-		"sock_dropped_records=%llu sock_accept_pauses=%llu",
-		U(d->st.events), U(d->st.records), U(d->st.alerts), U(d->st.perm_answered),
-		U(d->st.perm_denied), U(d->st.answer_errors), U(d->st.unanswered),
-		latency_quantile_us(&d->st.answer, 0.5),
-		latency_quantile_us(&d->st.answer, 0.99), U(d->st.answer.max_ns / 1000),
-		latency_quantile_us(&d->st.decide, 0.5), latency_quantile_us(&d->st.decide, 0.99),
-		U(d->st.decide.max_ns / 1000), U(run->loop->spins),
-		U(run->loop->spin_hits), U(d->st.cache_marks), U(d->st.cache_errors),
-		U(d->st.cache_flushes), U(d->st.self_events),
-		U(d->st.out_of_scope), U(d->st.overflows), U(d->st.bad_events), U(d->st.bad_info),
-		U(d->st.unresolved), U(d->st.moves), U(d->st.fd_denied), U(d->st.dropped_records), U(out_buf >> 10),
-		U(out_backlog_max >> 10), U(d->proc->exe_known),
-		U(d->proc->lookups), U(d->proc->evictions), U(d->proc->nl_overruns),
-		U(d->resolve->hits), U(d->resolve->misses), U(d->resolve->evictions),
-		U(d->policy->suppressed), U(d->policy->evictions), U(d->policy->quarantine_denials),
-		U(d->hook.started), U(d->hook.dropped), U(d->hook.killed), U(d->hook.failed),
-		U(d->hook.own), log_dropped(),
-		d->sock.n_clients, U(d->sock.accepted), U(d->sock.refused),
-		U(d->sock.refused_full), U(d->sock.disconnected), U(d->sock.dropped_clients),
-		U(d->sock.dropped_records), U(d->sock.accept_pauses));
-#undef U
+	s.spins = run->loop->spins;
+	s.spin_hits = run->loop->spin_hits;
+	proc_stats(d->proc, &s);
+	resolve_stats(d->resolve, &s);
+	policy_stats(d->policy, &s);
+	hook_stats(&d->hook, &s);
+	sink_file_stats(&d->out, &s);
+	sink_sock_stats(&d->sock, &s);
+	s.log_dropped = log_dropped();
+	pipeline_write_stats(d, &s);
+	if (!log)
+		return;
+	if (record_stats_text(&text, &s) == 0)
+		log_msg(level, "stats: %s", text.data);
+	else
+		log_msg(level, "stats: out of memory");
+	buf_free(&text);
+}
+
+/* The periodic stats record (a loop timer), stats_interval_ms after the start and after the
+ * last one. Returns ms until the next one, or -1 when stats_interval_ms is 0. */
+static int stats_timer(void *arg, uint64_t now_ms)
+{
+	const struct run *run = arg;
+	struct daemon *d = run->d;
+
+	if (!d->cfg.stats_interval_ms)
+		return -1;
+	if (!d->stats_due_ms)
+		d->stats_due_ms = now_ms + d->cfg.stats_interval_ms;
+	if (now_ms >= d->stats_due_ms) {
+		stats_write(run, false, LOG_LEVEL_INFO);
+		/* An interval after this one: records never come closer, nor in a burst after
+		 * a stall. */
+		d->stats_due_ms = now_ms + d->cfg.stats_interval_ms;
+	}
+	return (int)(d->stats_due_ms - now_ms);
 }
 
 static unsigned on_signal(void *arg, int fd, uint32_t events)
@@ -313,7 +300,7 @@ static unsigned on_signal(void *arg, int fd, uint32_t events)
 			hook_reap(&d->hook);
 			break;
 		case SIGUSR1:
-			log_stats(run, LOG_LEVEL_NOTICE);
+			stats_write(run, true, LOG_LEVEL_NOTICE);
 			break;
 		default:
 			log_info("signal %u: stopping", si.ssi_signo);
@@ -425,6 +412,8 @@ static int loop_setup(struct run *run)
 	r = loop_timer(l, hook_timer, run);
 	if (r == 0)
 		r = loop_timer(l, sock_timer, run);
+	if (r == 0)
+		r = loop_timer(l, stats_timer, run);
 	if (r == 0)
 		r = loop_watch(l, d->sig_fd, SRC_SIGNAL);
 	if (r == 0)
@@ -762,7 +751,10 @@ int main(int argc, char **argv)
 	daemonize_end(status_fd, 0);
 
 	run_loop(&run);
-	log_stats(&run, LOG_LEVEL_INFO);
+	/* The last stats record goes out with the rest (the line is logged at -v). */
+	stats_write(&run, true, LOG_LEVEL_INFO);
+	pipeline_flush(&d);
+	pipeline_flush_sock(&d, true);
 	daemon_free(&d);
 	loop_close(&loop);
 	log_stop(LOG_STOP_MS);

@@ -72,6 +72,7 @@ static void batch_begin(struct daemon *d, uint64_t ts_ms)
 	}
 	d->seq++;
 	d->batch_records++;
+	d->st.records++;
 	d->batch_dropped = count;
 	if (!writer)
 		d->pending_dropped = 0;
@@ -410,6 +411,7 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	}
 	if (ev->bad_info)
 		d->st.bad_info++;
+	d->st.unknown_info += ev->unknown_info;
 	/* When no rule can deny, the answer needs nothing of the event: it goes first
 	 * (batch-allow in read_batch() has usually given it already). */
 	if (!d->policy->deny_on_alert)
@@ -648,6 +650,78 @@ unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 	}
 	*reading = false;
 	return events;
+}
+
+/* The q-quantile of a latency histogram, in microseconds: exact below DAEMON_LAT_LINEAR,
+ * above it the upper end of its power-of-two bucket. */
+static uint64_t latency_quantile_us(const struct daemon_lat *l, double q)
+{
+	const size_t n = DAEMON_LAT_LINEAR + DAEMON_LAT_LOG;
+	uint64_t total = 0, seen = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += l->hist[i];
+	if (!total)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		seen += l->hist[i];
+		if ((double)seen >= q * (double)total)
+			return i < DAEMON_LAT_LINEAR ? i
+						     : (2048ull << (i - DAEMON_LAT_LINEAR)) - 1;
+	}
+	return 0; /* not reached: seen == total at the end */
+}
+
+void pipeline_stats(const struct daemon *d, struct stats *s)
+{
+	const struct daemon_stats *st = &d->st;
+
+	s->events = st->events;
+	s->records = st->records;
+	s->alerts = st->alerts;
+	s->perm_answered = st->perm_answered;
+	s->perm_denied = st->perm_denied;
+	s->answer_errors = st->answer_errors;
+	s->unanswered = st->unanswered;
+	s->answer_us_p50 = latency_quantile_us(&st->answer, 0.5);
+	s->answer_us_p99 = latency_quantile_us(&st->answer, 0.99);
+	s->answer_us_max = st->answer.max_ns / 1000;
+	s->decide_us_p50 = latency_quantile_us(&st->decide, 0.5);
+	s->decide_us_p99 = latency_quantile_us(&st->decide, 0.99);
+	s->decide_us_max = st->decide.max_ns / 1000;
+	s->cache_marks = st->cache_marks;
+	s->cache_errors = st->cache_errors;
+	s->cache_flushes = st->cache_flushes;
+	s->self = st->self_events;
+	s->out_of_scope = st->out_of_scope;
+	s->overflows = st->overflows;
+	s->bad_events = st->bad_events;
+	s->bad_info = st->bad_info;
+	s->unresolved = st->unresolved;
+	s->moves = st->moves;
+	s->fd_denied = st->fd_denied;
+	s->dropped_records = st->dropped_records;
+	s->read_errors = st->read_errors;
+	s->unknown_info = st->unknown_info;
+}
+
+void pipeline_write_stats(struct daemon *d, struct stats *s)
+{
+	uint64_t ts_ms = now_real_ms(), seq;
+
+	/* A dropped notice owed goes first, so dropped_records below includes its count. */
+	batch_begin(d, ts_ms);
+	seq = ++d->seq;
+	d->st.records++; /* the record counts itself */
+	pipeline_stats(d, s);
+	if (record_stats(&d->batch, seq, ts_ms, s) < 0) {
+		d->st.records--;
+		d->pending_dropped++;
+		d->st.dropped_records++;
+		pipeline_stats(d, s); /* the log line says so */
+		return;
+	}
+	d->batch_records++;
 }
 
 void pipeline_flush(struct daemon *d)

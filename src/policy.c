@@ -406,7 +406,6 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 			if (cooldown_pass(p, e, ALERT_CANARY, in->now_ms)) {
 				alert_add(out, in, ALERT_CANARY, canary_path, reason, tag, old_tag);
 				e->canary_severity = severity;
-				p->alerts++;
 			}
 			out->deny_reason = reason;
 		}
@@ -425,7 +424,6 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 
 			a->count = p->burst_threshold;
 			a->window_ms = p->burst_window_ms;
-			p->alerts++;
 		}
 	}
 	if (!perm)
@@ -446,6 +444,13 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 bool policy_containing(const struct policy *p, uint64_t now_ms)
 {
 	return p->quarantine_until_max > now_ms;
+}
+
+void policy_stats(const struct policy *p, struct stats *s)
+{
+	s->policy_suppressed = p->suppressed;
+	s->policy_evictions = p->evictions;
+	s->quarantine_denials = p->quarantine_denials;
 }
 
 void policy_free(struct policy *p)

@@ -72,7 +72,6 @@ struct policy {
 	unsigned cooldown_ms;
 	unsigned quarantine_ms;		/* 0: no containment */
 	bool deny_on_alert;		/* with --perm */
-	uint64_t alerts;		/* alerts raised */
 	uint64_t suppressed;		/* alerts held back by the cooldown */
 	uint64_t evictions;		/* process states dropped for room */
 	uint64_t quarantine_denials;
@@ -118,6 +117,9 @@ void policy_tag(const struct policy *p, const char *path, const char **ret_job,
 
 /* True when any canary pattern matches path (fnmatch, FNM_PATHNAME). */
 bool policy_canary_match(const struct policy *p, const char *path);
+
+/* Fills the policy's counters of s (policy_*, quarantine_denials). */
+void policy_stats(const struct policy *p, struct stats *s);
 
 /* Releases the tables; safe on a zeroed struct and twice. */
 void policy_free(struct policy *p);

@@ -410,6 +410,16 @@ out:
 		p->exe_known++;
 }
 
+void proc_stats(const struct proc *p, struct stats *s)
+{
+	s->exe_known = p->exe_known;
+	s->proc_lookups = p->lookups;
+	s->proc_evictions = p->evictions;
+	s->nl_overruns = p->nl_overruns;
+	s->nl_messages = p->nl_messages;
+	s->proc_reads = p->proc_reads;
+}
+
 void proc_close(struct proc *p)
 {
 	if (p->nl_fd >= 0)

@@ -40,9 +40,9 @@ struct proc {
 	uint64_t lookups;
 	uint64_t exe_known;		/* lookups that found the exe */
 	uint64_t evictions;		/* entries dropped for another pid in their slot */
-	uint64_t nl_messages;
+	uint64_t nl_messages;		/* connector messages read */
 	uint64_t nl_overruns;		/* ENOBUFS: connector messages lost */
-	uint64_t proc_reads;
+	uint64_t proc_reads;		/* processes read from /proc */
 };
 
 /* Empties the cache and subscribes to the proc connector (needs CAP_NET_ADMIN); without it
@@ -61,6 +61,9 @@ void proc_drain(struct proc *p);
  * process's data. Strings in out are valid until the next proc_* call.
  */
 void proc_lookup(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_info *out);
+
+/* Fills the process cache's counters of s (exe_known, proc_*, nl_*). */
+void proc_stats(const struct proc *p, struct stats *s);
 
 /* Closes the connector and frees the cache; safe twice. */
 void proc_close(struct proc *p);

@@ -1,17 +1,19 @@
 /*
- * record.c - turns one event or alert into one newline-terminated JSON line (schema 1).
+ * record.c - turns one event, alert, dropped notice or stats snapshot into one
+ * newline-terminated JSON line (schema 1).
  *
  * Owns: struct buf (a growable byte buffer) and the JSON encoding, including the string
  * escaping that keeps every byte of a Linux file name recoverable.
  * Must not: write anywhere, log, read the clock or keep state; it is [pure].
- * Gets: a struct record_event or struct alert (event.h) from pipeline.c, whose strings
- * it only borrows for the duration of the call. Gives: bytes in the caller's buf, which
+ * Gets: a struct record_event, struct alert or struct stats (event.h) from pipeline.c, whose
+ * strings it only borrows for the duration of the call. Gives: bytes in the caller's buf, which
  * pipeline.c hands on to the sinks. No event fd passes through here.
  *
  * Every record_* function appends a whole line or nothing: it writes straight into the
  * buffer and, on -ENOMEM, rolls the length back to where it started.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -532,5 +534,91 @@ int record_dropped(struct buf *out, uint64_t seq, uint64_t ts_ms, uint64_t count
 	w_lit(&w, ",\"reason\":");
 	w_cstr(&w, reason);
 	w_lit(&w, "}\n");
+	return w_end(&w);
+}
+
+/* The stats keys, in struct stats order: the record's and the log line's one table. */
+#define STATS_KEY(f) { #f, offsetof(struct stats, f) }
+static const struct {
+	const char *key;
+	size_t off;
+} stats_keys[] = {
+	STATS_KEY(events),		STATS_KEY(records),
+	STATS_KEY(alerts),		STATS_KEY(perm_answered),
+	STATS_KEY(perm_denied),		STATS_KEY(answer_errors),
+	STATS_KEY(unanswered),		STATS_KEY(answer_us_p50),
+	STATS_KEY(answer_us_p99),	STATS_KEY(answer_us_max),
+	STATS_KEY(decide_us_p50),	STATS_KEY(decide_us_p99),
+	STATS_KEY(decide_us_max),	STATS_KEY(spins),
+	STATS_KEY(spin_hits),		STATS_KEY(cache_marks),
+	STATS_KEY(cache_errors),	STATS_KEY(cache_flushes),
+	STATS_KEY(self),		STATS_KEY(out_of_scope),
+	STATS_KEY(overflows),		STATS_KEY(bad_events),
+	STATS_KEY(bad_info),		STATS_KEY(unresolved),
+	STATS_KEY(moves),		STATS_KEY(fd_denied),
+	STATS_KEY(dropped_records),	STATS_KEY(out_buf_kib),
+	STATS_KEY(out_backlog_max_kib), STATS_KEY(exe_known),
+	STATS_KEY(proc_lookups),	STATS_KEY(proc_evictions),
+	STATS_KEY(nl_overruns),		STATS_KEY(dircache_hits),
+	STATS_KEY(dircache_misses),	STATS_KEY(dircache_evictions),
+	STATS_KEY(policy_suppressed),	STATS_KEY(policy_evictions),
+	STATS_KEY(quarantine_denials),	STATS_KEY(hooks_started),
+	STATS_KEY(hooks_dropped),	STATS_KEY(hooks_killed),
+	STATS_KEY(hooks_failed),	STATS_KEY(hooks_own),
+	STATS_KEY(log_dropped),		STATS_KEY(sock_clients),
+	STATS_KEY(sock_accepted),	STATS_KEY(sock_refused),
+	STATS_KEY(sock_refused_full),	STATS_KEY(sock_disconnected),
+	STATS_KEY(sock_dropped_clients), STATS_KEY(sock_dropped_records),
+	STATS_KEY(sock_accept_pauses),	STATS_KEY(read_errors),
+	STATS_KEY(unknown_info),	STATS_KEY(out_write_errors),
+	STATS_KEY(nl_messages),		STATS_KEY(proc_reads),
+	STATS_KEY(dircache_flushes),	STATS_KEY(resolve_failures),
+};
+#undef STATS_KEY
+#define STATS_N (sizeof(stats_keys) / sizeof(stats_keys[0]))
+
+/* A field of struct stats without a key (or a key twice) changes the count. */
+_Static_assert(STATS_N * sizeof(uint64_t) == sizeof(struct stats),
+	       "every field of struct stats has one key in stats_keys");
+
+static uint64_t stats_value(const struct stats *s, size_t i)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)s + stats_keys[i].off, sizeof(v));
+	return v;
+}
+
+int record_stats(struct buf *out, uint64_t seq, uint64_t ts_ms, const struct stats *s)
+{
+	struct writer w;
+
+	w_begin(&w, out);
+	w_head_lit(&w, ",\"type\":\"stats\"", seq, ts_ms);
+	for (size_t i = 0; i < STATS_N; i++) {
+		w_lit(&w, ",\"");
+		w_put(&w, stats_keys[i].key, strlen(stats_keys[i].key));
+		w_lit(&w, "\":");
+		w_u64(&w, stats_value(s, i));
+	}
+	w_lit(&w, "}\n");
+	return w_end(&w);
+}
+
+int record_stats_text(struct buf *out, const struct stats *s)
+{
+	struct writer w;
+
+	w_begin(&w, out);
+	for (size_t i = 0; i < STATS_N; i++) {
+		if (i)
+			w_lit(&w, " ");
+		w_put(&w, stats_keys[i].key, strlen(stats_keys[i].key));
+		w_lit(&w, "=");
+		w_u64(&w, stats_value(s, i));
+	}
+	w_lit(&w, "\0");
+	if (w.err == 0)
+		out->len--; /* the NUL ends the string, not the text */
 	return w_end(&w);
 }

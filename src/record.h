@@ -77,6 +77,19 @@ int record_dropped(struct buf *out, uint64_t seq, uint64_t ts_ms, uint64_t count
 		   const char *reason);
 
 /*
+ * Appends {"schema_version":1,"type":"stats","seq":S,"ts_ms":T,"events":N,...}: every
+ * counter of s, each a number, keyed and ordered as struct stats (event.h) names them.
+ * Returns 0 or -ENOMEM.
+ */
+int record_stats(struct buf *out, uint64_t seq, uint64_t ts_ms, const struct stats *s);
+
+/*
+ * Appends the same counters as text for a log line, "events=N records=N ...", keys as in
+ * record_stats(), NUL-terminated (the NUL is not counted in out->len). 0 or -ENOMEM.
+ */
+int record_stats_text(struct buf *out, const struct stats *s);
+
+/*
  * Bytes record_mask_names() needs for any 64-bit mask (every bit set: 785). 512 suffices
  * for any mask within the low 32 bits, which is all the kernel reports.
  */

@@ -139,6 +139,15 @@ void resolve_flush(struct resolve *r)
 	r->flushes++;
 }
 
+void resolve_stats(const struct resolve *r, struct stats *s)
+{
+	s->dircache_hits = r->hits;
+	s->dircache_misses = r->misses;
+	s->dircache_evictions = r->evictions;
+	s->dircache_flushes = r->flushes;
+	s->resolve_failures = r->failures;
+}
+
 void resolve_free(struct resolve *r)
 {
 	resolve_flush(r);

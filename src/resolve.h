@@ -27,7 +27,7 @@ struct resolve {
 	uint64_t misses;
 	uint64_t evictions;		/* entries replaced by another handle */
 	uint64_t failures;		/* handles no view could name (ESTALE: gone) */
-	uint64_t flushes;
+	uint64_t flushes;		/* resolve_flush() calls */
 	int fd_dir;			/* owned; /proc/self/fd (O_PATH), -1 = none */
 };
 
@@ -53,6 +53,9 @@ const char *resolve_handle(struct resolve *r, const int *views, size_t n_views,
 
 /* Forgets every cached path (a directory was renamed or removed). */
 void resolve_flush(struct resolve *r);
+
+/* Fills the cache's counters of s (dircache_*, resolve_failures). */
+void resolve_stats(const struct resolve *r, struct stats *s);
 
 /* Releases the cache and fd_dir; safe after resolve_init() and twice. */
 void resolve_free(struct resolve *r);

@@ -263,11 +263,12 @@ int sink_file_start(struct sink_file *s)
 	return 0;
 }
 
-void sink_file_mem(struct sink_file *s, size_t *buf_bytes, size_t *backlog_max)
+void sink_file_stats(struct sink_file *s, struct stats *st)
 {
 	pthread_mutex_lock(&s->lock);
-	*buf_bytes = s->pending_cap + s->writer_cap;
-	*backlog_max = s->backlog_max;
+	st->out_buf_kib = (s->pending_cap + s->writer_cap) >> 10;
+	st->out_backlog_max_kib = s->backlog_max >> 10;
+	st->out_write_errors = s->write_errors;
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -280,7 +281,6 @@ int sink_file_write(struct sink_file *s, const void *data, size_t len, uint64_t 
 	 * full), which takes more than one loss reported within one linger period. */
 	if (s->pending_len + len > SINK_FILE_PENDING_MAX || (notice_count && s->notice_count) ||
 	    s->abandoned) {
-		s->dropped_bytes += len;
 		r = -ENOBUFS;
 	} else {
 		if (s->pending_len + len > s->pending_cap) {
@@ -292,7 +292,6 @@ int sink_file_write(struct sink_file *s, const void *data, size_t len, uint64_t 
 			p = realloc(s->pending, cap);
 			if (!p) {
 				r = -ENOBUFS;
-				s->dropped_bytes += len;
 				goto out;
 			}
 			s->pending = p;

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event.h"
+
 #define SINK_FILE_PENDING_MAX (16u << 20) /* bytes queued for the writer before dropping */
 #define SINK_FILE_BATCH (64u << 10)	/* bytes that wake the writer at once */
 #define SINK_FILE_LINGER_MS 20		/* longest a record waits for more to join it */
@@ -29,10 +31,9 @@ struct sink_file {
 	size_t pending_len, pending_cap;
 	bool stop, reopen;
 	struct timespec pending_since;	/* CLOCK_MONOTONIC when pending became non-empty */
-	uint64_t dropped_bytes;		/* refused because pending was full */
 	size_t writer_cap;		/* capacity of the buffer the writer holds */
 	size_t backlog_max;		/* largest pending_len so far */
-	uint64_t write_errors;
+	uint64_t write_errors;		/* writes that failed (records lost) */
 	size_t notice_off;		/* where a dropped notice starts in pending ... */
 	uint64_t notice_count;		/* ... and the count it carries; 0 = none queued */
 	size_t inflight;		/* bytes the writer has taken and not finished */
@@ -65,9 +66,10 @@ int sink_file_write(struct sink_file *s, const void *data, size_t len, uint64_t 
  * (the rest are counts of lost notices, owed again). */
 uint64_t sink_file_lost(struct sink_file *s, uint64_t *ret_new, int *ret_errno);
 
-/* Memory of the queue: both buffers' capacity (each grows to the largest backlog, up to
- * SINK_FILE_PENDING_MAX, and keeps that size) and the largest backlog so far. */
-void sink_file_mem(struct sink_file *s, size_t *buf_bytes, size_t *backlog_max);
+/* Fills the output's counters of st: the queue's memory, out_buf_kib (both buffers'
+ * capacity: each grows to the largest backlog, up to SINK_FILE_PENDING_MAX, and keeps that
+ * size) and out_backlog_max_kib (the largest backlog so far), and out_write_errors. */
+void sink_file_stats(struct sink_file *s, struct stats *st);
 
 /* Asks the writer to reopen the file (log rotation); it opens the new file itself. */
 void sink_file_reopen(struct sink_file *s);

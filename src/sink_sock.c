@@ -658,7 +658,6 @@ static void client_queue(struct sink_sock *s, struct sink_client *c, const char 
 			return;
 		}
 	}
-	c->sent_records += n_records;
 	client_set_events(s, c);
 }
 
@@ -936,6 +935,18 @@ void sink_sock_write(struct sink_sock *s, const void *data, size_t len, unsigned
 	for (unsigned i = 0; i < s->max_clients; i++)
 		if (s->clients[i].fd >= 0)
 			client_queue(s, &s->clients[i], data, len, n_records);
+}
+
+void sink_sock_stats(const struct sink_sock *s, struct stats *st)
+{
+	st->sock_clients = s->n_clients;
+	st->sock_accepted = s->accepted;
+	st->sock_refused = s->refused;
+	st->sock_refused_full = s->refused_full;
+	st->sock_disconnected = s->disconnected;
+	st->sock_dropped_clients = s->dropped_clients;
+	st->sock_dropped_records = s->dropped_records;
+	st->sock_accept_pauses = s->accept_pauses;
 }
 
 void sink_sock_close(struct sink_sock *s)

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "event.h"
 
 #define SINK_SOCK_BACKLOG 128		/* listen(2) backlog */
 #define SINK_SOCK_ACCEPT_PER_EVENT 256	/* accept4() calls per listener event */
@@ -26,7 +27,6 @@ struct sink_client {
 	char *buf;			/* owned; bytes not yet sent: buf[off..len) */
 	size_t off, len, cap;		/* cap <= buffer_max; dropping: the rest of one record
 					 * + SINK_SOCK_NOTICE_MAX */
-	uint64_t sent_records;		/* whole records queued or sent to this client */
 	uint64_t missed;		/* dropping: records it will never get */
 	uint32_t ep_events;		/* events registered with epoll */
 	bool want_out;			/* EPOLLOUT armed */
@@ -80,6 +80,9 @@ void sink_sock_handle(struct sink_sock *s, int fd, uint32_t events);
 /* Queues whole records (len bytes, records newline-separated, n_records of them) to every
  * subscriber and sends what the sockets take now. Never blocks. */
 void sink_sock_write(struct sink_sock *s, const void *data, size_t len, unsigned n_records);
+
+/* Fills the subscribers' counters of st (sock_*). */
+void sink_sock_stats(const struct sink_sock *s, struct stats *st);
 
 /* Closes every subscriber and the listener, removes the socket file; safe twice. */
 void sink_sock_close(struct sink_sock *s);

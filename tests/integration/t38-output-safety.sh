@@ -174,7 +174,7 @@ PY
 stalled() {
 	local i
 	for i in $(seq 1 100); do
-		stats || return 1
+		stats_log || return 1 # stdout is stalled: the record cannot arrive
 		[ "$(stat_of records)" -ge "$N" ] && return 0
 		sleep 0.1
 	done

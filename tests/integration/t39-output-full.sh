@@ -28,7 +28,7 @@ PY
 wrote_all() {
 	local i
 	for i in $(seq 1 100); do
-		stats || return 1
+		stats_log || return 1 # the filesystem is full: the record may be lost
 		grep -q "output: write failed" "$ERR" && [ "$(stat_of records)" -ge "$N" ] && return 0
 		sleep 0.1
 	done

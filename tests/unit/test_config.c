@@ -98,6 +98,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->access_perm, b->access_perm);
 	assert_int_equal(a->spin_us, b->spin_us);
 	assert_int_equal(a->allow_cache, b->allow_cache);
+	assert_int_equal(a->stats_interval_ms, b->stats_interval_ms);
 	assert_int_equal(a->socket_mode, b->socket_mode);
 	assert_int_equal(a->socket_mode_set, b->socket_mode_set);
 }
@@ -135,6 +136,7 @@ static void test_init_defaults(void **state)
 	assert_int_equal(c.spin_us, 50);
 	assert_int_equal(c.spin_us, CONFIG_SPIN_US_DEFAULT);
 	assert_false(c.allow_cache);
+	assert_int_equal(c.stats_interval_ms, 0);
 	assert_false(c.check_config);
 	assert_false(c.help);
 	assert_false(c.version);
@@ -187,6 +189,7 @@ static void test_every_key(void **state)
 		"no_fid on\n"
 		"access_perm 1\n"
 		"spin_us 7\n"
+		"stats_interval_ms 1500\n"
 		"verbose 3\n"
 		"events open,modify\n"
 		"job J\n"
@@ -223,6 +226,7 @@ static void test_every_key(void **state)
 	assert_true(c.no_fid);
 	assert_true(c.access_perm);
 	assert_int_equal(c.spin_us, 7);
+	assert_int_equal(c.stats_interval_ms, 1500);
 	assert_false(c.allow_cache);
 	assert_int_equal(c.verbose, 3);
 	assert_int_equal(c.events, FAN_OPEN | FAN_MODIFY);
@@ -344,6 +348,9 @@ static void test_numbers_ok(void **state)
 		{ "spin_us 0", offsetof(struct config, spin_us), 0 },
 		{ "spin_us 1000", offsetof(struct config, spin_us), 1000 },
 		{ "spin_us 050", offsetof(struct config, spin_us), 50 },
+		{ "stats_interval_ms 0", offsetof(struct config, stats_interval_ms), 0 },
+		{ "stats_interval_ms 86400000", offsetof(struct config, stats_interval_ms),
+		  86400000 },
 		{ "verbose 0", offsetof(struct config, verbose), 0 },
 		{ "verbose 9", offsetof(struct config, verbose), 9 },
 		{ "verbose\t5  ", offsetof(struct config, verbose), 5 },
@@ -436,6 +443,8 @@ static const struct text_error text_errors[] = {
 	  "hook_cooldown_ms: 86400001 is out of range (0-86400000)" },
 	{ "spin_us range", "spin_us 1001\n", 1, "spin_us: 1001 is out of range (0-1000)" },
 	{ "spin_us negative", "spin_us -1\n", 1, "spin_us: '-1' is not a number" },
+	{ "stats_interval_ms range", "stats_interval_ms 86400001\n", 1,
+	  "stats_interval_ms: 86400001 is out of range (0-86400000)" },
 	{ "missing spin_us", "perm 1\nspin_us\n", 2, "spin_us: missing value" },
 	{ "spin_us extra", "spin_us 5 us\n", 1, "spin_us: unexpected extra value 'us'" },
 	{ "missing allow_cache", "allow_cache # on\n", 1, "allow_cache: missing value" },
@@ -897,6 +906,8 @@ static const struct opt_case opt_cases[] = {
 	{ "--allow-cache", { "--allow-cache" }, T_BOOL, OFF(allow_cache), NULL, 1 },
 	{ "--spin-us", { "--spin-us", "0" }, T_UINT, OFF(spin_us), NULL, 0 },
 	{ "--spin-us=", { "--spin-us=1000" }, T_UINT, OFF(spin_us), NULL, 1000 },
+	{ "--stats-interval-ms", { "--stats-interval-ms", "200" }, T_UINT, OFF(stats_interval_ms),
+	  NULL, 200 },
 	{ "--check-config", { "--check-config" }, T_BOOL, OFF(check_config), NULL, 1 },
 	{ "-h", { "-h" }, T_BOOL, OFF(help), NULL, 1 },
 	{ "--help", { "--help" }, T_BOOL, OFF(help), NULL, 1 },

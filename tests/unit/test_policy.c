@@ -113,12 +113,17 @@ static int free_live(void **state)
 	return 0;
 }
 
+/* Alerts eval() got back since the last pol_new() (the policy keeps no such count: the
+ * pipeline counts the alert records). */
+static uint64_t alerts_raised;
+
 static struct policy *pol_new(const struct config *c)
 {
 	struct policy *p = calloc(1, sizeof(*p));
 	char msg[256] = "";
 
 	assert_non_null(p);
+	alerts_raised = 0;
 	live_add((void **)live_policies, p);
 	if (policy_init(p, c, msg, sizeof(msg)) != 0)
 		fail_msg("policy_init failed: %s", msg);
@@ -144,6 +149,7 @@ static void eval(struct policy *p, uint64_t mask, pid_t pid, const char *path,
 	};
 
 	policy_eval(p, &in, r);
+	alerts_raised += r->n_alerts;
 }
 
 static void assert_str_or_null(const char *got, const char *want, const char *what)
@@ -762,7 +768,7 @@ static void test_canary_rename(void **state)
 	eval(p, FAN_MOVED_TO, 306, to, NULL, 1000, &r);
 	assert_int_equal(r.n_alerts, 1);
 	assert_ptr_equal(r.alerts[0].path, to);
-	assert_int_equal(p->alerts, 5);
+	assert_int_equal(alerts_raised, 5);
 	pol_del(p);
 }
 
@@ -859,7 +865,7 @@ static void test_deny_not_limited_by_cooldown(void **state)
 		assert_int_equal(r.n_alerts, 0);
 	}
 	assert_int_equal(p->suppressed, 10);
-	assert_int_equal(p->alerts, 1);
+	assert_int_equal(alerts_raised, 1);
 	pol_del(p);
 }
 
@@ -913,7 +919,7 @@ static void test_cooldown_canary(void **state)
 	/* The cooldown restarted at 15000. */
 	eval(p, FAN_OPEN, 700, "/w/canary", NULL, 19999, &r);
 	assert_int_equal(r.n_alerts, 0);
-	assert_int_equal(p->alerts, 3);
+	assert_int_equal(alerts_raised, 3);
 	assert_int_equal(p->suppressed, 4);
 	pol_del(p);
 }
@@ -945,7 +951,7 @@ static void test_cooldown_zero(void **state)
 		assert_int_equal(r.n_alerts, 1);
 	}
 	assert_int_equal(p->suppressed, 0);
-	assert_int_equal(p->alerts, 5);
+	assert_int_equal(alerts_raised, 5);
 	pol_del(p);
 }
 
@@ -1110,7 +1116,7 @@ static void test_burst_fields(void **state)
 	assert_int_equal(r.alerts[b].window_ms, 1000);
 	assert_string_equal(r.alerts[b].path, "/w/last");
 	assert_int_equal(r.verdict, VERDICT_OBSERVE);
-	assert_int_equal(p->alerts, 1);
+	assert_int_equal(alerts_raised, 1);
 	pol_del(p);
 }
 
@@ -1212,7 +1218,7 @@ static void test_burst_threshold_zero(void **state)
 		eval(p, FAN_MODIFY, 850 + i % 3000, "/w/f", NULL, 1000, &r);
 		assert_int_equal(r.n_alerts, 0);
 	}
-	assert_int_equal(p->alerts, 0);
+	assert_int_equal(alerts_raised, 0);
 	/* No per-process state is kept when there is nothing to count. */
 	assert_int_equal(p->evictions, 0);
 	for (size_t i = 0; i < POLICY_PROCS_MAX; i++)
@@ -1318,7 +1324,7 @@ static void test_quarantine_renewed_by_suppressed_burst(void **state)
 	(void)state;
 	burst_now(p, 910, 4, 0);
 	burst_now(p, 910, 4, 50);
-	assert_int_equal(p->alerts, 1);
+	assert_int_equal(alerts_raised, 1);
 	assert_int_equal(p->suppressed, 1);
 	eval(p, FAN_OPEN_PERM, 910, "/w/g", NULL, 120, &r);
 	assert_int_equal(r.verdict, VERDICT_DENY);
@@ -1452,7 +1458,7 @@ static void test_decisions_changed_burst_off(void **state)
 		if (policy_containing(p, 1000))
 			fail_msg("%s: containing after a burst", t->name);
 		if (t->threshold)
-			assert_true(p->alerts >= 1); /* the burst itself was seen */
+			assert_true(alerts_raised >= 1); /* the burst itself was seen */
 		pol_del(p);
 	}
 }

@@ -1028,6 +1028,67 @@ static void test_dropped_records(void **state)
 	buf_free(&b);
 }
 
+/*
+ * The stats record: every field of struct stats under its key, in field order, each value
+ * where that field is (a distinct value per field catches a key on the wrong offset); the
+ * log text carries the same keys and values.
+ */
+static void test_stats_record(void **state)
+{
+	static const char *const keys[] = {
+		"events", "records", "alerts", "perm_answered", "perm_denied", "answer_errors",
+		"unanswered", "answer_us_p50", "answer_us_p99", "answer_us_max", "decide_us_p50",
+		"decide_us_p99", "decide_us_max", "spins", "spin_hits", "cache_marks",
+		"cache_errors", "cache_flushes", "self", "out_of_scope", "overflows", "bad_events",
+		"bad_info", "unresolved", "moves", "fd_denied", "dropped_records", "out_buf_kib",
+		"out_backlog_max_kib", "exe_known", "proc_lookups", "proc_evictions", "nl_overruns",
+		"dircache_hits", "dircache_misses", "dircache_evictions", "policy_suppressed",
+		"policy_evictions", "quarantine_denials", "hooks_started", "hooks_dropped",
+		"hooks_killed", "hooks_failed", "hooks_own", "log_dropped", "sock_clients",
+		"sock_accepted", "sock_refused", "sock_refused_full", "sock_disconnected",
+		"sock_dropped_clients", "sock_dropped_records", "sock_accept_pauses", "read_errors",
+		"unknown_info", "out_write_errors", "nl_messages", "proc_reads", "dircache_flushes",
+		"resolve_failures",
+	};
+	const size_t n = sizeof(keys) / sizeof(keys[0]);
+	uint64_t v[sizeof(struct stats) / sizeof(uint64_t)];
+	struct stats s;
+	struct buf b = { 0 }, want = { 0 }, text = { 0 }, want_text = { 0 };
+	const char *head = "{\"schema_version\":1,\"type\":\"stats\",\"seq\":9,\"ts_ms\":8";
+	char num[32];
+
+	(void)state;
+	assert_int_equal(n, sizeof(v) / sizeof(v[0]));
+	for (size_t i = 0; i < n; i++)
+		v[i] = i == n - 1 ? UINT64_MAX : 1000 + i;
+	memcpy(&s, v, sizeof(s));
+	assert_int_equal(buf_append(&want, head, strlen(head)), 0);
+	for (size_t i = 0; i < n; i++) {
+		int len = snprintf(num, sizeof(num), "%llu", (unsigned long long)v[i]);
+
+		assert_int_equal(buf_append(&want, ",\"", 2), 0);
+		assert_int_equal(buf_append(&want, keys[i], strlen(keys[i])), 0);
+		assert_int_equal(buf_append(&want, "\":", 2), 0);
+		assert_int_equal(buf_append(&want, num, (size_t)len), 0);
+		if (i)
+			assert_int_equal(buf_append(&want_text, " ", 1), 0);
+		assert_int_equal(buf_append(&want_text, keys[i], strlen(keys[i])), 0);
+		assert_int_equal(buf_append(&want_text, "=", 1), 0);
+		assert_int_equal(buf_append(&want_text, num, (size_t)len), 0);
+	}
+	assert_int_equal(buf_append(&want, "}\n\0", 3), 0);
+	assert_int_equal(buf_append(&want_text, "", 1), 0);
+	assert_int_equal(record_stats(&b, 9, 8, &s), 0);
+	check_line("stats", &b, want.data);
+	assert_int_equal(record_stats_text(&text, &s), 0);
+	assert_int_equal(text.len, want_text.len - 1);
+	assert_string_equal(text.data, want_text.data);
+	buf_free(&b);
+	buf_free(&want);
+	buf_free(&text);
+	buf_free(&want_text);
+}
+
 /* Records append after what the buffer holds; a batch is many lines in one buffer. */
 static void test_records_append(void **state)
 {
@@ -1110,6 +1171,7 @@ int main(void)
 		cmocka_unit_test(test_event_records),
 		cmocka_unit_test(test_alert_records),
 		cmocka_unit_test(test_dropped_records),
+		cmocka_unit_test(test_stats_record),
 		cmocka_unit_test(test_records_append),
 		cmocka_unit_test(test_event_long_path),
 	};

@@ -502,7 +502,6 @@ static void test_fanout_two(void **state)
 	assert_int_equal(b.len, all.len);
 	assert_memory_equal(a.p, all.p, all.len);
 	assert_memory_equal(b.p, all.p, all.len);
-	assert_int_equal(f->s.clients[0].sent_records + f->s.clients[1].sent_records, 8);
 	/* Closing the sink ends every stream. */
 	sink_sock_close(&f->s);
 	assert_true(drain(ca, &a));
