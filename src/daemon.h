@@ -12,6 +12,7 @@
 #include "decode.h"
 #include "fan.h"
 #include "hook.h"
+#include "now.h"
 #include "policy.h"
 #include "priv.h"
 #include "proc.h"
@@ -91,6 +92,8 @@ struct daemon {
 	bool drain_pending;		/* connector not drained since the last read */
 	bool reading_perm, reading_fid;	/* pipeline_read_group() of that group is running */
 	uint64_t perm_read_ns;		/* last read of the permission group */
+	struct now_batches perm_batches; /* when its batches come (every read; the loop's
+					 * spin decides by it) */
 	bool allow_cache;		/* from allow_cache; off if the kernel refuses */
 	uint64_t cache_seen[DAEMON_CACHE_SEEN]; /* hashes of (dev, ino) allowed once */
 	pid_t self;

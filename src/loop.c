@@ -56,40 +56,35 @@ int loop_timer(struct loop *l, loop_timer_fn *fn, void *arg)
 	return 0;
 }
 
-void loop_spin(struct loop *l, unsigned id, int fd, uint64_t max_ns)
+void loop_spin(struct loop *l, unsigned id, int fd, uint64_t max_ns,
+	       const struct now_batches *batches)
 {
 	l->spin_src = id;
-	l->spin_fd = max_ns && id < LOOP_SOURCES_MAX ? fd : -1;
+	l->spin_fd = max_ns && batches && id < LOOP_SOURCES_MAX ? fd : -1;
 	l->spin_max_ns = max_ns;
+	l->batches = batches;
 }
 
-/* Calls a source's handler; for the spin source, learns from it when batches come. */
 static unsigned dispatch(struct loop *l, unsigned id, int fd, uint32_t events)
 {
-	uint64_t start = l->spin_fd >= 0 && id == l->spin_src ? now_mono_ns() : 0;
-	unsigned work;
-
 	if (id >= LOOP_SOURCES_MAX || !l->src[id].fn)
 		return 0;
-	work = l->src[id].fn(l->src[id].arg, fd, events);
-	if (start && work) {
-		/* Idle gaps between batches decide whether spinning pays. */
-		if (l->batch_end_ns)
-			l->gap_ewma_ns += ((int64_t)(start - l->batch_end_ns) - l->gap_ewma_ns) / 8;
-		l->batch_end_ns = now_mono_ns();
-	}
-	return work;
+	return l->src[id].fn(l->src[id].arg, fd, events);
 }
 
 /* Before sleeping: polls the spin source for up to spin_max_ns after its last batch, while
- * batches come faster than that; an idle source (a large gap) sleeps at once, and a spin
- * that found nothing is not repeated until the next batch. True when it found work. */
+ * batches come faster than that (idle gaps between batches decide whether spinning pays);
+ * an idle source (a large gap) sleeps at once, and a spin that found nothing is not
+ * repeated until the next batch. True when it found work. */
 static bool spin(struct loop *l)
 {
-	uint64_t until = l->batch_end_ns + l->spin_max_ns;
+	uint64_t until;
 
-	if (l->spin_fd < 0 || !l->batch_end_ns || l->gap_ewma_ns > (int64_t)l->spin_max_ns ||
-	    now_mono_ns() >= until)
+	if (l->spin_fd < 0 || !l->batches->end_ns ||
+	    l->batches->gap_ewma_ns > (int64_t)l->spin_max_ns)
+		return false;
+	until = l->batches->end_ns + l->spin_max_ns;
+	if (now_mono_ns() >= until)
 		return false;
 	l->spins++;
 	do {

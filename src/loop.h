@@ -9,13 +9,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "now.h"
+
 #define LOOP_SOURCES_MAX 8		/* source ids 0..7; a lower id is handled first */
 #define LOOP_TIMERS_MAX 4
 #define LOOP_EVENTS_MAX 32		/* readiness events taken per epoll_wait() */
 #define LOOP_SPIN_FAIR_NS 1000000	/* longest run of spins without epoll_wait() */
 
-/* A ready fd of a source (events: EPOLL* bits). Returns the work it did (events handled);
- * only the spin source's count is used, to learn when its batches come. */
+/* A ready fd of a source (events: EPOLL* bits). Returns the work it did (events handled):
+ * the spin counts a poll that found work as a hit. */
 typedef unsigned loop_fd_fn(void *arg, int fd, uint32_t events);
 /* Does what is due at now_ms (CLOCK_MONOTONIC); returns ms until it is next due, or -1. */
 typedef int loop_timer_fn(void *arg, uint64_t now_ms);
@@ -39,12 +41,12 @@ struct loop {
 	loop_hook_fn *before_sleep;	/* NULL = none */
 	void *before_sleep_arg;
 	/* The adaptive spin: before sleeping, poll the spin source's fd for up to spin_max_ns
-	 * after its last batch, while its batches come faster than that. */
+	 * after its last batch, while its batches come faster than that. The source's owner
+	 * keeps its batch clock (it sees every batch, also those read outside the loop). */
 	unsigned spin_src;
 	int spin_fd;			/* -1 = no spin */
 	uint64_t spin_max_ns;
-	uint64_t batch_end_ns;		/* end of the spin source's last batch; 0 = none */
-	int64_t gap_ewma_ns;		/* from one such batch's end to the next one's start */
+	const struct now_batches *batches; /* borrowed: the spin source's batch clock */
 	uint64_t spins;			/* polls before sleeping */
 	uint64_t spin_hits;		/* ... that found work */
 	bool stop;			/* loop_run() returns at the end of this turn */
@@ -66,8 +68,10 @@ uint64_t loop_tag(unsigned id);
 /* A timer: fn is called before every sleep (and returns how long the sleep may be). */
 int loop_timer(struct loop *l, loop_timer_fn *fn, void *arg);
 
-/* Spins on fd of source id for up to max_ns (0 = never). */
-void loop_spin(struct loop *l, unsigned id, int fd, uint64_t max_ns);
+/* Spins on fd of source id for up to max_ns (0 = never) after the last batch that
+ * batches (kept by the source's owner) records, while they come faster than max_ns. */
+void loop_spin(struct loop *l, unsigned id, int fd, uint64_t max_ns,
+	       const struct now_batches *batches);
 
 /* Turns until l->stop. Each turn: the before-sleep hook, the timers, the spin, epoll_wait(),
  * then every ready fd, by source id. Returns 0, or -errno if epoll_wait() fails. */

@@ -408,7 +408,7 @@ static int loop_setup(struct run *run)
 	loop_source(l, SRC_HOOK, on_hook_output, run);
 	l->before_sleep = before_sleep;
 	l->before_sleep_arg = run;
-	loop_spin(l, SRC_PERM, d->fan.fd_fd, spin_ns(d));
+	loop_spin(l, SRC_PERM, d->fan.fd_fd, spin_ns(d), &d->perm_batches);
 	r = loop_timer(l, hook_timer, run);
 	if (r == 0)
 		r = loop_timer(l, sock_timer, run);

@@ -30,4 +30,26 @@ static inline uint64_t now_real_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/*
+ * When a source's batches come: the end of the last one and an EWMA of the idle gaps
+ * between one batch's end and the next one's start. pipeline.c keeps one for the
+ * permission group (every read of it counts); loop.c spins on it.
+ */
+struct now_batches {
+	uint64_t end_ns;		/* end of the last batch; 0 = none yet */
+	int64_t gap_ewma_ns;		/* from one batch's end to the next one's start */
+};
+
+/* A batch started at start_ns: its gap from the last one's end enters the average. */
+static inline void now_batch_start(struct now_batches *b, uint64_t start_ns)
+{
+	if (b->end_ns)
+		b->gap_ewma_ns += ((int64_t)(start_ns - b->end_ns) - b->gap_ewma_ns) / 8;
+}
+
+static inline void now_batch_end(struct now_batches *b, uint64_t end_ns)
+{
+	b->end_ns = end_ns;
+}
+
 #endif

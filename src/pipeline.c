@@ -606,8 +606,10 @@ unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 		if (fid && d->fan.pidfd)
 			d->fid_fds_held = (unsigned)(got / DAEMON_FID_EVENT_MIN);
 		ts_ms = now_real_ms();
-		if (perm_group)
+		if (perm_group) {
 			d->read_ns = now_mono_ns();
+			now_batch_start(&d->perm_batches, d->read_ns);
+		}
 		/* Every process in this batch has had its fork/exec notice queued by now; it
 		 * is read before the first process lookup, after the first answer. */
 		d->drain_pending = true;
@@ -643,6 +645,8 @@ unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 			d->fid_fds_held = 0;
 		/* One read's records at a time: bounds the batch (and our memory). */
 		pipeline_flush(d);
+		if (perm_group)
+			now_batch_end(&d->perm_batches, now_mono_ns());
 		/* A read that did not fill half the buffer most likely emptied the queue: the
 		 * next epoll_wait() says if more came, without a read that fails here. */
 		if (got < len / 2)

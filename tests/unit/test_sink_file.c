@@ -26,28 +26,10 @@
 #include <cmocka.h>
 
 #include "log.h"
+#include "log_keep.h"
 #include "sink_file.h"
 
-/* ---- the log (log.c, linked): its lines are kept for asserts ---- */
-
-static char log_all[1 << 14];
-static size_t log_len;
-
-static void log_keep(enum log_level level, const char *text)
-{
-	size_t room;
-	int n;
-
-	(void)level;
-	if (log_len >= sizeof(log_all) - 2)
-		return;
-	room = sizeof(log_all) - log_len - 1;
-	n = snprintf(log_all + log_len, room, "%s", text);
-	if (n > 0)
-		log_len += (size_t)n < room ? (size_t)n : room - 1;
-	log_all[log_len++] = '\n';
-	log_all[log_len] = '\0';
-}
+/* ---- the log (log.c, linked): its lines are kept for asserts (log_keep.h) ---- */
 
 /* ---- fixtures ---- */
 
@@ -61,8 +43,7 @@ static int setup(void **state)
 	if (!mkdtemp(dir))
 		return -1;
 	snprintf(path, sizeof(path), "%s/out.jsonl", dir);
-	log_len = 0;
-	log_all[0] = '\0';
+	log_reset();
 	return 0;
 }
 

@@ -31,30 +31,12 @@
 #include <cmocka.h>
 
 #include "log.h"
+#include "log_keep.h"
 #include "sink_sock.h"
 
 #define TAG ((uint64_t)7 << 32)
 
-/* ---- the log (log.c, linked): its lines are kept for asserts ---- */
-
-static char log_all[1 << 16];
-static size_t log_len;
-
-static void log_keep(enum log_level level, const char *text)
-{
-	size_t room;
-	int n;
-
-	(void)level;
-	if (log_len >= sizeof(log_all) - 2)
-		return;
-	room = sizeof(log_all) - log_len - 1;
-	n = snprintf(log_all + log_len, room, "%s", text);
-	if (n > 0)
-		log_len += (size_t)n < room ? (size_t)n : room - 1;
-	log_all[log_len++] = '\n';
-	log_all[log_len] = '\0';
-}
+/* ---- the log (log.c, linked): its lines are kept for asserts (log_keep.h) ---- */
 
 /*
  * ---- the clock ----
@@ -103,8 +85,7 @@ static int setup(void **state)
 	f->c.socket_buffer_kb = CONFIG_SOCKET_BUFFER_KB_DEFAULT;
 	f->c.socket_max_clients = CONFIG_SOCKET_MAX_CLIENTS_DEFAULT;
 	f->c.socket_mode = CONFIG_SOCKET_MODE_DEFAULT;
-	log_len = 0;
-	log_all[0] = '\0';
+	log_reset();
 	clock_skip_s = 0;
 	*state = f;
 	return 0;
