@@ -126,14 +126,6 @@ static void pid_file_remove(struct daemon *d)
 	d->pid_tmp = d->pid_file = NULL;
 }
 
-static void output_opened(void *arg, int fd)
-{
-	const struct fan *f = arg;
-
-	if (fan_ignore_fd(f, fd) < 0)
-		log_warn("output: cannot ignore-mark the reopened file: %s", strerror(errno));
-}
-
 /*
  * FD-mode reads open one fd per event, and the kernel denies a permission event it cannot
  * open an fd for (EMFILE), unseen by us. So the limit is raised as far as we may: the hard
@@ -204,7 +196,8 @@ static void daemon_signals(sigset_t *mask)
  *     lives, and every process of the next permission batch has queued its notice by then;
  *  2. the permission group (or the FD group in observe mode): a process waits on each;
  *  3. the FID group: records only;
- *  4. signals; 5. subscribers; 6. the hooks' output.
+ *  4. signals; 5. subscribers; 6. the hooks' output; 7. a reopened output file to
+ *     ignore-mark (the output thread hands it over: it touches nothing of ours).
  * Only what epoll reported is read (a read that finds nothing costs a system call).
  */
 enum source {
@@ -214,6 +207,7 @@ enum source {
 	SRC_SIGNAL,
 	SRC_SOCK,
 	SRC_HOOK,
+	SRC_OUTPUT,
 };
 
 /* What the loop's handlers are given: the daemon and the loop (to stop it). */
@@ -345,6 +339,23 @@ static unsigned on_sock(void *arg, int fd, uint32_t events)
 	return 0;
 }
 
+static unsigned on_output_opened(void *arg, int fd, uint32_t events)
+{
+	const struct run *run = arg;
+	int opened = sink_file_opened(&run->d->out);
+	int r;
+
+	(void)fd;
+	(void)events;
+	if (opened < 0)
+		return 0;
+	r = fan_ignore_fd(&run->d->fan, opened);
+	if (r < 0)
+		log_warn("output: cannot ignore-mark the reopened file: %s", strerror(-r));
+	(void)close(opened); /* a dup of the output thread's: nothing to flush */
+	return 0;
+}
+
 static unsigned on_hook_output(void *arg, int fd, uint32_t events)
 {
 	const struct run *run = arg;
@@ -406,6 +417,7 @@ static int loop_setup(struct run *run)
 	loop_source(l, SRC_SIGNAL, on_signal, run);
 	loop_source(l, SRC_SOCK, on_sock, run);
 	loop_source(l, SRC_HOOK, on_hook_output, run);
+	loop_source(l, SRC_OUTPUT, on_output_opened, run);
 	l->before_sleep = before_sleep;
 	l->before_sleep_arg = run;
 	loop_spin(l, SRC_PERM, d->fan.fd_fd, spin_ns(d), &d->perm_batches);
@@ -424,6 +436,8 @@ static int loop_setup(struct run *run)
 		r = loop_watch(l, d->fan.fid_fd, SRC_FID);
 	if (r == 0)
 		r = loop_watch(l, d->hook.out_rfd, SRC_HOOK);
+	if (r == 0)
+		r = loop_watch(l, d->out.opened_efd, SRC_OUTPUT);
 	return r;
 }
 
@@ -446,7 +460,10 @@ static void run_loop(struct run *run)
 static void daemon_free(struct daemon *d)
 {
 	/* Groups first: closing them allows every pending permission event, so the output
-	 * thread can never be stuck on our answer while we wait for it below. */
+	 * thread (which uses nothing of the groups: the loop marks its reopened files) can
+	 * never be stuck on our answer — a SIGHUP reopen on a permission-marked filesystem —
+	 * while we wait for it below. Joining it first would make such a reopen wait out
+	 * the whole join timeout, or need the loop to go on answering while it waits. */
 	fan_close(&d->fan);
 	hook_close(&d->hook);
 	sink_sock_close(&d->sock);
@@ -609,8 +626,6 @@ static int start(struct run *run, char *msg, size_t msg_len)
 		if (r < 0)
 			log_warn("output: cannot ignore-mark %s: %s", d->out.path, strerror(-r));
 	}
-	d->out.on_open = output_opened;
-	d->out.on_open_arg = &d->fan;
 	/* Every mark, file and socket is in place; no thread runs yet (capabilities are per
 	 * thread). FID mode opens file handles; the allow cache marks files of any mode. */
 	d->hook.before_exec = priv_hook_child;

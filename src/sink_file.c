@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "fdio.h"
@@ -91,7 +92,7 @@ fail:
 int sink_file_open(struct sink_file *s, const char *path, char *msg, size_t msg_len)
 {
 	memset(s, 0, sizeof(*s));
-	s->fd = -1;
+	s->fd = s->opened_fd = s->opened_efd = -1;
 	pthread_condattr_t attr;
 	char why[128];
 	int r;
@@ -117,6 +118,12 @@ int sink_file_open(struct sink_file *s, const char *path, char *msg, size_t msg_
 	if (!s->path) {
 		snprintf(msg, msg_len, "out of memory");
 		return -ENOMEM;
+	}
+	s->opened_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->opened_efd < 0) {
+		r = -errno;
+		snprintf(msg, msg_len, "output: eventfd: %s", strerror(-r));
+		return r;
 	}
 	s->fd = open_output(path, why, sizeof(why));
 	if (s->fd < 0) {
@@ -174,6 +181,42 @@ static void write_batch(struct sink_file *s, const char *p, size_t len, size_t n
 	       (unsigned long long)lost);
 }
 
+/* Gives the loop a dup of a newly opened output fd (for its ignore mark), replacing one it
+ * has not taken yet. Until it is marked, our writes to it raise events the pipeline skips
+ * as our own. */
+static void hand_over(struct sink_file *s, int fd)
+{
+	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	uint64_t one = 1;
+
+	if (dup < 0) {
+		log_rl(LOG_LEVEL_WARN, "output: cannot hand the reopened file over for its ignore "
+				       "mark: %s", strerror(errno));
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (s->opened_fd >= 0)
+		(void)close(s->opened_fd); /* a dup nobody took: nothing to flush */
+	s->opened_fd = dup;
+	pthread_mutex_unlock(&s->lock);
+	if (write(s->opened_efd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+		log_rl(LOG_LEVEL_WARN, "output: eventfd: %s", strerror(errno));
+}
+
+int sink_file_opened(struct sink_file *s)
+{
+	uint64_t n;
+	int fd;
+
+	if (s->opened_efd >= 0 && read(s->opened_efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_rl(LOG_LEVEL_WARN, "output: eventfd: %s", strerror(errno));
+	pthread_mutex_lock(&s->lock);
+	fd = s->opened_fd;
+	s->opened_fd = -1;
+	pthread_mutex_unlock(&s->lock);
+	return fd;
+}
+
 static void do_reopen(struct sink_file *s)
 {
 	char why[128];
@@ -187,8 +230,7 @@ static void do_reopen(struct sink_file *s)
 		       why);
 		return;
 	}
-	if (s->on_open)
-		s->on_open(s->on_open_arg, fd);
+	hand_over(s, fd);
 	(void)close(s->fd); /* everything was written with write(): nothing buffered */
 	s->fd = fd;
 	s->torn = false; /* a new file starts on a line of its own */
@@ -383,6 +425,11 @@ void sink_file_close(struct sink_file *s)
 	if (s->fd > STDOUT_FILENO)
 		(void)close(s->fd); /* all data went through write() already */
 	s->fd = -1;
+	if (s->opened_fd >= 0)
+		(void)close(s->opened_fd); /* a dup: nothing to flush */
+	if (s->opened_efd >= 0)
+		(void)close(s->opened_efd);
+	s->opened_fd = s->opened_efd = -1;
 	free(s->pending);
 	s->pending = NULL;
 	s->pending_len = s->pending_cap = s->writer_cap = 0;

@@ -41,9 +41,10 @@ struct sink_file {
 	uint64_t lost_new;		/* ... of them lost by now (not a lost notice's count again) */
 	int lost_errno;			/* errno of the last failed write */
 	bool abandoned;			/* sink_file_close() gave up waiting for the writer */
-	/* Called by the writer thread with each newly opened fd (SIGHUP reopen). */
-	void (*on_open)(void *arg, int fd);
-	void *on_open_arg;
+	int opened_fd;			/* owned until taken: a dup of the last reopened file, for
+					 * the loop to ignore-mark; -1 = none */
+	int opened_efd;			/* owned (not under lock): eventfd, readable when
+					 * opened_fd is set; -1 for stdout */
 };
 
 /* Opens path for appending (0640, O_NOFOLLOW), or stdout for "-". Refuses anything but a
@@ -51,6 +52,11 @@ struct sink_file {
  * others. Call before any mark is placed. Returns 0 or negative errno with the reason,
  * naming path, in msg. */
 int sink_file_open(struct sink_file *s, const char *path, char *msg, size_t msg_len);
+
+/* After a SIGHUP reopen: the new file, as a descriptor the caller owns (a dup), so that
+ * the loop puts its ignore mark on it — the writer thread touches nothing of the loop's.
+ * Call when opened_efd is readable; returns -1 when there is none. */
+int sink_file_opened(struct sink_file *s);
 
 /* Starts the writer thread. Returns 0 or negative errno. */
 int sink_file_start(struct sink_file *s);

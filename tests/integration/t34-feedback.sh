@@ -75,6 +75,16 @@ check "--perm: old output keeps the records from before" \
 check "--perm: old output: no record of its own writes" \
 	[ "$($JSONL count "$OUT.1" path="$OUT.1" 'events~MODIFY|CLOSE_WRITE')" = 0 ]
 no_feedback "--perm after reopen"
+# The reopened file carries the ignore mark (the loop places it on the output thread's
+# request): the daemon's own writes to it are not even delivered as events of its own.
+stats
+self0=$(stat_of self)
+for i in $(seq 1 100); do echo "$i" >"$W/after-$i"; done
+sentinel || finish
+sleep 0.1
+stats
+check "--perm: the reopened output is ignore-marked (self events $self0 -> $(stat_of self))" \
+	[ "$(stat_of self)" = "$self0" ]
 stop_daemon
 check "--perm: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
 finish
