@@ -58,6 +58,7 @@ integration: $(BIN)
 check: deps
 	$(MAKE) layering
 	$(MAKE) test
+	$(MAKE) fuzz-regress
 	$(MAKE) integration
 
 # ASan + UBSan build in its own directory, then every test against it.
