@@ -28,8 +28,6 @@
 #define DAEMON_FD_SPARE 16		/* descriptors kept free for transient opens */
 #define DAEMON_FID_EVENT_MIN 48	/* bytes: smallest FID event (metadata + one fid) */
 
-#define DAEMON_SOCK_BATCH (64u << 10)	/* bytes that go to subscribers at once */
-#define DAEMON_SOCK_LINGER_MS 20	/* longest a record waits for more to join it */
 #define DAEMON_NICE (-4)		/* scheduling boost, as auditd's default priority_boost */
 #define DAEMON_SLICE_NS 100000	/* fair-class slice: the kernel's minimum, 0.1 ms */
 #define DAEMON_CACHE_SEEN 4096	/* --allow-cache: inodes allowed once (power of two) */
@@ -81,9 +79,6 @@ struct daemon {
 	struct sink_sock sock;		/* owned */
 	struct priv priv;		/* owned; hook_user, capabilities kept */
 	struct buf batch;		/* records produced this loop turn; owned */
-	struct buf sock_batch;		/* records the subscribers have not been sent; owned */
-	unsigned sock_records;
-	uint64_t sock_since_ms;		/* monotonic ms when sock_batch became non-empty */
 	unsigned batch_records;
 	uint64_t pending_dropped;	/* records lost, not yet reported in a dropped record */
 	uint64_t batch_dropped;		/* count of the dropped notice opening batch; 0 = none */
@@ -116,9 +111,6 @@ struct daemon {
 unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid);
 /* pipeline.c: hands this turn's records to the output file and the subscribers. */
 void pipeline_flush(struct daemon *d);
-/* pipeline.c: sends what the subscribers are owed; with force false only once it is large
- * or has waited DAEMON_SOCK_LINGER_MS. Returns ms until it must next be called, or -1. */
-int pipeline_flush_sock(struct daemon *d, bool force);
 /* pipeline.c: fills the pipeline's counters of s (events ... dropped_records, the answer
  * latencies, read_errors, unknown_info). */
 void pipeline_stats(const struct daemon *d, struct stats *s);

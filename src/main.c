@@ -368,8 +368,7 @@ static int sock_timer(void *arg, uint64_t now_ms)
 {
 	const struct run *run = arg;
 
-	(void)now_ms;
-	return pipeline_flush_sock(run->d, false);
+	return sink_sock_flush(&run->d->sock, now_ms, false);
 }
 
 static void before_sleep(void *arg)
@@ -440,7 +439,7 @@ static void run_loop(struct run *run)
 	if (d->fan.fid_fd >= 0)
 		pipeline_read_group(d, d->fan.fid_fd, true);
 	pipeline_flush(d);
-	pipeline_flush_sock(d, true);
+	(void)sink_sock_flush(&d->sock, now_mono_ms(), true); /* nothing waits after it */
 }
 
 static void daemon_free(struct daemon *d)
@@ -465,7 +464,6 @@ static void daemon_free(struct daemon *d)
 	free(d->perm_evs);
 	free(d->fid_evs);
 	buf_free(&d->batch);
-	buf_free(&d->sock_batch);
 	if (d->sig_fd >= 0)
 		(void)close(d->sig_fd);
 	pid_file_remove(d);
@@ -754,7 +752,7 @@ int main(int argc, char **argv)
 	/* The last stats record goes out with the rest (the line is logged at -v). */
 	stats_write(&run, true, LOG_LEVEL_INFO);
 	pipeline_flush(&d);
-	pipeline_flush_sock(&d, true);
+	(void)sink_sock_flush(&d.sock, now_mono_ms(), true); /* nothing waits after it */
 	daemon_free(&d);
 	loop_close(&loop);
 	log_stop(LOG_STOP_MS);

@@ -738,35 +738,12 @@ void pipeline_flush(struct daemon *d)
 		d->pending_dropped += d->batch_records + d->batch_dropped;
 		d->st.dropped_records += d->batch_records;
 		log_rl(LOG_LEVEL_WARN, "output queue full: %u records dropped", d->batch_records);
-	} else if (d->sock.n_clients) {
-		/* Subscribers get the same lines in fewer, larger sends (pipeline_flush_sock). */
-		if (!d->sock_batch.len)
-			d->sock_since_ms = now_mono_ms();
-		if (buf_append(&d->sock_batch, d->batch.data, d->batch.len) == 0) {
-			d->sock_records += d->batch_records;
-		} else {
-			pipeline_flush_sock(d, true);
-			sink_sock_write(&d->sock, d->batch.data, d->batch.len, d->batch_records);
-		}
-		if (d->sock_batch.len >= DAEMON_SOCK_BATCH)
-			pipeline_flush_sock(d, true);
+	} else {
+		/* Batched there: sink_sock_flush() sends them. */
+		sink_sock_write(&d->sock, d->batch.data, d->batch.len, d->batch_records,
+				now_mono_ms());
 	}
 	d->batch.len = 0;
 	d->batch_records = 0;
 	d->batch_dropped = 0;
-}
-
-int pipeline_flush_sock(struct daemon *d, bool force)
-{
-	uint64_t now;
-
-	if (!d->sock_batch.len)
-		return -1;
-	now = now_mono_ms();
-	if (!force && now - d->sock_since_ms < DAEMON_SOCK_LINGER_MS)
-		return (int)(DAEMON_SOCK_LINGER_MS - (now - d->sock_since_ms));
-	sink_sock_write(&d->sock, d->sock_batch.data, d->sock_batch.len, d->sock_records);
-	d->sock_batch.len = 0;
-	d->sock_records = 0;
-	return -1;
 }

@@ -138,7 +138,6 @@ static void daemon_down(struct fixture *f)
 	free(d->perm_evs);
 	free(d->fid_evs);
 	buf_free(&d->batch);
-	buf_free(&d->sock_batch);
 	config_free(&d->cfg);
 	for (int i = 0; i < 2; i++) {
 		close(f->perm[i]);
