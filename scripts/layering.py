@@ -11,7 +11,7 @@ LAYERS = [
     ["event", "compat", "log", "hash", "fdio", "now"],
     ["config"],
     ["decode", "policy", "record"],
-    ["fan", "resolve", "proc", "sink_file", "sink_sock", "hook", "priv", "subscribe"],
+    ["fan", "cache", "resolve", "proc", "sink_file", "sink_sock", "hook", "priv", "subscribe"],
     ["daemon"],
     ["pipeline"],
     ["loop"],

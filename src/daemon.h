@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cache.h"
 #include "config.h"
 #include "decode.h"
 #include "fan.h"
@@ -30,7 +31,6 @@
 
 #define DAEMON_NICE (-4)		/* scheduling boost, as auditd's default priority_boost */
 #define DAEMON_SLICE_NS 100000	/* fair-class slice: the kernel's minimum, 0.1 ms */
-#define DAEMON_CACHE_SEEN 4096	/* --allow-cache: inodes allowed once (power of two) */
 #define DAEMON_PERM_POLL_NS 20000	/* FID work between looks at the permission group */
 #define DAEMON_LAT_LINEAR 1024		/* answer latency: 1 us buckets below 1024 us, */
 #define DAEMON_LAT_LOG 22		/* then one per power of two up to 2^32 us */
@@ -61,9 +61,6 @@ struct daemon_stats {
 	uint64_t read_errors;		/* reads of a group that failed (not EAGAIN, EMFILE) */
 	uint64_t fd_denied;		/* events the kernel gave up for want of an fd (EMFILE) */
 	uint64_t alerts;		/* alert records written */
-	uint64_t cache_marks;		/* --allow-cache ignore marks added */
-	uint64_t cache_errors;		/* ... refused */
-	uint64_t cache_flushes;
 	struct daemon_lat answer;	/* from the read to the response written */
 	struct daemon_lat decide;	/* from the read to the response's write() call */
 };
@@ -74,6 +71,7 @@ struct daemon {
 	struct resolve *resolve;	/* owned (heap: large) */
 	struct proc *proc;		/* owned (heap: large) */
 	struct policy *policy;		/* owned (heap: large) */
+	struct cache cache;		/* owned; the allow cache (off unless allow_cache) */
 	struct hook hook;		/* owned */
 	struct sink_file out;		/* owned */
 	struct sink_sock sock;		/* owned */
@@ -89,8 +87,6 @@ struct daemon {
 	uint64_t perm_read_ns;		/* last read of the permission group */
 	struct now_batches perm_batches; /* when its batches come (every read; the loop's
 					 * spin decides by it) */
-	bool allow_cache;		/* from allow_cache; off if the kernel refuses */
-	uint64_t cache_seen[DAEMON_CACHE_SEEN]; /* hashes of (dev, ino) allowed once */
 	pid_t self;
 	unsigned char *readbuf;		/* owned; DAEMON_READ_BUF bytes, FD group */
 	unsigned char *fid_readbuf;	/* owned; DAEMON_READ_BUF bytes, FID group */

@@ -248,6 +248,7 @@ static void stats_write(const struct run *run, bool log, enum log_level level)
 	proc_stats(d->proc, &s);
 	resolve_stats(d->resolve, &s);
 	policy_stats(d->policy, &s);
+	cache_stats(&d->cache, &s);
 	hook_stats(&d->hook, &s);
 	sink_file_stats(&d->out, &s);
 	sink_sock_stats(&d->sock, &s);
@@ -628,7 +629,7 @@ static int start(struct run *run, char *msg, size_t msg_len)
 		snprintf(msg, msg_len, "cannot start the output thread: %s", strerror(-r));
 		return r;
 	}
-	d->allow_cache = d->cfg.allow_cache;
+	cache_init(&d->cache, d->cfg.allow_cache, d->fan.fd_fd, d->fan.fd_mask);
 	r = loop_setup(run);
 	if (r < 0) {
 		snprintf(msg, msg_len, "event loop: %s", strerror(-r));

@@ -323,58 +323,6 @@ static void release(struct daemon *d, int group_fd, struct fan_event *ev)
 	close_fd(&ev->pidfd);
 }
 
-static void cache_flush(struct daemon *d)
-{
-	int r = fan_cache_flush(&d->fan);
-
-	if (r < 0)
-		log_rl(LOG_LEVEL_WARN, "allow_cache: flushing the marks failed: %s", strerror(-r));
-	else
-		d->st.cache_flushes++;
-}
-
-/* Whether this inode was allowed before (a table of DAEMON_CACHE_SEEN slots; a collision
- * only delays or brings forward one mark, never a decision). */
-static bool seen_before(struct daemon *d, const struct paths *p)
-{
-	uint64_t h = ((uint64_t)p->dev * 0x9e3779b97f4a7c15ull) ^
-		     ((uint64_t)p->ino * 0xc2b2ae3d27d4eb4full);
-	uint64_t *slot = &d->cache_seen[(h >> 32) & (DAEMON_CACHE_SEEN - 1)];
-
-	h |= 1; /* 0 = empty slot */
-	if (*slot == h)
-		return true;
-	*slot = h;
-	return false;
-}
-
-/* --allow-cache: the kernel allows this file's later opens itself, unless a containment
- * runs (a contained process must be asked about every file). Never for a canary: each of
- * its opens must raise its alert. A file is marked the second time it is allowed: most
- * files opened once (an extraction, a build's outputs) then cost no mark at all. */
-static void cache_allow(struct daemon *d, int fd, const struct paths *p, uint64_t mono_ms)
-{
-	int r;
-
-	if (policy_containing(d->policy, mono_ms) || !seen_before(d, p))
-		return;
-	r = fan_cache_allow(&d->fan, fd);
-	if (r == 0) {
-		d->st.cache_marks++;
-		return;
-	}
-	d->st.cache_errors++;
-	if (r == -ENOSPC) {
-		/* The user's mark limit (max_user_marks) is reached: start over. */
-		cache_flush(d);
-	} else if (r == -EINVAL) {
-		log_warn("allow_cache: the kernel refuses evictable ignore marks; cache off");
-		d->allow_cache = false;
-	} else {
-		log_rl(LOG_LEVEL_WARN, "allow_cache: cannot mark a file: %s", strerror(-r));
-	}
-}
-
 /* One decoded event, from its paths to its records; answers it when the policy decides
  * (unless batch-allow did already). release() closes its fds afterwards. */
 static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, uint64_t ts_ms)
@@ -443,17 +391,20 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 		.now_ms = mono_ms,
 	};
 	policy_eval(d->policy, &pin, &pr);
-	if (pr.decisions_changed && d->allow_cache)
-		cache_flush(d);
+	if (pr.decisions_changed)
+		cache_flush(&d->cache);
 	/* Answer before anything slow: the opener is blocked until we do. */
 	respond(d, group_fd, ev, pr.verdict != VERDICT_DENY);
 	/* Only for events a mark would spare the opener (not an exec's OPEN_EXEC_PERM), and
 	 * only for a file with one name: the mark is on the inode, so a second name (a hard
-	 * link to a canary) would let the canary's own name through unasked. */
-	if (ev->fd >= 0 && stat_fd(ev->fd, &p) == 0 && d->allow_cache &&
-	    (ev->mask & FAN_CACHE_EVENTS) && pr.verdict == VERDICT_ALLOW &&
-	    !pr.canary && !p.fd_is_dir && p.nlink == 1)
-		cache_allow(d, ev->fd, &p, mono_ms);
+	 * link to a canary) would let the canary's own name through unasked. Never for a
+	 * canary (each of its opens must raise its alert) nor while a containment runs (a
+	 * contained process must be asked about every file). */
+	if (ev->fd >= 0 && stat_fd(ev->fd, &p) == 0 && d->cache.on &&
+	    (ev->mask & CACHE_EVENTS) && pr.verdict == VERDICT_ALLOW &&
+	    !pr.canary && !p.fd_is_dir && p.nlink == 1 &&
+	    !policy_containing(d->policy, mono_ms))
+		cache_allow(&d->cache, ev->fd, p.dev, p.ino);
 	/* Answered above: the fd is not needed any more (release() checks the answer). */
 	if (!perm || ev->answered)
 		close_fd(&ev->fd);
@@ -693,9 +644,6 @@ void pipeline_stats(const struct daemon *d, struct stats *s)
 	s->decide_us_p50 = latency_quantile_us(&st->decide, 0.5);
 	s->decide_us_p99 = latency_quantile_us(&st->decide, 0.99);
 	s->decide_us_max = st->decide.max_ns / 1000;
-	s->cache_marks = st->cache_marks;
-	s->cache_errors = st->cache_errors;
-	s->cache_flushes = st->cache_flushes;
 	s->self = st->self_events;
 	s->out_of_scope = st->out_of_scope;
 	s->overflows = st->overflows;
