@@ -12,8 +12,8 @@ LAYERS = [
     ["config"],
     ["decode", "policy", "record"],
     ["fan", "cache", "resolve", "proc", "sink_file", "sink_sock", "hook", "priv", "subscribe"],
-    ["daemon"],
     ["pipeline"],
+    ["daemon"],
     ["loop"],
     ["main"],
 ]
