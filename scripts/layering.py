@@ -11,9 +11,9 @@ LAYERS = [
     ["event", "compat", "log", "hash", "fdio", "now"],
     ["config"],
     ["decode", "policy", "record"],
-    ["fan", "resolve", "proc", "sink_file", "sink_sock", "hook", "priv", "subscribe"],
-    ["daemon"],
+    ["fan", "cache", "resolve", "proc", "sink_file", "sink_sock", "hook", "priv", "subscribe"],
     ["pipeline"],
+    ["daemon"],
     ["loop"],
     ["main"],
 ]

@@ -553,25 +553,6 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 	return 0;
 }
 
-int fan_cache_allow(const struct fan *f, int fd)
-{
-	/* IGNORE_SURV: writes do not end it (no decision depends on the content);
-	 * EVICTABLE: the mark does not pin the inode, memory pressure may drop it. */
-	if (fanotify_mark(f->fd_fd, FAN_MARK_ADD | FAN_MARK_IGNORE_SURV | FAN_MARK_EVICTABLE,
-			  f->fd_mask & FAN_CACHE_EVENTS, fd, NULL) < 0)
-		return -errno;
-	return 0;
-}
-
-int fan_cache_flush(const struct fan *f)
-{
-	/* Without MOUNT/FILESYSTEM: every inode mark of the group, i.e. the ignore marks
-	 * (config_validate() refuses --allow-cache with --watch inode marks). */
-	if (fanotify_mark(f->fd_fd, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL) < 0)
-		return -errno;
-	return 0;
-}
-
 int fan_ignore_fd(const struct fan *f, int fd)
 {
 	const int groups[2] = { f->fid_fd, f->fd_fd };

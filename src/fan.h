@@ -67,19 +67,6 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len);
  */
 int fan_ignore_fd(const struct fan *f, int fd);
 
-/* The permission events an allow-cache mark ignores. Not OPEN_EXEC_PERM: the kernel raises
- * it apart from an exec's OPEN_PERM, so every exec is still asked and reported. */
-#define FAN_CACHE_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM)
-
-/* --allow-cache: an evictable inode ignore mark for the permission events on the file
- * behind fd (an allowed event's fd), so the kernel allows its later opens without us.
- * Returns 0 or negative errno. */
-int fan_cache_allow(const struct fan *f, int fd);
-
-/* Drops every such mark (FAN_MARK_FLUSH of the permission group's inode marks): the next
- * open of each file is asked again. Returns 0 or negative errno. */
-int fan_cache_flush(const struct fan *f);
-
 /* Writes the answer to a permission event without closing its fd. Returns 0 or -errno.
  * Called only by pipeline.c's respond(), which answers each event exactly once. */
 int fan_respond(int group_fd, int fd, bool allow);

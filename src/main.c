@@ -24,7 +24,6 @@
 
 #include "compat.h"
 #include "daemon.h"
-#include "decode.h"
 #include "log.h"
 #include "loop.h"
 #include "now.h"
@@ -242,11 +241,12 @@ static void stats_write(const struct run *run, bool log, enum log_level level)
 	proc_stats(d->proc, &s);
 	resolve_stats(d->resolve, &s);
 	policy_stats(d->policy, &s);
+	cache_stats(&d->cache, &s);
 	hook_stats(&d->hook, &s);
 	sink_file_stats(&d->out, &s);
 	sink_sock_stats(&d->sock, &s);
 	s.log_dropped = log_dropped();
-	pipeline_write_stats(d, &s);
+	pipeline_write_stats(&d->pipeline, &s);
 	if (!log)
 		return;
 	if (record_stats_text(&text, &s) == 0)
@@ -320,7 +320,7 @@ static unsigned on_perm(void *arg, int fd, uint32_t events)
 	const struct run *run = arg;
 
 	(void)events;
-	return pipeline_read_group(run->d, fd, false);
+	return pipeline_read_group(&run->d->pipeline, fd, false);
 }
 
 static unsigned on_fid(void *arg, int fd, uint32_t events)
@@ -328,7 +328,7 @@ static unsigned on_fid(void *arg, int fd, uint32_t events)
 	const struct run *run = arg;
 
 	(void)events;
-	return pipeline_read_group(run->d, fd, true);
+	return pipeline_read_group(&run->d->pipeline, fd, true);
 }
 
 static unsigned on_sock(void *arg, int fd, uint32_t events)
@@ -379,15 +379,14 @@ static int sock_timer(void *arg, uint64_t now_ms)
 {
 	const struct run *run = arg;
 
-	(void)now_ms;
-	return pipeline_flush_sock(run->d, false);
+	return sink_sock_flush(&run->d->sock, now_ms, false);
 }
 
 static void before_sleep(void *arg)
 {
 	const struct run *run = arg;
 
-	pipeline_flush(run->d);
+	pipeline_flush(&run->d->pipeline);
 }
 
 /* Spinning pays only with a permission group and a CPU for the openers besides ours. */
@@ -420,7 +419,7 @@ static int loop_setup(struct run *run)
 	loop_source(l, SRC_OUTPUT, on_output_opened, run);
 	l->before_sleep = before_sleep;
 	l->before_sleep_arg = run;
-	loop_spin(l, SRC_PERM, d->fan.fd_fd, spin_ns(d), &d->perm_batches);
+	loop_spin(l, SRC_PERM, d->fan.fd_fd, spin_ns(d), &d->pipeline.perm_batches);
 	r = loop_timer(l, hook_timer, run);
 	if (r == 0)
 		r = loop_timer(l, sock_timer, run);
@@ -450,11 +449,11 @@ static void run_loop(struct run *run)
 		log_error("epoll_wait: %s", strerror(-r));
 	/* Whatever the kernel queued before the stop is still reported. */
 	if (d->fan.fd_fd >= 0)
-		pipeline_read_group(d, d->fan.fd_fd, false);
+		pipeline_read_group(&d->pipeline, d->fan.fd_fd, false);
 	if (d->fan.fid_fd >= 0)
-		pipeline_read_group(d, d->fan.fid_fd, true);
-	pipeline_flush(d);
-	pipeline_flush_sock(d, true);
+		pipeline_read_group(&d->pipeline, d->fan.fid_fd, true);
+	pipeline_flush(&d->pipeline);
+	(void)sink_sock_flush(&d->sock, now_mono_ms(), true); /* nothing waits after it */
 }
 
 static void daemon_free(struct daemon *d)
@@ -477,12 +476,7 @@ static void daemon_free(struct daemon *d)
 		resolve_free(d->resolve);
 	free(d->proc);
 	free(d->resolve);
-	free(d->readbuf);
-	free(d->fid_readbuf);
-	free(d->perm_evs);
-	free(d->fid_evs);
-	buf_free(&d->batch);
-	buf_free(&d->sock_batch);
+	pipeline_free(&d->pipeline);
 	if (d->sig_fd >= 0)
 		(void)close(d->sig_fd);
 	pid_file_remove(d);
@@ -573,17 +567,14 @@ static int start(struct run *run, char *msg, size_t msg_len)
 		resolve_init(d->resolve); /* before any failure: daemon_free() releases it */
 	d->proc = calloc(1, sizeof(*d->proc));
 	d->policy = calloc(1, sizeof(*d->policy));
-	d->readbuf = malloc(DAEMON_READ_BUF);
-	d->fid_readbuf = malloc(DAEMON_READ_BUF);
-	d->perm_evs = calloc(DAEMON_READ_EVENTS, sizeof(*d->perm_evs));
-	d->fid_evs = calloc(DAEMON_READ_EVENTS, sizeof(*d->fid_evs));
-	if (!d->resolve || !d->proc || !d->policy || !d->readbuf || !d->fid_readbuf ||
-	    !d->perm_evs || !d->fid_evs) {
+	r = pipeline_init(&d->pipeline, &d->fan, d->resolve, d->proc, d->policy, &d->cache,
+			  &d->hook, &d->out, &d->sock, d->self);
+	if (!d->resolve || !d->proc || !d->policy || r < 0) {
 		snprintf(msg, msg_len, "out of memory");
 		return -ENOMEM;
 	}
 	d->proc->nl_fd = -1;
-	d->nofile = nofile_raise();
+	d->pipeline.nofile = nofile_raise();
 
 	/* Everything that opens or binds a file comes before the first mark. */
 	r = sink_file_open(&d->out, d->cfg.output ? d->cfg.output : "-", msg, msg_len);
@@ -645,13 +636,13 @@ static int start(struct run *run, char *msg, size_t msg_len)
 		snprintf(msg, msg_len, "cannot start the output thread: %s", strerror(-r));
 		return r;
 	}
-	d->allow_cache = d->cfg.allow_cache;
+	cache_init(&d->cache, d->cfg.allow_cache, d->fan.fd_fd, d->fan.fd_mask);
 	r = loop_setup(run);
 	if (r < 0) {
 		snprintf(msg, msg_len, "event loop: %s", strerror(-r));
 		return r;
 	}
-	d->fds_fixed = fds_open();
+	d->pipeline.fds_fixed = fds_open();
 	r = pid_file_commit(d);
 	if (r < 0) {
 		snprintf(msg, msg_len, "%s: %s", d->pid_file, strerror(-r));
@@ -768,8 +759,8 @@ int main(int argc, char **argv)
 	run_loop(&run);
 	/* The last stats record goes out with the rest (the line is logged at -v). */
 	stats_write(&run, true, LOG_LEVEL_INFO);
-	pipeline_flush(&d);
-	pipeline_flush_sock(&d, true);
+	pipeline_flush(&d.pipeline);
+	(void)sink_sock_flush(&d.sock, now_mono_ms(), true); /* nothing waits after it */
 	daemon_free(&d);
 	loop_close(&loop);
 	log_stop(LOG_STOP_MS);

@@ -7,38 +7,49 @@
  * is answered exactly once on every path, errors included, by respond() alone (the answer
  * is recorded on the event; release() counts and allows any event a path forgot);
  * without --deny-on-alert before anything else is done with it.
- * Records go to d->batch and reach the output once per loop turn (pipeline_flush()).
+ * Records go to pl->batch and reach the output once per loop turn (pipeline_flush()).
+ *
+ * Owns its read buffers, decoded events, record batch, sequence numbers and counters
+ * (struct pipeline); borrows the modules it calls, which struct daemon owns.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "compat.h"
-#include "daemon.h"
+#include "pipeline.h"
 #include "decode.h"
 #include "log.h"
 #include "now.h"
+
+#define PIPELINE_READ_BUF (16u << 10)	/* bytes per read() of a group; bounds a batch */
+#define PIPELINE_READ_EVENTS (PIPELINE_READ_BUF / DECODE_METADATA_LEN) /* events in a read */
+#define PIPELINE_READS_PER_TURN 16	/* reads of one group before the batch is flushed */
+#define PIPELINE_FD_SPARE 16		/* descriptors kept free for transient opens */
+#define PIPELINE_FID_EVENT_MIN 48	/* bytes: smallest FID event (metadata + one fid) */
+#define PIPELINE_PERM_POLL_NS 20000	/* FID work between looks at the permission group */
 
 #define DIRENT_EVENTS                                                                        \
 	(FAN_ATTRIB | FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_RENAME)
 #define PATH_BUF (PATH_MAX + NAME_MAX + 2)
 
 /* One permission event's time since its read, into a histogram. */
-static void latency_note(struct daemon_lat *l, uint64_t ns)
+static void latency_note(struct pipeline_lat *l, uint64_t ns)
 {
 	uint64_t us = ns / 1000;
 	size_t i = (size_t)us;
 
-	if (us >= DAEMON_LAT_LINEAR) {
+	if (us >= PIPELINE_LAT_LINEAR) {
 		unsigned k = 0;
 
-		while (k + 1 < DAEMON_LAT_LOG && us >> (11 + k))
+		while (k + 1 < PIPELINE_LAT_LOG && us >> (11 + k))
 			k++;
-		i = DAEMON_LAT_LINEAR + k;
+		i = PIPELINE_LAT_LINEAR + k;
 	}
 	l->hist[i]++;
 	if (ns > l->max_ns)
@@ -47,82 +58,82 @@ static void latency_note(struct daemon_lat *l, uint64_t ns)
 
 /* Before the first record of a turn: say how many records the output lost before it, one
  * cause per notice: failed writes first (the writer thread's count), then the full queue. */
-static void batch_begin(struct daemon *d, uint64_t ts_ms)
+static void batch_begin(struct pipeline *pl, uint64_t ts_ms)
 {
 	char reason[96] = "output queue full";
 	uint64_t count, lost;
 	bool writer;
 	int err;
 
-	if (d->batch.len)
+	if (pl->batch.len)
 		return;
-	count = sink_file_lost(&d->out, &lost, &err);
-	d->st.dropped_records += lost;
+	count = sink_file_lost(pl->out, &lost, &err);
+	pl->st.dropped_records += lost;
 	writer = count > 0;
 	if (writer)
 		snprintf(reason, sizeof(reason), "output write failed: %s", strerror(err));
 	else
-		count = d->pending_dropped;
+		count = pl->pending_dropped;
 	if (!count)
 		return;
-	if (record_dropped(&d->batch, d->seq + 1, ts_ms, count, reason) < 0) {
+	if (record_dropped(&pl->batch, pl->seq + 1, ts_ms, count, reason) < 0) {
 		if (writer)
-			d->pending_dropped += count; /* not lost: told later, as the queue's */
+			pl->pending_dropped += count; /* not lost: told later, as the queue's */
 		return;
 	}
-	d->seq++;
-	d->batch_records++;
-	d->st.records++;
-	d->batch_dropped = count;
+	pl->seq++;
+	pl->batch_records++;
+	pl->st.records++;
+	pl->batch_dropped = count;
 	if (!writer)
-		d->pending_dropped = 0;
+		pl->pending_dropped = 0;
 }
 
 /* Completes alert a with what only the pipeline knows (seq, ts_ms) and appends its record.
  * Returns 0 or -ENOMEM (counted in pending_dropped: a dropped notice tells it later). */
-static int alert_out(struct daemon *d, struct alert *a, uint64_t ts_ms)
+static int alert_out(struct pipeline *pl, struct alert *a, uint64_t ts_ms)
 {
-	a->seq = ++d->seq;
+	a->seq = ++pl->seq;
 	a->ts_ms = ts_ms;
-	if (record_alert(&d->batch, a) < 0) {
-		d->pending_dropped++;
+	if (record_alert(&pl->batch, a) < 0) {
+		pl->pending_dropped++;
 		return -ENOMEM;
 	}
-	d->batch_records++;
-	d->st.records++;
-	d->st.alerts++;
+	pl->batch_records++;
+	pl->st.records++;
+	pl->st.alerts++;
 	return 0;
 }
 
 /* An alert of the kernel's own (pid 0, no process, a <placeholder> path): events it lost. */
-static void emit_kernel_alert(struct daemon *d, uint64_t ts_ms, enum alert_kind kind,
+static void emit_kernel_alert(struct pipeline *pl, uint64_t ts_ms, enum alert_kind kind,
 			      const char *path, const char *reason)
 {
 	struct alert a = { .kind = kind, .pid = 0, .proc = NULL, .path = path, .reason = reason };
 
-	batch_begin(d, ts_ms);
-	(void)alert_out(d, &a, ts_ms); /* a failure is counted there */
+	batch_begin(pl, ts_ms);
+	(void)alert_out(pl, &a, ts_ms); /* a failure is counted there */
 }
 
-static void emit_overflow(struct daemon *d, uint64_t ts_ms)
+static void emit_overflow(struct pipeline *pl, uint64_t ts_ms)
 {
-	d->st.overflows++;
-	emit_kernel_alert(d, ts_ms, ALERT_OVERFLOW, "<overflow>", "fanotify queue overflowed");
+	pl->st.overflows++;
+	emit_kernel_alert(pl, ts_ms, ALERT_OVERFLOW, "<overflow>", "fanotify queue overflowed");
 	log_rl(LOG_LEVEL_WARN, "fanotify queue overflowed: events were lost");
 }
 
 /* Alert records (after the event's own record) and their hooks: policy's alerts, completed
  * with the process pi. */
-static void emit_alerts(struct daemon *d, struct policy_result *pr, const struct proc_info *pi,
-			uint64_t ts_ms, uint64_t mono_ms)
+static void emit_alerts(struct pipeline *pl, struct policy_result *pr,
+			const struct proc_info *pi, uint64_t ts_ms, uint64_t mono_ms)
 {
 	for (unsigned i = 0; i < pr->n_alerts; i++) {
 		struct alert *a = &pr->alerts[i];
 
 		a->proc = pi;
-		if (alert_out(d, a, ts_ms) < 0)
-			d->st.dropped_records++;
-		(void)hook_run(&d->hook, a, mono_ms); /* failures are counted and logged there */
+		if (alert_out(pl, a, ts_ms) < 0)
+			pl->st.dropped_records++;
+		(void)hook_run(pl->hook, a, mono_ms); /* failures are counted and logged there */
 	}
 }
 
@@ -169,15 +180,15 @@ struct paths {
 };
 
 /* Path of a directory-entry info record: the directory (copied into dir_out) + its name. */
-static const char *entry_path(struct daemon *d, const struct fan_fid *rec, char *out,
+static const char *entry_path(struct pipeline *pl, const struct fan_fid *rec, char *out,
 			      char *dir_out, const char **ret_dir, const char **ret_name,
 			      char *tmp)
 {
-	const struct fan_fs *fs = fan_fs_find(&d->fan, rec->fsid);
+	const struct fan_fs *fs = fan_fs_find(pl->fan, rec->fsid);
 	const char *dir;
 	size_t dl;
 
-	dir = resolve_handle(d->resolve, fs ? fs->view_fd : NULL, fs ? fs->n_views : 0, rec, true,
+	dir = resolve_handle(pl->resolve, fs ? fs->view_fd : NULL, fs ? fs->n_views : 0, rec, true,
 			     tmp, PATH_BUF);
 	if (!dir)
 		return NULL;
@@ -220,10 +231,10 @@ static int stat_fd(int fd, struct paths *p)
 	return 0;
 }
 
-static void resolve_paths(struct daemon *d, const struct fan_event *ev, struct paths *p)
+static void resolve_paths(struct pipeline *pl, const struct fan_event *ev, struct paths *p)
 {
 	if (ev->fd >= 0) {
-		int n = resolve_fd_path(d->resolve, ev->fd, p->path_buf, sizeof(p->path_buf));
+		int n = resolve_fd_path(pl->resolve, ev->fd, p->path_buf, sizeof(p->path_buf));
 		static const char deleted[] = " (deleted)";
 		const size_t dl = sizeof(deleted) - 1;
 
@@ -242,26 +253,26 @@ static void resolve_paths(struct daemon *d, const struct fan_event *ev, struct p
 		const char *unused;
 
 		if (ev->new_dfid.type)
-			p->path = entry_path(d, &ev->new_dfid, p->path_buf, p->dir_buf, &p->dir,
+			p->path = entry_path(pl, &ev->new_dfid, p->path_buf, p->dir_buf, &p->dir,
 					     &p->name, p->tmp);
 		if (ev->old_dfid.type)
-			p->old_path = entry_path(d, &ev->old_dfid, p->old_buf, p->old_dir_buf,
+			p->old_path = entry_path(pl, &ev->old_dfid, p->old_buf, p->old_dir_buf,
 						 &p->old_dir, &unused, p->tmp);
 		if (!p->name && ev->new_dfid.name)
 			p->name = ev->new_dfid.name;
 		return;
 	}
 	if (ev->dfid.type) {
-		p->path = entry_path(d, &ev->dfid, p->path_buf, p->dir_buf, &p->dir, &p->name,
+		p->path = entry_path(pl, &ev->dfid, p->path_buf, p->dir_buf, &p->dir, &p->name,
 				     p->tmp);
 		if (!p->path && ev->dfid.name && strcmp(ev->dfid.name, ".") != 0)
 			p->name = ev->dfid.name; /* directory gone: the name is still known */
 		return;
 	}
 	if (ev->fid.type) {
-		const struct fan_fs *fs = fan_fs_find(&d->fan, ev->fid.fsid);
+		const struct fan_fs *fs = fan_fs_find(pl->fan, ev->fid.fsid);
 
-		p->path = resolve_handle(d->resolve, fs ? fs->view_fd : NULL, fs ? fs->n_views : 0,
+		p->path = resolve_handle(pl->resolve, fs ? fs->view_fd : NULL, fs ? fs->n_views : 0,
 					 &ev->fid, false, p->path_buf, sizeof(p->path_buf));
 		p->name = base_name(p->path);
 	}
@@ -282,7 +293,7 @@ static void close_fd(int *fd)
  * event fd stays open (the path lookup and the allow cache still need it). Our own events
  * are answered without being counted.
  */
-static void respond(struct daemon *d, int group_fd, struct fan_event *ev, bool allow)
+static void respond(struct pipeline *pl, int group_fd, struct fan_event *ev, bool allow)
 {
 	uint64_t t;
 	int r;
@@ -293,17 +304,17 @@ static void respond(struct daemon *d, int group_fd, struct fan_event *ev, bool a
 	r = fan_respond(group_fd, ev->fd, allow);
 	ev->answered = true;
 	if (r < 0) {
-		d->st.answer_errors++;
+		pl->st.answer_errors++;
 		log_rl(LOG_LEVEL_WARN, "answering a permission event failed: %s", strerror(-r));
 	}
-	if (ev->pid == d->self)
+	if (ev->pid == pl->self)
 		return;
 	/* The write wakes the opener: on a VM that can cost more than the decision. */
-	latency_note(&d->st.decide, t - d->read_ns);
-	latency_note(&d->st.answer, now_mono_ns() - d->read_ns);
-	d->st.perm_answered++;
+	latency_note(&pl->st.decide, t - pl->read_ns);
+	latency_note(&pl->st.answer, now_mono_ns() - pl->read_ns);
+	pl->st.perm_answered++;
 	if (!allow)
-		d->st.perm_denied++;
+		pl->st.perm_denied++;
 }
 
 /*
@@ -311,73 +322,21 @@ static void respond(struct daemon *d, int group_fd, struct fan_event *ev, bool a
  * now (a path that forgot to is a bug: it is counted, logged and the event allowed, so no
  * opener waits), then its fds are closed.
  */
-static void release(struct daemon *d, int group_fd, struct fan_event *ev)
+static void release(struct pipeline *pl, int group_fd, struct fan_event *ev)
 {
 	if ((ev->mask & FAN_PERM_EVENTS) && ev->fd >= 0 && !ev->answered) {
-		d->st.unanswered++;
+		pl->st.unanswered++;
 		log_rl(LOG_LEVEL_ERR, "bug: a permission event left the pipeline unanswered; "
 				      "allowed");
-		respond(d, group_fd, ev, true);
+		respond(pl, group_fd, ev, true);
 	}
 	close_fd(&ev->fd);
 	close_fd(&ev->pidfd);
 }
 
-static void cache_flush(struct daemon *d)
-{
-	int r = fan_cache_flush(&d->fan);
-
-	if (r < 0)
-		log_rl(LOG_LEVEL_WARN, "allow_cache: flushing the marks failed: %s", strerror(-r));
-	else
-		d->st.cache_flushes++;
-}
-
-/* Whether this inode was allowed before (a table of DAEMON_CACHE_SEEN slots; a collision
- * only delays or brings forward one mark, never a decision). */
-static bool seen_before(struct daemon *d, const struct paths *p)
-{
-	uint64_t h = ((uint64_t)p->dev * 0x9e3779b97f4a7c15ull) ^
-		     ((uint64_t)p->ino * 0xc2b2ae3d27d4eb4full);
-	uint64_t *slot = &d->cache_seen[(h >> 32) & (DAEMON_CACHE_SEEN - 1)];
-
-	h |= 1; /* 0 = empty slot */
-	if (*slot == h)
-		return true;
-	*slot = h;
-	return false;
-}
-
-/* --allow-cache: the kernel allows this file's later opens itself, unless a containment
- * runs (a contained process must be asked about every file). Never for a canary: each of
- * its opens must raise its alert. A file is marked the second time it is allowed: most
- * files opened once (an extraction, a build's outputs) then cost no mark at all. */
-static void cache_allow(struct daemon *d, int fd, const struct paths *p, uint64_t mono_ms)
-{
-	int r;
-
-	if (policy_containing(d->policy, mono_ms) || !seen_before(d, p))
-		return;
-	r = fan_cache_allow(&d->fan, fd);
-	if (r == 0) {
-		d->st.cache_marks++;
-		return;
-	}
-	d->st.cache_errors++;
-	if (r == -ENOSPC) {
-		/* The user's mark limit (max_user_marks) is reached: start over. */
-		cache_flush(d);
-	} else if (r == -EINVAL) {
-		log_warn("allow_cache: the kernel refuses evictable ignore marks; cache off");
-		d->allow_cache = false;
-	} else {
-		log_rl(LOG_LEVEL_WARN, "allow_cache: cannot mark a file: %s", strerror(-r));
-	}
-}
-
 /* One decoded event, from its paths to its records; answers it when the policy decides
  * (unless batch-allow did already). release() closes its fds afterwards. */
-static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, uint64_t ts_ms)
+static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev, uint64_t ts_ms)
 {
 	bool perm = ev->mask & FAN_PERM_EVENTS;
 	struct record_event rec = { .ts_ms = ts_ms };
@@ -388,47 +347,47 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 
 	/* Only the small fields: the path buffers (20 KiB) are written before they are read. */
 	paths_init(&p);
-	d->st.events++;
+	pl->st.events++;
 	if (ev->mask & FAN_Q_OVERFLOW) {
-		emit_overflow(d, ts_ms);
+		emit_overflow(pl, ts_ms);
 		return;
 	}
-	if (ev->pid == d->self) {
+	if (ev->pid == pl->self) {
 		/* Our own activity (the output thread's reopen, pid-file rename): never
 		 * reported, and a permission event of ours is allowed at once. */
-		d->st.self_events++;
-		respond(d, group_fd, ev, true);
+		pl->st.self_events++;
+		respond(pl, group_fd, ev, true);
 		return;
 	}
 	if (ev->mask & FAN_MOVE_SELF) {
 		/* A watched directory or one above it moved (fan.c mark_ancestors()): the
 		 * cached paths are stale. Not an event anyone asked for: no record. */
-		resolve_flush(d->resolve);
-		d->st.moves++;
+		resolve_flush(pl->resolve);
+		pl->st.moves++;
 		ev->mask &= ~(uint64_t)FAN_MOVE_SELF;
 		if (!(ev->mask & ~(uint64_t)FAN_ONDIR))
 			return;
 	}
 	if (ev->bad_info)
-		d->st.bad_info++;
-	d->st.unknown_info += ev->unknown_info;
+		pl->st.bad_info++;
+	pl->st.unknown_info += ev->unknown_info;
 	/* When no rule can deny, the answer needs nothing of the event: it goes first
 	 * (batch-allow in read_batch() has usually given it already). */
-	if (!d->policy->deny_on_alert)
-		respond(d, group_fd, ev, true);
+	if (!pl->policy->deny_on_alert)
+		respond(pl, group_fd, ev, true);
 
-	resolve_paths(d, ev, &p);
+	resolve_paths(pl, ev, &p);
 
 	if (!perm && (ev->mask & DIRENT_EVENTS) && ev->fd < 0) {
 		const struct fan_fid *rec_fid = ev->new_dfid.type ? &ev->new_dfid
 						: ev->dfid.type	   ? &ev->dfid
 						: ev->old_dfid.type ? &ev->old_dfid
 								    : &ev->fid;
-		const struct fan_fs *fs = rec_fid->type ? fan_fs_find(&d->fan, rec_fid->fsid) : NULL;
+		const struct fan_fs *fs = rec_fid->type ? fan_fs_find(pl->fan, rec_fid->fsid) : NULL;
 
-		if (fan_out_of_scope(&d->fan, fs, p.path, p.dir) &&
-		    (!p.old_path || fan_out_of_scope(&d->fan, fs, p.old_path, p.old_dir))) {
-			d->st.out_of_scope++;
+		if (fan_out_of_scope(pl->fan, fs, p.path, p.dir) &&
+		    (!p.old_path || fan_out_of_scope(pl->fan, fs, p.old_path, p.old_dir))) {
+			pl->st.out_of_scope++;
 			return;
 		}
 	}
@@ -442,18 +401,21 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 		.old_path = p.old_path,
 		.now_ms = mono_ms,
 	};
-	policy_eval(d->policy, &pin, &pr);
-	if (pr.decisions_changed && d->allow_cache)
-		cache_flush(d);
+	policy_eval(pl->policy, &pin, &pr);
+	if (pr.decisions_changed)
+		cache_flush(pl->cache);
 	/* Answer before anything slow: the opener is blocked until we do. */
-	respond(d, group_fd, ev, pr.verdict != VERDICT_DENY);
+	respond(pl, group_fd, ev, pr.verdict != VERDICT_DENY);
 	/* Only for events a mark would spare the opener (not an exec's OPEN_EXEC_PERM), and
 	 * only for a file with one name: the mark is on the inode, so a second name (a hard
-	 * link to a canary) would let the canary's own name through unasked. */
-	if (ev->fd >= 0 && stat_fd(ev->fd, &p) == 0 && d->allow_cache &&
-	    (ev->mask & FAN_CACHE_EVENTS) && pr.verdict == VERDICT_ALLOW &&
-	    !pr.canary && !p.fd_is_dir && p.nlink == 1)
-		cache_allow(d, ev->fd, &p, mono_ms);
+	 * link to a canary) would let the canary's own name through unasked. Never for a
+	 * canary (each of its opens must raise its alert) nor while a containment runs (a
+	 * contained process must be asked about every file). */
+	if (ev->fd >= 0 && stat_fd(ev->fd, &p) == 0 && pl->cache->on &&
+	    (ev->mask & CACHE_EVENTS) && pr.verdict == VERDICT_ALLOW &&
+	    !pr.canary && !p.fd_is_dir && p.nlink == 1 &&
+	    !policy_containing(pl->policy, mono_ms))
+		cache_allow(pl->cache, ev->fd, p.dev, p.ino);
 	/* Answered above: the fd is not needed any more (release() checks the answer). */
 	if (!perm || ev->answered)
 		close_fd(&ev->fd);
@@ -461,14 +423,14 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	/* A renamed or removed directory invalidates every cached path below it. */
 	if ((ev->mask & FAN_ONDIR) &&
 	    (ev->mask & (FAN_RENAME | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_DELETE)))
-		resolve_flush(d->resolve);
+		resolve_flush(pl->resolve);
 
 	/* After the answers above: exec notices read /proc, which can take a while. */
-	if (d->drain_pending) {
-		proc_drain(d->proc);
-		d->drain_pending = false;
+	if (pl->drain_pending) {
+		proc_drain(pl->proc);
+		pl->drain_pending = false;
 	}
-	proc_lookup(d->proc, ev->pid, ev->pidfd, false, &rec.proc);
+	proc_lookup(pl->proc, ev->pid, ev->pidfd, false, &rec.proc);
 
 	rec.mask = ev->mask;
 	rec.verdict = pr.verdict;
@@ -481,17 +443,17 @@ static void handle_event(struct daemon *d, int group_fd, struct fan_event *ev, u
 	rec.is_rename = ev->mask & FAN_RENAME;
 	rec.old_path = p.old_path;
 	if (!p.path)
-		d->st.unresolved++;
-	batch_begin(d, ts_ms);
-	rec.seq = ++d->seq;
-	if (record_event(&d->batch, &rec) < 0) {
-		d->pending_dropped++;
-		d->st.dropped_records++;
+		pl->st.unresolved++;
+	batch_begin(pl, ts_ms);
+	rec.seq = ++pl->seq;
+	if (record_event(&pl->batch, &rec) < 0) {
+		pl->pending_dropped++;
+		pl->st.dropped_records++;
 	} else {
-		d->batch_records++;
-		d->st.records++;
+		pl->batch_records++;
+		pl->st.records++;
 	}
-	emit_alerts(d, &pr, &rec.proc, ts_ms, mono_ms);
+	emit_alerts(pl, &pr, &rec.proc, ts_ms, mono_ms);
 }
 
 /*
@@ -520,12 +482,12 @@ static unsigned decode_read(const unsigned char *p, size_t n, struct fan_event *
 		evs[k].answered = false;
 	return k;
 }
-/* Between FID events: a look at the permission group, at most every DAEMON_PERM_POLL_NS, so
+/* Between FID events: a look at the permission group, at most every PIPELINE_PERM_POLL_NS, so
  * an opener never waits for a whole batch of records to be written. */
-static void perm_poll(struct daemon *d)
+static void perm_poll(struct pipeline *pl)
 {
-	if (now_mono_ns() - d->perm_read_ns >= DAEMON_PERM_POLL_NS)
-		(void)pipeline_read_group(d, d->fan.fd_fd, false);
+	if (now_mono_ns() - pl->perm_read_ns >= PIPELINE_PERM_POLL_NS)
+		(void)pipeline_read_group(pl, pl->fan->fd_fd, false);
 }
 
 /*
@@ -534,40 +496,40 @@ static void perm_poll(struct daemon *d)
  * for, and we never see it), an FID group with pidfds one pidfd per event. Subscribers
  * and the pidfds of an FID read being handled (perm_poll() reads in between) count.
  */
-static size_t read_len(const struct daemon *d, bool fid)
+static size_t read_len(const struct pipeline *pl, bool fid)
 {
-	int64_t free_fds = (int64_t)d->nofile - d->fds_fixed - d->sock.n_clients -
-			   DAEMON_FD_SPARE - (fid ? 0 : d->fid_fds_held);
-	size_t per_event = fid ? DAEMON_FID_EVENT_MIN : DECODE_METADATA_LEN;
+	int64_t free_fds = (int64_t)pl->nofile - pl->fds_fixed - pl->sock->n_clients -
+			   PIPELINE_FD_SPARE - (fid ? 0 : pl->fid_fds_held);
+	size_t per_event = fid ? PIPELINE_FID_EVENT_MIN : DECODE_METADATA_LEN;
 
-	if (fid && !d->fan.pidfd)
-		return DAEMON_READ_BUF;
+	if (fid && !pl->fan->pidfd)
+		return PIPELINE_READ_BUF;
 	if (free_fds < 1)
 		free_fds = 1; /* one at a time; EMFILE is then reported (fd_exhausted) */
-	if ((uint64_t)free_fds >= DAEMON_READ_BUF / per_event)
-		return DAEMON_READ_BUF;
+	if ((uint64_t)free_fds >= PIPELINE_READ_BUF / per_event)
+		return PIPELINE_READ_BUF;
 	return (size_t)free_fds * per_event;
 }
 
 /* The kernel could not open a descriptor for an event: a permission event was denied
  * (the opener got EPERM), a notification lost. Said as an alert, like an overflow. */
-static void emit_fd_exhausted(struct daemon *d, int err, bool perm_group)
+static void emit_fd_exhausted(struct pipeline *pl, int err, bool perm_group)
 {
 	const char *reason = perm_group
 				     ? "no descriptor for a permission event: the kernel denied it"
 				     : "no descriptor for an event: the kernel dropped it";
 
-	d->st.fd_denied++;
-	emit_kernel_alert(d, now_real_ms(), ALERT_FD_EXHAUSTED, "<fd_exhausted>", reason);
+	pl->st.fd_denied++;
+	emit_kernel_alert(pl, now_real_ms(), ALERT_FD_EXHAUSTED, "<fd_exhausted>", reason);
 	log_rl(LOG_LEVEL_WARN, "reading fanotify events: %s: %s", strerror(err), reason);
 }
 
-unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
+unsigned pipeline_read_group(struct pipeline *pl, int group_fd, bool fid)
 {
-	unsigned char *buf = fid ? d->fid_readbuf : d->readbuf;
-	bool perm_group = !fid && d->fan.fd_is_perm;
-	bool poll_perm = fid && d->fan.fd_is_perm;
-	bool *reading = fid ? &d->reading_fid : &d->reading_perm;
+	unsigned char *buf = fid ? pl->fid_readbuf : pl->readbuf;
+	bool perm_group = !fid && pl->fan->fd_is_perm;
+	bool poll_perm = fid && pl->fan->fd_is_perm;
+	bool *reading = fid ? &pl->reading_fid : &pl->reading_perm;
 	unsigned events = 0;
 
 	/* Never inside itself: the buffer is in use (perm_poll() and the containment
@@ -575,26 +537,26 @@ unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 	if (*reading)
 		return 0;
 	*reading = true;
-	for (unsigned i = 0; i < DAEMON_READS_PER_TURN; i++) {
-		size_t len = read_len(d, fid);
+	for (unsigned i = 0; i < PIPELINE_READS_PER_TURN; i++) {
+		size_t len = read_len(pl, fid);
 		ssize_t n = read(group_fd, buf, len);
-		struct fan_event *evs = fid ? d->fid_evs : d->perm_evs;
+		struct fan_event *evs = fid ? pl->fid_evs : pl->perm_evs;
 		unsigned n_ev;
 		bool bad;
 		size_t got;
 		uint64_t ts_ms;
 
 		if (perm_group)
-			d->perm_read_ns = now_mono_ns();
+			pl->perm_read_ns = now_mono_ns();
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EMFILE || errno == ENFILE) {
-				emit_fd_exhausted(d, errno, perm_group);
+				emit_fd_exhausted(pl, errno, perm_group);
 				continue; /* the next event may fit */
 			}
 			if (errno != EAGAIN) {
-				d->st.read_errors++;
+				pl->st.read_errors++;
 				log_rl(LOG_LEVEL_WARN, "reading fanotify events failed: %s",
 				       strerror(errno));
 			}
@@ -603,50 +565,50 @@ unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 		if (n == 0)
 			break;
 		got = (size_t)n;
-		if (fid && d->fan.pidfd)
-			d->fid_fds_held = (unsigned)(got / DAEMON_FID_EVENT_MIN);
+		if (fid && pl->fan->pidfd)
+			pl->fid_fds_held = (unsigned)(got / PIPELINE_FID_EVENT_MIN);
 		ts_ms = now_real_ms();
 		if (perm_group) {
-			d->read_ns = now_mono_ns();
-			now_batch_start(&d->perm_batches, d->read_ns);
+			pl->read_ns = now_mono_ns();
+			now_batch_start(&pl->perm_batches, pl->read_ns);
 		}
 		/* Every process in this batch has had its fork/exec notice queued by now; it
 		 * is read before the first process lookup, after the first answer. */
-		d->drain_pending = true;
-		n_ev = decode_read(buf, got, evs, DAEMON_READ_EVENTS, &bad);
+		pl->drain_pending = true;
+		n_ev = decode_read(buf, got, evs, PIPELINE_READ_EVENTS, &bad);
 		/* Without a rule that can deny, every permission event of the read is allowed
 		 * before any of them is handled: none waits for another's path, process lookup
 		 * or record. */
-		if (perm_group && !d->policy->deny_on_alert)
+		if (perm_group && !pl->policy->deny_on_alert)
 			for (unsigned k = 0; k < n_ev + bad; k++)
-				respond(d, group_fd, &evs[k], true);
+				respond(pl, group_fd, &evs[k], true);
 		/* Containment decides on writes the FID group reports: whatever the openers
 		 * did before these opens is queued there by now, so it counts first. */
-		if (perm_group && d->policy->quarantine_ms && d->fan.fid_fd >= 0)
-			(void)pipeline_read_group(d, d->fan.fid_fd, true);
+		if (perm_group && pl->policy->quarantine_ms && pl->fan->fid_fd >= 0)
+			(void)pipeline_read_group(pl, pl->fan->fid_fd, true);
 		for (unsigned k = 0; k < n_ev; k++) {
-			handle_event(d, group_fd, &evs[k], ts_ms);
-			release(d, group_fd, &evs[k]);
+			handle_event(pl, group_fd, &evs[k], ts_ms);
+			release(pl, group_fd, &evs[k]);
 			events++;
-			if (fid && d->fid_fds_held)
-				d->fid_fds_held--;
+			if (fid && pl->fid_fds_held)
+				pl->fid_fds_held--;
 			if (poll_perm)
-				perm_poll(d);
+				perm_poll(pl);
 		}
 		if (bad) {
 			/* The rest of the read cannot be walked; what this event carries is
 			 * allowed and closed. */
-			d->st.bad_events++;
+			pl->st.bad_events++;
 			log_rl(LOG_LEVEL_WARN, "undecodable fanotify event, rest of the read skipped");
-			respond(d, group_fd, &evs[n_ev], true);
-			release(d, group_fd, &evs[n_ev]);
+			respond(pl, group_fd, &evs[n_ev], true);
+			release(pl, group_fd, &evs[n_ev]);
 		}
 		if (fid)
-			d->fid_fds_held = 0;
+			pl->fid_fds_held = 0;
 		/* One read's records at a time: bounds the batch (and our memory). */
-		pipeline_flush(d);
+		pipeline_flush(pl);
 		if (perm_group)
-			now_batch_end(&d->perm_batches, now_mono_ns());
+			now_batch_end(&pl->perm_batches, now_mono_ns());
 		/* A read that did not fill half the buffer most likely emptied the queue: the
 		 * next epoll_wait() says if more came, without a read that fails here. */
 		if (got < len / 2)
@@ -656,11 +618,11 @@ unsigned pipeline_read_group(struct daemon *d, int group_fd, bool fid)
 	return events;
 }
 
-/* The q-quantile of a latency histogram, in microseconds: exact below DAEMON_LAT_LINEAR,
+/* The q-quantile of a latency histogram, in microseconds: exact below PIPELINE_LAT_LINEAR,
  * above it the upper end of its power-of-two bucket. */
-static uint64_t latency_quantile_us(const struct daemon_lat *l, double q)
+static uint64_t latency_quantile_us(const struct pipeline_lat *l, double q)
 {
-	const size_t n = DAEMON_LAT_LINEAR + DAEMON_LAT_LOG;
+	const size_t n = PIPELINE_LAT_LINEAR + PIPELINE_LAT_LOG;
 	uint64_t total = 0, seen = 0;
 
 	for (size_t i = 0; i < n; i++)
@@ -670,15 +632,15 @@ static uint64_t latency_quantile_us(const struct daemon_lat *l, double q)
 	for (size_t i = 0; i < n; i++) {
 		seen += l->hist[i];
 		if ((double)seen >= q * (double)total)
-			return i < DAEMON_LAT_LINEAR ? i
-						     : (2048ull << (i - DAEMON_LAT_LINEAR)) - 1;
+			return i < PIPELINE_LAT_LINEAR ? i
+						     : (2048ull << (i - PIPELINE_LAT_LINEAR)) - 1;
 	}
 	return 0; /* not reached: seen == total at the end */
 }
 
-void pipeline_stats(const struct daemon *d, struct stats *s)
+void pipeline_stats(const struct pipeline *pl, struct stats *s)
 {
-	const struct daemon_stats *st = &d->st;
+	const struct pipeline_counts *st = &pl->st;
 
 	s->events = st->events;
 	s->records = st->records;
@@ -693,9 +655,6 @@ void pipeline_stats(const struct daemon *d, struct stats *s)
 	s->decide_us_p50 = latency_quantile_us(&st->decide, 0.5);
 	s->decide_us_p99 = latency_quantile_us(&st->decide, 0.99);
 	s->decide_us_max = st->decide.max_ns / 1000;
-	s->cache_marks = st->cache_marks;
-	s->cache_errors = st->cache_errors;
-	s->cache_flushes = st->cache_flushes;
 	s->self = st->self_events;
 	s->out_of_scope = st->out_of_scope;
 	s->overflows = st->overflows;
@@ -709,64 +668,74 @@ void pipeline_stats(const struct daemon *d, struct stats *s)
 	s->unknown_info = st->unknown_info;
 }
 
-void pipeline_write_stats(struct daemon *d, struct stats *s)
+void pipeline_write_stats(struct pipeline *pl, struct stats *s)
 {
 	uint64_t ts_ms = now_real_ms(), seq;
 
 	/* A dropped notice owed goes first, so dropped_records below includes its count. */
-	batch_begin(d, ts_ms);
-	seq = ++d->seq;
-	d->st.records++; /* the record counts itself */
-	pipeline_stats(d, s);
-	if (record_stats(&d->batch, seq, ts_ms, s) < 0) {
-		d->st.records--;
-		d->pending_dropped++;
-		d->st.dropped_records++;
-		pipeline_stats(d, s); /* the log line says so */
+	batch_begin(pl, ts_ms);
+	seq = ++pl->seq;
+	pl->st.records++; /* the record counts itself */
+	pipeline_stats(pl, s);
+	if (record_stats(&pl->batch, seq, ts_ms, s) < 0) {
+		pl->st.records--;
+		pl->pending_dropped++;
+		pl->st.dropped_records++;
+		pipeline_stats(pl, s); /* the log line says so */
 		return;
 	}
-	d->batch_records++;
+	pl->batch_records++;
 }
 
-void pipeline_flush(struct daemon *d)
+void pipeline_flush(struct pipeline *pl)
 {
-	if (!d->batch.len)
+	if (!pl->batch.len)
 		return;
 	/* Subscribers get exactly what the output file gets: nothing it dropped. */
-	if (sink_file_write(&d->out, d->batch.data, d->batch.len, d->batch_dropped) < 0) {
+	if (sink_file_write(pl->out, pl->batch.data, pl->batch.len, pl->batch_dropped) < 0) {
 		/* A notice opening the batch is dropped too: its count is owed again. */
-		d->pending_dropped += d->batch_records + d->batch_dropped;
-		d->st.dropped_records += d->batch_records;
-		log_rl(LOG_LEVEL_WARN, "output queue full: %u records dropped", d->batch_records);
-	} else if (d->sock.n_clients) {
-		/* Subscribers get the same lines in fewer, larger sends (pipeline_flush_sock). */
-		if (!d->sock_batch.len)
-			d->sock_since_ms = now_mono_ms();
-		if (buf_append(&d->sock_batch, d->batch.data, d->batch.len) == 0) {
-			d->sock_records += d->batch_records;
-		} else {
-			pipeline_flush_sock(d, true);
-			sink_sock_write(&d->sock, d->batch.data, d->batch.len, d->batch_records);
-		}
-		if (d->sock_batch.len >= DAEMON_SOCK_BATCH)
-			pipeline_flush_sock(d, true);
+		pl->pending_dropped += pl->batch_records + pl->batch_dropped;
+		pl->st.dropped_records += pl->batch_records;
+		log_rl(LOG_LEVEL_WARN, "output queue full: %u records dropped", pl->batch_records);
+	} else {
+		/* Batched there: sink_sock_flush() sends them. */
+		sink_sock_write(pl->sock, pl->batch.data, pl->batch.len, pl->batch_records,
+				now_mono_ms());
 	}
-	d->batch.len = 0;
-	d->batch_records = 0;
-	d->batch_dropped = 0;
+	pl->batch.len = 0;
+	pl->batch_records = 0;
+	pl->batch_dropped = 0;
 }
 
-int pipeline_flush_sock(struct daemon *d, bool force)
+int pipeline_init(struct pipeline *pl, struct fan *fan, struct resolve *resolve,
+		  struct proc *proc, struct policy *policy, struct cache *cache, struct hook *hook,
+		  struct sink_file *out, struct sink_sock *sock, pid_t self)
 {
-	uint64_t now;
+	pl->fan = fan;
+	pl->resolve = resolve;
+	pl->proc = proc;
+	pl->policy = policy;
+	pl->cache = cache;
+	pl->hook = hook;
+	pl->out = out;
+	pl->sock = sock;
+	pl->self = self;
+	pl->readbuf = malloc(PIPELINE_READ_BUF);
+	pl->fid_readbuf = malloc(PIPELINE_READ_BUF);
+	pl->perm_evs = calloc(PIPELINE_READ_EVENTS, sizeof(*pl->perm_evs));
+	pl->fid_evs = calloc(PIPELINE_READ_EVENTS, sizeof(*pl->fid_evs));
+	if (!pl->readbuf || !pl->fid_readbuf || !pl->perm_evs || !pl->fid_evs)
+		return -ENOMEM;
+	return 0;
+}
 
-	if (!d->sock_batch.len)
-		return -1;
-	now = now_mono_ms();
-	if (!force && now - d->sock_since_ms < DAEMON_SOCK_LINGER_MS)
-		return (int)(DAEMON_SOCK_LINGER_MS - (now - d->sock_since_ms));
-	sink_sock_write(&d->sock, d->sock_batch.data, d->sock_batch.len, d->sock_records);
-	d->sock_batch.len = 0;
-	d->sock_records = 0;
-	return -1;
+void pipeline_free(struct pipeline *pl)
+{
+	free(pl->readbuf);
+	free(pl->fid_readbuf);
+	free(pl->perm_evs);
+	free(pl->fid_evs);
+	pl->readbuf = pl->fid_readbuf = NULL;
+	pl->perm_evs = pl->fid_evs = NULL;
+	buf_free(&pl->batch);
 }

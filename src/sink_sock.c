@@ -2,8 +2,10 @@
  * sink_sock.c - owns the subscriber listener, its socket file, and every subscriber
  * connection with its send buffer.
  *
- * The loop hands over whole records once per turn with sink_sock_write() (the bytes the
- * output file gets) and the readiness of our fds with sink_sock_handle(). Records go out with
+ * The pipeline hands over whole records once per turn with sink_sock_write() (the bytes the
+ * output file gets), which batches them: sink_sock_flush() sends the batch once it is
+ * SINK_SOCK_BATCH bytes or has waited SINK_SOCK_LINGER_MS (the loop's timer calls it). The
+ * loop hands over the readiness of our fds with sink_sock_handle(). Records go out with
  * non-blocking sends; what a socket does not take waits in that subscriber's buffer, at most
  * buffer_max bytes. A subscriber that falls further behind is dropped: it gets no more
  * records, and its buffer shrinks to the rest of the record it has half of plus room for one
@@ -11,7 +13,7 @@
  * not) it gets that rest and the dropped line, so its stream ends with whole lines, and then
  * it is closed. No timer closes it before that: until it reads or hangs up it keeps its slot,
  * so at most max_clients wait like this. Memory is bounded by max_clients * buffer_max (a
- * dropped one holds the rest of one record and SINK_SOCK_NOTICE_MAX).
+ * dropped one holds the rest of one record and SINK_SOCK_NOTICE_MAX) plus the batch.
  *
  * Must not: block or wait for a subscriber, log per record, interpret records beyond
  * counting newlines, or write JSON itself: a dropped subscriber's last line comes from
@@ -925,7 +927,8 @@ void sink_sock_handle(struct sink_sock *s, int fd, uint32_t events)
 		(void)client_flush(s, c); /* -1: closed, nothing left to do */
 }
 
-void sink_sock_write(struct sink_sock *s, const void *data, size_t len, unsigned n_records)
+/* Queues records to every subscriber and sends what the sockets take now. */
+static void send_all(struct sink_sock *s, const void *data, size_t len, unsigned n_records)
 {
 	if (!s->path || s->listen_fd < 0)
 		return;
@@ -935,6 +938,40 @@ void sink_sock_write(struct sink_sock *s, const void *data, size_t len, unsigned
 	for (unsigned i = 0; i < s->max_clients; i++)
 		if (s->clients[i].fd >= 0)
 			client_queue(s, &s->clients[i], data, len, n_records);
+}
+
+void sink_sock_write(struct sink_sock *s, const void *data, size_t len, unsigned n_records,
+		     uint64_t now_ms)
+{
+	if (!len || !s->n_clients)
+		return;
+	/* The same lines in fewer, larger sends: each send wakes every subscriber. */
+	if (!s->batch.len)
+		s->batch_since_ms = now_ms;
+	if (buf_append(&s->batch, data, len) == 0) {
+		s->batch_records += n_records;
+	} else {
+		/* Out of memory: what waits goes first, then these, unbatched. */
+		(void)sink_sock_flush(s, now_ms, true);
+		send_all(s, data, len, n_records);
+	}
+	if (s->batch.len >= SINK_SOCK_BATCH)
+		(void)sink_sock_flush(s, now_ms, true);
+}
+
+int sink_sock_flush(struct sink_sock *s, uint64_t now_ms, bool force)
+{
+	/* A clock read before the first record joined counts as no wait. */
+	uint64_t waited = now_ms > s->batch_since_ms ? now_ms - s->batch_since_ms : 0;
+
+	if (!s->batch.len)
+		return -1;
+	if (!force && waited < SINK_SOCK_LINGER_MS)
+		return (int)(SINK_SOCK_LINGER_MS - waited);
+	send_all(s, s->batch.data, s->batch.len, s->batch_records);
+	s->batch.len = 0;
+	s->batch_records = 0;
+	return -1;
 }
 
 void sink_sock_stats(const struct sink_sock *s, struct stats *st)
@@ -953,6 +990,8 @@ void sink_sock_close(struct sink_sock *s)
 {
 	struct stat st;
 
+	buf_free(&s->batch); /* unsent records are lost: sink_sock_flush() first */
+	s->batch_records = 0;
 	if (!s->path)
 		return; /* zeroed, never opened, or closed already: nothing else is open */
 	if (s->clients) {

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "record.h"
 
 #define SINK_SOCK_BACKLOG 128		/* listen(2) backlog */
 #define SINK_SOCK_ACCEPT_PER_EVENT 256	/* accept4() calls per listener event */
@@ -19,6 +20,8 @@
 #define SINK_SOCK_KEEP_BUF (64u << 10)	/* an emptied send buffer larger than this is freed */
 #define SINK_SOCK_NOTICE_MAX 160u	/* bytes of a dropped line, at most (20-digit
 					 * ts_ms and count: 135) */
+#define SINK_SOCK_BATCH (64u << 10)	/* bytes that go to subscribers at once */
+#define SINK_SOCK_LINGER_MS 20		/* longest a record waits for more to join it */
 
 struct sink_client {
 	int fd;				/* owned; -1 = free slot */
@@ -63,6 +66,10 @@ struct sink_sock {
 	uint64_t dropped_clients;	/* disconnected for falling behind */
 	uint64_t dropped_records;	/* records those clients missed */
 	uint64_t accept_pauses;		/* times accepting stopped for lack of fds */
+	struct buf batch;		/* records not sent to anyone yet; owned; up to
+					 * SINK_SOCK_BATCH bytes (one write more) */
+	unsigned batch_records;
+	uint64_t batch_since_ms;	/* monotonic ms when batch became non-empty */
 };
 
 /*
@@ -77,9 +84,16 @@ int sink_sock_open(struct sink_sock *s, const struct config *c, int ep_fd, uint6
 /* Handles readiness of one of its fds (events from epoll). */
 void sink_sock_handle(struct sink_sock *s, int fd, uint32_t events);
 
-/* Queues whole records (len bytes, records newline-separated, n_records of them) to every
- * subscriber and sends what the sockets take now. Never blocks. */
-void sink_sock_write(struct sink_sock *s, const void *data, size_t len, unsigned n_records);
+/* Adds whole records (len bytes, records newline-separated, n_records of them) to the batch
+ * every subscriber gets, if any is connected; sends it once it reaches SINK_SOCK_BATCH bytes.
+ * now_ms: monotonic. Never blocks. */
+void sink_sock_write(struct sink_sock *s, const void *data, size_t len, unsigned n_records,
+		     uint64_t now_ms);
+
+/* Queues the batch to every subscriber and sends what the sockets take now; with force
+ * false only once it has waited SINK_SOCK_LINGER_MS since its first record. Returns ms
+ * until it must next be called, or -1 (nothing waits). Never blocks. */
+int sink_sock_flush(struct sink_sock *s, uint64_t now_ms, bool force);
 
 /* Fills the subscribers' counters of st (sock_*). */
 void sink_sock_stats(const struct sink_sock *s, struct stats *st);

@@ -94,14 +94,11 @@ static void daemon_up(struct fixture *f, const char *const *args)
 	resolve_init(d->resolve);
 	d->proc = calloc(1, sizeof(*d->proc));
 	d->policy = calloc(1, sizeof(*d->policy));
-	d->readbuf = malloc(DAEMON_READ_BUF);
-	d->fid_readbuf = malloc(DAEMON_READ_BUF);
-	d->perm_evs = calloc(DAEMON_READ_EVENTS, sizeof(*d->perm_evs));
-	d->fid_evs = calloc(DAEMON_READ_EVENTS, sizeof(*d->fid_evs));
-	assert_true(d->proc && d->policy && d->readbuf && d->fid_readbuf && d->perm_evs &&
-		    d->fid_evs);
+	assert_true(d->proc && d->policy);
+	assert_int_equal(pipeline_init(&d->pipeline, &d->fan, d->resolve, d->proc, d->policy,
+				       &d->cache, &d->hook, &d->out, &d->sock, d->self), 0);
 	d->proc->nl_fd = -1;
-	d->nofile = 1024;
+	d->pipeline.nofile = 1024;
 	if (sink_file_open(&d->out, f->out, msg, sizeof(msg)) < 0)
 		fail_msg("output: %s", msg);
 	if (policy_init(d->policy, &d->cfg, msg, sizeof(msg)) < 0)
@@ -133,12 +130,7 @@ static void daemon_down(struct fixture *f)
 	free(d->proc);
 	resolve_free(d->resolve);
 	free(d->resolve);
-	free(d->readbuf);
-	free(d->fid_readbuf);
-	free(d->perm_evs);
-	free(d->fid_evs);
-	buf_free(&d->batch);
-	buf_free(&d->sock_batch);
+	pipeline_free(&d->pipeline);
 	config_free(&d->cfg);
 	for (int i = 0; i < 2; i++) {
 		close(f->perm[i]);
@@ -266,16 +258,16 @@ static void test_batch_allow(void **state)
 	(void)state;
 	daemon_up(&f, args);
 	feed(&f, f.perm[1], evs, 3, fds);
-	assert_int_equal(pipeline_read_group(&f.d, f.perm[0], false), 3);
-	pipeline_flush(&f.d);
+	assert_int_equal(pipeline_read_group(&f.d.pipeline, f.perm[0], false), 3);
+	pipeline_flush(&f.d.pipeline);
 	n = responses(f.perm[1], rs, 16);
 	assert_int_equal(n, 3);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(answer_of(rs, n, fds[i]), FAN_ALLOW);
 		assert_closed(fds[i]);
 	}
-	assert_int_equal(f.d.st.perm_answered, 3);
-	assert_int_equal(f.d.st.unanswered, 0);
+	assert_int_equal(f.d.pipeline.st.perm_answered, 3);
+	assert_int_equal(f.d.pipeline.st.unanswered, 0);
 	assert_int_equal(lines_with(f.out, "\"decision\":\"allow\"", NULL), 3);
 	daemon_down(&f);
 }
@@ -299,15 +291,15 @@ static void test_deny_canary(void **state)
 	snprintf(canary, sizeof(canary), "/tmp/test_pipeline.*/secret");
 	daemon_up(&f, args);
 	feed(&f, f.perm[1], evs, 3, fds);
-	assert_int_equal(pipeline_read_group(&f.d, f.perm[0], false), 3);
-	pipeline_flush(&f.d);
+	assert_int_equal(pipeline_read_group(&f.d.pipeline, f.perm[0], false), 3);
+	pipeline_flush(&f.d.pipeline);
 	n = responses(f.perm[1], rs, 16);
 	assert_int_equal(n, 3);
 	assert_int_equal(answer_of(rs, n, fds[0]), FAN_DENY);
 	assert_int_equal(answer_of(rs, n, fds[1]), FAN_ALLOW);
 	/* The cooldown limits alerts, never decisions. */
 	assert_int_equal(answer_of(rs, n, fds[2]), FAN_DENY);
-	assert_int_equal(f.d.st.perm_denied, 2);
+	assert_int_equal(f.d.pipeline.st.perm_denied, 2);
 	assert_int_equal(lines_with(f.out, "\"decision\":\"deny\"", "/secret\"", NULL), 2);
 	assert_int_equal(lines_with(f.out, "\"type\":\"alert\"", "\"kind\":\"canary\"", NULL), 1);
 	daemon_down(&f);
@@ -334,12 +326,12 @@ static void test_malformed(void **state)
 		fds[i] = put_event(&f, buf, &len, &evs[i]);
 	memcpy(buf + sizeof(struct fanotify_event_metadata), &bad_len, sizeof(bad_len));
 	assert_int_equal(write(f.perm[1], buf, len), (ssize_t)len);
-	assert_int_equal(pipeline_read_group(&f.d, f.perm[0], false), 1);
+	assert_int_equal(pipeline_read_group(&f.d.pipeline, f.perm[0], false), 1);
 	n = responses(f.perm[1], rs, 16);
 	assert_int_equal(n, 2);
 	assert_int_equal(answer_of(rs, n, fds[0]), FAN_ALLOW);
 	assert_int_equal(answer_of(rs, n, fds[1]), FAN_ALLOW);
-	assert_int_equal(f.d.st.bad_events, 1);
+	assert_int_equal(f.d.pipeline.st.bad_events, 1);
 	assert_closed(fds[0]);
 	assert_closed(fds[1]);
 	close(fds[2]); /* in the skipped rest: the kernel's fd numbers mean nothing there */
@@ -362,14 +354,14 @@ static void test_self(void **state)
 	(void)state;
 	daemon_up(&f, args);
 	feed(&f, f.perm[1], evs, 2, fds);
-	pipeline_read_group(&f.d, f.perm[0], false);
-	pipeline_flush(&f.d);
+	pipeline_read_group(&f.d.pipeline, f.perm[0], false);
+	pipeline_flush(&f.d.pipeline);
 	n = responses(f.perm[1], rs, 16);
 	assert_int_equal(n, 2);
 	assert_int_equal(answer_of(rs, n, fds[0]), FAN_ALLOW);
 	assert_int_equal(answer_of(rs, n, fds[1]), FAN_ALLOW);
-	assert_int_equal(f.d.st.perm_answered, 0);
-	assert_int_equal(f.d.st.self_events, 2);
+	assert_int_equal(f.d.pipeline.st.perm_answered, 0);
+	assert_int_equal(f.d.pipeline.st.self_events, 2);
 	assert_int_equal(lines_with(f.out, "\"type\"", NULL), 0);
 	daemon_down(&f);
 }
@@ -390,8 +382,8 @@ static void test_contained(void **state)
 	(void)state;
 	daemon_up(&f, args);
 	feed(&f, f.perm[1], evs, 4, fds);
-	assert_int_equal(pipeline_read_group(&f.d, f.perm[0], false), 4);
-	pipeline_flush(&f.d);
+	assert_int_equal(pipeline_read_group(&f.d.pipeline, f.perm[0], false), 4);
+	pipeline_flush(&f.d.pipeline);
 	n = responses(f.perm[1], rs, 16);
 	assert_int_equal(n, 1);
 	assert_int_equal(answer_of(rs, n, fds[3]), FAN_DENY);
@@ -424,14 +416,14 @@ static void test_perm_while_fid_busy(void **state)
 	feed(&f, f.fid[1], fid_evs, 3, fds);
 	feed(&f, f.perm[1], perm_evs, 2, pfds);
 	/* Only the FID group is read by the test. */
-	assert_int_equal(pipeline_read_group(&f.d, f.fid[0], true), 3);
-	pipeline_flush(&f.d);
+	assert_int_equal(pipeline_read_group(&f.d.pipeline, f.fid[0], true), 3);
+	pipeline_flush(&f.d.pipeline);
 	n = responses(f.perm[1], rs, 16);
 	assert_int_equal(n, 2);
 	assert_int_equal(answer_of(rs, n, pfds[0]), FAN_ALLOW);
 	assert_int_equal(answer_of(rs, n, pfds[1]), FAN_ALLOW);
 	assert_int_equal(lines_with(f.out, "\"type\":\"event\"", NULL), 5);
-	assert_int_equal(f.d.st.unanswered, 0);
+	assert_int_equal(f.d.pipeline.st.unanswered, 0);
 	daemon_down(&f);
 }
 
@@ -447,8 +439,8 @@ static void test_observe_answers_nothing(void **state)
 	(void)state;
 	daemon_up(&f, args);
 	feed(&f, f.perm[1], evs, 2, fds);
-	assert_int_equal(pipeline_read_group(&f.d, f.perm[0], false), 2);
-	pipeline_flush(&f.d);
+	assert_int_equal(pipeline_read_group(&f.d.pipeline, f.perm[0], false), 2);
+	pipeline_flush(&f.d.pipeline);
 	assert_int_equal(responses(f.perm[1], rs, 16), 0);
 	assert_closed(fds[0]);
 	assert_closed(fds[1]);

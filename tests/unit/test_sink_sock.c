@@ -132,6 +132,13 @@ static void pump(struct fx *f)
 	}
 }
 
+/* Records handed over and sent at once (the batch forced out), as after SINK_SOCK_LINGER_MS. */
+static void write_now(struct sink_sock *s, const void *data, size_t len, unsigned n_records)
+{
+	sink_sock_write(s, data, len, n_records, 0);
+	(void)sink_sock_flush(s, 0, true);
+}
+
 static int connect_to(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -227,7 +234,7 @@ static void write_batch(struct fx *f, unsigned first, unsigned count, struct byt
 
 	for (unsigned i = first; i < first + count; i++)
 		bytes_add(&b, rec, make_record(rec, sizeof(rec), i));
-	sink_sock_write(&f->s, b.p, b.len, count);
+	write_now(&f->s, b.p, b.len, count);
 	if (all)
 		bytes_add(all, b.p, b.len);
 	free(b.p);
@@ -243,7 +250,7 @@ static void write_big(struct fx *f, unsigned seq, size_t len, struct bytes *all)
 	n = snprintf(rec, 64, "{\"seq\":%u,\"pad\":\"", seq);
 	memset(rec + n, 'y', len);
 	memcpy(rec + n + len, "\"}\n", 3);
-	sink_sock_write(&f->s, rec, (size_t)n + len + 3, 1);
+	write_now(&f->s, rec, (size_t)n + len + 3, 1);
 	bytes_add(all, rec, (size_t)n + len + 3);
 	free(rec);
 }
@@ -267,7 +274,7 @@ static void test_no_socket(void **state)
 	f->c.socket = NULL;
 	assert_int_equal(open_err(f, msg, sizeof(msg)), 0);
 	assert_null(f->s.path);
-	sink_sock_write(&f->s, "x\n", 2, 1);
+	write_now(&f->s, "x\n", 2, 1);
 	sink_sock_close(&f->s);
 	sink_sock_close(&f->s);
 }
@@ -280,7 +287,7 @@ static void test_zeroed_close_leaves_fd0(void **state)
 	(void)state;
 	memset(&s, 0, sizeof(s));
 	sink_sock_close(&s);
-	sink_sock_write(&s, "x\n", 2, 1);
+	write_now(&s, "x\n", 2, 1);
 	assert_int_equal(fcntl(0, F_GETFD), before);
 }
 
@@ -476,7 +483,7 @@ static void test_fanout_two(void **state)
 	cb = subscribe(f);
 	write_batch(f, 1, 3, &all);
 	write_batch(f, 4, 1, &all);
-	sink_sock_write(&f->s, "", 0, 0);
+	write_now(&f->s, "", 0, 0);
 	assert_false(drain(ca, &a));
 	assert_false(drain(cb, &b));
 	assert_int_equal(a.len, all.len);
@@ -744,12 +751,63 @@ static void test_max_clients(void **state)
 	pump(f);
 	assert_int_equal(f->s.n_clients, 1);
 	c4 = subscribe(f);
-	sink_sock_write(&f->s, "{}\n", 3, 1);
+	write_now(&f->s, "{}\n", 3, 1);
 	assert_false(drain(c4, &b));
 	assert_int_equal(b.len, 3);
 	close(c2);
 	close(c4);
 	free(b.p);
+}
+
+/* Records wait up to SINK_SOCK_LINGER_MS for more to join them, or until the batch holds
+ * SINK_SOCK_BATCH bytes; either way the subscriber gets them in order, unchanged. */
+static void test_batch_linger(void **state)
+{
+	struct fx *f = *state;
+	struct bytes all = { 0 }, a = { 0 };
+	char rec[1024];
+	size_t len, sent;
+	unsigned seq = 1;
+	int ca;
+
+	open_ok(f);
+	ca = subscribe(f);
+	assert_int_equal(sink_sock_flush(&f->s, 1000, false), -1); /* nothing waits */
+	len = make_record(rec, sizeof(rec), seq++);
+	sink_sock_write(&f->s, rec, len, 1, 1000);
+	bytes_add(&all, rec, len);
+	len = make_record(rec, sizeof(rec), seq++);
+	sink_sock_write(&f->s, rec, len, 1, 1005);
+	bytes_add(&all, rec, len);
+	assert_int_equal(sink_sock_flush(&f->s, 1005, false), SINK_SOCK_LINGER_MS - 5);
+	assert_int_equal(sink_sock_flush(&f->s, 999, false), SINK_SOCK_LINGER_MS);
+	assert_false(drain(ca, &a));
+	assert_int_equal(a.len, 0);
+	assert_int_equal(sink_sock_flush(&f->s, 1000 + SINK_SOCK_LINGER_MS, false), -1);
+	assert_false(drain(ca, &a));
+	assert_int_equal(a.len, all.len);
+	assert_memory_equal(a.p, all.p, all.len);
+	/* Filling the batch sends it without waiting. */
+	sent = all.len;
+	for (;;) {
+		len = make_record(rec, sizeof(rec), seq++);
+		sink_sock_write(&f->s, rec, len, 1, 2000);
+		bytes_add(&all, rec, len);
+		if (all.len - sent >= SINK_SOCK_BATCH)
+			break;
+		assert_int_equal(sink_sock_flush(&f->s, 2000, false), SINK_SOCK_LINGER_MS);
+	}
+	assert_int_equal(sink_sock_flush(&f->s, 2000, false), -1); /* sent by the write */
+	for (int i = 0; i < 1000 && a.len < all.len; i++) {
+		(void)drain(ca, &a);
+		pump(f);
+	}
+	assert_int_equal(a.len, all.len);
+	assert_memory_equal(a.p, all.p, all.len);
+	assert_int_equal(f->s.dropped_clients, 0);
+	close(ca);
+	free(all.p);
+	free(a.p);
 }
 
 /* Disconnecting mid-stream, sending junk, or half-closing affects no one else. */
@@ -906,6 +964,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dropped_reads_late, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dropped_keeps_slot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_clients, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_linger, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnects_and_junk, setup, teardown),
 		cmocka_unit_test(test_peer_rule),
 		cmocka_unit_test_setup_teardown(test_peer_refused, setup, teardown),

@@ -1,0 +1,111 @@
+/*
+ * pipeline.h - one event, from the read to its records: the pipeline's own state, and the
+ * modules it borrows (each owned by struct daemon, main.c).
+ */
+#ifndef FANOTIFYD_PIPELINE_H
+#define FANOTIFYD_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cache.h"
+#include "event.h"
+#include "fan.h"
+#include "hook.h"
+#include "now.h"
+#include "policy.h"
+#include "proc.h"
+#include "record.h"
+#include "resolve.h"
+#include "sink_file.h"
+#include "sink_sock.h"
+
+#define PIPELINE_LAT_LINEAR 1024	/* answer latency: 1 us buckets below 1024 us, */
+#define PIPELINE_LAT_LOG 22		/* then one per power of two up to 2^32 us */
+
+/* Microseconds of permission events: [i] = i us below PIPELINE_LAT_LINEAR,
+ * [PIPELINE_LAT_LINEAR + k] = [2^(10+k), 2^(11+k)) us. */
+struct pipeline_lat {
+	uint64_t hist[PIPELINE_LAT_LINEAR + PIPELINE_LAT_LOG];
+	uint64_t max_ns;
+};
+
+struct pipeline_counts {
+	uint64_t events;		/* events read (overflow included) */
+	uint64_t records;		/* records produced (notices and stats records too) */
+	uint64_t perm_answered;
+	uint64_t perm_denied;
+	uint64_t answer_errors;
+	uint64_t unanswered;		/* permission events a path forgot to answer (a bug) */
+	uint64_t self_events;		/* our own activity, skipped */
+	uint64_t out_of_scope;		/* filesystem-mark events outside every --mount */
+	uint64_t overflows;
+	uint64_t bad_events;		/* undecodable metadata: rest of the read buffer skipped */
+	uint64_t bad_info;		/* events with a malformed info record */
+	uint64_t unknown_info;		/* info records of a type we do not know, skipped */
+	uint64_t unresolved;		/* records whose path is null */
+	uint64_t moves;			/* moves of a watched directory or one above it */
+	uint64_t dropped_records;	/* records the output queue refused or failed to write */
+	uint64_t read_errors;		/* reads of a group that failed (not EAGAIN, EMFILE) */
+	uint64_t fd_denied;		/* events the kernel gave up for want of an fd (EMFILE) */
+	uint64_t alerts;		/* alert records written */
+	struct pipeline_lat answer;	/* from the read to the response written */
+	struct pipeline_lat decide;	/* from the read to the response's write() call */
+};
+
+struct pipeline {
+	/* Borrowed (struct daemon owns them), set by pipeline_init(). */
+	struct fan *fan;
+	struct resolve *resolve;
+	struct proc *proc;
+	struct policy *policy;
+	struct cache *cache;
+	struct hook *hook;
+	struct sink_file *out;
+	struct sink_sock *sock;
+	pid_t self;			/* our pid: our own events are skipped */
+	/* Set by main.c at start: what read_len() sizes reads by. */
+	uint64_t nofile;		/* RLIMIT_NOFILE in force (raised at start if we may) */
+	unsigned fds_fixed;		/* descriptors open once started (groups, views, ...) */
+	/* Its own. */
+	struct buf batch;		/* records produced this loop turn; owned */
+	unsigned batch_records;
+	uint64_t pending_dropped;	/* records lost, not yet reported in a dropped record */
+	uint64_t batch_dropped;		/* count of the dropped notice opening batch; 0 = none */
+	uint64_t seq;			/* last sequence number given out */
+	uint64_t read_ns;		/* CLOCK_MONOTONIC when the current batch was read */
+	bool drain_pending;		/* connector not drained since the last read */
+	bool reading_perm, reading_fid;	/* pipeline_read_group() of that group is running */
+	uint64_t perm_read_ns;		/* last read of the permission group */
+	struct now_batches perm_batches; /* when its batches come (every read; the loop's
+					 * spin decides by it) */
+	unsigned char *readbuf;		/* owned; PIPELINE_READ_BUF bytes, FD group */
+	unsigned char *fid_readbuf;	/* owned; PIPELINE_READ_BUF bytes, FID group */
+	struct fan_event *perm_evs;	/* owned; PIPELINE_READ_EVENTS: a decoded FD-group read */
+	struct fan_event *fid_evs;	/* owned; PIPELINE_READ_EVENTS: a decoded FID-group read */
+	unsigned fid_fds_held;		/* upper bound on pidfds of an FID read being handled */
+	struct pipeline_counts st;
+};
+
+/* Borrows the modules (which outlive pl) and allocates the read buffers. Returns 0 or
+ * -ENOMEM (what was allocated stays for pipeline_free()). */
+int pipeline_init(struct pipeline *pl, struct fan *fan, struct resolve *resolve,
+		  struct proc *proc, struct policy *policy, struct cache *cache, struct hook *hook,
+		  struct sink_file *out, struct sink_sock *sock, pid_t self);
+/* Reads and handles up to PIPELINE_READS_PER_TURN batches of group_fd; returns the number
+ * of events handled. */
+unsigned pipeline_read_group(struct pipeline *pl, int group_fd, bool fid);
+/* Hands this turn's records to the output file and the subscribers. */
+void pipeline_flush(struct pipeline *pl);
+/* Fills the pipeline's counters of s (events ... dropped_records, the answer latencies,
+ * read_errors, unknown_info). */
+void pipeline_stats(const struct pipeline *pl, struct stats *s);
+/* Appends a stats record of s to this turn's records (the pipeline's own counters filled in
+ * then, this record counted in records); it takes the next seq. */
+void pipeline_write_stats(struct pipeline *pl, struct stats *s);
+/* Frees what pipeline_init() allocated and the records not flushed; safe on a zeroed
+ * pipeline and twice. Borrows nothing after. */
+void pipeline_free(struct pipeline *pl);
+
+#endif
