@@ -33,17 +33,20 @@ int resolve_fd_path(const struct resolve *r, int fd, char *out, size_t out_len)
 	char link[32];
 	ssize_t n;
 
-	/* readlinkat on a held /proc/self/fd saves walking "/proc/self/fd" per event. */
+	if (out_len < 2)
+		return -ENAMETOOLONG; /* not even one byte and the NUL */
+	/* readlinkat on a held /proc/self/fd saves walking "/proc/self/fd" per event. A
+	 * result that fills out may have been cut: only a shorter one is whole. */
 	if (r->fd_dir >= 0) {
 		snprintf(link, sizeof(link), "%d", fd);
-		n = readlinkat(r->fd_dir, link, out, out_len - 1);
+		n = readlinkat(r->fd_dir, link, out, out_len);
 	} else {
 		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-		n = readlink(link, out, out_len - 1);
+		n = readlink(link, out, out_len);
 	}
 	if (n < 0)
 		return -errno;
-	if ((size_t)n >= out_len - 1)
+	if ((size_t)n >= out_len)
 		return -ENAMETOOLONG;
 	out[n] = '\0';
 	return (int)n;

@@ -286,21 +286,23 @@ static void fd_path_small_buffer(void **state)
 {
 	struct fixture *f = *state;
 	char p[PATH_MAX], out[PATH_MAX];
-	size_t len, sizes[] = { 2, 8, 0 };
+	size_t len, sizes[] = { 0, 1, 2, 8, 0 };
 	int fd;
 
 	make(f, "file", false, p, sizeof(p));
 	len = strlen(p);
-	sizes[2] = len;
+	sizes[4] = len;
 	fd = open(p, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		memset(out, 'X', sizeof(out));
 		assert_int_equal(resolve_fd_path(&f->r, fd, out, sizes[i]), -ENAMETOOLONG);
 		for (size_t j = sizes[i]; j < sizeof(out); j++)
 			assert_int_equal(out[j], 'X');
 	}
-	/* Room for the path, its NUL and one byte more: resolved. */
+	/* Room for the path and its NUL, exactly: resolved; one byte more too. */
+	assert_int_equal(resolve_fd_path(&f->r, fd, out, len + 1), (int)len);
+	assert_string_equal(out, p);
 	assert_int_equal(resolve_fd_path(&f->r, fd, out, len + 2), (int)len);
 	assert_string_equal(out, p);
 	(void)close(fd);
