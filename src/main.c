@@ -651,6 +651,30 @@ static int start(struct run *run, char *msg, size_t msg_len)
 	return 0;
 }
 
+/*
+ * Started with stdin, stdout or stderr closed (`fanotifyd ... >&-`), the first files the
+ * daemon opens would take those numbers: the output file would be fd 1, and a hook's
+ * stdout, the daemonizing dup2() of /dev/null or a log line would land in it. Each closed
+ * one is opened on /dev/null first. Returns 0 or -errno.
+ */
+static int stdio_sanitize(void)
+{
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		int null;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		null = open("/dev/null", O_RDWR); /* the lowest free number: fd itself */
+		if (null < 0)
+			return -errno;
+		if (null != fd) {
+			(void)close(null); /* cannot happen: fd was the lowest free one */
+			return -EBADF;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct daemon d;
@@ -661,6 +685,8 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int r;
 
+	if (stdio_sanitize() < 0)
+		return 1; /* nowhere to say it */
 	d.self = getpid();
 	d.sig_fd = -1;
 	d.sock.listen_fd = -1;
