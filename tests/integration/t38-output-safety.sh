@@ -148,6 +148,9 @@ rm -f "$OUT"
 start_daemon --watch "$W" || finish
 mv "$OUT" "$OUT.2"
 kill -HUP "$DPID"
+# Events the loop handles in the same turn as the SIGHUP go to the old file (their records
+# are queued before the reopen): the new file must exist before the sentinel's event.
+check "clean reopen: the new file is created" wait_file "$OUT"
 : >"$W/d1"
 sentinel
 check "clean reopen: new file ours, mode 0640 or stricter (got $(stat -c '%u %a' "$OUT"))" \
