@@ -4,7 +4,7 @@
 # In all: over 1,000,000 events, 1,000 subscribers, 1,000 SIGHUPs, 100 hooks. After the
 # second round the daemon's descriptors are exactly what they were after the first and its
 # RSS, less the output queue's buffers (they keep the size of the largest backlog), is back
-# to that steady value (within 512 KiB, or 5% under a sanitizer); every record is there: seq runs 1..N
+# to that steady value (within 512 KiB; under ASan LeakSanitizer checks at exit instead); every record is there: seq runs 1..N
 # without a gap, no overflow, no dropped notice, and the stats line agrees.
 . "$(dirname "$0")/lib.sh"
 require_fanotify fid
@@ -70,11 +70,16 @@ FDS1=$FDS RSS1=$RSS OUTBUF1=$OUTBUF
 round || finish
 check "descriptors after round 2 = after round 1 ($FDS vs $FDS1)" [ "$FDS" = "$FDS1" ]
 # The output queue's two buffers grow to the largest backlog and keep that size (by design,
-# out_buf_kib): a busier machine in round 2 may grow them. Everything else must come back:
-# 512 KiB of slack, or 5% where a sanitizer's allocator (its quarantine) makes it larger.
-SLACK=$((RSS1 / 20 > 512 ? RSS1 / 20 : 512))
-check "RSS less the output buffers after round 2 within $SLACK KiB of round 1 ($RSS - $OUTBUF vs $RSS1 - $OUTBUF1 KiB)" \
-	[ $((RSS - OUTBUF)) -le $((RSS1 - OUTBUF1 + SLACK)) ]
+# out_buf_kib): a busier machine in round 2 may grow them. Everything else must come back,
+# within 512 KiB. Under AddressSanitizer the RSS says nothing about leaks (its quarantine
+# holds freed memory: +756 KiB on 13 MiB was seen): there LeakSanitizer checks at exit,
+# and the exit status below fails on a leak.
+if grep -q __asan_init "$FANOTIFYD"; then
+	echo "# ASan build: RSS $RSS1 -> $RSS KiB not compared; LeakSanitizer checks the exit"
+else
+	check "RSS less the output buffers after round 2 within 512 KiB of round 1 ($RSS - $OUTBUF vs $RSS1 - $OUTBUF1 KiB)" \
+		[ $((RSS - OUTBUF)) -le $((RSS1 - OUTBUF1 + 512)) ]
+fi
 stats
 check "over 1,000,000 events read (events=$(stat_of events))" [ "$(stat_of events)" -ge 1000000 ]
 check "1,000 subscribers accepted (sock_accepted=$(stat_of sock_accepted))" \
@@ -113,5 +118,7 @@ if creates != files or deletes != files:
     print("# %d creates, %d deletes of %d files" % (creates, deletes, files))
     sys.exit(1)
 PY
+stop_daemon
+check "SIGTERM exits 0 (under ASan: no leak found)" [ "$DSTATUS" = 0 ]
 echo "# soak: $(stat_of events) events, $RECORDS records, RSS $RSS1 -> $RSS KiB (output buffers $OUTBUF1 -> $OUTBUF), fds $FDS1 -> $FDS"
 finish
