@@ -72,13 +72,20 @@ void log_set_sink(log_sink_fn *fn)
 	pthread_mutex_unlock(&lock);
 }
 
+/* Connects to syslog once (LOG_NDELAY: now, before the marks, not at the first line). */
+static void syslog_open(void)
+{
+	if (log_opened)
+		return;
+	openlog("fanotifyd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_opened = true;
+}
+
 void log_prepare(bool will_syslog)
 {
 	tzset(); /* opens /etc/localtime now, not at the first syslog() after the marks */
-	if (will_syslog && !log_opened) {
-		openlog("fanotifyd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-		log_opened = true;
-	}
+	if (will_syslog)
+		syslog_open();
 	pthread_mutex_lock(&lock);
 	queueing = true;
 	pthread_mutex_unlock(&lock);
@@ -86,10 +93,7 @@ void log_prepare(bool will_syslog)
 
 void log_use_syslog(void)
 {
-	if (!log_opened) { /* done before the marks by log_prepare(true): not again */
-		openlog("fanotifyd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-		log_opened = true;
-	}
+	syslog_open(); /* done before the marks by log_prepare(true): nothing new now */
 	pthread_mutex_lock(&lock);
 	log_syslog = true;
 	pthread_mutex_unlock(&lock);

@@ -460,6 +460,7 @@ static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev
  * Decodes a whole read into evs (at most cap events). Returns how many decoded; if the
  * read ends in an undecodable event, it is evs[that count] and *ret_bad is set (its mask,
  * fd and pid are filled when its first 24 bytes were there, so it can be answered).
+ * decode_event() clears each event, answered included.
  */
 static unsigned decode_read(const unsigned char *p, size_t n, struct fan_event *evs,
 			    unsigned cap, bool *ret_bad)
@@ -474,12 +475,10 @@ static unsigned decode_read(const unsigned char *p, size_t n, struct fan_event *
 			*ret_bad = true;
 			break;
 		}
-		evs[k++].answered = false;
+		k++;
 		p += r;
 		n -= (size_t)r;
 	}
-	if (*ret_bad)
-		evs[k].answered = false;
 	return k;
 }
 /* Between FID events: a look at the permission group, at most every PIPELINE_PERM_POLL_NS, so
@@ -697,7 +696,7 @@ void pipeline_flush(struct pipeline *pl)
 		pl->pending_dropped += pl->batch_records + pl->batch_dropped;
 		pl->st.dropped_records += pl->batch_records;
 		log_rl(LOG_LEVEL_WARN, "output queue full: %u records dropped", pl->batch_records);
-	} else {
+	} else if (pl->sock->n_clients) {
 		/* Batched there: sink_sock_flush() sends them. */
 		sink_sock_write(pl->sock, pl->batch.data, pl->batch.len, pl->batch_records,
 				now_mono_ms());
