@@ -43,8 +43,7 @@ void cache_flush(struct cache *c)
 	/* Without MOUNT/FILESYSTEM: every inode mark of the group, i.e. the ignore marks
 	 * (config_validate() refuses --allow-cache with --watch inode marks). */
 	if (fanotify_mark(c->group_fd, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL) < 0)
-		log_rl(LOG_LEVEL_WARN, "allow_cache: flushing the marks failed: %s",
-		       strerror(errno));
+		log_rl_errno(LOG_LEVEL_WARN, errno, "allow_cache: flushing the marks failed");
 	else
 		c->flushes++;
 }
@@ -70,10 +69,10 @@ void cache_allow(struct cache *c, int fd, dev_t dev, ino_t ino)
 		/* The user's mark limit (max_user_marks) is reached: start over. */
 		cache_flush(c);
 	} else if (err == EINVAL) {
-		log_warn("allow_cache: the kernel refuses evictable ignore marks; cache off");
+		log_warnx("allow_cache: the kernel refuses evictable ignore marks; cache off");
 		c->on = false;
 	} else {
-		log_rl(LOG_LEVEL_WARN, "allow_cache: cannot mark a file: %s", strerror(err));
+		log_rl_errno(LOG_LEVEL_WARN, err, "allow_cache: cannot mark a file");
 	}
 }
 

@@ -330,8 +330,8 @@ static void mark_ancestors(const struct fan *f, const char *path)
 	for (;;) {
 		if (fanotify_mark(f->fid_fd, FAN_MARK_ADD, FAN_MOVE_SELF | FAN_ONDIR, AT_FDCWD,
 				  p) < 0)
-			log_info("%s: cannot watch it for moves: %s (paths below it may go stale "
-				 "if it is renamed)", p, strerror(errno));
+			log_errno(LOG_LEVEL_INFO, errno, "%s: cannot watch it for moves (paths below it "
+				  "may go stale if it is renamed)", p);
 		if (n <= 1)
 			break;
 		while (n > 1 && p[n - 1] != '/')

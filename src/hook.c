@@ -153,7 +153,7 @@ int hook_run(struct hook *h, const struct alert *a, uint64_t now_ms)
 		r = -errno;
 		hook_env_free(env);
 		h->failed++;
-		log_rl(LOG_LEVEL_WARN, "hook: fork failed: %s", strerror(-r));
+		log_rl_errno(LOG_LEVEL_WARN, r, "hook: fork failed");
 		return r;
 	}
 	if (pid == 0) {

@@ -286,14 +286,19 @@ static void put(enum log_level level, const char *text)
 	pending->len += n;
 }
 
-static void log_v(enum log_level level, struct log_rl *rl, const char *fmt, va_list ap)
+static void log_v(enum log_level level, struct log_rl *rl, int err, const char *fmt,
+		  va_list ap)
 {
 	char text[LOG_LINE_MAX];
 	unsigned long suppressed = 0;
+	int n;
 
 	if (!log_enabled(level))
 		return;
-	(void)vsnprintf(text, sizeof(text), fmt, ap); /* cut at LOG_LINE_MAX */
+	n = vsnprintf(text, sizeof(text), fmt, ap); /* cut at LOG_LINE_MAX */
+	if (err && n >= 0 && (size_t)n < sizeof(text))
+		(void)snprintf(text + n, sizeof(text) - (size_t)n, ": %s",
+			       strerror(err < 0 ? -err : err));
 	pthread_mutex_lock(&lock);
 	if (!rl || rl_pass(rl, &suppressed)) {
 		if (suppressed) {
@@ -312,7 +317,16 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_v(level, NULL, fmt, ap);
+	log_v(level, NULL, 0, fmt, ap);
+	va_end(ap);
+}
+
+void log_errno(enum log_level level, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(level, NULL, err, fmt, ap);
 	va_end(ap);
 }
 
@@ -321,7 +335,16 @@ void log_rl(enum log_level level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_v(level, &rl_daemon, fmt, ap);
+	log_v(level, &rl_daemon, 0, fmt, ap);
+	va_end(ap);
+}
+
+void log_rl_errno(enum log_level level, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(level, &rl_daemon, err, fmt, ap);
 	va_end(ap);
 }
 
@@ -330,6 +353,6 @@ void log_rl_hook(enum log_level level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_v(level, &rl_hook, fmt, ap);
+	log_v(level, &rl_hook, 0, fmt, ap);
 	va_end(ap);
 }

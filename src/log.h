@@ -6,6 +6,7 @@
 #ifndef FANOTIFYD_LOG_H
 #define FANOTIFYD_LOG_H
 
+#include <errno.h>
 #include <stdbool.h>
 
 enum log_level {
@@ -40,16 +41,28 @@ void log_stop(unsigned timeout_ms);
 /* Lines dropped because the queue was full, since the start. */
 unsigned long log_dropped(void);
 bool log_enabled(enum log_level level);
+/*
+ * The error style is OpenBSD's: log_warn() and log_error() append ": " and strerror(errno)
+ * (errno as it is at the call), log_warnx() and log_errorx() do not. The *_errno forms take
+ * the error number instead, positive or -errno as the modules return it, at any level; 0
+ * appends nothing. Call sites never format strerror() into a log line themselves.
+ */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_errno(enum log_level level, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* As log_msg, but at most LOG_RATELIMIT_PER_S a second; the rest are counted and the count
  * is reported with the next message let through. */
 void log_rl(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_rl_errno(enum log_level level, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* As log_rl, with a rate limit of its own: hooks' output cannot crowd out the daemon's. */
 void log_rl_hook(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-#define log_error(...) log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_error(...) log_errno(LOG_LEVEL_ERR, errno, __VA_ARGS__)
+#define log_errorx(...) log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
+#define log_warn(...) log_errno(LOG_LEVEL_WARN, errno, __VA_ARGS__)
+#define log_warnx(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_LEVEL_NOTICE, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)

@@ -351,7 +351,7 @@ static unsigned on_output_opened(void *arg, int fd, uint32_t events)
 		return 0;
 	r = fan_ignore_fd(&run->d->fan, opened);
 	if (r < 0)
-		log_warn("output: cannot ignore-mark the reopened file: %s", strerror(-r));
+		log_errno(LOG_LEVEL_WARN, r, "output: cannot ignore-mark the reopened file");
 	(void)close(opened); /* a dup of the output thread's: nothing to flush */
 	return 0;
 }
@@ -446,7 +446,7 @@ static void run_loop(struct run *run)
 	int r = loop_run(run->loop);
 
 	if (r < 0)
-		log_error("epoll_wait: %s", strerror(-r));
+		log_errno(LOG_LEVEL_ERR, r, "epoll_wait");
 	/* Whatever the kernel queued before the stop is still reported. */
 	if (d->fan.fd_fd >= 0)
 		pipeline_read_group(&d->pipeline, d->fan.fd_fd, false);
@@ -518,7 +518,7 @@ static void daemonize_end(int status_fd, unsigned char status)
 		return;
 	if (status == 0) {
 		if (chdir("/") < 0)
-			log_warn("chdir /: %s", strerror(errno));
+			log_warn("chdir /");
 		null = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (null >= 0) {
 			(void)dup2(null, STDIN_FILENO); /* dup2 of a valid fd onto 0-2 */
@@ -530,7 +530,7 @@ static void daemonize_end(int status_fd, unsigned char status)
 		log_use_syslog();
 	}
 	if (write(status_fd, &status, 1) != 1)
-		log_warn("cannot report start-up status: %s", strerror(errno));
+		log_warn("cannot report start-up status");
 	(void)close(status_fd);
 }
 
@@ -547,14 +547,14 @@ static void daemon_priority(void)
 	int nice;
 
 	if (setpriority(PRIO_PROCESS, 0, DAEMON_NICE) < 0)
-		log_info("cannot raise priority to nice %d: %s", DAEMON_NICE, strerror(errno));
+		log_errno(LOG_LEVEL_INFO, errno, "cannot raise priority to nice %d", DAEMON_NICE);
 	/* sched_setattr() sets nice too: keep the one we have (-4, or 0 without the right). */
 	errno = 0;
 	nice = getpriority(PRIO_PROCESS, 0);
 	if (errno)
 		nice = 0;
 	if (sched_set_fair(nice, DAEMON_SLICE_NS) < 0)
-		log_info("no short scheduling slice (needs Linux 6.12): %s", strerror(errno));
+		log_errno(LOG_LEVEL_INFO, errno, "no short scheduling slice (needs Linux 6.12)");
 }
 
 static int start(struct run *run, char *msg, size_t msg_len)
@@ -615,7 +615,7 @@ static int start(struct run *run, char *msg, size_t msg_len)
 	if (d->out.path) {
 		r = fan_ignore_fd(&d->fan, d->out.fd);
 		if (r < 0)
-			log_warn("output: cannot ignore-mark %s: %s", d->out.path, strerror(-r));
+			log_errno(LOG_LEVEL_WARN, r, "output: cannot ignore-mark %s", d->out.path);
 	}
 	/* Every mark, file and socket is in place; no thread runs yet (capabilities are per
 	 * thread). FID mode opens file handles; the allow cache marks files of any mode. */
@@ -761,7 +761,7 @@ int main(int argc, char **argv)
 	daemon_priority();
 	daemon_signals(&sigs);
 	if (sigprocmask(SIG_BLOCK, &sigs, NULL) < 0) {
-		log_error("sigprocmask: %s", strerror(errno));
+		log_error("sigprocmask");
 		daemonize_end(status_fd, 1);
 		config_free(&d.cfg);
 		return 1;
@@ -771,7 +771,7 @@ int main(int argc, char **argv)
 	log_prepare(!d.cfg.foreground);
 	r = start(&run, msg, sizeof(msg));
 	if (r < 0) {
-		log_error("%s", msg);
+		log_errorx("%s", msg);
 		daemon_free(&d);
 		loop_close(&loop);
 		log_stop(LOG_STOP_MS); /* the message is out before the caller sees the status */

@@ -305,7 +305,7 @@ static void respond(struct pipeline *pl, int group_fd, struct fan_event *ev, boo
 	ev->answered = true;
 	if (r < 0) {
 		pl->st.answer_errors++;
-		log_rl(LOG_LEVEL_WARN, "answering a permission event failed: %s", strerror(-r));
+		log_rl_errno(LOG_LEVEL_WARN, r, "answering a permission event failed");
 	}
 	if (ev->pid == pl->self)
 		return;
@@ -520,7 +520,7 @@ static void emit_fd_exhausted(struct pipeline *pl, int err, bool perm_group)
 
 	pl->st.fd_denied++;
 	emit_kernel_alert(pl, now_real_ms(), ALERT_FD_EXHAUSTED, "<fd_exhausted>", reason);
-	log_rl(LOG_LEVEL_WARN, "reading fanotify events: %s: %s", strerror(err), reason);
+	log_rl_errno(LOG_LEVEL_WARN, err, "reading fanotify events (%s)", reason);
 }
 
 unsigned pipeline_read_group(struct pipeline *pl, int group_fd, bool fid)
@@ -556,8 +556,7 @@ unsigned pipeline_read_group(struct pipeline *pl, int group_fd, bool fid)
 			}
 			if (errno != EAGAIN) {
 				pl->st.read_errors++;
-				log_rl(LOG_LEVEL_WARN, "reading fanotify events failed: %s",
-				       strerror(errno));
+				log_rl_errno(LOG_LEVEL_WARN, errno, "reading fanotify events failed");
 			}
 			break;
 		}

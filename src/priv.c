@@ -316,8 +316,7 @@ int priv_drop(struct priv *p, bool handles, bool hooks, char *msg, size_t msg_le
 	if (r == -EOPNOTSUPP || r == -ENOSYS) {
 		/* A kernel without seccomp filters, or valgrind, which cannot run them: say
 		 * so and go on with the capabilities and no_new_privs above. */
-		log_warn("seccomp filter unavailable here (%s): running without it",
-			 strerror(-r));
+		log_errno(LOG_LEVEL_WARN, r, "seccomp filter unavailable here, running without it");
 	} else if (r < 0) {
 		snprintf(msg, msg_len, "seccomp filter: %s", strerror(-r));
 		return r;

@@ -279,9 +279,8 @@ int proc_open(struct proc *p)
 	p->nl_fd = -1;
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
 	if (fd < 0) {
-		log_info("proc connector unavailable (%s): exe of short-lived processes may be "
-			 "unknown",
-			 strerror(errno));
+		log_errno(LOG_LEVEL_INFO, errno, "proc connector unavailable (exe of short-lived "
+			  "processes may be unknown)");
 		return 0;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
@@ -302,8 +301,8 @@ int proc_open(struct proc *p)
 	p->nl_trusted = true;
 	return 0;
 fail:
-	log_info("proc connector unavailable (%s): exe of short-lived processes may be unknown",
-		 strerror(errno));
+	log_errno(LOG_LEVEL_INFO, errno, "proc connector unavailable (exe of short-lived "
+		  "processes may be unknown)");
 	(void)close(fd);
 	return 0;
 }

@@ -177,8 +177,8 @@ static void write_batch(struct sink_file *s, const char *p, size_t len, size_t n
 	s->lost_owed += lost + (notice_off >= whole ? notice_count : 0);
 	s->lost_errno = err;
 	pthread_mutex_unlock(&s->lock);
-	log_rl(LOG_LEVEL_ERR, "output: write failed: %s; %llu records lost", strerror(err),
-	       (unsigned long long)lost);
+	log_rl_errno(LOG_LEVEL_ERR, err, "output: write failed, %llu records lost",
+		     (unsigned long long)lost);
 }
 
 /* Gives the loop a dup of a newly opened output fd (for its ignore mark), replacing one it
@@ -190,8 +190,8 @@ static void hand_over(struct sink_file *s, int fd)
 	uint64_t one = 1;
 
 	if (dup < 0) {
-		log_rl(LOG_LEVEL_WARN, "output: cannot hand the reopened file over for its ignore "
-				       "mark: %s", strerror(errno));
+		log_rl_errno(LOG_LEVEL_WARN, errno, "output: cannot hand the reopened file over for "
+			     "its ignore mark");
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
@@ -200,7 +200,7 @@ static void hand_over(struct sink_file *s, int fd)
 	s->opened_fd = dup;
 	pthread_mutex_unlock(&s->lock);
 	if (write(s->opened_efd, &one, sizeof(one)) != (ssize_t)sizeof(one))
-		log_rl(LOG_LEVEL_WARN, "output: eventfd: %s", strerror(errno));
+		log_rl_errno(LOG_LEVEL_WARN, errno, "output: eventfd");
 }
 
 int sink_file_opened(struct sink_file *s)
@@ -209,7 +209,7 @@ int sink_file_opened(struct sink_file *s)
 	int fd;
 
 	if (s->opened_efd >= 0 && read(s->opened_efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		log_rl(LOG_LEVEL_WARN, "output: eventfd: %s", strerror(errno));
+		log_rl_errno(LOG_LEVEL_WARN, errno, "output: eventfd");
 	pthread_mutex_lock(&s->lock);
 	fd = s->opened_fd;
 	s->opened_fd = -1;
@@ -416,7 +416,7 @@ void sink_file_close(struct sink_file *s)
 			s->abandoned = true;
 			left = s->pending_len + s->inflight;
 			pthread_mutex_unlock(&s->lock);
-			log_error("output: writer stuck for %d ms; exiting without it, abandoning up "
+			log_errorx("output: writer stuck for %d ms; exiting without it, abandoning up "
 				  "to %zu bytes", SINK_FILE_CLOSE_MS, left);
 			return;
 		}

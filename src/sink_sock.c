@@ -340,7 +340,7 @@ static void client_set_events(struct sink_sock *s, struct sink_client *c)
 	ev.events = want;
 	/* MOD of a registered fd fails only for lack of memory; EPOLLHUP still reaches us. */
 	if (epoll_ctl(s->ep_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
-		log_rl(LOG_LEVEL_WARN, "socket: epoll: %s, ignoring", strerror(errno));
+		log_rl_errno(LOG_LEVEL_WARN, errno, "socket: epoll (ignored)");
 	else
 		c->ep_events = want;
 }
@@ -364,8 +364,8 @@ static void pause_accepting(struct sink_sock *s, int err)
 		return;
 	s->accepting = false;
 	s->accept_pauses++;
-	log_rl(LOG_LEVEL_WARN, "socket: accept: %s; not accepting subscribers until one leaves",
-	       strerror(err));
+	log_rl_errno(LOG_LEVEL_WARN, err, "socket: accept (not accepting subscribers until one "
+		     "leaves)");
 }
 
 /* Closes and frees one subscriber; counts nothing. */
@@ -393,8 +393,8 @@ static void client_gone(struct sink_sock *s, struct sink_client *c, int err)
 {
 	if (!c->dropping)
 		s->disconnected++;
-	log_rl(LOG_LEVEL_INFO, "socket: subscriber uid %u pid %d disconnected%s%s",
-	       (unsigned)c->uid, (int)c->pid, err ? ": " : "", err ? strerror(err) : "");
+	log_rl_errno(LOG_LEVEL_INFO, err, "socket: subscriber uid %u pid %d disconnected",
+		     (unsigned)c->uid, (int)c->pid);
 	client_close(s, c);
 }
 
@@ -800,8 +800,7 @@ static void admit(struct sink_sock *s, int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		s->refused++;
-		log_rl(LOG_LEVEL_WARN, "socket: subscriber refused: no peer credentials: %s",
-		       strerror(errno));
+		log_rl_errno(LOG_LEVEL_WARN, errno, "socket: subscriber refused: no peer credentials");
 		goto refuse;
 	}
 	if (!peer_check(s, fd, &cred)) {
@@ -835,8 +834,8 @@ static void admit(struct sink_sock *s, int fd)
 	ev.data.u64 = s->tag | (uint32_t)fd;
 	if (epoll_ctl(s->ep_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		s->refused++;
-		log_rl(LOG_LEVEL_WARN, "socket: subscriber uid %u pid %d refused: epoll: %s",
-		       (unsigned)cred.uid, (int)cred.pid, strerror(errno));
+		log_rl_errno(LOG_LEVEL_WARN, errno, "socket: subscriber uid %u pid %d refused: epoll",
+			     (unsigned)cred.uid, (int)cred.pid);
 		goto refuse;
 	}
 	memset(c, 0, sizeof(*c));
@@ -878,7 +877,7 @@ static void accept_clients(struct sink_sock *s)
 			pause_accepting(s, errno);
 			return;
 		default:
-			log_rl(LOG_LEVEL_WARN, "socket: accept: %s, ignoring", strerror(errno));
+			log_rl_errno(LOG_LEVEL_WARN, errno, "socket: accept (ignored)");
 			return;
 		}
 	}
@@ -1018,7 +1017,7 @@ void sink_sock_close(struct sink_sock *s)
 	/* Only the file we created: a successor may already have replaced it. */
 	if (s->bound && lstat(s->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == s->dev &&
 	    st.st_ino == s->ino && unlink(s->path) < 0)
-		log_warn("socket: cannot remove %s: %s", s->path, strerror(errno));
+		log_warn("socket: cannot remove %s", s->path);
 	s->bound = false;
 	free(s->path);
 	s->path = NULL;
