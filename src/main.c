@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -625,6 +626,9 @@ static int start(struct run *run, char *msg, size_t msg_len)
 		      msg, msg_len);
 	if (r < 0)
 		return r;
+	/* Building the seccomp filter and reading mountinfo freed a few hundred KiB on the
+	 * heap's top: give them back before the long run (measured: 176 KiB of RSS). */
+	(void)malloc_trim(0);
 	/* The threads start with the capabilities left and the signals blocked. */
 	r = log_start();
 	if (r < 0) {

@@ -83,7 +83,7 @@ struct pipeline {
 	unsigned char *readbuf;		/* owned; PIPELINE_READ_BUF bytes, FD group */
 	unsigned char *fid_readbuf;	/* owned; PIPELINE_READ_BUF bytes, FID group */
 	struct fan_event *perm_evs;	/* owned; PIPELINE_READ_EVENTS: a decoded FD-group read */
-	struct fan_event *fid_evs;	/* owned; PIPELINE_READ_EVENTS: a decoded FID-group read */
+	struct fan_event *fid_evs;	/* owned; PIPELINE_FID_READ_EVENTS: a decoded FID read */
 	unsigned fid_fds_held;		/* upper bound on pidfds of an FID read being handled */
 	struct pipeline_counts st;
 };
