@@ -101,6 +101,11 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->stats_interval_ms, b->stats_interval_ms);
 	assert_int_equal(a->socket_mode, b->socket_mode);
 	assert_int_equal(a->socket_mode_set, b->socket_mode_set);
+	assert_int_equal(a->output_mode, b->output_mode);
+	assert_int_equal(a->output_mode_set, b->output_mode_set);
+	assert_str_or_null(a->output_group, b->output_group);
+	assert_str_or_null(a->socket_group, b->socket_group);
+	assert_str_or_null(a->hook_user, b->hook_user);
 }
 
 /* ---- init / free ---- */
@@ -384,14 +389,56 @@ struct text_error {
 static const struct text_error text_errors[] = {
 	{ "unknown key", "output /x\nbogus 1\n", 2, "unknown key 'bogus'" },
 	{ "unknown key alone", "\n\n\nfoo\n", 4, "unknown key 'foo'" },
-	{ "key is case-sensitive", "Output /x\n", 1, "unknown key 'Output'" },
-	{ "command-only key config", "config /etc/x\n", 1, "unknown key 'config'" },
-	{ "command-only key help", "help 1\n", 1, "unknown key 'help'" },
-	{ "command-only key version", "version 1\n", 1, "unknown key 'version'" },
+	{ "key is case-sensitive", "Output /x\n", 1, "unknown key 'Output' (did you mean output?)" },
+	{ "command-only key config", "config /etc/x\n", 1,
+	  "unknown key 'config' (--config is a command-line option only)" },
+	{ "command-only key help", "help 1\n", 1,
+	  "unknown key 'help' (--help is a command-line option only)" },
+	{ "command-only key version", "version 1\n", 1,
+	  "unknown key 'version' (--version is a command-line option only)" },
 	{ "command-only key check_config", "check_config 1\n", 1,
-	  "unknown key 'check_config'" },
-	{ "dashes are not keys", "pid-file /x\n", 1, "unknown key 'pid-file'" },
-	{ "hash glued to key", "watch#x /a\n", 1, "unknown key 'watch#x'" },
+	  "unknown key 'check_config' (--check-config is a command-line option only)" },
+	{ "command-only key subscribe", "subscribe /run/s.sock\n", 1,
+	  "unknown key 'subscribe' (--subscribe is a command-line option only)" },
+	{ "command-only key check-config dashed", "check-config 1\n", 1,
+	  "unknown key 'check-config' (--check-config is a command-line option only)" },
+	{ "dashes are not keys", "pid-file /x\n", 1, "unknown key 'pid-file' (did you mean pid_file?)" },
+	{ "dashed burst-threshold", "burst-threshold 3\n", 1,
+	  "unknown key 'burst-threshold' (did you mean burst_threshold?)" },
+	{ "dashed with '='", "hook-cooldown-ms = 10\n", 1,
+	  "unknown key 'hook-cooldown-ms' (did you mean hook_cooldown_ms?)" },
+	{ "upper case", "BURST_THRESHOLD 3\n", 1,
+	  "unknown key 'BURST_THRESHOLD' (did you mean burst_threshold?)" },
+	{ "one letter missing", "burst_treshold 3\n", 1,
+	  "unknown key 'burst_treshold' (did you mean burst_threshold?)" },
+	{ "one letter extra", "hooks_max 2\n", 1, "unknown key 'hooks_max' (did you mean hook_max?)" },
+	{ "two letters swapped", "prem 1\n", 1, "unknown key 'prem' (did you mean perm?)" },
+	{ "two edits", "sokcet_grup adm\n", 1,
+	  "unknown key 'sokcet_grup' (did you mean socket_group?)" },
+	{ "three edits: no guess", "brust_treshhold 3\n", 1, "unknown key 'brust_treshhold'" },
+	{ "short and two edits: no guess", "prom 1\n", 1, "unknown key 'prom'" },
+	{ "nothing near", "xyzzy 1\n", 1, "unknown key 'xyzzy'" },
+	{ "hash glued to key", "watch#x /a\n", 1, "unknown key 'watch#x' (did you mean watch?)" },
+	{ "no key before '='", "= /x\n", 1, "no key before '='" },
+	{ "no key before '=' indented", "  =x\n", 1, "no key before '='" },
+	{ "doubled '='", "output == /var/log/x\n", 1,
+	  "output: a value cannot start with '=' (one '=' may stand between key and value): "
+	  "'= /var/log/x'" },
+	{ "'=' twice spaced", "canary = = /srv/x/canary\n", 1,
+	  "canary: a value cannot start with '=' (one '=' may stand between key and value): "
+	  "'= /srv/x/canary'" },
+	{ "hook with '=' value", "hook = =x\n", 1,
+	  "hook: a value cannot start with '=' (one '=' may stand between key and value): '=x'" },
+	{ "'=' and no value", "output =\n", 1, "output: missing value" },
+	{ "'=' glued, no value", "canary=\n", 1, "canary: missing value" },
+	{ "'=' then a comment", "perm = # yes\n", 1, "perm: missing value" },
+	{ "'=' glued then a comment", "perm=#yes\n", 1, "perm: missing value" },
+	{ "'=' bad boolean", "perm = maybe\n", 1,
+	  "perm: 'maybe' is not a boolean (use 0/1, yes/no, true/false, on/off)" },
+	{ "'=' extra value", "burst_threshold = 5 6\n", 1,
+	  "burst_threshold: unexpected extra value '6'" },
+	{ "'=' relative canary", "canary = srv/x\n", 1,
+	  "canary: 'srv/x' is not an absolute path pattern (start it with '/')" },
 	{ "missing string", "\n\noutput\n", 3, "output: missing value" },
 	{ "missing string blanks", "socket \t \n", 1, "socket: missing value" },
 	{ "missing hook", "hook\n", 1, "hook: missing value" },
@@ -450,7 +497,8 @@ static const struct text_error text_errors[] = {
 	{ "missing allow_cache", "allow_cache # on\n", 1, "allow_cache: missing value" },
 	{ "bad allow_cache", "allow_cache sometimes\n", 1,
 	  "allow_cache: 'sometimes' is not a boolean (use 0/1, yes/no, true/false, on/off)" },
-	{ "allow-cache with a dash", "allow-cache 1\n", 1, "unknown key 'allow-cache'" },
+	{ "allow-cache with a dash", "allow-cache 1\n", 1,
+	  "unknown key 'allow-cache' (did you mean allow_cache?)" },
 	{ "verbose range", "verbose 10\n", 1, "verbose: '10' is not a number from 0 to 9" },
 	{ "verbose word", "verbose high\n", 1, "verbose: 'high' is not a number from 0 to 9" },
 	{ "events unknown", "events open,bogus\n", 1,
@@ -1054,7 +1102,16 @@ static const struct arg_error arg_errors[] = {
 	{ "unknown long with value", { "--bogus=1" }, "unknown or ambiguous option '--bogus'" },
 	{ "ambiguous long", { "--c", "x" }, "unknown or ambiguous option '--c'" },
 	{ "no long for no_fid underscore", { "--no_fid" },
-	  "unknown or ambiguous option '--no_fid'" },
+	  "unknown or ambiguous option '--no_fid' (did you mean --no-fid?)" },
+	{ "misspelt long", { "--burst-treshold", "3" },
+	  "unknown or ambiguous option '--burst-treshold' (did you mean --burst-threshold?)" },
+	{ "misspelt long with value", { "--output-grup=adm" },
+	  "unknown or ambiguous option '--output-grup' (did you mean --output-group?)" },
+	{ "config-only key as option", { "--rootfs", "/r" },
+	  "unknown or ambiguous option '--rootfs' (rootfs is a config file key only)" },
+	{ "bad output mode", { "--output-mode", "0644" },
+	  "--output-mode: 0644 is not allowed (within 0640 with 0200 set, as 0600 or 0640: "
+	  "nothing for others, no group write, the owner writes)" },
 	{ "missing short value", { "-w" }, "--watch: missing value" },
 	{ "missing -c value", { "-f", "-c" }, "--config: missing value" },
 	{ "missing -o value", { "-o" }, "--output: missing value" },
@@ -1407,13 +1464,15 @@ static void test_from_args_file_errors(void **state)
 	(void)state;
 	config_init(&c);
 	assert_int_equal(FROM_ARGS(&c, msg, "-c", "/nonexistent/x.conf", "-w", "/a"), -ENOENT);
-	assert_string_equal(msg, "/nonexistent/x.conf: No such file or directory");
+	assert_string_equal(msg, "failed to load config /nonexistent/x.conf: No such file or "
+				 "directory");
 	config_free(&c);
 
 	path = temp_file(text, sizeof(text) - 1);
 	config_init(&c);
 	assert_int_equal(FROM_ARGS(&c, msg, "--config", path), -EINVAL);
-	snprintf(want, sizeof(want), "%s:3: burst_threshold: unexpected extra value '4'", path);
+	snprintf(want, sizeof(want),
+		 "failed to load config %s:3: burst_threshold: unexpected extra value '4'", path);
 	assert_string_equal(msg, want);
 	config_free(&c);
 	remove_temp(path);

@@ -84,7 +84,7 @@ static int open_in_child(char *msg, size_t msg_len)
 		char m[256] = "";
 
 		alarm(5);
-		r = sink_file_open(&s, path, m, sizeof(m));
+		r = sink_file_open(&s, path, 0, NULL, m, sizeof(m));
 		if (write(p[1], &r, sizeof(r)) != sizeof(r) || write(p[1], m, sizeof(m)) < 0)
 			_exit(1);
 		sink_file_close(&s);
@@ -170,14 +170,14 @@ static void test_narrows_mode(void **state)
 	(void)state;
 	assert_int_equal(close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600)), 0);
 	assert_int_equal(chmod(path, 0777), 0);
-	assert_int_equal(sink_file_open(&s, path, msg, sizeof(msg)), 0);
+	assert_int_equal(sink_file_open(&s, path, 0, NULL, msg, sizeof(msg)), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
 	/* blocking again: O_NONBLOCK was only for the open */
 	assert_int_equal(fcntl(s.fd, F_GETFL) & O_NONBLOCK, 0);
 	sink_file_close(&s);
 	assert_int_equal(chmod(path, 0600), 0);
-	assert_int_equal(sink_file_open(&s, path, msg, sizeof(msg)), 0);
+	assert_int_equal(sink_file_open(&s, path, 0, NULL, msg, sizeof(msg)), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600); /* already private: left alone */
 	sink_file_close(&s);
@@ -215,9 +215,9 @@ static void full_case(bool stdout_mode, uint64_t notice, unsigned kept)
 
 			if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
 				_exit(10);
-			if (sink_file_open(&s, "-", msg, sizeof(msg)) < 0)
+			if (sink_file_open(&s, "-", 0, NULL, msg, sizeof(msg)) < 0)
 				_exit(11);
-		} else if (sink_file_open(&s, path, msg, sizeof(msg)) < 0) {
+		} else if (sink_file_open(&s, path, 0, NULL, msg, sizeof(msg)) < 0) {
 			_exit(12);
 		}
 		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
@@ -302,7 +302,7 @@ static void test_close_bounded(void **state)
 		if (dup2(p[1], STDOUT_FILENO) < 0)
 			_exit(10);
 		/* p[0] stays open in the parent, unread: the writer blocks in write(). */
-		if (sink_file_open(&s, "-", msg, sizeof(msg)) < 0 || sink_file_start(&s) < 0)
+		if (sink_file_open(&s, "-", 0, NULL, msg, sizeof(msg)) < 0 || sink_file_start(&s) < 0)
 			_exit(11);
 		memset(big, 'x', sizeof(big));
 		big[sizeof(big) - 1] = '\n';
