@@ -839,7 +839,7 @@ int main(int argc, char **argv)
 		config_free(&d.cfg);
 		return r == -ENOENT || r == -E2BIG ? EXIT_CONFIG : 1;
 	}
-	d.priv.chown = d.cfg.output_group != NULL; /* see sink_file.c's open_output() */
+	d.priv.keep_chown = d.cfg.output_group != NULL; /* see sink_file.c's open_output() */
 	log_setup(d.cfg.verbose, false);
 	if (output_problem(&d.cfg)) {
 		fprintf(stderr, "fanotifyd: %s\n", output_problem(&d.cfg));

@@ -283,7 +283,7 @@ int priv_drop(struct priv *p, bool handles, bool hooks, char *msg, size_t msg_le
 		want |= CAP_BIT(CAP_DAC_READ_SEARCH);
 	if (hooks && p->hook_user)
 		want |= CAP_BIT(CAP_KILL) | CAP_BIT(CAP_SETUID) | CAP_BIT(CAP_SETGID);
-	if (p->chown)
+	if (p->keep_chown)
 		want |= CAP_BIT(CAP_CHOWN);
 	r = caps_get(&eff, &perm);
 	if (r < 0) {

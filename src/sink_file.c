@@ -52,11 +52,11 @@ static int check_stat(const struct stat *st, char *why, size_t why_len)
 /*
  * Opens the output and checks it (check_stat(); O_NONBLOCK: opening a FIFO fails with
  * ENXIO when nothing reads it and returns at once when something does, never waits;
- * a symlink is refused by O_NOFOLLOW). Then the ownership the reader gets, on every open
- * (the first and each reopen after a rotation): the group output_group if set (fchown
- * first, while the mode still keeps that group out); the mode output_mode if set, else
- * group and others lose write and exec (mode & 0640). Returns the fd (blocking again), or
- * negative errno with the reason in why.
+ * a symlink is refused by O_NOFOLLOW). Then what a reader gets, on every open (the first
+ * and each reopen after a rotation): the mode output_mode if set, else group and others
+ * lose write and exec (mode & 0640); then the group output_group if set. Mode first: an
+ * existing file's wider mode never reaches the new group. Returns the fd (blocking again),
+ * or negative errno with the reason in why.
  */
 static int open_output(const struct sink_file *s, char *why, size_t why_len)
 {
@@ -85,17 +85,17 @@ static int open_output(const struct sink_file *s, char *why, size_t why_len)
 	r = check_stat(&st, why, why_len);
 	if (r < 0)
 		goto fail;
+	mode = s->mode ? s->mode : st.st_mode & 0640;
+	if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0) {
+		r = -errno;
+		snprintf(why, why_len, "fchmod %04o: %s", (unsigned)mode, strerror(-r));
+		goto fail;
+	}
 	/* A new file's group is ours: changing it needs CAP_CHOWN, which the daemon keeps
 	 * for this when output_group is set (priv.c). */
 	if (s->gid_set && st.st_gid != s->gid && fchown(fd, (uid_t)-1, s->gid) < 0) {
 		r = -errno;
 		snprintf(why, why_len, "cannot set group %u: %s", (unsigned)s->gid, strerror(-r));
-		goto fail;
-	}
-	mode = s->mode ? s->mode : st.st_mode & 0640;
-	if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0) {
-		r = -errno;
-		snprintf(why, why_len, "fchmod %04o: %s", (unsigned)mode, strerror(-r));
 		goto fail;
 	}
 	flags = fcntl(fd, F_GETFL);
