@@ -33,7 +33,6 @@
 #include "subscribe.h"
 
 #define EXIT_CONFIG 2
-#define USAGE_LINE "Usage: fanotifyd [OPTION]..." /* the first line of --help too */
 
 static char *absolute(const char *path)
 {
@@ -787,8 +786,10 @@ int main(int argc, char **argv)
 	config_free(&d.cfg);
 	if (r < 0) {
 		fprintf(stderr, "fanotifyd: %s\n", msg);
+		/* The usage line is --help's first: "Usage: fanotifyd [OPTION]...". */
 		if (r == -EINVAL)
-			fputs(USAGE_LINE "\nTry 'fanotifyd --help'.\n", stderr);
+			fprintf(stderr, "%.*s\nTry 'fanotifyd --help'.\n",
+				(int)strcspn(config_usage(), "\n"), config_usage());
 		return r == -ENOMEM ? 1 : EXIT_CONFIG;
 	}
 	config_init(&d.cfg);
