@@ -8,7 +8,7 @@ import sys
 
 # Lowest first. A module is a name: X.c and X.h (header-only modules have no X.c).
 LAYERS = [
-    ["event", "compat", "log", "hash", "fdio", "now"],
+    ["event", "compat", "log", "hash", "fdio", "now", "nss"],
     ["config"],
     ["decode", "policy", "record"],
     ["fan", "cache", "resolve", "proc", "sink_file", "sink_sock", "hook", "priv", "subscribe"],

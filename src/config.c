@@ -11,13 +11,24 @@
  * Config file syntax, one setting per line:
  *
  *	key value
+ *	key = value
  *
  * - Lines end in "\n"; one "\r" before it is dropped (CRLF files work). A line may hold at
  *   most CONFIG_LINE_MAX bytes, not counting its line ending. A NUL byte is an error, and
  *   so is any other "\r": config_dump() could not write a value holding one back.
- * - Blanks are space and tab. The key runs from the first non-blank byte to the next blank;
- *   keys are lower case and case-sensitive. The value is the rest of the line with blanks
- *   trimmed from both ends, so paths may contain inner spaces.
+ * - Blanks are space and tab. The key runs from the first non-blank byte to the next blank
+ *   or '='; keys are lower case and case-sensitive. One '=' may stand between key and value,
+ *   with or without blanks around it (auditd, fapolicyd and most daemons' configs are
+ *   written that way, and `canary = /x` must never mean the pattern "= /x"). The value is
+ *   the rest of the line with blanks trimmed from both ends, so paths may contain inner
+ *   spaces. A value may not start with '=' (after the one separator): there is no quoting
+ *   to tell "key = =x" from a doubled '=' typo, and no key needs such a value (paths can be
+ *   written ./=x, patterns and roots start with '/').
+ * - An unknown key is an error that names the nearest key when one is close (edit distance
+ *   of at most 2, ignoring case, dashes for underscores). The command-line spelling of a key
+ *   (burst-threshold) is refused the same way, not taken with a note: this parser has no
+ *   channel for a warning that would reach the operator, and one spelling per key keeps
+ *   configs greppable and the --check-config dump identical to the file.
  * - Comments: a line whose first non-blank byte is '#' is a comment. Elsewhere a '#' that
  *   follows a blank starts a comment running to the end of the line ("watch /a  # note");
  *   a '#' that follows any other byte is part of the value ("canary /tmp/a#b"). Exception:
@@ -52,13 +63,16 @@
 #define VERBOSE_MAX 9			/* verbose key range is 0..VERBOSE_MAX; -v saturates */
 #define SHOW_MAX 128			/* bytes of a bad value quoted back in a message */
 #define OPT_BASE 256			/* getopt_long val of a long option: OPT_BASE + key id */
+#define SUGGEST_MAX 2			/* edit distance of the furthest "did you mean" */
+#define SUGGEST_LEN_MAX 40		/* longer names get no suggestion */
 
 enum key_kind {
 	KIND_STRING,	/* scalar string, replaced (output, socket, hook, pid_file, config) */
 	KIND_MARK,	/* appended to marks (watch, mount, filesystem) */
 	KIND_CANARY,	/* appended to canaries */
 	KIND_UINT,	/* decimal number in [min, max] */
-	KIND_MODE,	/* octal file mode in [0, max] (socket_mode) */
+	KIND_MODE,	/* octal file mode: bits within max, bits min all set; arg: the
+			 * offset of the bool that says it was given */
 	KIND_BOOL,	/* file: boolean word; command line: flag that sets true */
 	KIND_VERBOSE,	/* file: 0..VERBOSE_MAX; command line: flag that adds one */
 	KIND_EVENTS,	/* event name list */
@@ -94,6 +108,8 @@ enum key_id {
 	K_SOCKET_GROUP,
 	K_SOCKET_BUFFER_KB,
 	K_SOCKET_MAX_CLIENTS,
+	K_OUTPUT_MODE,
+	K_OUTPUT_GROUP,
 	K_VERBOSE,
 	K_EVENTS,
 	K_JOB,
@@ -116,7 +132,8 @@ struct key_def {
 	enum key_kind kind;
 	size_t off;		/* STRING, UINT, BOOL, MODE: field in struct config */
 	unsigned min, max;	/* UINT, MODE */
-	int arg;		/* MARK: enum config_mark_kind; ROLE: enum config_role */
+	size_t arg;		/* MARK: enum config_mark_kind; ROLE: enum config_role;
+				 * MODE: offset of its _set bool */
 };
 
 #define F(field) offsetof(struct config, field)
@@ -156,7 +173,7 @@ static const struct key_def keys[K_COUNT] = {
 	[K_STATS_INTERVAL_MS] = { "stats_interval_ms", "stats-interval-ms", 0, KIND_UINT,
 				  F(stats_interval_ms), 0, CONFIG_MS_MAX, 0 },
 	[K_SOCKET_MODE] = { "socket_mode", "socket-mode", 0, KIND_MODE, F(socket_mode), 0,
-			    CONFIG_SOCKET_MODE_MAX, 0 },
+			    CONFIG_SOCKET_MODE_MAX, F(socket_mode_set) },
 	[K_SOCKET_GROUP] = { "socket_group", "socket-group", 0, KIND_STRING, F(socket_group), 0, 0,
 			     0 },
 	[K_SOCKET_BUFFER_KB] = { "socket_buffer_kb", "socket-buffer-kb", 0, KIND_UINT,
@@ -164,6 +181,10 @@ static const struct key_def keys[K_COUNT] = {
 				 CONFIG_SOCKET_BUFFER_KB_MAX, 0 },
 	[K_SOCKET_MAX_CLIENTS] = { "socket_max_clients", "socket-max-clients", 0, KIND_UINT,
 				   F(socket_max_clients), 1, CONFIG_SOCKET_MAX_CLIENTS_MAX, 0 },
+	[K_OUTPUT_MODE] = { "output_mode", "output-mode", 0, KIND_MODE, F(output_mode),
+			    CONFIG_OUTPUT_MODE_MIN, CONFIG_OUTPUT_MODE_MAX, F(output_mode_set) },
+	[K_OUTPUT_GROUP] = { "output_group", "output-group", 0, KIND_STRING, F(output_group), 0, 0,
+			     0 },
 	[K_VERBOSE] = { "verbose", "verbose", 'v', KIND_VERBOSE, 0, 0, 0, 0 },
 	[K_EVENTS] = { "events", "events", 0, KIND_EVENTS, 0, 0, 0, 0 },
 	[K_JOB] = { "job", NULL, 0, KIND_JOB, 0, 0, 0, 0 },
@@ -238,6 +259,10 @@ static const char usage_text[] =
 	"      --socket-group GROUP   group of the socket (name or gid)\n"
 	"      --socket-buffer-kb KB  per-subscriber buffer; default 1024\n"
 	"      --socket-max-clients N subscribers at once; default 64\n"
+	"      --output-mode MODE     octal mode of the output file: 0600 or 0640 (also\n"
+	"                             0200, 0240); default 0640, less the umask\n"
+	"      --output-group GROUP   group of the output file (name or gid), so that a\n"
+	"                             reader in that group can read it with 0640\n"
 	"      --subscribe PATH       print the records of a running daemon's socket\n"
 	"  -f, --foreground           do not daemonize\n"
 	"      --perm                 use fanotify permission events\n"
@@ -262,12 +287,16 @@ static const char usage_text[] =
 	"close (close_write and close_nowrite), default (all but access and\n"
 	"close_nowrite), all.\n"
 	"\n"
-	"Config file: one \"key value\" per line, '#' starts a comment. Every long option\n"
-	"above except config, check-config, help and version is a key, with dashes\n"
-	"written as underscores (pid_file, burst_threshold, no_fid); booleans take\n"
-	"0/1, yes/no, true/false or on/off. \"job NAME\" starts a job block whose\n"
-	"rootfs, workspace, export and cache lines tag events under those roots.\n"
-	"Command-line values override the file's; repeatable options add to it.\n";
+	"Config file: one \"key value\" or \"key = value\" per line, '#' starts a comment.\n"
+	"Every long option above except config, check-config, subscribe, help and\n"
+	"version is a key, with dashes written as underscores (pid_file,\n"
+	"burst_threshold, no_fid); booleans take 0/1, yes/no, true/false or on/off\n"
+	"(any case). \"job NAME\" starts a job block whose rootfs, workspace, export\n"
+	"and cache lines tag events under those roots. Command-line values override\n"
+	"the file's; repeatable options add to it.\n"
+	"\n"
+	"Exit status: 0 on success, 1 when the start fails, 2 for a bad option or\n"
+	"configuration (--check-config: any problem it finds).\n";
 
 static bool is_blank(char ch)
 {
@@ -549,13 +578,21 @@ static int apply(struct config *c, enum key_id id, const char *value, const char
 		*(unsigned *)((char *)c + k->off) = u;
 		return 0;
 	case KIND_MODE:
-		if (parse_uint(value, 8, 0, k->max, &u) < 0) {
+		r = parse_uint(value, 8, 0, k->min ? 07777 : k->max, &u);
+		if (r < 0) {
 			set_msg(msg, msg_len, "%s: '%.*s' is not an octal mode (0000-%04o)", name,
-				SHOW_MAX, value, k->max);
+				SHOW_MAX, value, k->min ? 07777 : k->max);
+			return -EINVAL;
+		}
+		if ((u & ~k->max) || (u & k->min) != k->min) {
+			/* output_mode (the only key with a min): see CONFIG_OUTPUT_MODE_MAX. */
+			set_msg(msg, msg_len, "%s: %04o is not allowed (within %04o with %04o set, "
+				"as 0600 or 0640: nothing for others, no group write, the owner "
+				"writes)", name, u, k->max, k->min);
 			return -EINVAL;
 		}
 		*(mode_t *)((char *)c + k->off) = (mode_t)u;
-		c->socket_mode_set = true;	/* the only MODE key */
+		*(bool *)((char *)c + k->arg) = true;
 		return 0;
 	case KIND_BOOL:
 		if (!value) {
@@ -617,6 +654,94 @@ static int lookup_key(const char *key, size_t len)
 	return -1;
 }
 
+/* A name as compared for suggestions: lower case, '-' as '_'. */
+static char fold(char ch)
+{
+	if (ch == '-')
+		return '_';
+	return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+}
+
+/*
+ * Edit distance (optimal string alignment: insert, delete, substitute, swap two neighbours)
+ * between word (len bytes) and name, compared folded; stops counting at SUGGEST_MAX + 1.
+ */
+static unsigned distance(const char *word, size_t len, const char *name)
+{
+	unsigned row[3][SUGGEST_LEN_MAX + 1];
+	size_t m = strlen(name), i, j;
+
+	if (len > SUGGEST_LEN_MAX || m > SUGGEST_LEN_MAX)
+		return SUGGEST_MAX + 1;
+	for (j = 0; j <= m; j++)
+		row[0][j] = (unsigned)j;
+	for (i = 1; i <= len; i++) {
+		unsigned *cur = row[i % 3], *prev = row[(i - 1) % 3], *prev2 = row[(i + 1) % 3];
+
+		cur[0] = (unsigned)i;
+		for (j = 1; j <= m; j++) {
+			unsigned cost = fold(word[i - 1]) != fold(name[j - 1]);
+			unsigned d = prev[j - 1] + cost;
+
+			if (prev[j] + 1 < d)
+				d = prev[j] + 1;
+			if (cur[j - 1] + 1 < d)
+				d = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && fold(word[i - 1]) == fold(name[j - 2]) &&
+			    fold(word[i - 2]) == fold(name[j - 1]) && prev2[j - 2] + 1 < d)
+				d = prev2[j - 2] + 1;
+			cur[j] = d;
+		}
+	}
+	return row[len % 3][m];
+}
+
+/*
+ * The setting a misspelt name (len bytes, a config key or a long option without its
+ * dashes) most likely meant: the nearest config key or long option, folded, within an edit
+ * distance of 1 for names of up to 5 bytes and 2 for longer ones (further than that the
+ * guess is more often wrong than right). The first in table order wins a tie. Returns the
+ * key id, or -1.
+ */
+static int suggest(const char *word, size_t len)
+{
+	unsigned best = SUGGEST_MAX + 1, limit = len <= 5 ? 1 : SUGGEST_MAX;
+	int id = -1;
+
+	for (int i = 0; i < K_COUNT; i++) {
+		const char *names[2] = { keys[i].key, keys[i].opt };
+
+		for (int n = 0; n < 2; n++) {
+			unsigned d;
+
+			if (!names[n])
+				continue;
+			d = distance(word, len, names[n]);
+			if (d <= limit && d < best) {
+				best = d;
+				id = i;
+			}
+		}
+	}
+	return id;
+}
+
+/* "unknown key 'K'", with the key meant when one is near (see suggest()). */
+static void unknown_key(const char *key, size_t len, char *msg, size_t msg_len)
+{
+	int shown = (int)(len < SHOW_MAX ? len : SHOW_MAX);
+	int id = suggest(key, len);
+
+	if (id < 0)
+		set_msg(msg, msg_len, "unknown key '%.*s'", shown, key);
+	else if (!keys[id].key)
+		set_msg(msg, msg_len, "unknown key '%.*s' (--%s is a command-line option only)",
+			shown, key, keys[id].opt);
+	else
+		set_msg(msg, msg_len, "unknown key '%.*s' (did you mean %s?)", shown, key,
+			keys[id].key);
+}
+
 /* Parses one line (no line ending, no NUL, at most CONFIG_LINE_MAX bytes). */
 static int parse_line(struct config *c, const char *p, size_t n, long *job, char *msg,
 		      size_t msg_len)
@@ -631,33 +756,47 @@ static int parse_line(struct config *c, const char *p, size_t n, long *job, char
 	if (i == n || p[i] == '#')
 		return 0;
 	ks = i;
-	while (i < n && !is_blank(p[i]))
+	while (i < n && !is_blank(p[i]) && p[i] != '=')
 		i++;
+	if (i == ks) {
+		set_msg(msg, msg_len, "no key before '='");
+		return -EINVAL;
+	}
 	id = lookup_key(p + ks, i - ks);
 	if (id < 0) {
-		set_msg(msg, msg_len, "unknown key '%.*s'",
-			(int)(i - ks < SHOW_MAX ? i - ks : SHOW_MAX), p + ks);
+		unknown_key(p + ks, i - ks, msg, msg_len);
 		return -EINVAL;
 	}
 	k = &keys[id];
 
+	/* The separator: blanks, at most one '=', blanks. */
+	while (i < n && is_blank(p[i]))
+		i++;
+	if (i < n && p[i] == '=')
+		i++;
+	while (i < n && is_blank(p[i]))
+		i++;
 	vs = i;
 	ve = n;
 	if (id != K_HOOK) {
-		/* p[vs] is a blank (or vs == n), so p[j - 1] is inside the line. */
+		/* A '#' first or after a blank starts a comment (p[j - 1] is in the line). */
 		for (j = vs; j < n; j++) {
-			if (p[j] == '#' && is_blank(p[j - 1])) {
+			if (p[j] == '#' && (j == vs || is_blank(p[j - 1]))) {
 				ve = j;
 				break;
 			}
 		}
 	}
-	while (vs < ve && is_blank(p[vs]))
-		vs++;
 	while (ve > vs && is_blank(p[ve - 1]))
 		ve--;
 	if (vs == ve) {
 		set_msg(msg, msg_len, "%s: missing value", k->key);
+		return -EINVAL;
+	}
+	if (p[vs] == '=') {
+		set_msg(msg, msg_len, "%s: a value cannot start with '=' (one '=' may stand between "
+			"key and value): '%.*s'", k->key, (int)(ve - vs < SHOW_MAX ? ve - vs : SHOW_MAX),
+			p + vs);
 		return -EINVAL;
 	}
 	memcpy(value, p + vs, ve - vs);
@@ -737,6 +876,7 @@ void config_free(struct config *c)
 	free(c->hook_user);
 	free(c->pid_file);
 	free(c->socket_group);
+	free(c->output_group);
 	free(c->subscribe);
 	free(c->config_file);
 	for (i = 0; c->marks && i < c->n_marks; i++)
@@ -929,11 +1069,23 @@ int config_parse_args(struct config *c, int argc, char **argv, char *msgbuf, siz
 				set_msg(msgbuf, msgbuf_len, "unknown option '-%c'", optopt);
 			} else {
 				const char *arg = "";
+				size_t len;
 
 				if (optind > 0 && optind <= argc)
 					arg = argv[optind - 1];
-				set_msg(msgbuf, msgbuf_len, "unknown or ambiguous option '%.*s'",
-					(int)strcspn(arg, "="), arg);
+				len = strcspn(arg, "=");
+				id = strncmp(arg, "--", 2) == 0 ? suggest(arg + 2, len - 2) : -1;
+				if (id >= 0 && keys[id].opt)
+					set_msg(msgbuf, msgbuf_len, "unknown or ambiguous option "
+						"'%.*s' (did you mean --%s?)", (int)len, arg,
+						keys[id].opt);
+				else if (id >= 0)
+					set_msg(msgbuf, msgbuf_len, "unknown or ambiguous option "
+						"'%.*s' (%s is a config file key only)", (int)len,
+						arg, keys[id].key);
+				else
+					set_msg(msgbuf, msgbuf_len, "unknown or ambiguous option '%.*s'",
+						(int)len, arg);
 			}
 			return -EINVAL;
 		}
@@ -974,9 +1126,13 @@ int config_from_args(struct config *c, int argc, char **argv, char *msgbuf, size
 		goto out;
 	/* --help and --version work whatever state the config file is in. */
 	if (pre.config_file && !pre.help && !pre.version) {
-		r = config_load_file(c, pre.config_file, msgbuf, msgbuf_len);
-		if (r < 0)
+		char msg[512];
+
+		r = config_load_file(c, pre.config_file, msg, sizeof(msg));
+		if (r < 0) {
+			set_msg(msgbuf, msgbuf_len, "failed to load config %s", msg);
 			goto out;
+		}
 	}
 	r = config_parse_args(c, argc, argv, msgbuf, msgbuf_len);
 	if (r < 0)
@@ -1047,7 +1203,7 @@ static bool representable(const char *key, const char *value, bool verbatim)
 		return false;
 	if (strlen(key) + 1 + n > CONFIG_LINE_MAX)
 		return false;
-	if (!verbatim && value[0] == '#')
+	if ((!verbatim && value[0] == '#') || value[0] == '=')
 		return false;
 	for (i = 0; i < n; i++) {
 		if (value[i] == '\n' || value[i] == '\r')
@@ -1104,9 +1260,10 @@ static void dump_event_name(FILE *f, uint64_t bit)
 
 char *config_dump(const struct config *c)
 {
-	static const enum key_id strings[] = { K_OUTPUT,      K_SOCKET,	  K_SOCKET_MODE,
-					       K_SOCKET_GROUP, K_HOOK,	  K_HOOK_USER,
-					       K_PID_FILE };
+	static const enum key_id strings[] = {
+		K_OUTPUT, K_OUTPUT_MODE, K_OUTPUT_GROUP, K_SOCKET,   K_SOCKET_MODE,
+		K_SOCKET_GROUP, K_HOOK,	     K_HOOK_USER,    K_PID_FILE,
+	};
 	static const enum key_id scalars[] = {
 		K_FOREGROUND,	   K_PERM,	       K_DENY_ON_ALERT,	   K_NO_FID,
 		K_ACCESS_PERM,	   K_BURST_THRESHOLD, K_BURST_WINDOW_MS, K_HOOK_COOLDOWN_MS,
@@ -1140,8 +1297,9 @@ char *config_dump(const struct config *c)
 		const char *v;
 
 		if (k->kind == KIND_MODE) {
-			if (c->socket_mode_set)
-				fprintf(f, "%s %04o\n", k->key, (unsigned)c->socket_mode);
+			if (*(const bool *)((const char *)c + k->arg))
+				fprintf(f, "%s %04o\n", k->key,
+					(unsigned)*(const mode_t *)((const char *)c + k->off));
 			else
 				fprintf(f, "# %s (not set)\n", k->key);
 			continue;

@@ -32,6 +32,15 @@
 #define CONFIG_SOCKET_MAX_CLIENTS_MAX 1024u
 #define CONFIG_SOCKET_MODE_DEFAULT 0600u	/* socket file mode */
 #define CONFIG_SOCKET_MODE_MAX 0777u
+/*
+ * output_mode: the bits of CONFIG_OUTPUT_MODE_MAX only, CONFIG_OUTPUT_MODE_MIN always. The
+ * records name every file and process the daemon sees, so others get nothing and readers
+ * come in through output_group; group write would let that group forge or cut records;
+ * and the daemon reopens the file (SIGHUP) without CAP_DAC_OVERRIDE, so the owner writes.
+ * Unset, the file is created 0640 less the umask and loses any bit outside 0640.
+ */
+#define CONFIG_OUTPUT_MODE_MAX 0640u
+#define CONFIG_OUTPUT_MODE_MIN 0200u
 #define CONFIG_LINE_MAX 4096			/* longer config lines are an error */
 #define CONFIG_ITEMS_MAX 4096			/* bound on marks, canaries, jobs each */
 
@@ -72,6 +81,7 @@ struct config {
 	char *hook_user;	/* user hooks run as (name or uid); NULL = root */
 	char *pid_file;
 	char *socket_group;	/* group name or gid; NULL = the daemon's */
+	char *output_group;	/* group name or gid of the output file; NULL = as created */
 
 	struct config_mark *marks;	/* watch/mount/filesystem in the order given */
 	size_t n_marks;
@@ -93,6 +103,8 @@ struct config {
 	unsigned socket_max_clients;
 	mode_t socket_mode;		/* parsed from octal; CONFIG_SOCKET_MODE_DEFAULT ... */
 	bool socket_mode_set;		/* ... unless given (the dump says "not set" otherwise) */
+	mode_t output_mode;		/* octal, within CONFIG_OUTPUT_MODE_MAX ... */
+	bool output_mode_set;		/* ... if given; else 0640 less the umask (sink_file.c) */
 	uint64_t events;	/* FAN_* event bits within CONFIG_EV_ALL */
 	unsigned verbose;
 
@@ -139,7 +151,8 @@ int config_parse_args(struct config *c, int argc, char **argv, char *msgbuf, siz
 
 /*
  * Full start-up parse: finds -c/--config in argv, loads that file, then applies argv over
- * it, then validates. Returns 0 or negative errno with the message in msgbuf.
+ * it, then validates. Returns 0 or negative errno with the message in msgbuf; a file that
+ * cannot be loaded says "failed to load config FILE:LINE: ..." (or "FILE: strerror").
  */
 int config_from_args(struct config *c, int argc, char **argv, char *msgbuf, size_t msgbuf_len);
 

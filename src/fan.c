@@ -39,6 +39,9 @@
 #define FAN_PATH_EVENTS                                                                      \
 	(FAN_ACCESS | FAN_MODIFY | FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE | FAN_OPEN | FAN_OPEN_EXEC)
 #define FAN_DIRENT_EVENTS (FAN_ATTRIB | FAN_CREATE | FAN_DELETE | FAN_RENAME)
+/* fanotify_init(2): every group this daemon makes (FID, permission, mount and filesystem
+ * marks) needs CAP_SYS_ADMIN in the initial user namespace; EPERM means we lack it. */
+#define FAN_NEEDS_ROOT " (fanotify needs root or CAP_SYS_ADMIN)"
 
 void fan_init(struct fan *f)
 {
@@ -385,7 +388,8 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 		r = group_init(FAN_CLASS_NOTIF, true, &pidfd);
 		if (r < 0) {
 			snprintf(msg, msg_len, "cannot create fanotify FID group: %s%s", strerror(-r),
-				 r == -EINVAL ? " (kernel without FID reporting; try --no-fid)" : "");
+				 r == -EINVAL ? " (kernel without FID reporting; try --no-fid)" :
+				 r == -EPERM ? FAN_NEEDS_ROOT : "");
 			return r;
 		}
 		f->fid_fd = r;
@@ -406,10 +410,11 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 			if (c->perm)
 				snprintf(msg, msg_len, "cannot create permission group: %s%s",
 					 strerror(-r),
-					 r == -EINVAL ? " (kernel without permission events?)" : "");
+					 r == -EINVAL ? " (kernel without permission events?)" :
+					 r == -EPERM ? FAN_NEEDS_ROOT : "");
 			else
-				snprintf(msg, msg_len, "cannot create fanotify group: %s",
-					 strerror(-r));
+				snprintf(msg, msg_len, "cannot create fanotify group: %s%s",
+					 strerror(-r), r == -EPERM ? FAN_NEEDS_ROOT : "");
 			return r;
 		}
 		f->fd_fd = r;

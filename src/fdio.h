@@ -1,12 +1,16 @@
 /*
  * fdio.h - the one loop that writes a whole buffer to an fd, for the writers that must not
- * lose part of one (sink_file.c's output thread, the --subscribe client).
+ * lose part of one (sink_file.c's output thread, the --subscribe client); and the one check
+ * that a file could be created at a path (--check-config, for the output, pid file, socket).
  */
 #ifndef FANOTIFYD_FDIO_H
 #define FANOTIFYD_FDIO_H
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /*
@@ -35,6 +39,27 @@ static inline int fdio_write_all(int fd, const void *p, size_t len, size_t *done
 	if (done)
 		*done = off;
 	return r;
+}
+
+/*
+ * Whether a file could be created at path: its directory (written into dir, dir_len bytes)
+ * exists, is a directory and lets us add entries (access(2), which also sees a read-only
+ * mount). Creates and opens nothing. Returns 0 or negative errno.
+ */
+static inline int fdio_dir_writable(const char *path, char *dir, size_t dir_len)
+{
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (!slash)
+		snprintf(dir, dir_len, ".");
+	else
+		snprintf(dir, dir_len, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (stat(dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return access(dir, W_OK | X_OK) < 0 ? -errno : 0;
 }
 
 #endif

@@ -19,7 +19,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,7 +77,7 @@ int hook_env_build(const struct alert *a, char **env)
 	snprintf(pid, sizeof(pid), "%d", (int)a->pid);
 	snprintf(count, sizeof(count), "%u", a->count);
 	snprintf(window, sizeof(window), "%u", a->window_ms);
-	if (env_add(env, &n, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") ||
+	if (env_add(env, &n, "PATH", HOOK_PATH) ||
 	    env_add(env, &n, "FAN_KIND", record_alert_kind_name(a->kind)) ||
 	    env_add(env, &n, "FAN_PID", pid) || env_add(env, &n, "FAN_COMM", comm) ||
 	    env_add(env, &n, "FAN_EXE", exe) ||
@@ -88,6 +90,66 @@ int hook_env_build(const struct alert *a, char **env)
 		return -ENOMEM;
 	}
 	return n;
+}
+
+/* An executable regular file (access(2) as the daemon, which is who runs it). */
+static int executable(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EACCES;
+	return access(path, X_OK) < 0 ? -errno : 0;
+}
+
+int hook_check(const char *cmd, char *msg, size_t msg_len)
+{
+	/* What sh runs without looking in PATH (POSIX builtins and reserved words). */
+	static const char *const builtins[] = {
+		".", ":", "[", "alias", "bg", "break", "case", "cd", "command", "continue",
+		"echo", "eval", "exec", "exit", "export", "false", "fg", "for", "getopts", "hash",
+		"if", "jobs", "kill", "local", "printf", "pwd", "read", "readonly", "return",
+		"set", "shift", "test", "times", "trap", "true", "type", "ulimit", "umask",
+		"unalias", "unset", "until", "wait", "while", "!",
+	};
+	char word[PATH_MAX], path[PATH_MAX];
+	size_t n;
+	int r;
+
+	r = executable(HOOK_SHELL);
+	if (r < 0) {
+		snprintf(msg, msg_len, "hook: %s: %s", HOOK_SHELL, strerror(-r));
+		return r;
+	}
+	cmd += strspn(cmd, " \t");
+	n = strcspn(cmd, " \t");
+	if (n == 0 || n >= sizeof(word) || strcspn(cmd, "\n;&|<>()$`'\"\\*?[]{}~=#") < n)
+		return 0;
+	memcpy(word, cmd, n);
+	word[n] = '\0';
+	if (strchr(word, '/')) {
+		r = executable(word);
+		if (r < 0)
+			snprintf(msg, msg_len, "hook: %s: %s", word, strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		if (strcmp(word, builtins[i]) == 0)
+			return 0;
+	for (const char *dir = HOOK_PATH; *dir;) {
+		size_t len = strcspn(dir, ":");
+
+		if ((size_t)snprintf(path, sizeof(path), "%.*s/%s", (int)len, dir, word) <
+			    sizeof(path) &&
+		    executable(path) == 0)
+			return 0;
+		dir += len + (dir[len] == ':');
+	}
+	snprintf(msg, msg_len, "hook: %s: no such command in the hooks' PATH (%s)", word,
+		 HOOK_PATH);
+	return -ENOENT;
 }
 
 void hook_env_free(char **env)
@@ -175,7 +237,7 @@ int hook_run(struct hook *h, const struct alert *a, uint64_t now_ms)
 		closefrom(STDERR_FILENO + 1);
 		if (h->before_exec && h->before_exec(h->before_exec_arg) < 0)
 			_exit(127);
-		execve("/bin/sh", argv, env);
+		execve(HOOK_SHELL, argv, env);
 		_exit(127);
 	}
 	hook_env_free(env);

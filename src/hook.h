@@ -15,6 +15,8 @@
 #define HOOK_ENV_MAX 16			/* variables passed to a hook */
 #define HOOK_LINE_MAX 512		/* longest line of hook output logged; longer are cut */
 #define HOOK_DRAIN_MAX (64u << 10)	/* hook output read per hook_drain() call */
+#define HOOK_SHELL "/bin/sh"		/* runs the hook command: sh -c CMD */
+#define HOOK_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" /* its PATH */
 
 struct hook_child {
 	pid_t pid;			/* 0 = free slot; also its process group */
@@ -47,6 +49,15 @@ struct hook {
 /* Prepares the runner (opens /dev/null and the output pipe: call before any mark is
  * placed). 0 or -errno. */
 int hook_init(struct hook *h, const char *cmd, unsigned max_running, unsigned timeout_ms);
+
+/*
+ * For --check-config: whether cmd could run. HOOK_SHELL must be executable; so must the
+ * command's first word when it is a path, else it must be a shell builtin or found in
+ * HOOK_PATH. A first word holding shell syntax (quotes, $, redirections ...) or a variable
+ * assignment is not judged. Opens nothing. Returns 0 or negative errno with the reason in
+ * msg.
+ */
+int hook_check(const char *cmd, char *msg, size_t msg_len);
 
 /*
  * Builds the environment of a hook for alert a into env (HOOK_ENV_MAX + 1 entries,

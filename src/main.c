@@ -14,6 +14,7 @@
 #include <malloc.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,11 @@
 
 #include "compat.h"
 #include "daemon.h"
+#include "fdio.h"
 #include "log.h"
 #include "loop.h"
 #include "now.h"
+#include "nss.h"
 #include "subscribe.h"
 
 #define EXIT_CONFIG 2
@@ -578,7 +581,9 @@ static int start(struct run *run, char *msg, size_t msg_len)
 	d->pipeline.nofile = nofile_raise();
 
 	/* Everything that opens or binds a file comes before the first mark. */
-	r = sink_file_open(&d->out, d->cfg.output ? d->cfg.output : "-", msg, msg_len);
+	r = sink_file_open(&d->out, d->cfg.output ? d->cfg.output : "-",
+			   d->cfg.output_mode_set ? d->cfg.output_mode : 0, d->cfg.output_group,
+			   msg, msg_len);
 	if (r < 0)
 		return r;
 	r = pid_file_prepare(d);
@@ -655,6 +660,87 @@ static int start(struct run *run, char *msg, size_t msg_len)
 	return 0;
 }
 
+/* The one rule for a background daemon's output (start and --check-config); NULL if met. */
+static const char *output_problem(const struct config *c)
+{
+	if (!c->foreground && (!c->output || strcmp(c->output, "-") == 0))
+		return "a background daemon needs --output FILE (or run with --foreground)";
+	return NULL;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void problem(unsigned *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("fanotifyd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	(*n)++;
+}
+
+/*
+ * --check-config beyond the syntax: what start() would refuse in this config, each found
+ * with the rule start() applies (sink_file_check(), nss_group(), priv_init()'s message) and
+ * without creating, opening or marking anything: it runs as ExecStartPre, before the
+ * daemon, and may run beside a live one. Prints every problem on stderr; returns how many.
+ * priv_msg is priv_init()'s refusal of hook_user, or NULL.
+ */
+static unsigned check_config(const struct config *c, const char *priv_msg)
+{
+	static const char *const mark_key[] = {
+		[CONFIG_MARK_INODE] = "watch",
+		[CONFIG_MARK_MOUNT] = "mount",
+		[CONFIG_MARK_FILESYSTEM] = "filesystem",
+	};
+	const char *groups[][2] = {
+		{ "socket_group", c->socket_group },
+		{ "output_group", c->output_group },
+	};
+	const char *dirs[][2] = {
+		{ "pid_file", c->pid_file },
+		{ "socket", c->socket },
+	};
+	char msg[PATH_MAX + 256], dir[PATH_MAX];
+	unsigned n = 0;
+	struct stat st;
+	gid_t gid;
+	int r;
+
+	if (output_problem(c))
+		problem(&n, "%s", output_problem(c));
+	/* fan_open() stats each mark path first; any kind of file takes any kind of mark. */
+	for (size_t i = 0; i < c->n_marks; i++)
+		if (stat(c->marks[i].path, &st) < 0)
+			problem(&n, "%s %s: %s", mark_key[c->marks[i].kind], c->marks[i].path,
+				strerror(errno));
+	if (c->output && sink_file_check(c->output, msg, sizeof(msg)) < 0)
+		problem(&n, "%s", msg);
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (!dirs[i][1])
+			continue;
+		r = fdio_dir_writable(dirs[i][1], dir, sizeof(dir));
+		if (r < 0)
+			problem(&n, "%s %s: directory %s: %s", dirs[i][0], dirs[i][1], dir,
+				strerror(-r));
+	}
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		if (!groups[i][1])
+			continue;
+		r = nss_group(groups[i][1], &gid);
+		if (r < 0)
+			problem(&n, "%s: %s: %s", groups[i][0], groups[i][1],
+				r == -ENOENT ? "no such group" : strerror(-r));
+	}
+	if (priv_msg)
+		problem(&n, "%s", priv_msg);
+	if (c->hook && hook_check(c->hook, msg, sizeof(msg)) < 0)
+		problem(&n, "%s", msg);
+	return n;
+}
+
 /*
  * Started with stdin, stdout or stderr closed (`fanotifyd ... >&-`), the first files the
  * daemon opens would take those numbers: the output file would be fd 1, and a hook's
@@ -697,6 +783,19 @@ int main(int argc, char **argv)
 	d.hook.null_fd = d.hook.out_rfd = d.hook.out_wfd = -1;
 	fan_init(&d.fan);
 	(void)signal(SIGPIPE, SIG_IGN); /* a closed stdout reader must not kill us */
+	/* A bad option is a usage error, told apart from a bad config file by parsing the
+	 * command line alone first (config_from_args() parses it again, with the file). */
+	config_init(&d.cfg);
+	r = config_parse_args(&d.cfg, argc, argv, msg, sizeof(msg));
+	config_free(&d.cfg);
+	if (r < 0) {
+		fprintf(stderr, "fanotifyd: %s\n", msg);
+		/* The usage line is --help's first: "Usage: fanotifyd [OPTION]...". */
+		if (r == -EINVAL)
+			fprintf(stderr, "%.*s\nTry 'fanotifyd --help'.\n",
+				(int)strcspn(config_usage(), "\n"), config_usage());
+		return r == -ENOMEM ? 1 : EXIT_CONFIG;
+	}
 	config_init(&d.cfg);
 	r = config_from_args(&d.cfg, argc, argv, msg, sizeof(msg));
 	if (r < 0) {
@@ -723,14 +822,14 @@ int main(int argc, char **argv)
 	}
 	/* NSS reads /etc: before any mark, and a config error like any other. */
 	r = priv_init(&d.priv, d.cfg.hook_user, msg, sizeof(msg));
-	if (r < 0) {
-		fprintf(stderr, "fanotifyd: %s\n", msg);
-		config_free(&d.cfg);
-		return r == -ENOENT || r == -E2BIG ? EXIT_CONFIG : 1;
-	}
 	if (d.cfg.check_config) {
-		char *dump = config_dump(&d.cfg);
+		char *dump;
 
+		if (check_config(&d.cfg, r < 0 ? msg : NULL) > 0) {
+			config_free(&d.cfg);
+			return EXIT_CONFIG;
+		}
+		dump = config_dump(&d.cfg);
 		if (!dump) {
 			config_free(&d.cfg);
 			return 1;
@@ -740,10 +839,15 @@ int main(int argc, char **argv)
 		config_free(&d.cfg);
 		return 0;
 	}
+	if (r < 0) {
+		fprintf(stderr, "fanotifyd: %s\n", msg);
+		config_free(&d.cfg);
+		return r == -ENOENT || r == -E2BIG ? EXIT_CONFIG : 1;
+	}
+	d.priv.keep_chown = d.cfg.output_group != NULL; /* see sink_file.c's open_output() */
 	log_setup(d.cfg.verbose, false);
-	if (!d.cfg.foreground && (!d.cfg.output || strcmp(d.cfg.output, "-") == 0)) {
-		fprintf(stderr, "fanotifyd: a background daemon needs --output FILE "
-				"(or run with --foreground)\n");
+	if (output_problem(&d.cfg)) {
+		fprintf(stderr, "fanotifyd: %s\n", output_problem(&d.cfg));
 		config_free(&d.cfg);
 		return EXIT_CONFIG;
 	}

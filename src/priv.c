@@ -9,6 +9,8 @@
  *                        capabilities are not a subset of ours (any root process)
  *   CAP_KILL             with hook_user: kill a hook of another uid at its timeout
  *   CAP_SETUID/SETGID    with hook_user: the hook child switches to that user
+ *   CAP_CHOWN            with output_group: an output file created at a reopen (after a
+ *                        rotation) is born in our group and is given that one
  * Everything else goes, from the bounding, ambient and inheritable sets too; no_new_privs
  * is set, and a seccomp filter answers EPERM (never kills: a hook's shell inherits it) to
  * system calls neither the daemon nor a hook needs. The uid stays 0.
@@ -110,6 +112,7 @@ static const struct {
 	int cap;
 	const char *name;
 } cap_names[] = {
+	{ CAP_CHOWN, "CAP_CHOWN" },
 	{ CAP_DAC_READ_SEARCH, "CAP_DAC_READ_SEARCH" },
 	{ CAP_KILL, "CAP_KILL" },
 	{ CAP_SETGID, "CAP_SETGID" },
@@ -280,6 +283,8 @@ int priv_drop(struct priv *p, bool handles, bool hooks, char *msg, size_t msg_le
 		want |= CAP_BIT(CAP_DAC_READ_SEARCH);
 	if (hooks && p->hook_user)
 		want |= CAP_BIT(CAP_KILL) | CAP_BIT(CAP_SETUID) | CAP_BIT(CAP_SETGID);
+	if (p->keep_chown)
+		want |= CAP_BIT(CAP_CHOWN);
 	r = caps_get(&eff, &perm);
 	if (r < 0) {
 		snprintf(msg, msg_len, "capget: %s", strerror(-r));

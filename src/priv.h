@@ -18,6 +18,7 @@ struct priv {
 	gid_t gid;
 	gid_t groups[PRIV_GROUPS_MAX];
 	size_t n_groups;
+	bool keep_chown;		/* keep CAP_CHOWN: the output gets output_group at reopens */
 	uint64_t kept;			/* capability bits kept by priv_drop() (1 << CAP_X) */
 	bool dropped;			/* priv_drop() succeeded */
 };

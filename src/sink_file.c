@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,26 +21,52 @@
 
 #include "fdio.h"
 #include "log.h"
+#include "nss.h"
 #include "sink_file.h"
 
 /*
- * Opens the output and checks that it is ours alone, so that whoever else can write to
- * its directory can neither read our records nor add forged ones, nor stall us: a regular
- * file (O_NONBLOCK: opening a FIFO fails with ENXIO when nothing reads it and returns at
- * once when something does, never waits; fstat then refuses it, a device too), owned by
- * our euid (not one another user planted after a rotation), with one link (not a hard
- * link to a file elsewhere) and a symlink refused by O_NOFOLLOW. Group and others lose
- * write and exec (fchmod to mode & 0640). Returns the fd (blocking again), or negative
- * errno with the reason in why.
+ * Whether an existing output file is ours alone, so that whoever else can write to its
+ * directory can neither read our records nor add forged ones, nor stall us: a regular file
+ * (not a FIFO or a device), owned by our euid (not one another user planted after a
+ * rotation), with one link (not a hard link to a file elsewhere). The one rule for
+ * open_output() and sink_file_check(). Returns 0 or negative errno with the reason in why.
  */
-static int open_output(const char *path, char *why, size_t why_len)
+static int check_stat(const struct stat *st, char *why, size_t why_len)
 {
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(why, why_len, "not a regular file");
+		return -EINVAL;
+	}
+	if (st->st_uid != geteuid()) {
+		snprintf(why, why_len, "owned by uid %u, not by us (uid %u)", (unsigned)st->st_uid,
+			 (unsigned)geteuid());
+		return -EPERM;
+	}
+	if (st->st_nlink != 1) {
+		snprintf(why, why_len, "has %lu links, not 1", (unsigned long)st->st_nlink);
+		return -EMLINK;
+	}
+	return 0;
+}
+
+/*
+ * Opens the output and checks it (check_stat(); O_NONBLOCK: opening a FIFO fails with
+ * ENXIO when nothing reads it and returns at once when something does, never waits;
+ * a symlink is refused by O_NOFOLLOW). Then what a reader gets, on every open (the first
+ * and each reopen after a rotation): the mode output_mode if set, else group and others
+ * lose write and exec (mode & 0640); then the group output_group if set. Mode first: an
+ * existing file's wider mode never reaches the new group. Returns the fd (blocking again),
+ * or negative errno with the reason in why.
+ */
+static int open_output(const struct sink_file *s, char *why, size_t why_len)
+{
+	mode_t mode;
 	struct stat st;
 	int fd, flags, r;
 
-	fd = open(path,
+	fd = open(s->path,
 		  O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
-		  0640);
+		  s->mode ? s->mode : 0640);
 	if (fd < 0) {
 		r = -errno;
 		if (r == -ELOOP)
@@ -55,26 +82,20 @@ static int open_output(const char *path, char *why, size_t why_len)
 		snprintf(why, why_len, "fstat: %s", strerror(-r));
 		goto fail;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		snprintf(why, why_len, "not a regular file");
+	r = check_stat(&st, why, why_len);
+	if (r < 0)
 		goto fail;
-	}
-	if (st.st_uid != geteuid()) {
-		r = -EPERM;
-		snprintf(why, why_len, "owned by uid %u, not by us (uid %u)", (unsigned)st.st_uid,
-			 (unsigned)geteuid());
-		goto fail;
-	}
-	if (st.st_nlink != 1) {
-		r = -EMLINK;
-		snprintf(why, why_len, "has %lu links, not 1", (unsigned long)st.st_nlink);
-		goto fail;
-	}
-	if ((st.st_mode & 07777 & ~0640u) && fchmod(fd, st.st_mode & 0640) < 0) {
+	mode = s->mode ? s->mode : st.st_mode & 0640;
+	if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0) {
 		r = -errno;
-		snprintf(why, why_len, "fchmod %o: %s", (unsigned)(st.st_mode & 0640),
-			 strerror(-r));
+		snprintf(why, why_len, "fchmod %04o: %s", (unsigned)mode, strerror(-r));
+		goto fail;
+	}
+	/* A new file's group is ours: changing it needs CAP_CHOWN, which the daemon keeps
+	 * for this when output_group is set (priv.c). */
+	if (s->gid_set && st.st_gid != s->gid && fchown(fd, (uid_t)-1, s->gid) < 0) {
+		r = -errno;
+		snprintf(why, why_len, "cannot set group %u: %s", (unsigned)s->gid, strerror(-r));
 		goto fail;
 	}
 	flags = fcntl(fd, F_GETFL);
@@ -89,7 +110,38 @@ fail:
 	return r;
 }
 
-int sink_file_open(struct sink_file *s, const char *path, char *msg, size_t msg_len)
+int sink_file_check(const char *path, char *msg, size_t msg_len)
+{
+	char why[128], dir[PATH_MAX];
+	struct stat st;
+	int r;
+
+	if (strcmp(path, "-") == 0)
+		return 0;
+	if (lstat(path, &st) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			snprintf(msg, msg_len, "output %s: is a symbolic link", path);
+			return -ELOOP;
+		}
+		r = check_stat(&st, why, sizeof(why));
+		if (r < 0)
+			snprintf(msg, msg_len, "output %s: %s", path, why);
+		return r;
+	}
+	if (errno != ENOENT) {
+		r = -errno;
+		snprintf(msg, msg_len, "output %s: %s", path, strerror(-r));
+		return r;
+	}
+	/* Absent: open() will create it in its directory, which must let us. */
+	r = fdio_dir_writable(path, dir, sizeof(dir));
+	if (r < 0)
+		snprintf(msg, msg_len, "output %s: directory %s: %s", path, dir, strerror(-r));
+	return r;
+}
+
+int sink_file_open(struct sink_file *s, const char *path, mode_t mode, const char *group,
+		   char *msg, size_t msg_len)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = s->opened_fd = s->opened_efd = -1;
@@ -119,13 +171,23 @@ int sink_file_open(struct sink_file *s, const char *path, char *msg, size_t msg_
 		snprintf(msg, msg_len, "out of memory");
 		return -ENOMEM;
 	}
+	s->mode = mode;
+	if (group) {
+		r = nss_group(group, &s->gid);
+		if (r < 0) {
+			snprintf(msg, msg_len, "output_group: %s: %s", group,
+				 r == -ENOENT ? "no such group" : strerror(-r));
+			return r;
+		}
+		s->gid_set = true;
+	}
 	s->opened_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->opened_efd < 0) {
 		r = -errno;
 		snprintf(msg, msg_len, "output: eventfd: %s", strerror(-r));
 		return r;
 	}
-	s->fd = open_output(path, why, sizeof(why));
+	s->fd = open_output(s, why, sizeof(why));
 	if (s->fd < 0) {
 		snprintf(msg, msg_len, "output %s: %s", path, why);
 		return s->fd;
@@ -224,7 +286,7 @@ static void do_reopen(struct sink_file *s)
 
 	if (!s->path)
 		return;
-	fd = open_output(s->path, why, sizeof(why));
+	fd = open_output(s, why, sizeof(why));
 	if (fd < 0) {
 		log_rl(LOG_LEVEL_ERR, "output: cannot reopen %s: %s; keeping the old file", s->path,
 		       why);

@@ -6,6 +6,7 @@
 #define FANOTIFYD_SINK_FILE_H
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <time.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,6 +21,9 @@
 
 struct sink_file {
 	char *path;			/* owned; NULL = stdout */
+	mode_t mode;			/* output_mode on every open; 0 = 0640 less the umask */
+	gid_t gid;			/* output_group on every open ... */
+	bool gid_set;			/* ... if set */
 	int fd;				/* owned (not for stdout) */
 	bool torn;			/* writer only: the output ends inside a record */
 	pthread_t thread;
@@ -47,11 +51,19 @@ struct sink_file {
 					 * opened_fd is set; -1 for stdout */
 };
 
-/* Opens path for appending (0640, O_NOFOLLOW), or stdout for "-". Refuses anything but a
- * regular file owned by our euid with one link; takes write and exec away from group and
- * others. Call before any mark is placed. Returns 0 or negative errno with the reason,
- * naming path, in msg. */
-int sink_file_open(struct sink_file *s, const char *path, char *msg, size_t msg_len);
+/* Opens path for appending (O_NOFOLLOW), or stdout for "-". Refuses anything but a
+ * regular file owned by our euid with one link. Resolves group (output_group: name or gid;
+ * NULL = keep the group a new file gets) and gives the file that group and mode
+ * (output_mode; 0 = created 0640 less the umask, and write and exec taken away from group
+ * and others), now and at every reopen. Call before any mark is placed (NSS reads /etc).
+ * Returns 0 or negative errno with the reason, naming path, in msg. */
+int sink_file_open(struct sink_file *s, const char *path, mode_t mode, const char *group,
+		   char *msg, size_t msg_len);
+
+/* Whether sink_file_open() could open path, without creating or opening anything (for
+ * --check-config): an existing file passes its checks, an absent one's directory exists
+ * and is writable by us. "-" passes. Returns 0 or negative errno with the reason in msg. */
+int sink_file_check(const char *path, char *msg, size_t msg_len);
 
 /* After a SIGHUP reopen: the new file, as a descriptor the caller owns (a dup), so that
  * the loop puts its ignore mark on it — the writer thread touches nothing of the loop's.

@@ -29,7 +29,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -44,11 +43,11 @@
 
 #include "log.h"
 #include "now.h"
+#include "nss.h"
 #include "record.h"
 #include "sink_sock.h"
 
 #define DROPPED_REASON "subscriber too slow"
-#define GROUP_BUF_MAX (1u << 20)	/* getgrnam_r buffer bound (huge group entries) */
 #define PEER_GROUPS_MAX 65536		/* NGROUPS_MAX of the kernel */
 
 static uint64_t count_newlines(const char *p, size_t len)
@@ -64,44 +63,6 @@ static uint64_t count_newlines(const char *p, size_t len)
 }
 
 /* ---- start-up: path checks, group, listener ---- */
-
-/* Resolves a group name, or a number that is not a group name, as chown(1) does. */
-static int resolve_group(const char *name, gid_t *ret_gid)
-{
-	struct group gr, *res = NULL;
-	size_t size = 4096;
-	char *buf = NULL, *end;
-	unsigned long v;
-	int r;
-
-	for (;;) {
-		char *nbuf = realloc(buf, size);
-
-		if (!nbuf) {
-			free(buf);
-			return -ENOMEM;
-		}
-		buf = nbuf;
-		r = getgrnam_r(name, &gr, buf, size, &res);
-		if (r != ERANGE || size >= GROUP_BUF_MAX)
-			break;
-		size *= 2;
-	}
-	if (r == 0 && res) {
-		*ret_gid = res->gr_gid;
-		free(buf);
-		return 0;
-	}
-	free(buf);
-	if (r != 0 && r != ENOENT && r != ESRCH && r != EBADF && r != EPERM)
-		return -r;
-	errno = 0;
-	v = strtoul(name, &end, 10);
-	if (name[0] < '0' || name[0] > '9' || *end || errno || v >= (gid_t)-1)
-		return -ENOENT;
-	*ret_gid = (gid_t)v;
-	return 0;
-}
 
 /* connect() to the socket at path: 0 if something listens, else negative errno. */
 static int probe_connect(const struct sockaddr_un *sa)
@@ -247,7 +208,7 @@ int sink_sock_open(struct sink_sock *s, const struct config *c, int ep_fd, uint6
 	s->owner = geteuid();
 	s->mode = c->socket_mode;
 	if (c->socket_group) {
-		r = resolve_group(c->socket_group, &s->gid);
+		r = nss_group(c->socket_group, &s->gid);
 		if (r < 0) {
 			snprintf(msg, msg_len, "socket_group: %s: %s", c->socket_group,
 				 r == -ENOENT ? "no such group" : strerror(-r));

@@ -24,9 +24,13 @@ check "--help exits 0" [ "$RC" = 0 ]
 check "--help writes nothing to stderr" [ ! -s "$ERR" ]
 for opt in -c, --config -w, --watch --mount --filesystem --canary -o, --output --socket --hook \
 	--pid-file --burst-threshold --burst-window-ms --hook-cooldown-ms -f, --foreground \
-	--perm --deny-on-alert --no-fid -v, --verbose -h, --help --version; do
+	--perm --deny-on-alert --no-fid -v, --verbose -h, --help --version --output-mode \
+	--output-group --check-config --subscribe; do
 	check "--help lists $opt" grep -qE -- "(^|[[:space:]])$opt([[:space:]]|=|\$)" "$S/stdout"
 done
+check "--help starts with the usage line" [ "$(head -n 1 "$S/stdout")" = "Usage: fanotifyd [OPTION]..." ]
+check "--help does not call subscribe a config key" \
+	grep -qF "except config, check-config, subscribe, help and" "$S/stdout"
 run -h
 check "-h exits 0" [ "$RC" = 0 ]
 check "-h prints the same help" grep -q -- '--filesystem' "$S/stdout"
@@ -115,4 +119,66 @@ check "file events list + no_fid: only MODIFY (no CREATE in FD mode)" [ "$(count
 check "no_fid true: CREATE announced undeliverable" grep -q -- "--no-fid: CREATE cannot be delivered" "$ERR"
 stop_daemon
 check "second config daemon: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
+
+# Output ownership: output_mode and output_group (a gid that names no group here, as a
+# shipper's own group would be) from the file, given to the output when it is created and
+# again to the new file a SIGHUP opens after a rotation: a reader in that group (primary or
+# supplementary) reads the records, any other user cannot; whatever the daemon's umask.
+# nobody must reach the file.
+chmod 0711 "$IT_BASE_DIR"
+mkdir -p "$S/own"
+OUT=$S/own/out.jsonl
+cat >"$CONF" <<CONF
+watch = $W
+output = $OUT
+output_mode = 0640
+output_group = 4242
+foreground = yes
+pid_file = $PIDF
+CONF
+# as_reader / as_member / as_other FILE: FILE as a user whose primary group is 4242, one with
+# 4242 as a supplementary group, one outside it (stdout: the contents).
+as_reader() { timeout 5 setpriv --reuid=nobody --regid=4242 --clear-groups cat "$1" 2>/dev/null; }
+as_member() { timeout 5 setpriv --reuid=nobody --regid=nogroup --groups=4242 cat "$1" 2>/dev/null; }
+as_other() { timeout 5 setpriv --reuid=nobody --regid=nogroup --clear-groups cat "$1" 2>/dev/null; }
+# owned WHEN: OUT is mode 0640, group 4242; the group reads it (the last sentinel's record
+# is in what it reads), others are refused.
+owned() {
+	check "$1: mode 0640 group 4242 (got $(stat -c '%a %g' "$OUT"))" \
+		[ "$(stat -c '%a %g' "$OUT")" = "640 4242" ]
+	check "$1: a reader whose group is 4242 reads the records" \
+		grep -qF ".sentinel-$SENTINEL_N" <(as_reader "$OUT")
+	check "$1: a reader with 4242 as a supplementary group reads them" \
+		grep -qF ".sentinel-$SENTINEL_N" <(as_member "$OUT")
+	check "$1: another user cannot read them" not as_other "$OUT"
+}
+# umask 077: a file created 0640 would come out 0600; output_mode is set, not masked.
+old_umask=$(umask)
+umask 077
+start_conf -c "$CONF" || finish
+umask "$old_umask"
+echo one >"$W/owned-1"
+sentinel || finish
+owned "created"
+mv "$OUT" "$OUT.1"
+kill -HUP "$DPID"
+wait_file "$OUT" || fail "no new output after SIGHUP"
+echo two >"$W/owned-2"
+sentinel || finish
+owned "reopened after a rotation"
+check "reopened: the new file has the records written after the rotation" \
+	has path="$W/owned-2"
+check "reopened: no error reopening it" not grep -q "cannot reopen" "$ERR"
+check "the rotated file kept its mode and group" [ "$(stat -c '%a %g' "$OUT.1")" = "640 4242" ]
+stop_daemon
+check "owned output daemon: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
+
+# From the command line, by group name, over the file's; 0600 keeps even the group out.
+OUT=$S/own/cli.jsonl
+start_conf -c "$CONF" --output "$OUT" --output-group adm --output-mode 0600 || finish
+sentinel || finish
+check "--output-group adm --output-mode 0600 (got $(stat -c '%a %G' "$OUT"))" \
+	[ "$(stat -c '%a %G' "$OUT")" = "600 adm" ]
+check "0600: the group cannot read it" not as_reader "$OUT"
+stop_daemon
 finish

@@ -1,6 +1,7 @@
-# The README's example config (examples/cgroupd-landlockd.conf): --check-config accepts it
-# as shipped, without any of its paths existing; then a copy with every path moved into the
-# test's tmpfs runs with -c plus --foreground/--output/--pid-file overrides, each job
+# The README's example config (examples/cgroupd-landlockd.conf): --check-config refuses it
+# as shipped on a host without its paths (exit 2, each missing path named: it checks what
+# the config means), and accepts a copy with every path moved into the test's tmpfs; that
+# copy runs with -c plus --foreground/--output/--pid-file overrides, each job
 # directory a bind mount of itself as on a job platform, and its keys take effect: job tags
 # for root / workspace / export / cache, nothing from outside the four mounts, the canary
 # denied with EPERM, a 32-event burst alert (window 1000 ms) followed by containment, the
@@ -14,12 +15,14 @@ JSONL="$PY $HERE/jsonl.py"
 EXAMPLE=$HERE/../../examples/cgroupd-landlockd.conf
 
 check "the example config exists" [ -f "$EXAMPLE" ]
+check "/run/jobs/J/root does not exist here" [ ! -e /run/jobs/J/root ]
 rc=0
 "$FANOTIFYD" --check-config -c "$EXAMPLE" >"$S/check.out" 2>"$S/check.err" || rc=$?
-check "--check-config -c examples/cgroupd-landlockd.conf exits 0 (got $rc)" [ "$rc" = 0 ]
-check "... though /run/jobs/J/root does not exist here" [ ! -e /run/jobs/J/root ]
-check "... and it shows the example's keys" grep -qx "burst_threshold 32" "$S/check.out"
-check "... (canary)" grep -qx "canary /run/jobs/J/root/etc/shadow" "$S/check.out"
+check "--check-config -c examples/cgroupd-landlockd.conf exits 2 here (got $rc)" [ "$rc" = 2 ]
+for p in /run/jobs/J/root /run/jobs/J/workspace /run/jobs/J/export /var/cache/job-platform; do
+	[ -e "$p" ] || check "... naming the missing mount $p" \
+		grep -qx "fanotifyd: mount $p: No such file or directory" "$S/check.err"
+done
 
 # The copy: every absolute path of the example moved under $W (job directories) or $S.
 sed -e "s|/run/jobs/|$W/run/jobs/|g" -e "s|/var/cache/job-platform|$W/var/cache/job-platform|g" \
@@ -36,6 +39,12 @@ PY
 R=$W/run/jobs/J/root WS=$W/run/jobs/J/workspace EX=$W/run/jobs/J/export
 C=$W/var/cache/job-platform
 mkdir -p "$R" "$WS" "$EX" "$C" "$W/outside" "$S/log"
+rc=0
+"$FANOTIFYD" --check-config -c "$S/J.conf" >"$S/check.out" 2>"$S/check.err" || rc=$?
+check "--check-config of the copy, its paths present, exits 0 (got $rc: $(head -c 200 "$S/check.err"))" \
+	[ "$rc" = 0 ]
+check "... and it shows the example's keys" grep -qx "burst_threshold 32" "$S/check.out"
+check "... (canary)" grep -qx "canary $R/etc/shadow" "$S/check.out"
 for d in "$R" "$WS" "$EX" "$C"; do mount --bind "$d" "$d" || fail "bind mount $d"; done
 mkdir -p "$R/etc" "$R/bin"
 echo 'root:*:19000:0:99999:7:::' >"$R/etc/shadow"

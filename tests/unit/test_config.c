@@ -101,6 +101,11 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->stats_interval_ms, b->stats_interval_ms);
 	assert_int_equal(a->socket_mode, b->socket_mode);
 	assert_int_equal(a->socket_mode_set, b->socket_mode_set);
+	assert_int_equal(a->output_mode, b->output_mode);
+	assert_int_equal(a->output_mode_set, b->output_mode_set);
+	assert_str_or_null(a->output_group, b->output_group);
+	assert_str_or_null(a->socket_group, b->socket_group);
+	assert_str_or_null(a->hook_user, b->hook_user);
 }
 
 /* ---- init / free ---- */
@@ -384,14 +389,56 @@ struct text_error {
 static const struct text_error text_errors[] = {
 	{ "unknown key", "output /x\nbogus 1\n", 2, "unknown key 'bogus'" },
 	{ "unknown key alone", "\n\n\nfoo\n", 4, "unknown key 'foo'" },
-	{ "key is case-sensitive", "Output /x\n", 1, "unknown key 'Output'" },
-	{ "command-only key config", "config /etc/x\n", 1, "unknown key 'config'" },
-	{ "command-only key help", "help 1\n", 1, "unknown key 'help'" },
-	{ "command-only key version", "version 1\n", 1, "unknown key 'version'" },
+	{ "key is case-sensitive", "Output /x\n", 1, "unknown key 'Output' (did you mean output?)" },
+	{ "command-only key config", "config /etc/x\n", 1,
+	  "unknown key 'config' (--config is a command-line option only)" },
+	{ "command-only key help", "help 1\n", 1,
+	  "unknown key 'help' (--help is a command-line option only)" },
+	{ "command-only key version", "version 1\n", 1,
+	  "unknown key 'version' (--version is a command-line option only)" },
 	{ "command-only key check_config", "check_config 1\n", 1,
-	  "unknown key 'check_config'" },
-	{ "dashes are not keys", "pid-file /x\n", 1, "unknown key 'pid-file'" },
-	{ "hash glued to key", "watch#x /a\n", 1, "unknown key 'watch#x'" },
+	  "unknown key 'check_config' (--check-config is a command-line option only)" },
+	{ "command-only key subscribe", "subscribe /run/s.sock\n", 1,
+	  "unknown key 'subscribe' (--subscribe is a command-line option only)" },
+	{ "command-only key check-config dashed", "check-config 1\n", 1,
+	  "unknown key 'check-config' (--check-config is a command-line option only)" },
+	{ "dashes are not keys", "pid-file /x\n", 1, "unknown key 'pid-file' (did you mean pid_file?)" },
+	{ "dashed burst-threshold", "burst-threshold 3\n", 1,
+	  "unknown key 'burst-threshold' (did you mean burst_threshold?)" },
+	{ "dashed with '='", "hook-cooldown-ms = 10\n", 1,
+	  "unknown key 'hook-cooldown-ms' (did you mean hook_cooldown_ms?)" },
+	{ "upper case", "BURST_THRESHOLD 3\n", 1,
+	  "unknown key 'BURST_THRESHOLD' (did you mean burst_threshold?)" },
+	{ "one letter missing", "burst_treshold 3\n", 1,
+	  "unknown key 'burst_treshold' (did you mean burst_threshold?)" },
+	{ "one letter extra", "hooks_max 2\n", 1, "unknown key 'hooks_max' (did you mean hook_max?)" },
+	{ "two letters swapped", "prem 1\n", 1, "unknown key 'prem' (did you mean perm?)" },
+	{ "two edits", "sokcet_grup adm\n", 1,
+	  "unknown key 'sokcet_grup' (did you mean socket_group?)" },
+	{ "three edits: no guess", "brust_treshhold 3\n", 1, "unknown key 'brust_treshhold'" },
+	{ "short and two edits: no guess", "prom 1\n", 1, "unknown key 'prom'" },
+	{ "nothing near", "xyzzy 1\n", 1, "unknown key 'xyzzy'" },
+	{ "hash glued to key", "watch#x /a\n", 1, "unknown key 'watch#x' (did you mean watch?)" },
+	{ "no key before '='", "= /x\n", 1, "no key before '='" },
+	{ "no key before '=' indented", "  =x\n", 1, "no key before '='" },
+	{ "doubled '='", "output == /var/log/x\n", 1,
+	  "output: a value cannot start with '=' (one '=' may stand between key and value): "
+	  "'= /var/log/x'" },
+	{ "'=' twice spaced", "canary = = /srv/x/canary\n", 1,
+	  "canary: a value cannot start with '=' (one '=' may stand between key and value): "
+	  "'= /srv/x/canary'" },
+	{ "hook with '=' value", "hook = =x\n", 1,
+	  "hook: a value cannot start with '=' (one '=' may stand between key and value): '=x'" },
+	{ "'=' and no value", "output =\n", 1, "output: missing value" },
+	{ "'=' glued, no value", "canary=\n", 1, "canary: missing value" },
+	{ "'=' then a comment", "perm = # yes\n", 1, "perm: missing value" },
+	{ "'=' glued then a comment", "perm=#yes\n", 1, "perm: missing value" },
+	{ "'=' bad boolean", "perm = maybe\n", 1,
+	  "perm: 'maybe' is not a boolean (use 0/1, yes/no, true/false, on/off)" },
+	{ "'=' extra value", "burst_threshold = 5 6\n", 1,
+	  "burst_threshold: unexpected extra value '6'" },
+	{ "'=' relative canary", "canary = srv/x\n", 1,
+	  "canary: 'srv/x' is not an absolute path pattern (start it with '/')" },
 	{ "missing string", "\n\noutput\n", 3, "output: missing value" },
 	{ "missing string blanks", "socket \t \n", 1, "socket: missing value" },
 	{ "missing hook", "hook\n", 1, "hook: missing value" },
@@ -450,7 +497,8 @@ static const struct text_error text_errors[] = {
 	{ "missing allow_cache", "allow_cache # on\n", 1, "allow_cache: missing value" },
 	{ "bad allow_cache", "allow_cache sometimes\n", 1,
 	  "allow_cache: 'sometimes' is not a boolean (use 0/1, yes/no, true/false, on/off)" },
-	{ "allow-cache with a dash", "allow-cache 1\n", 1, "unknown key 'allow-cache'" },
+	{ "allow-cache with a dash", "allow-cache 1\n", 1,
+	  "unknown key 'allow-cache' (did you mean allow_cache?)" },
 	{ "verbose range", "verbose 10\n", 1, "verbose: '10' is not a number from 0 to 9" },
 	{ "verbose word", "verbose high\n", 1, "verbose: 'high' is not a number from 0 to 9" },
 	{ "events unknown", "events open,bogus\n", 1,
@@ -1054,7 +1102,16 @@ static const struct arg_error arg_errors[] = {
 	{ "unknown long with value", { "--bogus=1" }, "unknown or ambiguous option '--bogus'" },
 	{ "ambiguous long", { "--c", "x" }, "unknown or ambiguous option '--c'" },
 	{ "no long for no_fid underscore", { "--no_fid" },
-	  "unknown or ambiguous option '--no_fid'" },
+	  "unknown or ambiguous option '--no_fid' (did you mean --no-fid?)" },
+	{ "misspelt long", { "--burst-treshold", "3" },
+	  "unknown or ambiguous option '--burst-treshold' (did you mean --burst-threshold?)" },
+	{ "misspelt long with value", { "--output-grup=adm" },
+	  "unknown or ambiguous option '--output-grup' (did you mean --output-group?)" },
+	{ "config-only key as option", { "--rootfs", "/r" },
+	  "unknown or ambiguous option '--rootfs' (rootfs is a config file key only)" },
+	{ "bad output mode", { "--output-mode", "0644" },
+	  "--output-mode: 0644 is not allowed (within 0640 with 0200 set, as 0600 or 0640: "
+	  "nothing for others, no group write, the owner writes)" },
 	{ "missing short value", { "-w" }, "--watch: missing value" },
 	{ "missing -c value", { "-f", "-c" }, "--config: missing value" },
 	{ "missing -o value", { "-o" }, "--output: missing value" },
@@ -1407,13 +1464,15 @@ static void test_from_args_file_errors(void **state)
 	(void)state;
 	config_init(&c);
 	assert_int_equal(FROM_ARGS(&c, msg, "-c", "/nonexistent/x.conf", "-w", "/a"), -ENOENT);
-	assert_string_equal(msg, "/nonexistent/x.conf: No such file or directory");
+	assert_string_equal(msg, "failed to load config /nonexistent/x.conf: No such file or "
+				 "directory");
 	config_free(&c);
 
 	path = temp_file(text, sizeof(text) - 1);
 	config_init(&c);
 	assert_int_equal(FROM_ARGS(&c, msg, "--config", path), -EINVAL);
-	snprintf(want, sizeof(want), "%s:3: burst_threshold: unexpected extra value '4'", path);
+	snprintf(want, sizeof(want),
+		 "failed to load config %s:3: burst_threshold: unexpected extra value '4'", path);
 	assert_string_equal(msg, want);
 	config_free(&c);
 	remove_temp(path);
@@ -1738,6 +1797,175 @@ static void test_socket_mode(void **state)
 	config_free(&c);
 }
 
+/* "key = value": one '=' between key and value, blanks around it or not. */
+struct sep_case {
+	const char *name;
+	const char *text;
+	const char *key;	/* the string field checked (NULL: see want_*) */
+	const char *want;
+};
+
+static const char *sep_field(const struct config *c, const char *key)
+{
+	if (strcmp(key, "output") == 0)
+		return c->output;
+	if (strcmp(key, "canary") == 0)
+		return c->n_canaries ? c->canaries[c->n_canaries - 1] : NULL;
+	if (strcmp(key, "watch") == 0)
+		return c->n_marks ? c->marks[c->n_marks - 1].path : NULL;
+	if (strcmp(key, "hook") == 0)
+		return c->hook;
+	if (strcmp(key, "output_group") == 0)
+		return c->output_group;
+	if (strcmp(key, "rootfs") == 0)
+		return c->n_jobs ? c->jobs[0].root[CONFIG_ROLE_ROOTFS] : NULL;
+	fail_msg("no field %s", key);
+	return NULL;
+}
+
+static void test_equals_separator(void **state)
+{
+	static const struct sep_case cases[] = {
+		{ "auditd style canary", "canary = /srv/x/canary\n", "canary", "/srv/x/canary" },
+		{ "auditd style output", "output = /var/log/x\n", "output", "/var/log/x" },
+		{ "glued", "output=/var/log/x\n", "output", "/var/log/x" },
+		{ "blank before", "output =/var/log/x\n", "output", "/var/log/x" },
+		{ "blank after", "output= /var/log/x\n", "output", "/var/log/x" },
+		{ "tabs", "\t watch\t=\t/a \t\n", "watch", "/a" },
+		{ "'=' inside the value", "watch = /a=b\n", "watch", "/a=b" },
+		{ "'=' later is the value's", "watch /a = b\n", "watch", "/a = b" },
+		{ "comment after", "canary = /c/* # the canary\n", "canary", "/c/*" },
+		{ "hook verbatim after '='", "hook = logger -t fan a=b # c\n", "hook",
+		  "logger -t fan a=b # c" },
+		{ "hook glued", "hook=/bin/true\n", "hook", "/bin/true" },
+		{ "group", "output_group = adm\n", "output_group", "adm" },
+		{ "job and role", "job = J\nrootfs = /r\n", "rootfs", "/r" },
+		{ "CRLF", "output = /o\r\n", "output", "/o" },
+	};
+	static const struct {
+		const char *text;
+		size_t off;
+		unsigned value;
+	} nums[] = {
+		{ "burst_threshold = 5\n", offsetof(struct config, burst_threshold), 5 },
+		{ "burst_window_ms=250\n", offsetof(struct config, burst_window_ms), 250 },
+		{ "verbose= 2\n", offsetof(struct config, verbose), 2 },
+		{ "hook_max =3\n", offsetof(struct config, hook_max), 3 },
+	};
+	struct config c;
+	char msg[256];
+	unsigned line;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *got;
+
+		config_init(&c);
+		msg[0] = '\0';
+		line = 0;
+		if (parse_str(&c, cases[i].text, &line, msg, sizeof(msg)) != 0)
+			fail_msg("%s: line %u: %s", cases[i].name, line, msg);
+		got = sep_field(&c, cases[i].key);
+		if (!got || strcmp(got, cases[i].want) != 0)
+			fail_msg("%s: '%s', want '%s'", cases[i].name, got ? got : "(null)",
+				 cases[i].want);
+		config_free(&c);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(nums); i++) {
+		config_init(&c);
+		if (parse_str(&c, nums[i].text, &line, msg, sizeof(msg)) != 0)
+			fail_msg("'%s': %s", nums[i].text, msg);
+		if (*(unsigned *)((char *)&c + nums[i].off) != nums[i].value)
+			fail_msg("'%s': %u", nums[i].text, *(unsigned *)((char *)&c + nums[i].off));
+		config_free(&c);
+	}
+	/* Booleans, every word, behind '='; and events. */
+	config_init(&c);
+	assert_int_equal(parse_str(&c, "perm = yes\nforeground=on\ndeny_on_alert = TRUE\n"
+				       "events = open,modify\n", &line, msg, sizeof(msg)), 0);
+	assert_true(c.perm && c.foreground && c.deny_on_alert);
+	assert_int_equal(c.events, FAN_OPEN | FAN_MODIFY);
+	assert_int_equal(parse_str(&c, "perm = off\nforeground=0\n", &line, msg, sizeof(msg)), 0);
+	assert_false(c.perm || c.foreground);
+	config_free(&c);
+}
+
+/* output_mode: octal, the bits of 0640 only, the owner's write bit always. */
+static void test_output_mode(void **state)
+{
+	static const struct {
+		const char *text;
+		int r;
+		mode_t mode;
+		const char *msg;
+	} cases[] = {
+		{ "output_mode 0640\n", 0, 0640, NULL },
+		{ "output_mode 0600\n", 0, 0600, NULL },
+		{ "output_mode 640\n", 0, 0640, NULL },
+		{ "output_mode 0200\n", 0, 0200, NULL },
+		{ "output_mode 0240\n", 0, 0240, NULL },
+		{ "output_mode = 0640\n", 0, 0640, NULL },
+		{ "output_mode 0644\n", -EINVAL, 0,
+		  "output_mode: 0644 is not allowed (within 0640 with 0200 set, as 0600 or 0640: "
+		  "nothing for others, no group write, the owner writes)" },
+		{ "output_mode 0660\n", -EINVAL, 0,
+		  "output_mode: 0660 is not allowed (within 0640 with 0200 set, as 0600 or 0640: "
+		  "nothing for others, no group write, the owner writes)" },
+		{ "output_mode 0700\n", -EINVAL, 0,
+		  "output_mode: 0700 is not allowed (within 0640 with 0200 set, as 0600 or 0640: "
+		  "nothing for others, no group write, the owner writes)" },
+		{ "output_mode 0440\n", -EINVAL, 0,
+		  "output_mode: 0440 is not allowed (within 0640 with 0200 set, as 0600 or 0640: "
+		  "nothing for others, no group write, the owner writes)" },
+		{ "output_mode 0\n", -EINVAL, 0,
+		  "output_mode: 0000 is not allowed (within 0640 with 0200 set, as 0600 or 0640: "
+		  "nothing for others, no group write, the owner writes)" },
+		{ "output_mode 2640\n", -EINVAL, 0,
+		  "output_mode: 2640 is not allowed (within 0640 with 0200 set, as 0600 or 0640: "
+		  "nothing for others, no group write, the owner writes)" },
+		{ "output_mode 10640\n", -EINVAL, 0,
+		  "output_mode: '10640' is not an octal mode (0000-7777)" },
+		{ "output_mode 0680\n", -EINVAL, 0,
+		  "output_mode: '0680' is not an octal mode (0000-7777)" },
+		{ "output_mode rw-r-----\n", -EINVAL, 0,
+		  "output_mode: 'rw-r-----' is not an octal mode (0000-7777)" },
+		{ "output_mode 0640 0600\n", -EINVAL, 0,
+		  "output_mode: unexpected extra value '0600'" },
+	};
+	struct config c;
+	char msg[256];
+	unsigned line;
+
+	(void)state;
+	config_init(&c);
+	assert_false(c.output_mode_set);
+	assert_null(c.output_group);
+	config_free(&c);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		config_init(&c);
+		msg[0] = '\0';
+		line = 0;
+		int r = parse_str(&c, cases[i].text, &line, msg, sizeof(msg));
+
+		if (r != cases[i].r)
+			fail_msg("'%s': %d want %d (%s)", cases[i].text, r, cases[i].r, msg);
+		if (r == 0 && (c.output_mode != cases[i].mode || !c.output_mode_set))
+			fail_msg("'%s': mode %o", cases[i].text, (unsigned)c.output_mode);
+		if (r == 0 && c.socket_mode_set)
+			fail_msg("'%s': set socket_mode", cases[i].text);
+		if (r < 0 && (strcmp(msg, cases[i].msg) != 0 || line != 1))
+			fail_msg("'%s': '%s' line %u", cases[i].text, msg, line);
+		config_free(&c);
+	}
+	config_init(&c);
+	assert_int_equal(PARSE_ARGS(&c, msg, "--output-mode", "0600", "--output-group", "4242"), 0);
+	assert_int_equal(c.output_mode, 0600);
+	assert_true(c.output_mode_set);
+	assert_false(c.socket_mode_set);
+	assert_string_equal(c.output_group, "4242");
+	config_free(&c);
+}
+
 /* ---- dump ---- */
 
 static void check_round_trip(const struct config *c)
@@ -1774,6 +2002,8 @@ static void test_dump_defaults(void **state)
 	assert_non_null(strstr(text, "\n# output (not set)\n"));
 	assert_non_null(strstr(text, "\n# socket (not set)\n"));
 	assert_non_null(strstr(text, "\n# socket_mode (not set)\n"));
+	assert_non_null(strstr(text, "\n# output_mode (not set)\n"));
+	assert_non_null(strstr(text, "\n# output_group (not set)\n"));
 	assert_non_null(strstr(text, "\n# hook (not set)\n"));
 	assert_non_null(strstr(text, "\n# pid_file (not set)\n"));
 	assert_non_null(strstr(text, "\nburst_threshold 0\n"));
@@ -1803,6 +2033,10 @@ static void test_dump_round_trip(void **state)
 		"output /var/log/fan.jsonl\n"
 		"socket /run/fan.sock\n"
 		"socket_mode 660\n"
+		"output_mode 600\n"
+		"output_group log-readers\n"
+		"socket_group 4242\n"
+		"hook_user nobody\n"
 		"hook logger -t fan \"$FAN_KIND\" # not a comment\n"
 		"pid_file /run/fan.pid\n"
 		"mount /m\n"
@@ -1848,6 +2082,8 @@ static void test_dump_round_trip(void **state)
 	assert_non_null(strstr(dump, "\nallow_cache 1\n"));
 	/* The dump writes the mode as it is used: four octal digits. */
 	assert_non_null(strstr(dump, "\nsocket /run/fan.sock\nsocket_mode 0660\n"));
+	assert_non_null(strstr(dump, "\noutput /var/log/fan.jsonl\noutput_mode 0600\n"
+				     "output_group log-readers\n"));
 	free(dump);
 	c.spin_us = 1000;
 	c.allow_cache = false;
@@ -1877,7 +2113,7 @@ static void test_dump_unrepresentable(void **state)
 	config_init(&c);
 	assert_int_equal(PARSE_ARGS(&c, msg, "-w", "/ok", "-w", "/new\nline", "-w", " /lead",
 				    "-w", "/trail ", "-w", "/a #b", "-w", "#x", "--canary",
-				    "/tab\there", "-o", "/o\r", "--hook", "#!/x # y",
+				    "/tab\there", "-o", "/o\r", "--hook", "#!/x # y", "-w", "=eq",
 				    "-c", "/etc/\"q\".conf"), 0);
 	text = config_dump(&c);
 	assert_non_null(text);
@@ -1888,6 +2124,7 @@ static void test_dump_unrepresentable(void **state)
 	assert_non_null(strstr(text, "\n# watch \"/a #b\" (cannot"));
 	assert_non_null(strstr(text, "\n# watch \"#x\" (cannot"));
 	assert_non_null(strstr(text, "\n# output \"/o\\r\" (cannot"));
+	assert_non_null(strstr(text, "\n# watch \"=eq\" (cannot"));
 	assert_non_null(strstr(text, "\ncanary /tab\there\n"));
 	assert_non_null(strstr(text, "\nhook #!/x # y\n"));
 	assert_non_null(strstr(text, "# config file: \"/etc/\\\"q\\\".conf\"\n"));
@@ -1915,6 +2152,8 @@ static void test_usage(void **state)
 		"--hook-cooldown-ms MS ", "-f, --foreground ", "--perm ", "--deny-on-alert ",
 		"--no-fid ", "-v, --verbose ", "-h, --help ", "--version ", "--check-config ",
 		"--events LIST ", "--access-perm ", "--spin-us N ", "--allow-cache ",
+		"--output-mode MODE ", "--output-group GROUP ", "--subscribe PATH ",
+		"Usage: fanotifyd [OPTION]...\n",
 		"load config from FILE\n",
 		"watch a directory inode, including child events\n",
 		"alert on matching canary path; repeatable\n",
@@ -1944,6 +2183,94 @@ static void test_usage(void **state)
 			fail_msg("usage line too long: %.*s", (int)n, p);
 		p += n + (p[n] ? 1 : 0);
 	}
+}
+
+/*
+ * Every long option --help lists is a config key (dashes as underscores) unless --help
+ * says it is not, and --help's list of the exceptions is exactly the options without a key.
+ */
+static void test_usage_keys(void **state)
+{
+	static const char *const cli_only[] = { "config", "check-config", "subscribe", "help",
+						"version" };
+	const char *u = config_usage(), *p, *ex;
+	char except[256], want[256];
+	size_t n_opts = 0, j;
+
+	(void)state;
+	for (p = u; (p = strstr(p, "\n  ")) != NULL; p++) {
+		const char *o = strstr(p, "--");
+		char name[64], key[64], text[128], msg[256] = "";
+		struct config c;
+		unsigned line = 0;
+		bool only = false;
+		int r;
+
+		if (!o || o > p + 8)	/* not an option line ("  -c, --config" or "      --x") */
+			continue;
+		o += 2;
+		j = strcspn(o, " \n");
+		assert_true(j > 0 && j < sizeof(name));
+		memcpy(name, o, j);
+		name[j] = '\0';
+		for (j = 0; name[j]; j++)
+			key[j] = name[j] == '-' ? '_' : name[j];
+		key[j] = '\0';
+		for (j = 0; j < ARRAY_SIZE(cli_only); j++)
+			only = only || strcmp(name, cli_only[j]) == 0;
+		snprintf(text, sizeof(text), "%s 1\n", key);
+		config_init(&c);
+		r = parse_str(&c, text, &line, msg, sizeof(msg));
+		if (only && (r == 0 || strncmp(msg, "unknown key", 11) != 0))
+			fail_msg("--%s is command-line only, but '%s' gives %d '%s'", name, key, r,
+				 msg);
+		if (!only && r != 0 && strncmp(msg, "unknown key", 11) == 0)
+			fail_msg("--help lists --%s, but the key %s is unknown: %s", name, key, msg);
+		config_free(&c);
+		n_opts++;
+	}
+	assert_true(n_opts >= 36);
+
+	/* The other way round: every key of the dump is an option --help lists. */
+	{
+		struct config c;
+		char *dump, *line, *save = NULL;
+
+		config_init(&c);
+		dump = config_dump(&c);
+		assert_non_null(dump);
+		for (line = strtok_r(dump, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char opt[80];
+
+			if (line[0] == '#' && strstr(line, "(not set")) {
+				line += 2;
+			} else if (line[0] == '#') {
+				continue;
+			}
+			j = strcspn(line, " ");
+			snprintf(opt, sizeof(opt), "--%.*s ", (int)j, line);
+			for (char *q = opt + 2; *q; q++)
+				*q = *q == '_' ? '-' : *q;
+			if (!strstr(u, opt))
+				fail_msg("key %.*s: --help lacks '%s'", (int)j, line, opt);
+		}
+		free(dump);
+		config_free(&c);
+	}
+
+	/* "except A, B, ... and Z is a key", folded onto one line. */
+	ex = strstr(u, "except ");
+	assert_non_null(ex);
+	ex += strlen("except ");
+	for (j = 0; *ex && strncmp(ex, " is a key", 9) != 0 && j + 1 < sizeof(except); ex++)
+		except[j++] = *ex == '\n' ? ' ' : *ex;
+	except[j] = '\0';
+	want[0] = '\0';
+	for (j = 0; j < ARRAY_SIZE(cli_only); j++)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%s", cli_only[j],
+			 j + 2 < ARRAY_SIZE(cli_only) ? ", " : j + 1 < ARRAY_SIZE(cli_only) ?
+			 " and " : "");
+	assert_string_equal(except, want);
 }
 
 static void test_role_name(void **state)
@@ -1997,6 +2324,9 @@ int main(void)
 		cmocka_unit_test(test_from_args_allow_cache_spin),
 		cmocka_unit_test(test_parse_events),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_equals_separator),
+		cmocka_unit_test(test_output_mode),
+		cmocka_unit_test(test_usage_keys),
 		cmocka_unit_test(test_socket_mode),
 		cmocka_unit_test(test_dump_defaults),
 		cmocka_unit_test(test_dump_round_trip),

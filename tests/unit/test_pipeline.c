@@ -99,7 +99,7 @@ static void daemon_up(struct fixture *f, const char *const *args)
 				       &d->cache, &d->hook, &d->out, &d->sock, d->self), 0);
 	d->proc->nl_fd = -1;
 	d->pipeline.nofile = 1024;
-	if (sink_file_open(&d->out, f->out, msg, sizeof(msg)) < 0)
+	if (sink_file_open(&d->out, f->out, 0, NULL, msg, sizeof(msg)) < 0)
 		fail_msg("output: %s", msg);
 	if (policy_init(d->policy, &d->cfg, msg, sizeof(msg)) < 0)
 		fail_msg("policy: %s", msg);

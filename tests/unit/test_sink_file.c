@@ -1,7 +1,8 @@
 /*
  * test_sink_file.c - sink_file.c against real files, FIFOs and pipes in a temp dir under
  * /tmp: what the output may be (symlink, FIFO, hard link, directory, another user's file
- * refused; a mode open to others narrowed), failed writes that lose whole records only
+ * refused; a mode open to others narrowed; output_mode and output_group given; the same
+ * refusals found by sink_file_check() without opening), failed writes that lose whole records only
  * (RLIMIT_FSIZE stands in for a full disk: EFBIG after a short write) with the records
  * counted and a lost notice's count owed again, and a close that does not wait forever
  * on a pipe nobody reads. Anything that could hang runs in a forked child under alarm().
@@ -84,7 +85,7 @@ static int open_in_child(char *msg, size_t msg_len)
 		char m[256] = "";
 
 		alarm(5);
-		r = sink_file_open(&s, path, m, sizeof(m));
+		r = sink_file_open(&s, path, 0, NULL, m, sizeof(m));
 		if (write(p[1], &r, sizeof(r)) != sizeof(r) || write(p[1], m, sizeof(m)) < 0)
 			_exit(1);
 		sink_file_close(&s);
@@ -170,17 +171,89 @@ static void test_narrows_mode(void **state)
 	(void)state;
 	assert_int_equal(close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600)), 0);
 	assert_int_equal(chmod(path, 0777), 0);
-	assert_int_equal(sink_file_open(&s, path, msg, sizeof(msg)), 0);
+	assert_int_equal(sink_file_open(&s, path, 0, NULL, msg, sizeof(msg)), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
 	/* blocking again: O_NONBLOCK was only for the open */
 	assert_int_equal(fcntl(s.fd, F_GETFL) & O_NONBLOCK, 0);
 	sink_file_close(&s);
 	assert_int_equal(chmod(path, 0600), 0);
-	assert_int_equal(sink_file_open(&s, path, msg, sizeof(msg)), 0);
+	assert_int_equal(sink_file_open(&s, path, 0, NULL, msg, sizeof(msg)), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600); /* already private: left alone */
 	sink_file_close(&s);
+}
+
+/* output_mode: exactly that mode at creation whatever the umask, and on an existing file;
+ * output_group: a group number given to the file (a no-op for our own group; another one
+ * when run as root). */
+static void test_output_mode_group(void **state)
+{
+	struct sink_file s;
+	struct stat st;
+	char msg[256], gid[32];
+	mode_t old = umask(077);
+
+	(void)state;
+	snprintf(gid, sizeof(gid), "%u", (unsigned)getegid());
+	assert_int_equal(sink_file_open(&s, path, 0640, gid, msg, sizeof(msg)), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640); /* not 0600: set, not masked */
+	assert_int_equal(st.st_gid, getegid());
+	sink_file_close(&s);
+	umask(old);
+	assert_int_equal(chmod(path, 0604), 0);
+	assert_int_equal(sink_file_open(&s, path, 0600, NULL, msg, sizeof(msg)), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	sink_file_close(&s);
+	if (geteuid() == 0) {
+		assert_int_equal(sink_file_open(&s, path, 0640, "4242", msg, sizeof(msg)), 0);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_gid, 4242);
+		assert_int_equal(st.st_mode & 07777, 0640);
+		sink_file_close(&s);
+	}
+	assert_int_equal(sink_file_open(&s, path, 0640, "no-such-group-fanotifyd", msg,
+					sizeof(msg)), -ENOENT);
+	assert_string_equal(msg, "output_group: no-such-group-fanotifyd: no such group");
+	sink_file_close(&s);
+}
+
+/* sink_file_check(): the start's refusals, found without creating or opening anything. */
+static void test_check(void **state)
+{
+	char msg[512] = "", want[512], p2[160];
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(sink_file_check("-", msg, sizeof(msg)), 0);
+	assert_int_equal(sink_file_check(path, msg, sizeof(msg)), 0); /* absent, dir writable */
+	assert_int_equal(stat(path, &st), -1);				/* and not created */
+	snprintf(p2, sizeof(p2), "%s/nodir/out", dir);
+	assert_int_equal(sink_file_check(p2, msg, sizeof(msg)), -ENOENT);
+	snprintf(want, sizeof(want), "output %s: directory %s/nodir: No such file or directory",
+		 p2, dir);
+	assert_string_equal(msg, want);
+	assert_int_equal(symlink("/nonexistent", path), 0);
+	assert_int_equal(sink_file_check(path, msg, sizeof(msg)), -ELOOP);
+	snprintf(want, sizeof(want), "output %s: is a symbolic link", path);
+	assert_string_equal(msg, want);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(sink_file_check(path, msg, sizeof(msg)), -EINVAL);
+	snprintf(want, sizeof(want), "output %s: not a regular file", path);
+	assert_string_equal(msg, want);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600)), 0);
+	assert_int_equal(sink_file_check(path, msg, sizeof(msg)), 0);
+	snprintf(p2, sizeof(p2), "%s/link2", dir);
+	assert_int_equal(link(path, p2), 0);
+	assert_int_equal(sink_file_check(path, msg, sizeof(msg)), -EMLINK);
+	snprintf(want, sizeof(want), "output %s: has 2 links, not 1", path);
+	assert_string_equal(msg, want);
+	snprintf(p2, sizeof(p2), "%s/out.jsonl/x", dir);
+	assert_int_equal(sink_file_check(p2, msg, sizeof(msg)), -ENOTDIR);
 }
 
 /* ---- failed writes: whole records only, counted ---- */
@@ -215,9 +288,9 @@ static void full_case(bool stdout_mode, uint64_t notice, unsigned kept)
 
 			if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
 				_exit(10);
-			if (sink_file_open(&s, "-", msg, sizeof(msg)) < 0)
+			if (sink_file_open(&s, "-", 0, NULL, msg, sizeof(msg)) < 0)
 				_exit(11);
-		} else if (sink_file_open(&s, path, msg, sizeof(msg)) < 0) {
+		} else if (sink_file_open(&s, path, 0, NULL, msg, sizeof(msg)) < 0) {
 			_exit(12);
 		}
 		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
@@ -302,7 +375,7 @@ static void test_close_bounded(void **state)
 		if (dup2(p[1], STDOUT_FILENO) < 0)
 			_exit(10);
 		/* p[0] stays open in the parent, unread: the writer blocks in write(). */
-		if (sink_file_open(&s, "-", msg, sizeof(msg)) < 0 || sink_file_start(&s) < 0)
+		if (sink_file_open(&s, "-", 0, NULL, msg, sizeof(msg)) < 0 || sink_file_start(&s) < 0)
 			_exit(11);
 		memset(big, 'x', sizeof(big));
 		big[sizeof(big) - 1] = '\n';
@@ -335,6 +408,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuses_directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_other_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_narrows_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output_mode_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_file_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_stdout_new_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_notice_owed_again, setup, teardown),
