@@ -699,6 +699,36 @@ static int start(struct run *run, char *msg, size_t msg_len)
 }
 
 /*
+ * A mount mark watches one mount: the one its path resolves to in our mount namespace. A
+ * service manager that hardens the daemon (ProtectSystem=, PrivateTmp=, ... in the unit)
+ * starts it in a namespace of its own, where every mount is a copy: a mark there sees only
+ * what is done through our namespace, nothing of the host's processes (tested: 0 records of
+ * a host process's opens under --mount, --no-fid --mount and --perm --mount; filesystem and
+ * inode marks are unaffected). The process that started us (systemd: pid 1) is where those
+ * processes live; when its namespace is not ours, say so. Before the fork and the marks.
+ */
+static void mount_ns_check(const struct config *cfg)
+{
+	char parent[64];
+	struct stat ours, theirs;
+	size_t i;
+
+	for (i = 0; i < cfg->n_marks && cfg->marks[i].kind != CONFIG_MARK_MOUNT; i++)
+		;
+	if (i == cfg->n_marks)
+		return;
+	snprintf(parent, sizeof(parent), "/proc/%d/ns/mnt", (int)getppid());
+	if (stat("/proc/self/ns/mnt", &ours) < 0 || stat(parent, &theirs) < 0)
+		return; /* no /proc, or a parent out of our sight: nothing to compare */
+	if (ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino)
+		return;
+	log_warnx("mount marks: this daemon runs in a mount namespace other than that of the "
+		  "process that started it (a hardened service unit makes one): a mount mark "
+		  "here sees only what is done through this namespace's mounts; use filesystem "
+		  "or watch marks (README, Running as a service)");
+}
+
+/*
  * Started with stdin, stdout or stderr closed (`fanotifyd ... >&-`), the first files the
  * daemon opens would take those numbers: the output file would be fd 1, and a hook's
  * stdout, the daemonizing dup2() of /dev/null or a log line would land in it. Each closed
@@ -800,6 +830,7 @@ int main(int argc, char **argv)
 
 	/* Before the marks (its socket) and the fork (the parent may send READY=1). */
 	notify_init(&d.notify);
+	mount_ns_check(&d.cfg);
 	if (!d.cfg.foreground) {
 		status_fd = daemonize_begin(&d.notify);
 		if (status_fd < 0) {
