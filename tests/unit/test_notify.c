@@ -223,6 +223,7 @@ static void test_watchdog_not_ours(void **state)
 	int fd = bind_at(path);
 
 	(void)state;
+	log_set_sink(log_keep);
 	setenv("NOTIFY_SOCKET", path, 1);
 	setenv("WATCHDOG_USEC", "1000000", 1);
 	setenv("WATCHDOG_PID", "1", 1);
@@ -248,6 +249,8 @@ static void test_watchdog_not_ours(void **state)
 		assert_int_equal(n.wd.interval_ms, NOTIFY_WD_MIN_MS); /* 0.5 ms rounds up */
 		notify_close(&n);
 	}
+	assert_non_null(strstr(log_all, "WATCHDOG_USEC is not a positive number"));
+	log_set_sink(NULL);
 	close(fd);
 }
 
