@@ -7,8 +7,10 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok install
 # make fuzz: clang, and libFuzzer's runtime (libclang_rt.fuzzer-x86_64.a), which clang does not
 # pull in: on Debian 12 it is in libclang-rt-14-dev, installed through llvm-defaults'
 # libclang-rt-dev so that it matches the default clang. libseccomp-dev: src/priv.c.
+# t58-unit: systemd (systemd-analyze verify and security) and man-db (verify checks the
+# unit's Documentation=man: pages with man(1)); util-linux has setpriv, prlimit, unshare.
 for pkg in gcc make libc6-dev linux-libc-dev libseccomp-dev libcmocka-dev python3 util-linux \
-	procps clang libclang-rt-dev; do
+	procps clang libclang-rt-dev systemd man-db; do
 	have_pkg "$pkg" || need="$need $pkg"
 done
 [ -z "$need" ] && exit 0

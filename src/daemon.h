@@ -13,6 +13,7 @@
 #include "config.h"
 #include "fan.h"
 #include "hook.h"
+#include "notify.h"
 #include "pipeline.h"
 #include "policy.h"
 #include "priv.h"
@@ -36,6 +37,7 @@ struct daemon {
 	struct sink_file out;		/* owned */
 	struct sink_sock sock;		/* owned */
 	struct priv priv;		/* owned; hook_user, capabilities kept */
+	struct notify notify;		/* owned; the service manager's socket, the watchdog */
 	struct pipeline pipeline;	/* owned; borrows the modules above */
 	pid_t self;			/* our pid (the daemon child's once forked) */
 	int sig_fd;			/* owned; signalfd */

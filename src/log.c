@@ -15,12 +15,19 @@
  * syslog() formats its time stamp with localtime_r(), which opens /etc/localtime the first
  * time: log_prepare() loads the time zone (and connects to syslog) before any mark is
  * placed, so that no later message opens a file on a marked filesystem.
+ *
+ * Under systemd, stderr is often a stream to the journal ($JOURNAL_STREAM says which): each
+ * line then starts with its priority as sd-daemon(3)'s "<N>" and carries neither the
+ * "fanotifyd: " nor the "error: " tag, as a syslog line does, since the journal keeps the
+ * priority (PRIORITY=, what journalctl -p selects) and the name (SYSLOG_IDENTIFIER=) itself.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +50,8 @@ struct log_queue {
 static enum log_level log_max = LOG_LEVEL_NOTICE;
 static bool log_syslog, log_opened;
 static log_sink_fn *log_sink;		/* NULL = stderr or syslog */
+static bool log_journal;		/* stderr is the journal's stream: "<N>" prefixes */
+static pthread_once_t journal_once = PTHREAD_ONCE_INIT;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
@@ -104,6 +113,25 @@ bool log_enabled(enum log_level level)
 	return level <= log_max;
 }
 
+/*
+ * Whether stderr is the journal: $JOURNAL_STREAM is "DEV:INODE" of the stream the service
+ * manager gave stdout and stderr (systemd.exec(5)), in decimal; it is ours only if it is
+ * still what fd 2 is (a shell or a redirection in between keeps the variable, not the fd).
+ */
+static void journal_detect(void)
+{
+	const char *s = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	int end = 0;
+
+	if (!s || sscanf(s, "%llu:%llu%n", &dev, &ino, &end) != 2 || s[end] != '\0')
+		return;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return; /* no stderr: nothing is written to it either */
+	log_journal = (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 /* Writes one line; called by the log thread, or directly when there is none. */
 static void emit(bool to_syslog, enum log_level level, const char *text)
 {
@@ -121,7 +149,11 @@ static void emit(bool to_syslog, enum log_level level, const char *text)
 		syslog(prio[level], "%s", text);
 		return;
 	}
-	n = snprintf(line, sizeof(line), "fanotifyd: %s%s\n", tag[level], text);
+	(void)pthread_once(&journal_once, journal_detect); /* fails only with bad arguments */
+	if (log_journal)
+		n = snprintf(line, sizeof(line), "<%d>%s\n", prio[level], text);
+	else
+		n = snprintf(line, sizeof(line), "fanotifyd: %s%s\n", tag[level], text);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {

@@ -1,7 +1,8 @@
 /*
  * log.h - diagnostics to stderr (foreground) or syslog (daemon), with a level set by -v
  * and a rate limit for messages that can repeat per event. After log_start() lines are
- * queued (bounded, drops counted) and written by a thread of their own.
+ * queued (bounded, drops counted) and written by a thread of their own. On a stderr that
+ * $JOURNAL_STREAM names, lines carry sd-daemon(3) "<N>" priorities instead of the prefix.
  */
 #ifndef FANOTIFYD_LOG_H
 #define FANOTIFYD_LOG_H

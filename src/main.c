@@ -302,6 +302,7 @@ static unsigned on_signal(void *arg, int fd, uint32_t events)
 			break;
 		default:
 			log_info("signal %u: stopping", si.ssi_signo);
+			(void)notify_stopping(&d->notify); /* a failure is logged there */
 			run->loop->stop = true;
 			break;
 		}
@@ -386,6 +387,26 @@ static int sock_timer(void *arg, uint64_t now_ms)
 	return sink_sock_flush(&run->d->sock, now_ms, false);
 }
 
+/*
+ * WATCHDOG=1 (with $WATCHDOG_USEC), from the loop's own timer: a ping proves the loop turns.
+ * It also proves the loop reads: one that comes due while the permission group (a process
+ * waits on each event) or the proc connector (a short-lived process's exe is read while it
+ * lives) has input waiting is held until that source's reader has moved its counter.
+ */
+static int watchdog_timer(void *arg, uint64_t now_ms)
+{
+	const struct run *run = arg;
+	struct daemon *d = run->d;
+	const struct notify_wd_source src[] = {
+		{ "the permission group", d->fan.fd_is_perm ? d->fan.fd_fd : -1,
+		  d->pipeline.perm_read_ns },
+		{ "the proc connector", d->proc->nl_fd,
+		  d->proc->nl_messages + d->proc->nl_overruns },
+	};
+
+	return notify_watchdog(&d->notify, now_ms, src, sizeof(src) / sizeof(src[0]));
+}
+
 static void before_sleep(void *arg)
 {
 	const struct run *run = arg;
@@ -429,6 +450,8 @@ static int loop_setup(struct run *run)
 		r = loop_timer(l, sock_timer, run);
 	if (r == 0)
 		r = loop_timer(l, stats_timer, run);
+	if (r == 0)
+		r = loop_timer(l, watchdog_timer, run);
 	if (r == 0)
 		r = loop_watch(l, d->sig_fd, SRC_SIGNAL);
 	if (r == 0)
@@ -483,19 +506,25 @@ static void daemon_free(struct daemon *d)
 	pipeline_free(&d->pipeline);
 	if (d->sig_fd >= 0)
 		(void)close(d->sig_fd);
+	notify_close(&d->notify);
 	pid_file_remove(d);
 	config_free(&d->cfg);
 }
 
 /*
- * Forks; the parent waits for the child's one status byte on a pipe and exits with it, so
- * a failed start is a non-zero exit the caller sees. Returns the write end in the child.
+ * Forks; the parent waits for the child's status byte on a pipe and exits with it, so a
+ * failed start is a non-zero exit the caller sees. Returns the write end in the child.
+ * A started child sends its status text after the byte: the parent, the process the service
+ * manager started (the only one NotifyAccess=main hears), tells it READY=1 and the new
+ * MAINPID before it exits.
  */
-static int daemonize_begin(void)
+static int daemonize_begin(struct notify *n)
 {
 	int p[2];
 	pid_t pid;
+	char buf[1 + NOTIFY_MSG_MAX];
 	unsigned char status = 1;
+	ssize_t got;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
@@ -504,8 +533,17 @@ static int daemonize_begin(void)
 		return -errno;
 	if (pid > 0) {
 		(void)close(p[1]);
-		if (read(p[0], &status, 1) != 1)
+		do
+			got = read(p[0], buf, sizeof(buf) - 1);
+		while (got < 0 && errno == EINTR);
+		if (got >= 1) {
+			status = (unsigned char)buf[0];
+			buf[got] = '\0';
+		} else {
 			status = 1; /* the child died before reporting */
+		}
+		if (status == 0)
+			(void)notify_ready(n, pid, buf + 1); /* a failure is logged there */
 		exit(status);
 	}
 	(void)close(p[0]);
@@ -514,8 +552,11 @@ static int daemonize_begin(void)
 	return p[1];
 }
 
-static void daemonize_end(int status_fd, unsigned char status)
+/* Reports status to the waiting parent, with the READY=1 status text when 0. */
+static void daemonize_end(int status_fd, unsigned char status, const char *ready)
 {
+	char buf[1 + NOTIFY_MSG_MAX];
+	size_t len = 1;
 	int null;
 
 	if (status_fd < 0)
@@ -533,7 +574,13 @@ static void daemonize_end(int status_fd, unsigned char status)
 		}
 		log_use_syslog();
 	}
-	if (write(status_fd, &status, 1) != 1)
+	buf[0] = (char)status;
+	buf[1] = '\0';
+	if (status == 0 && ready)
+		(void)snprintf(buf + 1, sizeof(buf) - 1, "%s", ready); /* cut to fit */
+	len += strlen(buf + 1);
+	/* One write of at most PIPE_BUF bytes: the parent reads it whole. */
+	if (write(status_fd, buf, len) != (ssize_t)len)
 		log_warn("cannot report start-up status");
 	(void)close(status_fd);
 }
@@ -742,6 +789,36 @@ static unsigned check_config(const struct config *c, const char *priv_msg)
 }
 
 /*
+ * A mount mark watches one mount: the one its path resolves to in our mount namespace. A
+ * service manager that hardens the daemon (ProtectSystem=, PrivateTmp=, ... in the unit)
+ * starts it in a namespace of its own, where every mount is a copy: a mark there sees only
+ * what is done through our namespace, nothing of the host's processes (tested: 0 records of
+ * a host process's opens under --mount, --no-fid --mount and --perm --mount; filesystem and
+ * inode marks are unaffected). The process that started us (systemd: pid 1) is where those
+ * processes live; when its namespace is not ours, say so. Before the fork and the marks.
+ */
+static void mount_ns_check(const struct config *cfg)
+{
+	char parent[64];
+	struct stat ours, theirs;
+	size_t i;
+
+	for (i = 0; i < cfg->n_marks && cfg->marks[i].kind != CONFIG_MARK_MOUNT; i++)
+		;
+	if (i == cfg->n_marks)
+		return;
+	snprintf(parent, sizeof(parent), "/proc/%d/ns/mnt", (int)getppid());
+	if (stat("/proc/self/ns/mnt", &ours) < 0 || stat(parent, &theirs) < 0)
+		return; /* no /proc, or a parent out of our sight: nothing to compare */
+	if (ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino)
+		return;
+	log_warnx("mount marks: this daemon runs in a mount namespace other than that of the "
+		  "process that started it (a hardened service unit makes one): a mount mark "
+		  "here sees only what is done through this namespace's mounts; use filesystem "
+		  "or watch marks (README, Running as a service)");
+}
+
+/*
  * Started with stdin, stdout or stderr closed (`fanotifyd ... >&-`), the first files the
  * daemon opens would take those numbers: the output file would be fd 1, and a hook's
  * stdout, the daemonizing dup2() of /dev/null or a log line would land in it. Each closed
@@ -771,6 +848,7 @@ int main(int argc, char **argv)
 	static struct loop loop = { .ep_fd = -1 };
 	struct run run = { .d = &d, .loop = &loop };
 	char msg[4096] = "";
+	char ready[256];
 	int status_fd = -1;
 	sigset_t sigs;
 	int r;
@@ -779,6 +857,7 @@ int main(int argc, char **argv)
 		return 1; /* nowhere to say it */
 	d.self = getpid();
 	d.sig_fd = -1;
+	d.notify.fd = -1;
 	d.sock.listen_fd = -1;
 	d.hook.null_fd = d.hook.out_rfd = d.hook.out_wfd = -1;
 	fan_init(&d.fan);
@@ -857,10 +936,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* Before the marks (its socket) and the fork (the parent may send READY=1). */
+	notify_init(&d.notify);
+	mount_ns_check(&d.cfg);
 	if (!d.cfg.foreground) {
-		status_fd = daemonize_begin();
+		status_fd = daemonize_begin(&d.notify);
 		if (status_fd < 0) {
 			fprintf(stderr, "fanotifyd: cannot daemonize: %s\n", strerror(-status_fd));
+			notify_close(&d.notify);
 			config_free(&d.cfg);
 			return 1;
 		}
@@ -870,7 +953,8 @@ int main(int argc, char **argv)
 	daemon_signals(&sigs);
 	if (sigprocmask(SIG_BLOCK, &sigs, NULL) < 0) {
 		log_error("sigprocmask");
-		daemonize_end(status_fd, 1);
+		daemonize_end(status_fd, 1, NULL);
+		notify_close(&d.notify);
 		config_free(&d.cfg);
 		return 1;
 	}
@@ -883,12 +967,16 @@ int main(int argc, char **argv)
 		daemon_free(&d);
 		loop_close(&loop);
 		log_stop(LOG_STOP_MS); /* the message is out before the caller sees the status */
-		daemonize_end(status_fd, 1);
+		daemonize_end(status_fd, 1, NULL);
 		return 1;
 	}
-	log_notice("watching %zu path(s); %s mode%s", d.cfg.n_marks,
-		   d.cfg.perm ? "permission" : "observe", d.fan.fid_fd >= 0 ? ", FID" : ", FD");
-	daemonize_end(status_fd, 0);
+	snprintf(ready, sizeof(ready), "watching %zu path(s); %s mode%s", d.cfg.n_marks,
+		 d.cfg.perm ? "permission" : "observe", d.fan.fid_fd >= 0 ? ", FID" : ", FD");
+	log_notice("%s", ready);
+	/* Every mark is placed: READY=1 now, from the daemonizing parent if there is one. */
+	if (status_fd < 0)
+		(void)notify_ready(&d.notify, 0, ready); /* a failure is logged there */
+	daemonize_end(status_fd, 0, ready);
 
 	run_loop(&run);
 	/* The last stats record goes out with the rest (the line is logged at -v). */
