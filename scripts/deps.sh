@@ -7,8 +7,12 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok install
 # make fuzz: clang, and libFuzzer's runtime (libclang_rt.fuzzer-x86_64.a), which clang does not
 # pull in: on Debian 12 it is in libclang-rt-14-dev, installed through llvm-defaults'
 # libclang-rt-dev so that it matches the default clang. libseccomp-dev: src/priv.c.
+# The packaging tests (t59-t62): dpkg-buildpackage (dpkg-dev, build-essential, debhelper,
+# fakeroot), lintian, logrotate, bash-completion (the completion's test sources it), man-db
+# and groff-base (man --warnings, lexgrog on both man pages).
 for pkg in gcc make libc6-dev linux-libc-dev libseccomp-dev libcmocka-dev python3 util-linux \
-	procps clang libclang-rt-dev; do
+	procps clang libclang-rt-dev build-essential dpkg-dev debhelper fakeroot lintian \
+	logrotate bash-completion man-db groff-base; do
 	have_pkg "$pkg" || need="$need $pkg"
 done
 [ -z "$need" ] && exit 0
