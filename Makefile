@@ -45,7 +45,7 @@ all: $(BIN) $(COMPLETION)
 completion: $(COMPLETION)
 
 $(COMPLETION): $(BIN) scripts/gen-completion.sh | $(BUILD)
-	scripts/gen-completion.sh ./$(BIN) >$@.tmp
+	scripts/gen-completion.sh $(BIN) >$@.tmp
 	mv $@.tmp $@
 
 # Everything but main.c, for the daemon and for the unit tests of the middle.
@@ -124,7 +124,8 @@ CONF = $(DESTDIR)$(SYSCONFDIR)/fanotifyd/fanotifyd.conf
 
 # The config is installed only where there is none: an edited config survives a reinstall
 # (the new default is then left as fanotifyd.conf.default beside it). uninstall removes
-# the config only while it is the unedited default, and the log directory only if empty.
+# the config only while it is the unedited default, and the log and run directories (made
+# by install and tmpfiles.d) only if empty.
 install: $(BIN) $(COMPLETION)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/fanotifyd
 	install -D -m 0644 man/fanotifyd.8 $(DESTDIR)$(MANDIR)/man8/fanotifyd.8
@@ -155,7 +156,7 @@ uninstall:
 		if [ ! -e $(CONF) ]; then :; \
 		elif cmp -s - $(CONF); then rm -f $(CONF); \
 		else echo "uninstall: kept $(CONF) (edited)"; fi; }
-	@rmdir $(DESTDIR)$(SYSCONFDIR)/fanotifyd $(DESTDIR)$(LOGDIR) 2>/dev/null || true
+	@rmdir $(DESTDIR)$(SYSCONFDIR)/fanotifyd $(DESTDIR)$(LOGDIR) $(DESTDIR)$(RUNDIR) 2>/dev/null || true
 
 # Installs the build and test dependencies that are missing (Debian/Ubuntu, as root).
 deps:

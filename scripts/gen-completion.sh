@@ -8,6 +8,7 @@
 # completion.
 set -eu
 bin=${1:?usage: gen-completion.sh BINARY}
+case $bin in */*) ;; *) bin=./$bin ;; esac
 help=$("$bin" --help)
 
 # Option lines: "  -c, --config FILE   text" and "      --mount PATH   text". Prints
