@@ -1,8 +1,19 @@
 # fanotifyd - see README.md. Targets: all test integration check sanitize fuzz fuzz-regress
-# install demo deps
+# install uninstall completion demo deps
+# Install layout (make install; README "Running as a service"). SYSCONFDIR, LOGDIR and
+# RUNDIR do not follow PREFIX: the daemon and logrotate look in /etc, /var/log and /run
+# whatever the prefix; the installed config, logrotate stanza, tmpfiles entry and unit are
+# rewritten for any other value (see SUBST).
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
-MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+LOGDIR ?= /var/log/fanotifyd
+RUNDIR ?= /run/fanotifyd
 DESTDIR ?=
 
 CC ?= cc
@@ -23,9 +34,19 @@ UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRCS))
 
 .PHONY: all test integration check sanitize fuzz fuzz-build fuzz-regress install uninstall clean \
-	demo deps layering bench
+	demo deps layering bench completion
 
-all: $(BIN)
+# The bash completion is made from the binary's --help (scripts/gen-completion.sh), so the
+# options and event names are listed once, in src/config.c.
+COMPLETION = $(BUILD)/fanotifyd.bash-completion
+
+all: $(BIN) $(COMPLETION)
+
+completion: $(COMPLETION)
+
+$(COMPLETION): $(BIN) scripts/gen-completion.sh | $(BUILD)
+	scripts/gen-completion.sh $(BIN) >$@.tmp
+	mv $@.tmp $@
 
 # Everything but main.c, for the daemon and for the unit tests of the middle.
 LIB = $(BUILD)/libfanotifyd.a
@@ -39,7 +60,7 @@ $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $(LIB_OBJS)
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD):
 	mkdir -p $(BUILD)
@@ -95,12 +116,47 @@ fuzz: deps
 	@tests/fuzz/run.sh regress $(FUZZ_BUILD) $(FUZZ_TARGETS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh fuzz $(FUZZ_BUILD) $(FUZZ_TARGETS)
 
-install: $(BIN)
+# The packaging files name the default paths; installed elsewhere, they are rewritten.
+SUBST = sed -e 's|/usr/sbin/fanotifyd|$(SBINDIR)/fanotifyd|g' \
+	-e 's|/etc/fanotifyd/|$(SYSCONFDIR)/fanotifyd/|g' \
+	-e 's|/var/log/fanotifyd|$(LOGDIR)|g' -e 's|/run/fanotifyd|$(RUNDIR)|g'
+CONF = $(DESTDIR)$(SYSCONFDIR)/fanotifyd/fanotifyd.conf
+
+# The config is installed only where there is none: an edited config survives a reinstall
+# (the new default is then left as fanotifyd.conf.default beside it). uninstall removes
+# the config only while it is the unedited default, and the log and run directories (made
+# by install and tmpfiles.d) only if empty.
+install: $(BIN) $(COMPLETION)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/fanotifyd
 	install -D -m 0644 man/fanotifyd.8 $(DESTDIR)$(MANDIR)/man8/fanotifyd.8
+	install -D -m 0644 man/fanotifyd.conf.5 $(DESTDIR)$(MANDIR)/man5/fanotifyd.conf.5
+	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d $(DESTDIR)$(SYSCONFDIR)/fanotifyd \
+		$(DESTDIR)$(BASHCOMPDIR)
+	install -d -m 0750 $(DESTDIR)$(LOGDIR)
+	$(SUBST) packaging/fanotifyd.service >$(DESTDIR)$(UNITDIR)/fanotifyd.service
+	$(SUBST) packaging/fanotifyd.tmpfiles >$(DESTDIR)$(TMPFILESDIR)/fanotifyd.conf
+	$(SUBST) packaging/fanotifyd.logrotate >$(DESTDIR)$(SYSCONFDIR)/logrotate.d/fanotifyd
+	chmod 0644 $(DESTDIR)$(UNITDIR)/fanotifyd.service $(DESTDIR)$(TMPFILESDIR)/fanotifyd.conf \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/fanotifyd
+	install -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/fanotifyd
+	$(SUBST) packaging/fanotifyd.conf >$(CONF).default
+	chmod 0644 $(CONF).default
+	@if [ -e $(CONF) ]; then \
+		if cmp -s $(CONF) $(CONF).default; then rm -f $(CONF).default; \
+		else echo "install: kept $(CONF) (edited); the new default is $(CONF).default"; fi; \
+	else mv $(CONF).default $(CONF); fi
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/fanotifyd $(DESTDIR)$(MANDIR)/man8/fanotifyd.8
+	rm -f $(DESTDIR)$(SBINDIR)/fanotifyd $(DESTDIR)$(MANDIR)/man8/fanotifyd.8 \
+		$(DESTDIR)$(MANDIR)/man5/fanotifyd.conf.5 $(DESTDIR)$(UNITDIR)/fanotifyd.service \
+		$(DESTDIR)$(TMPFILESDIR)/fanotifyd.conf $(DESTDIR)$(SYSCONFDIR)/logrotate.d/fanotifyd \
+		$(DESTDIR)$(BASHCOMPDIR)/fanotifyd $(CONF).default
+	@$(SUBST) packaging/fanotifyd.conf | { \
+		if [ ! -e $(CONF) ]; then :; \
+		elif cmp -s - $(CONF); then rm -f $(CONF); \
+		else echo "uninstall: kept $(CONF) (edited)"; fi; }
+	@rmdir $(DESTDIR)$(SYSCONFDIR)/fanotifyd $(DESTDIR)$(LOGDIR) $(DESTDIR)$(RUNDIR) 2>/dev/null || true
 
 # Installs the build and test dependencies that are missing (Debian/Ubuntu, as root).
 deps:
