@@ -17,7 +17,7 @@ require_fanotify fid
 setup
 UNIT=$HERE/../../packaging/fanotifyd.service
 MANDIR=$HERE/../../man
-UNIT_EXPOSURE_MAX=2.8
+UNIT_EXPOSURE_MAX=2.9
 
 command -v systemd-analyze >/dev/null ||
 	skip "systemd-analyze missing (package systemd; scripts/deps.sh installs it)"

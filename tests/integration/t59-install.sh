@@ -98,7 +98,7 @@ EVS=$(comp --events "")
 bad=
 [ -n "$EVS" ] || bad=" (none offered)"
 for e in $EVS; do
-	"$FANOTIFYD" --check-config --watch / --events "$e" >/dev/null 2>&1 || bad="$bad $e"
+	"$FANOTIFYD" --check-config --foreground --watch / --events "$e" >/dev/null 2>&1 || bad="$bad $e"
 done
 check "completion: each of the $(echo $EVS | wc -w) event names offered is one --events takes${bad:+ (not:$bad)}" \
 	[ -z "$bad" ]

@@ -28,6 +28,7 @@ rootfs $S/j
 workspace $S/j
 export $S/j
 cache $S/j
+foreground yes
 EOF
 "$FANOTIFYD" --check-config -c "$S/full.conf" >"$S/dump" 2>&1
 check "--check-config on a config with every kind of key exits 0" [ $? = 0 ] ||
