@@ -18,6 +18,6 @@ check "... the message gives file and line" grep -q "rel.conf:4: rootfs: 'rel/di
 printf 'watch %s\nforeground 1\ncanary ../x\n' "$W" >"$S/rel2.conf"
 run --check-config --config "$S/rel2.conf"
 check "--check-config with 'canary ../x': exit 2 (got $RC)" [ "$RC" = 2 ]
-run --check-config --watch w --canary "$W/secret*"
+run --check-config --foreground --watch w --canary "$W/secret*"
 check "--watch stays relative-friendly (made absolute): exit 0 (got $RC)" [ "$RC" = 0 ]
 finish

@@ -321,10 +321,10 @@ refused "config spin_us 1001" "$S/spin.conf:3:" -c "$S/spin.conf"
 check "no refused start wrote a record" [ ! -s "$S/refused.jsonl" ]
 
 # Accepted: the effective settings show both keys.
-run --check-config --mount "$W"
+run --check-config --foreground --mount "$W"
 check "--check-config: default allow_cache 0" grep -qx "allow_cache 0" "$S/stdout"
 check "--check-config: default spin_us 50" grep -qx "spin_us 50" "$S/stdout"
-printf 'mount %s\nperm 1\nallow_cache 1\nspin_us 0\n' "$W" >"$S/ok.conf"
+printf 'mount %s\nforeground 1\nperm 1\nallow_cache 1\nspin_us 0\n' "$W" >"$S/ok.conf"
 run --check-config -c "$S/ok.conf"
 check "--check-config of 'allow_cache 1', 'spin_us 0': exit 0 (got $RC)" [ "$RC" = 0 ]
 check "... allow_cache 1" grep -qx "allow_cache 1" "$S/stdout"
