@@ -14,7 +14,7 @@ LAYERS = [
     ["fan", "cache", "resolve", "proc", "sink_file", "sink_sock", "hook", "priv", "subscribe"],
     ["pipeline"],
     ["daemon"],
-    ["loop"],
+    ["loop", "reload"],
     ["main"],
 ]
 LEVEL = {m: i for i, layer in enumerate(LAYERS) for m in layer}
