@@ -296,7 +296,7 @@ static uint64_t spin_ns(const struct daemon *d)
 
 /*
  * SIGHUP: the output is reopened (log rotation) and the configuration read again, by
- * reload.c's reader thread; reload_done() follows when it is done. A supervisor told of
+ * reload.c's reader thread; daemon_reload_done() follows when it is done. A supervisor told of
  * reloads (systemd's RELOADING=1) is told here.
  */
 static void daemon_reload(const struct run *run)
@@ -813,6 +813,7 @@ int main(int argc, char **argv)
 		status_fd = daemonize_begin();
 		if (status_fd < 0) {
 			fprintf(stderr, "fanotifyd: cannot daemonize: %s\n", strerror(-status_fd));
+			reload_close(&reload);
 			config_free(&d.cfg);
 			return 1;
 		}
@@ -823,6 +824,7 @@ int main(int argc, char **argv)
 	if (sigprocmask(SIG_BLOCK, &sigs, NULL) < 0) {
 		log_error("sigprocmask");
 		daemonize_end(status_fd, 1);
+		reload_close(&reload);
 		config_free(&d.cfg);
 		return 1;
 	}
