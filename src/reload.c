@@ -333,6 +333,11 @@ int reload_start(struct reload *r, const struct daemon *d)
 	int n = 0, e;
 
 	if (r->job) {
+		/* Usually a read that is about to end; one that does not is on a filesystem
+		 * that does not answer, and no other read starts until it does. */
+		if (r->again)
+			log_rl(LOG_LEVEL_WARN, "reload: the config reader has not finished yet (a "
+					       "hung filesystem?); one more read will follow it");
 		r->again = true;
 		return 0;
 	}

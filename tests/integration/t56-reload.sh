@@ -9,6 +9,8 @@
 #   --perm --mount with the config file inside the permission-marked tmpfs: the daemon reads
 #     it without waiting for its own answer (every step under timeouts), and an opener loop
 #     sees no open take 100 ms or more across 50 reloads, each applying a new canary.
+#   --perm --watch: a reload moves the permission group's inode mark from one directory to
+#     another: opens in the new one are asked and reported, opens in the old one are not.
 . "$(dirname "$0")/lib.sh"
 require_fanotify fid
 setup
@@ -193,4 +195,28 @@ check "the canary of an earlier reload does not" [ "$(count type=alert path="$W/
 check "the daemon read its config inside the marked mount: still alive" kill -0 "$DPID"
 stop_daemon
 check "--perm: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
+
+# --- --perm --watch: the permission group's inode marks follow a reload ------------------
+OUT=$S/pwatch.jsonl
+RELOADS=0
+CONF=$S/pwatch.conf
+mkdir -p "$W/p1" "$W/p2"
+echo data >"$W/p1/f"
+echo data >"$W/p2/f"
+printf 'watch %s\n' "$W/p1" >"$CONF"
+start_daemon --perm -c "$CONF" || finish
+check "--perm --watch: an open in p1 completes" reads "$W/p1/f"
+psentinel "$W/p1" || finish
+check "--perm --watch: p1's open is an OPEN_PERM record" has path="$W/p1/f" events~OPEN_PERM
+printf 'watch %s\n' "$W/p2" >"$CONF"
+reload || finish
+check "--perm --watch: p2 added, p1 removed" [ "$(rf status)/$(rf marks_added)/$(rf marks_removed)" = applied/1/1 ]
+n1=$(count path="$W/p1/f")
+check "--perm --watch: an open in p2 completes" reads "$W/p2/f"
+check "--perm --watch: an open in p1 completes" reads "$W/p1/f"
+psentinel "$W/p2" || finish
+check "--perm --watch: p2's open asked (OPEN_PERM record)" has path="$W/p2/f" events~OPEN_PERM
+check "--perm --watch: p1's open not asked any more" [ "$(count path="$W/p1/f")" = "$n1" ]
+stop_daemon
+check "--perm --watch: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
 finish
