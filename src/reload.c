@@ -10,9 +10,10 @@
  * events carry our pid and are allowed at once (pipeline.c) — and takes the result when the
  * thread's eventfd says it is done.
  *
- * Handoff: the thread owns its job until it writes the eventfd; the loop then joins it and
- * owns the job: the new config, policy and prepared paths move into struct daemon, or are
- * freed. The thread reads nothing of the daemon's: what it needs is copied into the job.
+ * Handoff: the (detached) thread owns its job until it writes the eventfd, its last touch
+ * of it; the loop then owns the job: the new config, policy and prepared paths move into
+ * struct daemon, or are freed. The thread reads nothing of the daemon's: what it needs is
+ * copied into the job.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -303,9 +304,9 @@ static void *reader(void *arg)
 		snprintf(j->msg, sizeof(j->msg), "out of memory");
 	j->r = r;
 	/* The last touch of the job: from here the loop owns it (and may free it). An eventfd
-	 * write of 1 fails only past 2^64 - 2 unread. */
-	if (write(j->efd, &one, sizeof(one)) < 0)
-		return NULL;
+	 * write of 1 fails, but for EINTR, only past 2^64 - 2 unread. */
+	while (write(j->efd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
 	return NULL;
 }
 
