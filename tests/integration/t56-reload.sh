@@ -11,6 +11,10 @@
 #     sees no open take 100 ms or more across 50 reloads, each applying a new canary.
 #   --perm --watch: a reload moves the permission group's inode mark from one directory to
 #     another: opens in the new one are asked and reported, opens in the old one are not.
+#   --allow-cache: a file the kernel allowed by itself is asked again after a reload that
+#     makes it a canary (the cache is flushed).
+#   containment: a contained process stays contained through a refused reload (deny_on_alert
+#     turned off while it is contained) and an applied one (quarantine_ms 0).
 . "$(dirname "$0")/lib.sh"
 require_fanotify fid
 setup
@@ -219,4 +223,79 @@ check "--perm --watch: p2's open asked (OPEN_PERM record)" has path="$W/p2/f" ev
 check "--perm --watch: p1's open not asked any more" [ "$(count path="$W/p1/f")" = "$n1" ]
 stop_daemon
 check "--perm --watch: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
+
+# --- --allow-cache: a reload flushes the cache, so a file allowed before can be a canary ---
+OUT=$S/cache.jsonl
+RELOADS=0
+CONF=$S/cache.conf
+mkdir -p "$W/ac"
+echo data >"$W/ac/f"
+printf 'mount %s\nperm 1\nallow_cache 1\n' "$W" >"$CONF"
+start_daemon -c "$CONF" || finish
+for i in 1 2 3; do reads "$W/ac/f" || fail "allow cache: open $i of f"; done
+psentinel "$W/ac" || finish
+check "allow cache: f's third open is the kernel's (2 OPEN_PERM records)" \
+	[ "$(count path="$W/ac/f" events~OPEN_PERM)" = 2 ]
+printf 'mount %s\nperm 1\nallow_cache 1\ncanary %s\n' "$W" "$W/ac/f" >"$CONF"
+reload || finish
+check "allow cache: the reload applied the canary" [ "$(rf status)/$(rf changed)" = applied/canary ]
+check "allow cache: f's open after the reload completes" reads "$W/ac/f"
+check "allow cache: ... is asked again and alerts as a canary" \
+	waitrec type=alert kind=canary path="$W/ac/f"
+stop_daemon
+
+# --- containment carries over: deny_on_alert cannot be turned off under it, and a reload
+# --- that sets quarantine_ms 0 releases no one ---------------------------------------------
+OUT=$S/contain.jsonl
+RELOADS=0
+CONF=$S/contain.conf
+mkdir -p "$W/q"
+echo data >"$W/q/probe"
+printf 'mount %s\nperm 1\ndeny_on_alert 1\nburst_threshold 5\nburst_window_ms 10000\nquarantine_ms 60000\n' \
+	"$W" >"$CONF"
+start_daemon -c "$CONF" || finish
+mkfifo "$S/go"
+# writes 10 files (contained after the burst), waits for "go", then tries the probe
+timeout 60 "$PY" - "$W/q" "$S/go" >"$S/contained" <<'PY' &
+import os, sys
+d, go = sys.argv[1:3]
+print(os.getpid(), flush=True)
+for i in range(10):
+    try:
+        with open("%s/w%d" % (d, i), "w") as f:
+            f.write("x")
+    except PermissionError:
+        pass
+print("burst done", flush=True)
+open(go).read()
+try:
+    open("%s/probe" % d).close()
+    print("allowed", flush=True)
+except PermissionError:
+    print("denied", flush=True)
+PY
+CPID=$!
+SUBS="$SUBS $CPID"
+for i in $(seq 1 500); do grep -q "burst done" "$S/contained" && break; sleep 0.02; done
+QPID=$(sed -n 1p "$S/contained")
+check "containment: the burst contained the writer" \
+	waitrec type=event decision=deny pid="$QPID" reason="quarantined after burst"
+printf 'mount %s\nperm 1\nburst_threshold 5\nburst_window_ms 10000\nquarantine_ms 60000\n' \
+	"$W" >"$CONF"
+reload || finish
+check "containment: turning deny_on_alert off is refused" \
+	[ "$(rf status)/$(rf refused)" = refused/deny_on_alert ]
+check "containment: ... with its reason logged" \
+	grep -q 'reload: deny_on_alert cannot change while running (a process is contained' "$ERR"
+printf 'mount %s\nperm 1\ndeny_on_alert 1\nburst_threshold 5\nburst_window_ms 10000\nquarantine_ms 0\n' \
+	"$W" >"$CONF"
+reload || finish
+check "containment: quarantine_ms 0 applied" [ "$(rf status)/$(rf changed)" = applied/quarantine_ms ]
+echo go >"$S/go"
+wait "$CPID"
+check "containment: after both reloads the writer is still denied" \
+	[ "$(sed -n 3p "$S/contained")" = denied ]
+check "containment: another process is allowed" reads "$W/q/probe"
+stop_daemon
+check "containment: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
 finish
