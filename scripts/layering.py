@@ -15,7 +15,7 @@ LAYERS = [
      "notify"],
     ["pipeline"],
     ["daemon"],
-    ["loop"],
+    ["loop", "reload"],
     ["main"],
 ]
 LEVEL = {m: i for i, layer in enumerate(LAYERS) for m in layer}

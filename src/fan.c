@@ -558,6 +558,184 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 	return 0;
 }
 
+int fan_watch_prepare(struct fan_watch *w, const char *path, bool full)
+{
+	struct statx stx;
+	struct statfs sfs;
+	struct stat st;
+
+	memset(w, 0, sizeof(*w));
+	w->path_fd = w->view_fd = -1;
+	w->path = strdup(path);
+	if (!w->path)
+		return -ENOMEM;
+	w->path_fd = open(path, O_PATH | O_CLOEXEC);
+	if (w->path_fd < 0)
+		return -errno;
+	if (fstat(w->path_fd, &st) < 0)
+		return -errno;
+	w->is_dir = S_ISDIR(st.st_mode);
+	if (!full)
+		return 0;
+	if (fstatfs(w->path_fd, &sfs) < 0)
+		return -errno;
+	if (statx(w->path_fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0)
+		return -errno;
+	w->mnt_id = stx.stx_mask & STATX_MNT_ID ? stx.stx_mnt_id : 0;
+	w->dev_major = stx.stx_dev_major;
+	w->dev_minor = stx.stx_dev_minor;
+	w->fsid = (uint64_t)(uint32_t)sfs.f_fsid.__val[0] |
+		  (uint64_t)(uint32_t)sfs.f_fsid.__val[1] << 32;
+	/* Opened here, where a permission mark only makes the loop answer us (our pid). */
+	w->view_fd = open_view(path);
+	return w->view_fd < 0 ? w->view_fd : 0;
+}
+
+void fan_watch_free(struct fan_watch *w)
+{
+	free(w->path);
+	w->path = NULL;
+	if (w->path_fd >= 0)
+		(void)close(w->path_fd); /* O_PATH: nothing to flush */
+	if (w->view_fd >= 0)
+		(void)close(w->view_fd); /* a directory */
+	w->path_fd = w->view_fd = -1;
+}
+
+/* The object path_fd is open on, as a path the kernel resolves through /proc without a
+ * lookup on the object's own filesystem (fanotify_mark() refuses O_PATH fds themselves). */
+static void proc_fd_path(int fd, char *out, size_t out_len)
+{
+	snprintf(out, out_len, "/proc/self/fd/%d", fd);
+}
+
+/* The marks fan_open() gives a --watch: [0] FD group, [1] FID group. */
+static void watch_masks(const struct fan *f, bool is_dir, uint64_t ret[2])
+{
+	uint64_t flags = FAN_ONDIR | (is_dir ? FAN_EVENT_ON_CHILD : 0);
+	uint64_t fid = is_dir ? f->fid_mask
+			      : f->fid_mask & ~(uint64_t)(FAN_CREATE | FAN_DELETE | FAN_RENAME);
+
+	ret[0] = f->fd_fd >= 0 && f->fd_mask ? f->fd_mask | flags : 0;
+	ret[1] = f->fid_fd >= 0 && fid ? fid | flags : 0;
+}
+
+/* Takes w's view fd for its filesystem when that is a new way in (closes it otherwise). */
+static void watch_view(struct fan *f, struct fan_watch *w)
+{
+	struct fan_fs *fs = NULL;
+
+	for (size_t i = 0; i < f->n_fs; i++)
+		if (f->fs[i].fsid == w->fsid)
+			fs = &f->fs[i];
+	if (!fs && f->n_fs < FAN_FS_MAX) {
+		fs = &f->fs[f->n_fs++];
+		memset(fs, 0, sizeof(*fs));
+		fs->fsid = w->fsid;
+		fs->dev_major = w->dev_major;
+		fs->dev_minor = w->dev_minor;
+	}
+	for (size_t i = 0; fs && i < fs->n_views; i++)
+		if (fs->view_mnt_id[i] == w->mnt_id)
+			fs = NULL;
+	if (fs && fs->n_views < FAN_VIEWS_MAX && w->view_fd >= 0) {
+		fs->view_fd[fs->n_views] = w->view_fd;
+		fs->view_mnt_id[fs->n_views++] = w->mnt_id;
+		w->view_fd = -1;
+	}
+	if (w->view_fd >= 0)
+		(void)close(w->view_fd); /* a directory: nothing to flush */
+	w->view_fd = -1;
+}
+
+int fan_watch_add(struct fan *f, struct fan_watch *w, char *msg, size_t msg_len)
+{
+	const int groups[2] = { f->fd_fd, f->fid_fd };
+	const char *what[2] = { f->fd_is_perm ? "inode mark, permission group"
+					      : "inode mark, FD group",
+				"inode mark, FID group" };
+	char path[64];
+	uint64_t masks[2];
+	int r;
+
+	if (w->path_fd < 0)
+		return -EBADF;
+	proc_fd_path(w->path_fd, path, sizeof(path));
+	watch_masks(f, w->is_dir, masks);
+	for (size_t i = 0; i < 2; i++) {
+		if (!masks[i])
+			continue;
+		r = mark(groups[i], 0, masks[i], path, what[i], msg, msg_len);
+		if (r < 0) {
+			/* msg names /proc/self/fd/N: say the watched path instead. */
+			snprintf(msg, msg_len, "%s: cannot add %s: %s", w->path, what[i],
+				 strerror(-r));
+			if (i == 1 && masks[0])
+				(void)fanotify_mark(groups[0], FAN_MARK_REMOVE, masks[0], AT_FDCWD,
+						    path); /* undone: it was just added */
+			return r;
+		}
+	}
+	r = scope_add(f, w->path, false);
+	if (r < 0) {
+		snprintf(msg, msg_len, "%s: %s", w->path, strerror(-r));
+		(void)fan_watch_remove(f, w, true); /* keeps a FAN_MOVE_SELF it had before */
+		return r;
+	}
+	if (f->fid_fd >= 0)
+		watch_view(f, w);
+	log_info("watch %s added", w->path);
+	return 0;
+}
+
+int fan_watch_remove(struct fan *f, const struct fan_watch *w, bool keep_move_self)
+{
+	const int groups[2] = { f->fd_fd, f->fid_fd };
+	char path[64];
+	uint64_t masks[2];
+	int r = 0;
+
+	if (w->path_fd < 0)
+		return -EBADF;
+	proc_fd_path(w->path_fd, path, sizeof(path));
+	watch_masks(f, w->is_dir, masks);
+	if (masks[1]) {
+		/* The same inode mark carries FAN_MOVE_SELF while the object is at or above
+		 * a watch: it keeps that and FAN_ONDIR, or loses them too. */
+		if (keep_move_self)
+			masks[1] &= ~(uint64_t)FAN_ONDIR;
+		else
+			masks[1] |= FAN_MOVE_SELF;
+	}
+	for (size_t i = 0; i < 2; i++)
+		if (masks[i] && fanotify_mark(groups[i], FAN_MARK_REMOVE, masks[i], AT_FDCWD,
+					      path) < 0 && errno != ENOENT)
+			r = -errno;
+	for (size_t i = 0; i < f->n_scopes; i++) {
+		if (!f->scopes[i].tree && strcmp(f->scopes[i].path, w->path) == 0) {
+			free(f->scopes[i].path);
+			f->scopes[i] = f->scopes[--f->n_scopes];
+			break;
+		}
+	}
+	log_info("watch %s removed", w->path);
+	return r;
+}
+
+void fan_move_mark(const struct fan *f, const struct fan_watch *w, bool add)
+{
+	char path[64];
+
+	if (f->fid_fd < 0 || w->path_fd < 0)
+		return;
+	proc_fd_path(w->path_fd, path, sizeof(path));
+	if (fanotify_mark(f->fid_fd, add ? FAN_MARK_ADD : FAN_MARK_REMOVE,
+			  FAN_MOVE_SELF | FAN_ONDIR, AT_FDCWD, path) < 0 &&
+	    (add || errno != ENOENT))
+		log_errno(LOG_LEVEL_INFO, errno, "%s: cannot %s it for moves", w->path,
+			  add ? "watch" : "stop watching");
+}
+
 int fan_ignore_fd(const struct fan *f, int fd)
 {
 	const int groups[2] = { f->fid_fd, f->fd_fd };

@@ -67,6 +67,46 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len);
  */
 int fan_ignore_fd(const struct fan *f, int fd);
 
+/*
+ * A path a reload needs marked or unmarked, made ready by fan_watch_prepare() in the reload
+ * reader thread: every lookup, stat and open that could wait on a filesystem (a permission
+ * mark, FUSE, NFS) happens there, never on the loop thread that answers permission events.
+ * The loop marks the object through /proc/self/fd/N of path_fd, a link that resolves to
+ * the object without a lookup on its filesystem.
+ */
+struct fan_watch {
+	char *path;		/* owned; absolute, resolved */
+	int path_fd;		/* owned; O_PATH on the object; -1 = not prepared */
+	int view_fd;		/* owned; O_RDONLY on it (or its directory) for file handles;
+				 * -1 = none */
+	bool is_dir;
+	uint64_t fsid, mnt_id;
+	unsigned dev_major, dev_minor;
+};
+
+/* Off the loop thread: opens path (O_PATH), stats it and, when full, opens a view fd for
+ * its filesystem (FID mode). Returns 0 or negative errno; w is fan_watch_free()-able
+ * either way. */
+int fan_watch_prepare(struct fan_watch *w, const char *path, bool full);
+
+/* Closes and frees what w holds; safe on a zeroed or freed one (path_fd -1 or 0 fields). */
+void fan_watch_free(struct fan_watch *w);
+
+/*
+ * On a live daemon: adds the inode marks of a --watch (as fan_open() would) in every group,
+ * its scope, and its filesystem's view (taking w->view_fd). Returns 0 or negative errno
+ * with the reason in msg; on failure nothing of it stays marked.
+ */
+int fan_watch_add(struct fan *f, struct fan_watch *w, char *msg, size_t msg_len);
+
+/* Removes a --watch's inode marks and scope. keep_move_self: the object is still a
+ * directory above another watch, so its FAN_MOVE_SELF mark stays. Returns 0 or -errno. */
+int fan_watch_remove(struct fan *f, const struct fan_watch *w, bool keep_move_self);
+
+/* Adds (or removes) the FAN_MOVE_SELF mark on a directory at or above a --watch (as
+ * fan_open() does for every one): best effort, logged. */
+void fan_move_mark(const struct fan *f, const struct fan_watch *w, bool add);
+
 /* Writes the answer to a permission event without closing its fd. Returns 0 or -errno.
  * Called only by pipeline.c's respond(), which answers each event exactly once. */
 int fan_respond(int group_fd, int fd, bool allow);

@@ -345,6 +345,14 @@ int hook_next_timeout_ms(const struct hook *h, uint64_t now_ms)
 	return best;
 }
 
+void hook_configure(struct hook *h, const char *cmd, unsigned max_running, unsigned timeout_ms)
+{
+	/* Reaping and expiry look at every slot, so a smaller max_running strands none. */
+	h->cmd = h->null_fd >= 0 ? cmd : NULL;
+	h->max_running = max_running > HOOK_RUNNING_CAP ? HOOK_RUNNING_CAP : max_running;
+	h->timeout_ms = timeout_ms;
+}
+
 void hook_stats(const struct hook *h, struct stats *s)
 {
 	s->hooks_started = h->started;

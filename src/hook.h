@@ -89,6 +89,11 @@ void hook_expire(struct hook *h, uint64_t now_ms);
 /* Milliseconds until the next deadline, or -1 when no hook runs. */
 int hook_next_timeout_ms(const struct hook *h, uint64_t now_ms);
 
+/* A reload: the command (borrowed, NULL = none), hooks at once and timeout from now on.
+ * Running hooks keep their deadline. Only while the runner was prepared with a command
+ * (hook_init()): its /dev/null and pipe are opened before any mark, never later. */
+void hook_configure(struct hook *h, const char *cmd, unsigned max_running, unsigned timeout_ms);
+
 /* Fills the hooks' counters of s (hooks_*). */
 void hook_stats(const struct hook *h, struct stats *s);
 

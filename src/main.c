@@ -31,6 +31,7 @@
 #include "loop.h"
 #include "now.h"
 #include "nss.h"
+#include "reload.h"
 #include "subscribe.h"
 
 #define EXIT_CONFIG 2
@@ -200,7 +201,8 @@ static void daemon_signals(sigset_t *mask)
  *  2. the permission group (or the FD group in observe mode): a process waits on each;
  *  3. the FID group: records only;
  *  4. signals; 5. subscribers; 6. the hooks' output; 7. a reopened output file to
- *     ignore-mark (the output thread hands it over: it touches nothing of ours).
+ *     ignore-mark (the output thread hands it over: it touches nothing of ours); 8. a
+ *     config reload's reader is done (reload.c: it read and opened what the loop must not).
  * Only what epoll reported is read (a read that finds nothing costs a system call).
  */
 enum source {
@@ -211,12 +213,14 @@ enum source {
 	SRC_SOCK,
 	SRC_HOOK,
 	SRC_OUTPUT,
+	SRC_RELOAD,
 };
 
-/* What the loop's handlers are given: the daemon and the loop (to stop it). */
+/* What the loop's handlers are given: the daemon, the loop (to stop it), the reload. */
 struct run {
 	struct daemon *d;
 	struct loop *loop;
+	struct reload *reload;
 };
 
 static int signals_open(struct daemon *d)
@@ -280,6 +284,76 @@ static int stats_timer(void *arg, uint64_t now_ms)
 	return (int)(d->stats_due_ms - now_ms);
 }
 
+/* Spinning pays only with a permission group and a CPU for the openers besides ours. */
+static uint64_t spin_ns(const struct daemon *d)
+{
+	cpu_set_t cpus;
+
+	if (!d->fan.fd_is_perm || !d->cfg.spin_us)
+		return 0;
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) < 0 || CPU_COUNT(&cpus) < 2) {
+		log_info("spin_us: not spinning with fewer than 2 CPUs");
+		return 0;
+	}
+	return (uint64_t)d->cfg.spin_us * 1000;
+}
+
+/*
+ * SIGHUP: the output is reopened (log rotation) and the configuration read again, by
+ * reload.c's reader thread; daemon_reload_done() follows when it is done. A supervisor told of
+ * reloads (systemd's RELOADING=1) is told here.
+ */
+static void daemon_reload(const struct run *run)
+{
+	struct daemon *d = run->d;
+	int r;
+
+	log_info("SIGHUP: reopening the output, reading the configuration again");
+	(void)notify_reloading(&d->notify, NULL); /* a failure is logged there */
+	sink_file_reopen(&d->out);
+	r = reload_start(run->reload, d);
+	if (r < 0)
+		log_errno(LOG_LEVEL_WARN, r, "reload: cannot start the config reader");
+}
+
+/*
+ * A reload is over (applied, unchanged, refused or failed: reload.c wrote its record and
+ * logged it). What reload.c cannot reach is set here: the spin, a loop setting. When idle
+ * (no further reload queued behind it), a supervisor waiting for the reload to end (systemd's
+ * READY=1 after RELOADING=1) is told here.
+ */
+static void daemon_reload_done(const struct run *run, enum reload_status st, bool idle)
+{
+	struct daemon *d = run->d;
+
+	if (st == RELOAD_APPLIED)
+		loop_spin(run->loop, SRC_PERM, d->fan.fd_fd, spin_ns(d), &d->pipeline.perm_batches);
+	if (idle) {
+		static const char *const said[] = {
+			[RELOAD_NONE] = "reload: nothing read",
+			[RELOAD_UNCHANGED] = "reload: unchanged",
+			[RELOAD_APPLIED] = "reload: applied",
+			[RELOAD_REFUSED] = "reload: refused, the running config kept",
+			[RELOAD_FAILED] = "reload: failed, the running config kept",
+		};
+
+		(void)notify_ready(&d->notify, 0, said[st]); /* a failure is logged there */
+	}
+}
+
+static unsigned on_reload(void *arg, int fd, uint32_t events)
+{
+	const struct run *run = arg;
+	enum reload_status st;
+
+	(void)fd;
+	(void)events;
+	st = reload_finish(run->reload, run->d);
+	if (st != RELOAD_NONE)
+		daemon_reload_done(run, st, run->reload->job == NULL);
+	return 0;
+}
+
 static unsigned on_signal(void *arg, int fd, uint32_t events)
 {
 	const struct run *run = arg;
@@ -291,8 +365,7 @@ static unsigned on_signal(void *arg, int fd, uint32_t events)
 	while (read(d->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			log_info("SIGHUP: reopening the output");
-			sink_file_reopen(&d->out);
+			daemon_reload(run);
 			break;
 		case SIGCHLD:
 			hook_reap(&d->hook);
@@ -414,20 +487,6 @@ static void before_sleep(void *arg)
 	pipeline_flush(&run->d->pipeline);
 }
 
-/* Spinning pays only with a permission group and a CPU for the openers besides ours. */
-static uint64_t spin_ns(const struct daemon *d)
-{
-	cpu_set_t cpus;
-
-	if (!d->fan.fd_is_perm || !d->cfg.spin_us)
-		return 0;
-	if (sched_getaffinity(0, sizeof(cpus), &cpus) < 0 || CPU_COUNT(&cpus) < 2) {
-		log_info("spin_us: not spinning with fewer than 2 CPUs");
-		return 0;
-	}
-	return (uint64_t)d->cfg.spin_us * 1000;
-}
-
 /* The sources in their order, the timers, the spin: everything the loop needs. */
 static int loop_setup(struct run *run)
 {
@@ -442,6 +501,7 @@ static int loop_setup(struct run *run)
 	loop_source(l, SRC_SOCK, on_sock, run);
 	loop_source(l, SRC_HOOK, on_hook_output, run);
 	loop_source(l, SRC_OUTPUT, on_output_opened, run);
+	loop_source(l, SRC_RELOAD, on_reload, run);
 	l->before_sleep = before_sleep;
 	l->before_sleep_arg = run;
 	loop_spin(l, SRC_PERM, d->fan.fd_fd, spin_ns(d), &d->pipeline.perm_batches);
@@ -464,6 +524,8 @@ static int loop_setup(struct run *run)
 		r = loop_watch(l, d->hook.out_rfd, SRC_HOOK);
 	if (r == 0)
 		r = loop_watch(l, d->out.opened_efd, SRC_OUTPUT);
+	if (r == 0)
+		r = loop_watch(l, run->reload->efd, SRC_RELOAD);
 	return r;
 }
 
@@ -846,7 +908,8 @@ int main(int argc, char **argv)
 {
 	static struct daemon d;
 	static struct loop loop = { .ep_fd = -1 };
-	struct run run = { .d = &d, .loop = &loop };
+	static struct reload reload = { .efd = -1 };
+	struct run run = { .d = &d, .loop = &loop, .reload = &reload };
 	char msg[4096] = "";
 	char ready[256];
 	int status_fd = -1;
@@ -935,6 +998,14 @@ int main(int argc, char **argv)
 		config_free(&d.cfg);
 		return 1;
 	}
+	/* A reload resolves relative paths from here, as absolutize() did. */
+	r = reload_init(&reload, argc, argv);
+	if (r < 0) {
+		fprintf(stderr, "fanotifyd: reload: %s\n", strerror(-r));
+		reload_close(&reload);
+		config_free(&d.cfg);
+		return 1;
+	}
 
 	/* Before the marks (its socket) and the fork (the parent may send READY=1). */
 	notify_init(&d.notify);
@@ -944,6 +1015,7 @@ int main(int argc, char **argv)
 		if (status_fd < 0) {
 			fprintf(stderr, "fanotifyd: cannot daemonize: %s\n", strerror(-status_fd));
 			notify_close(&d.notify);
+			reload_close(&reload);
 			config_free(&d.cfg);
 			return 1;
 		}
@@ -955,6 +1027,7 @@ int main(int argc, char **argv)
 		log_error("sigprocmask");
 		daemonize_end(status_fd, 1, NULL);
 		notify_close(&d.notify);
+		reload_close(&reload);
 		config_free(&d.cfg);
 		return 1;
 	}
@@ -965,6 +1038,7 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		log_errorx("%s", msg);
 		daemon_free(&d);
+		reload_close(&reload);
 		loop_close(&loop);
 		log_stop(LOG_STOP_MS); /* the message is out before the caller sees the status */
 		daemonize_end(status_fd, 1, NULL);
@@ -984,6 +1058,7 @@ int main(int argc, char **argv)
 	pipeline_flush(&d.pipeline);
 	(void)sink_sock_flush(&d.sock, now_mono_ms(), true); /* nothing waits after it */
 	daemon_free(&d);
+	reload_close(&reload);
 	loop_close(&loop);
 	log_stop(LOG_STOP_MS);
 	return 0;

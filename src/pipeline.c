@@ -688,6 +688,29 @@ void pipeline_write_stats(struct pipeline *pl, struct stats *s)
 	pl->batch_records++;
 }
 
+void pipeline_write_reload(struct pipeline *pl, const struct record_reload *r)
+{
+	uint64_t ts_ms = now_real_ms();
+
+	batch_begin(pl, ts_ms);
+	if (record_reload(&pl->batch, pl->seq + 1, ts_ms, r) < 0) {
+		pl->seq++;
+		pl->pending_dropped++;
+		pl->st.dropped_records++;
+		return;
+	}
+	pl->seq++;
+	pl->batch_records++;
+	pl->st.records++;
+}
+
+/* Policy is read only while an event is handled, and the loop thread that calls this is
+ * the one that handles events: no event sees two policies. */
+void pipeline_set_policy(struct pipeline *pl, struct policy *policy)
+{
+	pl->policy = policy;
+}
+
 void pipeline_flush(struct pipeline *pl)
 {
 	if (!pl->batch.len)

@@ -104,6 +104,11 @@ void pipeline_stats(const struct pipeline *pl, struct stats *s);
 /* Appends a stats record of s to this turn's records (the pipeline's own counters filled in
  * then, this record counted in records); it takes the next seq. */
 void pipeline_write_stats(struct pipeline *pl, struct stats *s);
+/* Appends a reload record (record_reload()) to this turn's records; it takes the next seq.
+ * A record that cannot be built is counted as dropped, like any other. */
+void pipeline_write_reload(struct pipeline *pl, const struct record_reload *r);
+/* A reload's new policy: used from the next event on (the caller frees the old one). */
+void pipeline_set_policy(struct pipeline *pl, struct policy *policy);
 /* Frees what pipeline_init() allocated and the records not flushed; safe on a zeroed
  * pipeline and twice. Borrows nothing after. */
 void pipeline_free(struct pipeline *pl);

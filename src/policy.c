@@ -386,8 +386,9 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 	if (!perm && (canary_path || (p->n_canaries && (in->mask & FAN_ONDIR) &&
 				      (in->mask & (FAN_RENAME | FAN_MOVED_FROM | FAN_MOVED_TO)))))
 		out->decisions_changed = true;
+	/* A containment carried over a reload outlives a quarantine_ms turned to 0. */
 	if (canary_path || (p->burst_threshold && (in->mask & MUTATING_EVENTS)) ||
-	    (perm && p->quarantine_ms)) {
+	    (perm && (p->quarantine_ms || p->quarantine_until_max > in->now_ms))) {
 		/* Events without a process (pid 0) share one state for canary cooldowns;
 		 * they are never counted as a burst, having no process to contain. */
 		e = in->pid > 0 ? proc_get(p, in->pid, in->now_ms) : &p->nobody;
@@ -444,6 +445,38 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 bool policy_containing(const struct policy *p, uint64_t now_ms)
 {
 	return p->quarantine_until_max > now_ms;
+}
+
+void policy_carry(struct policy *new, struct policy *old)
+{
+	bool same_ring = new->burst_threshold == old->burst_threshold;
+
+	for (size_t i = 0; i < POLICY_PROCS_MAX; i++) {
+		struct policy_proc *o = &old->procs[i];
+
+		if (!o->pid)
+			continue;
+		/* Same table size and hash: each process lands in the slot it had. */
+		new->procs[i] = *o;
+		if (!same_ring) {
+			free(o->ring);
+			new->procs[i].ring = NULL;
+			new->procs[i].head = new->procs[i].n = 0;
+		}
+		o->ring = NULL;
+		o->pid = 0;
+	}
+	new->nobody = old->nobody;
+	if (!same_ring) {
+		free(old->nobody.ring);
+		new->nobody.ring = NULL;
+		new->nobody.head = new->nobody.n = 0;
+	}
+	old->nobody.ring = NULL;
+	new->suppressed = old->suppressed;
+	new->evictions = old->evictions;
+	new->quarantine_denials = old->quarantine_denials;
+	new->quarantine_until_max = old->quarantine_until_max;
 }
 
 void policy_stats(const struct policy *p, struct stats *s)

@@ -118,6 +118,15 @@ void policy_tag(const struct policy *p, const char *path, const char **ret_job,
 /* True when any canary pattern matches path (fnmatch, FNM_PATHNAME). */
 bool policy_canary_match(const struct policy *p, const char *path);
 
+/*
+ * A reload: moves old's per-process state into new (built by policy_init() from the new
+ * config) so that a reload releases no one: containments run to their end, cooldowns and
+ * canary severities go on. Burst windows are kept when burst_threshold is unchanged (each
+ * holds that many timestamps); otherwise their counts start over. The counters carry on.
+ * old is left without process state (policy_free() it after).
+ */
+void policy_carry(struct policy *new, struct policy *old);
+
 /* Fills the policy's counters of s (policy_*, quarantine_denials). */
 void policy_stats(const struct policy *p, struct stats *s);
 

@@ -537,6 +537,39 @@ int record_dropped(struct buf *out, uint64_t seq, uint64_t ts_ms, uint64_t count
 	return w_end(&w);
 }
 
+static void w_names(struct writer *w, const char *const *names, size_t n)
+{
+	w_lit(w, "[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			w_lit(w, ",");
+		w_cstr(w, names[i]);
+	}
+	w_lit(w, "]");
+}
+
+int record_reload(struct buf *out, uint64_t seq, uint64_t ts_ms, const struct record_reload *r)
+{
+	struct writer w;
+
+	w_begin(&w, out);
+	w_head_lit(&w, ",\"type\":\"reload\"", seq, ts_ms);
+	w_lit(&w, ",\"status\":");
+	w_cstr(&w, r->status);
+	w_lit(&w, ",\"changed\":");
+	w_names(&w, r->changed, r->n_changed);
+	w_lit(&w, ",\"marks_added\":");
+	w_u64(&w, r->marks_added);
+	w_lit(&w, ",\"marks_removed\":");
+	w_u64(&w, r->marks_removed);
+	w_lit(&w, ",\"refused\":");
+	w_names(&w, r->refused, r->n_refused);
+	w_lit(&w, ",\"error\":");
+	w_cstr(&w, r->error);
+	w_lit(&w, "}\n");
+	return w_end(&w);
+}
+
 /* The stats keys, in struct stats order: the record's and the log line's one table. */
 #define STATS_KEY(f) { #f, offsetof(struct stats, f) }
 static const struct {

@@ -83,6 +83,24 @@ int record_dropped(struct buf *out, uint64_t seq, uint64_t ts_ms, uint64_t count
  */
 int record_stats(struct buf *out, uint64_t seq, uint64_t ts_ms, const struct stats *s);
 
+/* What a reload did (main.c and reload.c fill it; the name lists are borrowed). */
+struct record_reload {
+	const char *status;		/* "applied", "unchanged", "refused" or "failed" */
+	const char *const *changed;	/* keys whose new values are in force */
+	size_t n_changed;
+	const char *const *refused;	/* keys that cannot change while running */
+	size_t n_refused;
+	unsigned marks_added, marks_removed;
+	const char *error;		/* why the new config was not used; NULL = none */
+};
+
+/*
+ * Appends {"schema_version":1,"type":"reload","seq":S,"ts_ms":T,"status":...,"changed":[...],
+ * "marks_added":N,"marks_removed":N,"refused":[...],"error":E}; error is null when r->error is
+ * NULL. Returns 0 or -ENOMEM.
+ */
+int record_reload(struct buf *out, uint64_t seq, uint64_t ts_ms, const struct record_reload *r);
+
 /*
  * Appends the same counters as text for a log line, "events=N records=N ...", keys as in
  * record_stats(), NUL-terminated (the NUL is not counted in out->len). 0 or -ENOMEM.

@@ -1,6 +1,7 @@
 # SIGHUP reopens the output: after `mv out out.1; kill -HUP`, records go to a new out
 # (created mode 0640 or stricter), earlier ones stay in out.1, none is lost or duplicated
-# across the two. The output is appended to, never truncated.
+# across the two. (It also reads the configuration again: an unchanged one here, said by a
+# reload record; what a reload changes is t56's.) The output is appended to, never truncated.
 . "$(dirname "$0")/lib.sh"
 require_fanotify fid
 setup
@@ -64,6 +65,19 @@ PY
 check "records from before SIGHUP stay in the old file only" where old "$W"/a?
 check "records from after the reopen are in the new file only" where new "$W"/c?
 check "records racing the reopen are in exactly one file" where either "$W"/b*
+# The SIGHUP also read the configuration again: nothing changed, and a reload record (in
+# one of the two files) says so.
+check "SIGHUP: one reload record, status unchanged" "$PY" - "$OUT.1" "$OUT" <<'PY'
+import json, sys, time
+end = time.monotonic() + 10  # the reload's reader thread may finish after the sentinel
+while True:
+    recs = [json.loads(l) for f in sys.argv[1:] for l in open(f, "rb")]
+    rl = [r for r in recs if r.get("type") == "reload"]
+    if rl or time.monotonic() > end:
+        break
+    time.sleep(0.02)
+sys.exit(0 if len(rl) == 1 and rl[0]["status"] == "unchanged" and rl[0]["changed"] == [] else 1)
+PY
 echo "# racing records: $($JSONL count "$OUT.1" 'path^='"$W/b") old, $($JSONL count "$OUT" 'path^='"$W/b") new"
 # seq numbers every record: across the two files they must run without a gap or a repeat,
 # and the old file must end where the new one begins.

@@ -1,8 +1,9 @@
 # A whole daemon lifecycle with permission marks on the files the daemon's own libc wants:
 # /etc (a tmpfs copy) and /usr (a bind mount of its own), in this test's mount namespace.
 # Started in the background (syslog, no TZ in the environment, NSS for --socket-group and
-# --hook-user), then SIGUSR1, SIGHUP, an alert with a hook, a subscriber, -v logging, and
-# SIGTERM; after each step opens under
+# --hook-user), then SIGUSR1, SIGHUP, an alert with a hook, a subscriber, a reload of a
+# config kept in the marked /etc (read by the daemon while /etc waits on its answers), -v
+# logging, and SIGTERM; after each step opens under
 # /etc and /usr and an exec must complete at once. Any lazy libc initialisation left for
 # after the marks (time zone for syslog's time stamps, NSS for a group name) would make the
 # daemon wait for its own answer, and every open here with it.
@@ -17,6 +18,8 @@ mount --bind "$S/etc" /etc || { fail "bind the copy over /etc"; finish; }
 mount --bind /usr /usr || { fail "bind /usr"; finish; }
 cleanup_more() { umount -l /usr 2>/dev/null; umount -l /etc 2>/dev/null; umount -l "$S/etc" 2>/dev/null; }
 echo secret >/etc/fanotifyd-canary
+echo secret >/etc/fanotifyd-canary2
+printf 'hook_cooldown_ms 5000\n' >/etc/fanotifyd-reload.conf
 mkdir -m 1777 "$S/hk"
 chmod o+x "$IT_BASE_DIR" # the hook runs as nobody
 
@@ -78,6 +81,7 @@ responsive() {
 RC=0
 env -u TZ timeout -s KILL 20 "$FANOTIFYD" --pid-file "$PIDF" --output "$OUT" -v \
 	--perm --mount /etc --mount /usr --canary /etc/fanotifyd-canary \
+	-c /etc/fanotifyd-reload.conf \
 	--hook "echo hook-ran >$S/hk/hook.out; cat /etc/hostname >>$S/hk/hook.out" --hook-user nobody \
 	--socket "$S/sock" --socket-group root </dev/null 2>"$ERR" || RC=$?
 check "daemonizes (exit 0)" [ "$RC" = 0 ]
@@ -114,6 +118,15 @@ timeout 5 cat /etc/hostname >/dev/null
 wait "$SUB"
 check "a subscriber got a record" grep -q '"type"' "$S/sub.out"
 responsive "after a subscriber"
+# A reload whose config lies in the permission-marked /etc: written, then read by the
+# daemon's reader thread while the loop answers (its own opens are allowed at once).
+printf 'hook_cooldown_ms 5000\ncanary /etc/fanotifyd-canary2\n' >/etc/fanotifyd-reload.conf
+kill -HUP "$DPID"
+check "reload of a config in the marked /etc: applied within 10 s" \
+	waitrec type=reload status=applied changed~canary
+responsive "after a reload"
+check "the reloaded canary: its read completes" within5 cat /etc/fanotifyd-canary2
+check "the reloaded canary alerts" waitrec type=alert kind=canary path=/etc/fanotifyd-canary2
 check "alert recorded" waitrec type=alert kind=canary path=/etc/fanotifyd-canary
 check "every open answered: OPEN_PERM records of /etc/passwd" waitrec events~OPEN_PERM path=/etc/passwd
 kill -TERM "$DPID"

@@ -5,6 +5,7 @@
 #   already exists; that open is recorded. READY carries STATUS=.
 # - daemonized: READY=1 and MAINPID=<the daemon> come from the process that was started
 #   (the one NotifyAccess=main hears), and later messages from the daemon;
+# - SIGHUP: RELOADING=1 with MONOTONIC_USEC=, then READY=1 with the reload's outcome;
 # - STOPPING=1 on SIGTERM, from the daemon, the last message, exit 0;
 # - WATCHDOG_USEC=400000: WATCHDOG=1 every ~200 ms; none while the daemon is SIGSTOPped
 #   (1.5 s: systemd would kill it), again after SIGCONT; and in --perm mode pings go on
@@ -99,8 +100,17 @@ check "when READY=1 arrives the pid file (written after the marks) exists" \
 sentinel "$W/d199" || finish
 check "an open made the moment READY=1 arrived, in the last watched directory, is recorded" \
 	has path="$W/d199/after-ready" events~CREATE
-check "exactly one READY=1" [ "$(nmsg ' READY=1')" = 1 ]
+check "exactly one READY=1 (before any reload)" [ "$(nmsg ' READY=1')" = 1 ]
 check "no WATCHDOG=1 without WATCHDOG_USEC" [ "$(nmsg 'WATCHDOG=1')" = 0 ]
+# A reload (SIGHUP, systemctl reload): RELOADING=1 with MONOTONIC_USEC=, then READY=1 with
+# the outcome once the new config is read and applied (here: the same config, unchanged).
+kill -HUP "$DPID"
+check "SIGHUP: RELOADING=1 with MONOTONIC_USEC=" \
+	wait_msg "pid=$DPID RELOADING=1 MONOTONIC_USEC=[0-9]+ STATUS=reloading"
+check "SIGHUP: READY=1 after it, with the reload's outcome" \
+	wait_msg "pid=$DPID READY=1 STATUS=reload: unchanged"
+check "SIGHUP: READY=1 follows RELOADING=1" \
+	eval 'grep -E " (RELOADING|READY)=1" "$NLOG" | tail -n 2 | head -n 1 | grep -q RELOADING'
 stop_daemon
 check "SIGTERM: exit status 0 (got $DSTATUS)" [ "$DSTATUS" = 0 ]
 check "SIGTERM: STOPPING=1 sent" wait_msg ' STOPPING=1 '

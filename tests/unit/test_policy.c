@@ -1370,6 +1370,64 @@ static void test_quarantine_off(void **state)
 /* Containment starting is a change: set by the event that reaches the threshold, not by
  * the ones before it, not by the denials that follow. policy_containing() is true from the
  * burst until quarantine_ms after it. */
+/* A reload's new policy carries the old one's per-process state: a contained process stays
+ * contained to the end of its quarantine, even when the new config turns quarantine_ms to
+ * 0; a burst window goes on with the same threshold and starts over with another. */
+static void test_carry_quarantine(void **state)
+{
+	struct config c1, c2;
+	struct policy *old = quarantine_policy(&c1, true, true, 4, 100);
+	struct policy *new = quarantine_policy(&c2, true, true, 4, 0);
+	struct policy_result r;
+
+	(void)state;
+	burst_now(old, 900, 4, 1000);
+	eval(old, FAN_OPEN_PERM, 900, "/w/g", NULL, 1000, &r);
+	assert_int_equal(r.verdict, VERDICT_DENY);
+	policy_carry(new, old);
+	pol_del(old);
+	assert_true(policy_containing(new, 1050));
+	eval(new, FAN_OPEN_PERM, 900, "/w/g", NULL, 1050, &r);
+	assert_int_equal(r.verdict, VERDICT_DENY);
+	assert_string_equal(r.deny_reason, "quarantined after burst");
+	assert_int_equal(new->quarantine_denials, 2); /* the counter carries on */
+	eval(new, FAN_OPEN_PERM, 900, "/w/g", NULL, 1100, &r);
+	assert_int_equal(r.verdict, VERDICT_ALLOW);
+	/* quarantine_ms 0 now: the next burst contains no one. */
+	burst_now(new, 901, 4, 2000);
+	eval(new, FAN_OPEN_PERM, 901, "/w/g", NULL, 2000, &r);
+	assert_int_equal(r.verdict, VERDICT_ALLOW);
+	pol_del(new);
+}
+
+static void test_carry_burst_window(void **state)
+{
+	struct config c1, c2, c3;
+	struct policy *old = quarantine_policy(&c1, false, false, 4, 0);
+	struct policy *same = quarantine_policy(&c2, false, false, 4, 0);
+	struct policy *other = quarantine_policy(&c3, false, false, 5, 0);
+	struct policy_result r;
+
+	(void)state;
+	burst_now(old, 900, 3, 1000);
+	policy_carry(same, old);
+	eval(same, FAN_MODIFY, 900, "/w/f", NULL, 1001, &r);
+	assert_int_equal(alert_of(&r, ALERT_BURST) >= 0, 1); /* 3 before + 1 */
+	/* Cooldown state carried: a second burst within the cooldown is suppressed. */
+	burst_now(same, 900, 3, 1002);
+	policy_carry(other, same);
+	pol_del(old);
+	pol_del(same);
+	/* Threshold 4 -> 5: the window starts over, 4 events are not a burst. */
+	burst_now(other, 900, 4, 1003);
+	eval(other, FAN_MODIFY, 901, "/w/f", NULL, 1003, &r);
+	assert_int_equal(r.n_alerts, 0);
+	eval(other, FAN_MODIFY, 900, "/w/f", NULL, 1004, &r);
+	assert_int_equal(r.n_alerts, 0); /* the 5th: a burst, held back by the carried cooldown */
+	assert_int_equal(other->suppressed, 1);
+	pol_del(other);
+}
+
 static void test_decisions_changed_burst(void **state)
 {
 	struct config c;
@@ -1718,6 +1776,8 @@ int main(void)
 		T(test_quarantine),
 		T(test_quarantine_renewed_by_suppressed_burst),
 		T(test_quarantine_off),
+		T(test_carry_quarantine),
+		T(test_carry_burst_window),
 		T(test_decisions_changed_burst),
 		T(test_containing_latest_end),
 		T(test_decisions_changed_burst_off),

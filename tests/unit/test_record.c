@@ -1028,6 +1028,35 @@ static void test_dropped_records(void **state)
 	buf_free(&b);
 }
 
+/* The reload record: every key in order, lists as JSON arrays (empty ones too), a null
+ * error, and an error's bytes escaped like any string. */
+static void test_reload_record(void **state)
+{
+	static const char *const changed[] = { "canary", "watch" };
+	static const char *const refused[] = { "perm" };
+	struct record_reload r = {
+		.status = "applied", .changed = changed, .n_changed = 2,
+		.marks_added = 3, .marks_removed = 1,
+	};
+	struct buf b = { 0 };
+
+	(void)state;
+	assert_int_equal(record_reload(&b, 9, 10, &r), 0);
+	check_line("reload applied", &b,
+		   "{\"schema_version\":1,\"type\":\"reload\",\"seq\":9,\"ts_ms\":10,"
+		   "\"status\":\"applied\",\"changed\":[\"canary\",\"watch\"],\"marks_added\":3,"
+		   "\"marks_removed\":1,\"refused\":[],\"error\":null}\n");
+	b.len = 0;
+	r = (struct record_reload){ .status = "refused", .refused = refused, .n_refused = 1,
+				    .error = "c.conf:3: \"x\"\n" };
+	assert_int_equal(record_reload(&b, 1, 2, &r), 0);
+	check_line("reload refused", &b,
+		   "{\"schema_version\":1,\"type\":\"reload\",\"seq\":1,\"ts_ms\":2,"
+		   "\"status\":\"refused\",\"changed\":[],\"marks_added\":0,\"marks_removed\":0,"
+		   "\"refused\":[\"perm\"],\"error\":\"c.conf:3: \\\"x\\\"\\n\"}\n");
+	buf_free(&b);
+}
+
 /*
  * The stats record: every field of struct stats under its key, in field order, each value
  * where that field is (a distinct value per field catches a key on the wrong offset); the
@@ -1172,6 +1201,7 @@ int main(void)
 		cmocka_unit_test(test_alert_records),
 		cmocka_unit_test(test_dropped_records),
 		cmocka_unit_test(test_stats_record),
+		cmocka_unit_test(test_reload_record),
 		cmocka_unit_test(test_records_append),
 		cmocka_unit_test(test_event_long_path),
 	};
