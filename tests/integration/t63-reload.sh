@@ -108,9 +108,9 @@ EOF
 reload || finish
 check "invalid config: status failed" [ "$(rf status)" = failed ]
 check "invalid config: the error is FILE:LINE: message" \
-	grep -qF "\"error\":\"$CONF:3: burst_threshold: " "$S/reload.json"
+	grep -qF "\"error\":\"failed to load config $CONF:3: burst_threshold: " "$S/reload.json"
 echo "# error: $(rf error)"
-check "invalid config: logged with FILE:LINE" grep -q "reload: $CONF:3: " "$ERR"
+check "invalid config: logged with FILE:LINE" grep -q "reload: failed to load config $CONF:3: " "$ERR"
 read_canary "$W/a/can2" || finish
 read_canary "$W/a/can3" || finish
 check "invalid config ignored: can2 still alerts" [ "$(canary_alerts "$W/a/can2")" = 2 ]
