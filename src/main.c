@@ -791,6 +791,38 @@ static void problem(unsigned *n, const char *fmt, ...)
 }
 
 /*
+ * A mount mark watches one mount: the one its path resolves to in our mount namespace. A
+ * service manager that hardens the daemon (ProtectSystem=, PrivateTmp=, ... in the unit)
+ * starts it in a namespace of its own, where every mount is a copy: a mark there sees only
+ * what is done through our namespace, nothing of the host's processes (tested: 0 records of
+ * a host process's opens under --mount, --no-fid --mount and --perm --mount, so a --perm
+ * daemon would deny nothing; filesystem and inode marks are unaffected). The process that
+ * started us (systemd: pid 1) is where those processes live; when its namespace is not
+ * ours, mount marks are refused (a daemon that looks as if it watches, and sees nothing, is
+ * worse than one that does not start). Returns the reason, or NULL. Before any mark.
+ */
+static const char *mount_ns_problem(const struct config *cfg)
+{
+	char parent[64];
+	struct stat ours, theirs;
+	size_t i;
+
+	for (i = 0; i < cfg->n_marks && cfg->marks[i].kind != CONFIG_MARK_MOUNT; i++)
+		;
+	if (i == cfg->n_marks)
+		return NULL;
+	snprintf(parent, sizeof(parent), "/proc/%d/ns/mnt", (int)getppid());
+	if (stat("/proc/self/ns/mnt", &ours) < 0 || stat(parent, &theirs) < 0)
+		return NULL; /* no /proc, or a parent out of our sight: nothing to compare */
+	if (ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino)
+		return NULL;
+	return "mount marks: this daemon runs in a mount namespace other than that of the "
+	       "process that started it (a hardened service unit makes one), where a mount mark "
+	       "sees nothing done through the host's mounts; use filesystem or watch marks, or "
+	       "run it without the unit's mount options (README, Running as a service)";
+}
+
+/*
  * --check-config beyond the syntax: what start() would refuse in this config, each found
  * with the rule start() applies (sink_file_check(), nss_group(), priv_init()'s message) and
  * without creating, opening or marking anything: it runs as ExecStartPre, before the
@@ -847,37 +879,9 @@ static unsigned check_config(const struct config *c, const char *priv_msg)
 		problem(&n, "%s", priv_msg);
 	if (c->hook && hook_check(c->hook, msg, sizeof(msg)) < 0)
 		problem(&n, "%s", msg);
+	if (mount_ns_problem(c))
+		problem(&n, "%s", mount_ns_problem(c));
 	return n;
-}
-
-/*
- * A mount mark watches one mount: the one its path resolves to in our mount namespace. A
- * service manager that hardens the daemon (ProtectSystem=, PrivateTmp=, ... in the unit)
- * starts it in a namespace of its own, where every mount is a copy: a mark there sees only
- * what is done through our namespace, nothing of the host's processes (tested: 0 records of
- * a host process's opens under --mount, --no-fid --mount and --perm --mount; filesystem and
- * inode marks are unaffected). The process that started us (systemd: pid 1) is where those
- * processes live; when its namespace is not ours, say so. Before the fork and the marks.
- */
-static void mount_ns_check(const struct config *cfg)
-{
-	char parent[64];
-	struct stat ours, theirs;
-	size_t i;
-
-	for (i = 0; i < cfg->n_marks && cfg->marks[i].kind != CONFIG_MARK_MOUNT; i++)
-		;
-	if (i == cfg->n_marks)
-		return;
-	snprintf(parent, sizeof(parent), "/proc/%d/ns/mnt", (int)getppid());
-	if (stat("/proc/self/ns/mnt", &ours) < 0 || stat(parent, &theirs) < 0)
-		return; /* no /proc, or a parent out of our sight: nothing to compare */
-	if (ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino)
-		return;
-	log_warnx("mount marks: this daemon runs in a mount namespace other than that of the "
-		  "process that started it (a hardened service unit makes one): a mount mark "
-		  "here sees only what is done through this namespace's mounts; use filesystem "
-		  "or watch marks (README, Running as a service)");
 }
 
 /*
@@ -988,8 +992,9 @@ int main(int argc, char **argv)
 	}
 	d.priv.keep_chown = d.cfg.output_group != NULL; /* see sink_file.c's open_output() */
 	log_setup(d.cfg.verbose, false);
-	if (output_problem(&d.cfg)) {
-		fprintf(stderr, "fanotifyd: %s\n", output_problem(&d.cfg));
+	if (output_problem(&d.cfg) || mount_ns_problem(&d.cfg)) {
+		fprintf(stderr, "fanotifyd: %s\n",
+			output_problem(&d.cfg) ? output_problem(&d.cfg) : mount_ns_problem(&d.cfg));
 		config_free(&d.cfg);
 		return EXIT_CONFIG;
 	}
@@ -1009,7 +1014,6 @@ int main(int argc, char **argv)
 
 	/* Before the marks (its socket) and the fork (the parent may send READY=1). */
 	notify_init(&d.notify);
-	mount_ns_check(&d.cfg);
 	if (!d.cfg.foreground) {
 		status_fd = daemonize_begin(&d.notify);
 		if (status_fd < 0) {

@@ -10,8 +10,9 @@
 #   Nice= and LimitNOFILE=, a /proc mounted as ProtectProc=invisible + ProcSubset=pid, in a
 #   mount namespace of its own (as ProtectSystem= makes): it starts, keeps what it should,
 #   has the proc connector, and attributes a root process's open to its exe;
-# - in that namespace a `mount` mark sees nothing of a process outside it (the limitation
-#   README documents), and the daemon warns about it; a `filesystem` mark sees it.
+# - in that namespace a `mount` mark would see nothing of a process outside it (the
+#   limitation README documents): the daemon and --check-config refuse it (exit 2), unless
+#   started from inside the namespace; `filesystem` and `watch` marks pass.
 . "$(dirname "$0")/lib.sh"
 require_fanotify fid
 setup
@@ -103,15 +104,39 @@ check "unit limits: the proc connector works" eval '! grep -q "proc connector un
 check "unit limits: Nice= makes CAP_SYS_NICE needless" eval '! grep -q "cannot raise priority" "$ERR"'
 check "unit limits: LimitNOFILE= ($NOFILE here) makes CAP_SYS_RESOURCE needless" \
 	grep -q "descriptor limit $NOFILE\$" "$ERR"
-check "unit limits: a filesystem mark in its namespace gives no mount warning" \
+check "unit limits: a filesystem mark in its namespace is not refused" \
 	eval '! grep -q "mount marks: this daemon runs in a mount namespace" "$ERR"'
 unhold
 stop_daemon
 check "unit limits: SIGTERM exits 0 (got $DSTATUS)" [ "$DSTATUS" = 0 ]
 
-# A mount mark placed inside that namespace: blind to the test's own processes.
+# A mount mark placed inside that namespace would be blind to every process outside it
+# (measured before it was refused: no record of the test's own opens under --mount,
+# --no-fid --mount or --perm --mount): the daemon refuses to start with one, and
+# --check-config (the unit's ExecStartPre, in the same namespace) says so too.
+NSMSG="mount marks: this daemon runs in a mount namespace other than that of the process that started it"
 rm -f "$OUT"
-unit_daemon --mount "$W" || finish
+timeout -s KILL 20 unshare -m --propagation slave "$FANOTIFYD" --foreground \
+	--output "$OUT" --mount "$W" 2>"$ERR"
+RC=$?
+check "its own namespace: a mount mark is refused, exit 2 (got $RC)" [ "$RC" = 2 ]
+check "its own namespace: ... saying why" grep -q "$NSMSG" "$ERR"
+check "its own namespace: ... before any record" [ ! -s "$OUT" ]
+timeout -s KILL 20 unshare -m --propagation slave "$FANOTIFYD" --check-config --foreground \
+	--mount "$W" >/dev/null 2>"$ERR"
+RC=$?
+check "its own namespace: --check-config of a mount mark exits 2 (got $RC)" [ "$RC" = 2 ]
+check "its own namespace: ... saying why" grep -q "$NSMSG" "$ERR"
+timeout -s KILL 20 unshare -m --propagation slave "$FANOTIFYD" --check-config --foreground \
+	--filesystem "$W" --watch "$W" >/dev/null 2>"$ERR"
+RC=$?
+check "its own namespace: filesystem and watch marks pass --check-config (got $RC)" [ "$RC" = 0 ]
+# Started from a process in its own namespace (a container's shell), a mount mark is fine.
+timeout -s KILL 20 unshare -m --propagation slave sh -c '"$0" --check-config --foreground \
+	--mount "$1" >/dev/null' "$FANOTIFYD" "$W" 2>"$ERR"
+RC=$?
+check "a daemon started from inside the namespace may mount-mark (got $RC)" [ "$RC" = 0 ]
+finish
 cat "$W/f" >/dev/null
 sh -c ': >"$1"' sh "$W/after-mount-mark"
 # The sentinel: the CREATE comes through the filesystem mark placed for the mount's
