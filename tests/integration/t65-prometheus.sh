@@ -49,7 +49,12 @@ for k in keys:
         bad.append("%s: %d samples" % (k, len(names)))
         continue
     n = names[0]
-    want = "counter" if n.endswith("_total") else "gauge"
+    # Levels are gauges (latency quantiles and maxima, sizes, subscribers now); running
+    # counts are counters.
+    level = re.search(r"_(p50|p99|max|kib)$", k) or k == "sock_clients"
+    want = "gauge" if level else "counter"
+    if n != ("fanotifyd_%s" % k if level else "fanotifyd_%s_total" % k):
+        bad.append("%s: named as a %s" % (k, "counter" if level else "gauge"))
     if types.get(n) != want or n not in helps:
         bad.append("%s: type %s, help %s" % (n, types.get(n), n in helps))
     if samples[n] != rec[k]:
