@@ -85,7 +85,8 @@ prom_val() { sed -n "s/^fanotifyd_$1 //p" "$PROM" | grep . || echo 0; }
 no_tmp() { [ -z "$(find "$1" -name '*.tmp.*' 2>/dev/null)" ]; }
 
 # 1. Observe mode, the file outside the marks; node-exporter reads it.
-start_daemon --watch "$W" --prometheus-file "$PROM" --stats-interval-ms 3600000 || finish
+printf 'watch %s\nprometheus_file %s\nstats_interval_ms 3600000\n' "$W" "$PROM" >"$S/p.conf"
+start_daemon -c "$S/p.conf" || finish
 for i in $(seq 1 50); do echo x >"$W/f$i"; done
 sentinel || finish
 stats || finish
@@ -130,6 +131,11 @@ check "... and so does node-exporter's /metrics" matches "$URL"
 kill "$NEPID" 2>/dev/null
 wait "$NEPID" 2>/dev/null
 NEPID=
+# Its directory was opened before the first mark: a reload cannot move it.
+printf 'watch %s\nprometheus_file %s\nstats_interval_ms 3600000\n' "$W" "$TF/other.prom" >"$S/p.conf"
+kill -HUP "$DPID"
+check "a reload changing prometheus_file is refused, naming it" \
+	waitrec type=reload status=refused refused~prometheus_file
 stop_daemon
 check "daemon exit status 0 (got $DSTATUS)" [ "$DSTATUS" = 0 ]
 last=$(grep '"type":"stats"' "$OUT" | tail -n 1)
