@@ -179,7 +179,6 @@ static int tmp_create(const struct sink_prom *p)
 int sink_prom_open(struct sink_prom *p, const char *path, pid_t self, char *msg,
 		   size_t msg_len)
 {
-	pthread_condattr_t attr;
 	int r, fd;
 
 	sink_prom_init(p);
@@ -191,17 +190,11 @@ int sink_prom_open(struct sink_prom *p, const char *path, pid_t self, char *msg,
 		p->tmp = NULL;
 		r = -ENOMEM;
 	}
-	if (r == 0 && (pthread_mutex_init(&p->lock, NULL) || pthread_condattr_init(&attr)))
+	if (r == 0 && (pthread_mutex_init(&p->lock, NULL) || pthread_cond_init(&p->cond, NULL)))
 		r = -ENOMEM;
 	if (r < 0) {
 		snprintf(msg, msg_len, "out of memory");
 		return r;
-	}
-	r = pthread_cond_init(&p->cond, &attr);
-	pthread_condattr_destroy(&attr);
-	if (r) {
-		snprintf(msg, msg_len, "prometheus_file: %s", strerror(r));
-		return -r;
 	}
 	if (strlen(p->name) < 5 || strcmp(p->name + strlen(p->name) - 5, ".prom") != 0)
 		log_warnx("prometheus_file %s: node-exporter's textfile collector reads only "
