@@ -11,7 +11,7 @@ LAYERS = [
     ["event", "compat", "log", "hash", "fdio", "now", "nss"],
     ["config"],
     ["decode", "policy", "record"],
-    ["fan", "cache", "resolve", "proc", "sink_file", "sink_sock", "hook", "priv", "subscribe",
+    ["fan", "cache", "resolve", "proc", "sink_file", "sink_prom", "sink_sock", "hook", "priv", "subscribe",
      "notify"],
     ["pipeline"],
     ["daemon"],

@@ -85,6 +85,7 @@ enum key_id {
 	K_SOCKET,
 	K_HOOK,
 	K_PID_FILE,
+	K_PROMETHEUS_FILE,
 	K_WATCH,
 	K_MOUNT,
 	K_FILESYSTEM,
@@ -144,6 +145,8 @@ static const struct key_def keys[K_COUNT] = {
 	[K_SOCKET] = { "socket", "socket", 0, KIND_STRING, F(socket), 0, 0, 0 },
 	[K_HOOK] = { "hook", "hook", 0, KIND_STRING, F(hook), 0, 0, 0 },
 	[K_PID_FILE] = { "pid_file", "pid-file", 0, KIND_STRING, F(pid_file), 0, 0, 0 },
+	[K_PROMETHEUS_FILE] = { "prometheus_file", "prometheus-file", 0, KIND_STRING,
+				F(prometheus_file), 0, 0, 0 },
 	[K_WATCH] = { "watch", "watch", 'w', KIND_MARK, 0, 0, 0, CONFIG_MARK_INODE },
 	[K_MOUNT] = { "mount", "mount", 0, KIND_MARK, 0, 0, 0, CONFIG_MARK_MOUNT },
 	[K_FILESYSTEM] = { "filesystem", "filesystem", 0, KIND_MARK, 0, 0, 0,
@@ -274,7 +277,11 @@ static const char usage_text[] =
 	"                             those opens are not reported)\n"
 	"      --no-fid               use FD mode instead of FID mode\n"
 	"      --stats-interval-ms MS write a stats record every MS (0 = only on\n"
-	"                             SIGUSR1 and at exit); default 0\n"
+	"                             SIGUSR1 and at exit); default 0, or 15000\n"
+	"                             with --prometheus-file\n"
+	"      --prometheus-file PATH with every stats record, replace PATH with the\n"
+	"                             counters in Prometheus text format (for\n"
+	"                             node-exporter's textfile collector)\n"
 	"  -v, --verbose              increase log verbosity\n"
 	"      --check-config         check the configuration, print it and exit\n"
 	"  -h, --help                 show built-in help\n"
@@ -875,6 +882,7 @@ void config_free(struct config *c)
 	free(c->hook);
 	free(c->hook_user);
 	free(c->pid_file);
+	free(c->prometheus_file);
 	free(c->socket_group);
 	free(c->output_group);
 	free(c->subscribe);
@@ -1139,6 +1147,9 @@ int config_from_args(struct config *c, int argc, char **argv, char *msgbuf, size
 		goto out;
 	if (c->quarantine_ms == CONFIG_QUARANTINE_MS_UNSET)
 		c->quarantine_ms = c->burst_window_ms;
+	/* A file nothing rewrites would show one moment's counters forever. */
+	if (c->prometheus_file && !c->stats_interval_ms)
+		c->stats_interval_ms = CONFIG_PROM_INTERVAL_MS;
 	r = config_validate(c, msgbuf, msgbuf_len);
 out:
 	config_free(&pre);
@@ -1262,7 +1273,7 @@ char *config_dump(const struct config *c)
 {
 	static const enum key_id strings[] = {
 		K_OUTPUT, K_OUTPUT_MODE, K_OUTPUT_GROUP, K_SOCKET,   K_SOCKET_MODE,
-		K_SOCKET_GROUP, K_HOOK,	     K_HOOK_USER,    K_PID_FILE,
+		K_SOCKET_GROUP, K_HOOK,	     K_HOOK_USER,    K_PID_FILE, K_PROMETHEUS_FILE,
 	};
 	static const enum key_id scalars[] = {
 		K_FOREGROUND,	   K_PERM,	       K_DENY_ON_ALERT,	   K_NO_FID,

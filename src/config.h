@@ -20,6 +20,7 @@
 #define CONFIG_MS_MAX 86400000u			/* one day: upper bound of every *_ms key */
 #define CONFIG_BURST_THRESHOLD_MAX 4096u	/* each tracked process keeps this many timestamps */
 #define CONFIG_QUARANTINE_MS_UNSET 0xffffffffu	/* quarantine_ms: follow burst_window_ms */
+#define CONFIG_PROM_INTERVAL_MS 15000u		/* stats_interval_ms 0 with prometheus_file */
 #define CONFIG_HOOK_TIMEOUT_MS_DEFAULT 10000u
 #define CONFIG_HOOK_MAX_DEFAULT 4u		/* hooks running at once */
 #define CONFIG_HOOK_MAX_MAX 64u
@@ -80,6 +81,7 @@ struct config {
 	char *hook;
 	char *hook_user;	/* user hooks run as (name or uid); NULL = root */
 	char *pid_file;
+	char *prometheus_file;	/* stats in Prometheus text format; NULL = none */
 	char *socket_group;	/* group name or gid; NULL = the daemon's */
 	char *output_group;	/* group name or gid of the output file; NULL = as created */
 

@@ -20,6 +20,7 @@
 #include "proc.h"
 #include "resolve.h"
 #include "sink_file.h"
+#include "sink_prom.h"
 #include "sink_sock.h"
 
 #define DAEMON_NOFILE_WANT 65536	/* descriptor limit asked for at start */
@@ -36,6 +37,7 @@ struct daemon {
 	struct hook hook;		/* owned */
 	struct sink_file out;		/* owned */
 	struct sink_sock sock;		/* owned */
+	struct sink_prom prom;		/* owned; prometheus_file (off when dir_fd < 0) */
 	struct priv priv;		/* owned; hook_user, capabilities kept */
 	struct notify notify;		/* owned; the service manager's socket, the watchdog */
 	struct pipeline pipeline;	/* owned; borrows the modules above */

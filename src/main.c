@@ -53,7 +53,7 @@ static char *absolute(const char *path)
 /* Makes every path absolute before a daemon changes directory to /. */
 static int absolutize(struct config *c)
 {
-	char **fields[] = { &c->output, &c->pid_file, &c->socket };
+	char **fields[] = { &c->output, &c->pid_file, &c->socket, &c->prometheus_file };
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		char *p;
@@ -242,7 +242,7 @@ static void stats_write(const struct run *run, bool log, enum log_level level)
 {
 	struct daemon *d = run->d;
 	struct stats s = { 0 };
-	struct buf text = { 0 };
+	struct buf text = { 0 }, prom = { 0 };
 
 	s.spins = run->loop->spins;
 	s.spin_hits = run->loop->spin_hits;
@@ -255,6 +255,17 @@ static void stats_write(const struct run *run, bool log, enum log_level level)
 	sink_sock_stats(&d->sock, &s);
 	s.log_dropped = log_dropped();
 	pipeline_write_stats(&d->pipeline, &s);
+	/* The numbers of the record just written; the writer thread replaces the file (an
+	 * open here could wait for our own answer). */
+	if (d->prom.dir_fd >= 0) {
+		int r = record_stats_prom(&prom, &s);
+
+		if (r == 0)
+			r = sink_prom_write(&d->prom, prom.data, prom.len);
+		if (r < 0)
+			log_rl_errno(LOG_LEVEL_WARN, r, "prometheus_file: not updated");
+		buf_free(&prom);
+	}
 	if (!log)
 		return;
 	if (record_stats_text(&text, &s) == 0)
@@ -556,6 +567,7 @@ static void daemon_free(struct daemon *d)
 	hook_close(&d->hook);
 	sink_sock_close(&d->sock);
 	sink_file_close(&d->out);
+	sink_prom_close(&d->prom);
 	if (d->policy)
 		policy_free(d->policy);
 	free(d->policy);
@@ -695,6 +707,11 @@ static int start(struct run *run, char *msg, size_t msg_len)
 			   msg, msg_len);
 	if (r < 0)
 		return r;
+	if (d->cfg.prometheus_file) {
+		r = sink_prom_open(&d->prom, d->cfg.prometheus_file, d->self, msg, msg_len);
+		if (r < 0)
+			return r;
+	}
 	r = pid_file_prepare(d);
 	if (r < 0) {
 		snprintf(msg, msg_len, "%s: %s", d->cfg.pid_file, strerror(-r));
@@ -752,6 +769,11 @@ static int start(struct run *run, char *msg, size_t msg_len)
 	r = sink_file_start(&d->out);
 	if (r < 0) {
 		snprintf(msg, msg_len, "cannot start the output thread: %s", strerror(-r));
+		return r;
+	}
+	r = sink_prom_start(&d->prom);
+	if (r < 0) {
+		snprintf(msg, msg_len, "cannot start the prometheus_file thread: %s", strerror(-r));
 		return r;
 	}
 	cache_init(&d->cache, d->cfg.allow_cache, d->fan.fd_fd, d->fan.fd_mask);
@@ -859,6 +881,8 @@ static unsigned check_config(const struct config *c, const char *priv_msg)
 				strerror(errno));
 	if (c->output && sink_file_check(c->output, msg, sizeof(msg)) < 0)
 		problem(&n, "%s", msg);
+	if (c->prometheus_file && sink_prom_check(c->prometheus_file, msg, sizeof(msg)) < 0)
+		problem(&n, "%s", msg);
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		if (!dirs[i][1])
 			continue;
@@ -927,6 +951,7 @@ int main(int argc, char **argv)
 	d.notify.fd = -1;
 	d.sock.listen_fd = -1;
 	d.hook.null_fd = d.hook.out_rfd = d.hook.out_wfd = -1;
+	sink_prom_init(&d.prom);
 	fan_init(&d.fan);
 	(void)signal(SIGPIPE, SIG_IGN); /* a closed stdout reader must not kill us */
 	/* A bad option is a usage error, told apart from a bad config file by parsing the

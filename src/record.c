@@ -655,3 +655,49 @@ int record_stats_text(struct buf *out, const struct stats *s)
 		out->len--; /* the NUL ends the string, not the text */
 	return w_end(&w);
 }
+
+/*
+ * The Prometheus text exposition format (version 0.0.4) of the same counters, from the same
+ * table. A key is a gauge when it is a level, not a running count: a latency percentile or
+ * maximum (_p50, _p99, _max), a size (_kib), or the subscribers connected now; a stats key
+ * of either kind added later is named so. Counters get the _total suffix Prometheus names
+ * them with. No timestamps: node-exporter's textfile collector refuses them.
+ */
+int record_stats_prom(struct buf *out, const struct stats *s)
+{
+	static const char *const gauge_suffix[] = { "_p50", "_p99", "_max", "_kib" };
+	struct writer w;
+
+	w_begin(&w, out);
+	for (size_t i = 0; i < STATS_N; i++) {
+		const char *key = stats_keys[i].key, *total;
+		size_t len = strlen(key), total_len;
+		bool gauge = strcmp(key, "sock_clients") == 0;
+
+		for (size_t j = 0; j < sizeof(gauge_suffix) / sizeof(gauge_suffix[0]); j++) {
+			size_t n = strlen(gauge_suffix[j]);
+
+			gauge |= len > n && strcmp(key + len - n, gauge_suffix[j]) == 0;
+		}
+		total = gauge ? "" : "_total";
+		total_len = strlen(total);
+		w_lit(&w, "# HELP fanotifyd_");
+		w_put(&w, key, len);
+		w_put(&w, total, total_len);
+		w_lit(&w, " fanotifyd stats record key ");
+		w_put(&w, key, len);
+		w_lit(&w, ".\n# TYPE fanotifyd_");
+		w_put(&w, key, len);
+		w_put(&w, total, total_len);
+		if (gauge)
+			w_lit(&w, " gauge\nfanotifyd_");
+		else
+			w_lit(&w, " counter\nfanotifyd_");
+		w_put(&w, key, len);
+		w_put(&w, total, total_len);
+		w_lit(&w, " ");
+		w_u64(&w, stats_value(s, i));
+		w_lit(&w, "\n");
+	}
+	return w_end(&w);
+}

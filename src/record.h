@@ -108,6 +108,13 @@ int record_reload(struct buf *out, uint64_t seq, uint64_t ts_ms, const struct re
 int record_stats_text(struct buf *out, const struct stats *s);
 
 /*
+ * Appends the same counters in the Prometheus text format: per key a # HELP and a # TYPE
+ * line and the sample fanotifyd_KEY_total (a counter) or fanotifyd_KEY (a gauge: latency
+ * percentiles and maxima, sizes, sock_clients). 0 or -ENOMEM.
+ */
+int record_stats_prom(struct buf *out, const struct stats *s);
+
+/*
  * Bytes record_mask_names() needs for any 64-bit mask (every bit set: 785). 512 suffices
  * for any mask within the low 32 bits, which is all the kernel reports.
  */

@@ -180,7 +180,7 @@ static char *absolute_from(const char *cwd, const char *path)
 static int absolutize_from(struct reload_job *j)
 {
 	struct config *c = &j->cfg;
-	char **fields[] = { &c->output, &c->pid_file, &c->socket };
+	char **fields[] = { &c->output, &c->pid_file, &c->socket, &c->prometheus_file };
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		char *p;
@@ -483,6 +483,8 @@ static void refusals(const struct daemon *d, const struct config *o, const struc
 		{ "output_group", !str_eq(o->output_group, n->output_group),
 		  "an NSS lookup, made before the first mark" },
 		{ "pid_file", !str_eq(o->pid_file, n->pid_file), "written at start" },
+		{ "prometheus_file", !str_eq(o->prometheus_file, n->prometheus_file),
+		  "its directory is opened before the first mark" },
 		{ "foreground", o->foreground != n->foreground, "fixed at start" },
 		{ "socket", !str_eq(o->socket, n->socket), "bound before the first mark" },
 		{ "socket_mode", o->socket_mode != n->socket_mode, "set when bound" },
