@@ -25,6 +25,8 @@ override CFLAGS := $(BASEFLAGS) $(WARNFLAGS) $(OPTFLAGS) $(CFLAGS)
 LDFLAGS ?=
 LDLIBS = -pthread
 DAEMON_LIBS = -lseccomp
+# jansson: only the --subscribe --format text client (src/subscribe.c) parses JSON.
+CLIENT_LIBS = -ljansson
 
 BUILD ?= build
 BIN ?= fanotifyd
@@ -53,7 +55,7 @@ LIB = $(BUILD)/libfanotifyd.a
 LIB_OBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
 
 $(BIN): $(BUILD)/main.o $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/main.o $(LIB) $(LDLIBS) $(DAEMON_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/main.o $(LIB) $(LDLIBS) $(DAEMON_LIBS) $(CLIENT_LIBS)
 
 $(LIB): $(LIB_OBJS)
 	rm -f $@
