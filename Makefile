@@ -70,7 +70,10 @@ $(BUILD):
 # Each unit test links the library (everything but main.c): the modules it tests are the
 # real ones, and no stub stands in for another (the log has a sink for tests to read).
 $(BUILD)/test_%: tests/unit/test_%.c $(LIB) $(wildcard src/*.h) | $(BUILD)
-	$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB) $(LDLIBS) $(DAEMON_LIBS) -lcmocka
+	$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB) $(LDLIBS) $(DAEMON_LIBS) $(TEST_LIBS) -lcmocka
+
+# The client's tests link what the client links.
+$(BUILD)/test_subscribe: TEST_LIBS = $(CLIENT_LIBS)
 
 test: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
