@@ -72,9 +72,10 @@ wait "$SUBJ" "$SUBT"
 check "daemon exit status 0" [ "$DSTATUS" = 0 ]
 echo "# $(wc -l <"$OUT") lines; first: $(head -n 1 "$OUT")"
 check "event: time, events, comm[pid], path" has_re "^$TIME CREATE bash\[[0-9]+\] $W/a\$"
-check "rename: old -> new" has_re "^$TIME RENAME mv\[[0-9]+\] $W/a -> $W/b\$"
-check "job: job=ID:role" has_re "^$TIME CLOSE_WRITE bash\[[0-9]+\] $W/ws/jobfile job=build:workspace\$"
-check "canary alert: ALERT canary" has_re "^$TIME ALERT canary touch\[[0-9]+\] $W/canary1\$"
+# A short-lived process may be gone before its event is read: comm "?" (t35 measures it).
+check "rename: old -> new" has_re "^$TIME RENAME (mv|\?)\[[0-9]+\] $W/a -> $W/b\$"
+check "job: job=ID:role" has_re "^$TIME ([A-Z_]+,)*CLOSE_WRITE(,[A-Z_]+)* bash\[[0-9]+\] $W/ws/jobfile job=build:workspace\$"
+check "canary alert: ALERT canary" has_re "^$TIME ALERT canary (touch|\?)\[[0-9]+\] $W/canary1\$"
 check "stats line" has_re "^$TIME STATS events=[0-9]+ records=[0-9]+ alerts=[1-9][0-9]* denied=0 dropped=0\$"
 check "control bytes in a name escaped" grep -qF "] $W/esc\\x1b[31mred\\nnl\\tb\\\\s" "$OUT"
 check "every line is a record line (time, then a word)" \
@@ -211,7 +212,7 @@ echo "# pty: $(grep -a 'ALERT' "$S/pty.txt" | head -n 1 | od -An -c | head -n 2 
 check "pty: the alert line is red" grep -qaF $'\033[31m' "$S/pty.txt"
 check "pty: ... and reset at its end" grep -qaF $'\033[0m' "$S/pty.txt"
 check "pty: an observe line has no colour" \
-	grep -qaE "^$TIME CREATE touch\[[0-9]+\] $W/canary-pty" "$S/pty.txt"
+	grep -qaE "^$TIME CREATE (touch|\?)\[[0-9]+\] $W/canary-pty" "$S/pty.txt"
 on_pty "$S/nocolor.txt" NO_COLOR=1 || finish
 check "pty with NO_COLOR: the alert line is there" grep -qaF "ALERT canary" "$S/nocolor.txt"
 check "pty with NO_COLOR: no colour" no_esc "$S/nocolor.txt"
@@ -225,8 +226,8 @@ if have_fanotify perm; then
 	if timeout 5 cat "$W/canary-deny" >/dev/null 2>&1; then
 		fail "the canary was not denied"
 	fi
-	check "deny: DENY line with events, comm[pid], path" twait "$OUT" "DENY OPEN_PERM cat["
-	check "deny: its form" has_re "^$TIME DENY OPEN_PERM cat\[[0-9]+\] $W/canary-deny( \(.*\))?\$"
+	check "deny: DENY line with events, comm[pid], path" twait "$OUT" "DENY OPEN_PERM "
+	check "deny: its form" has_re "^$TIME DENY OPEN_PERM (cat|\?)\[[0-9]+\] $W/canary-deny( \(.*\))?\$"
 	stop_daemon
 fi
 
