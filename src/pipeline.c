@@ -801,6 +801,10 @@ void pipeline_set_text(struct pipeline *pl, bool text, bool color)
 {
 	pl->text = text;
 	pl->text_color = text && color;
+	/* The zone file is read now, at start, before the seccomp filter and the marks:
+	 * localtime_r() (text_utc_offset_s()) then only uses what tzset() loaded. */
+	if (text)
+		tzset();
 }
 
 void pipeline_flush(struct pipeline *pl)

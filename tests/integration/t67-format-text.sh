@@ -49,6 +49,9 @@ format text
 job build
 workspace $W/ws
 EOC
+# Local time in a zone nine hours from UTC (a POSIX TZ string: no zone file needed), for the
+# daemon and both clients.
+export TZ=JST-9
 start_daemon -c "$S/conf" --watch "$W" --watch "$W/ws" --canary "$W/canary*" \
 	--socket "$SOCK" || finish
 BASE=$(nsock)
@@ -78,6 +81,11 @@ check "job: job=ID:role" has_re "^$TIME ([A-Z_]+,)*CLOSE_WRITE(,[A-Z_]+)* bash\[
 check "canary alert: ALERT canary" has_re "^$TIME ALERT canary (touch|\?)\[[0-9]+\] $W/canary1\$"
 check "stats line" has_re "^$TIME STATS events=[0-9]+ records=[0-9]+ alerts=[1-9][0-9]* denied=0 dropped=0\$"
 check "control bytes in a name escaped" grep -qF "] $W/esc\\x1b[31mred\\nnl\\tb\\\\s" "$OUT"
+TS1=$("$PY" -c 'import json, sys; print(json.loads(open(sys.argv[1]).readline())["ts_ms"])' \
+	"$S/sub.jsonl")
+WANT="$(date -d "@$((TS1 / 1000))" +%H:%M:%S).$(printf %03d $((TS1 % 1000)))"
+check "local time: the first line's is the first record's ts_ms in TZ ($WANT)" \
+	[ "$(head -n 1 "$OUT" | cut -d ' ' -f 1)" = "$WANT" ]
 check "every line is a record line (time, then a word)" \
 	bash -c '! grep -vE "^$1 [A-Z?]" "$2"' _ "$TIME" "$OUT"
 NJ=$(grep -c '' "$S/sub.jsonl")
@@ -92,6 +100,8 @@ check "--subscribe --format text: as many lines as the JSON subscriber's records
 same_tail() { tail -c "$(stat -c %s "$2")" "$1" | cmp -s - "$2"; }
 check "--subscribe --format text prints the daemon's own lines" same_tail "$OUT" "$S/sub.txt"
 check "the client's lines hold the workload" grep -qF "RENAME" "$S/sub.txt"
+
+unset TZ
 
 # --- 2. t30's hostile names: escaped as an independent escaper says, one line each.
 HPY=$S/hostile.py
