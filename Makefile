@@ -25,6 +25,8 @@ override CFLAGS := $(BASEFLAGS) $(WARNFLAGS) $(OPTFLAGS) $(CFLAGS)
 LDFLAGS ?=
 LDLIBS = -pthread
 DAEMON_LIBS = -lseccomp
+# jansson: only the --subscribe --format text client (src/subscribe.c) parses JSON.
+CLIENT_LIBS = -ljansson
 
 BUILD ?= build
 BIN ?= fanotifyd
@@ -53,7 +55,7 @@ LIB = $(BUILD)/libfanotifyd.a
 LIB_OBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
 
 $(BIN): $(BUILD)/main.o $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/main.o $(LIB) $(LDLIBS) $(DAEMON_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/main.o $(LIB) $(LDLIBS) $(DAEMON_LIBS) $(CLIENT_LIBS)
 
 $(LIB): $(LIB_OBJS)
 	rm -f $@
@@ -68,7 +70,10 @@ $(BUILD):
 # Each unit test links the library (everything but main.c): the modules it tests are the
 # real ones, and no stub stands in for another (the log has a sink for tests to read).
 $(BUILD)/test_%: tests/unit/test_%.c $(LIB) $(wildcard src/*.h) | $(BUILD)
-	$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB) $(LDLIBS) $(DAEMON_LIBS) -lcmocka
+	$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB) $(LDLIBS) $(DAEMON_LIBS) $(TEST_LIBS) -lcmocka
+
+# The client's tests link what the client links.
+$(BUILD)/test_subscribe: TEST_LIBS = $(CLIENT_LIBS)
 
 test: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)

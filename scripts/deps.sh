@@ -12,9 +12,10 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok install
 # The packaging tests (t59-t62): dpkg-buildpackage (dpkg-dev, build-essential, debhelper,
 # fakeroot), lintian, logrotate, bash-completion (the completion's test sources it), man-db
 # and groff-base (man --warnings, lexgrog on both man pages). t65-prometheus:
-# prometheus-node-exporter (its textfile collector reads prometheus_file).
-for pkg in gcc make libc6-dev linux-libc-dev libseccomp-dev libcmocka-dev python3 util-linux \
-	procps clang libclang-rt-dev systemd build-essential dpkg-dev debhelper fakeroot lintian \
+# prometheus-node-exporter (its textfile collector reads prometheus_file). libjansson-dev:
+# the --subscribe client's --format text parses records.
+for pkg in gcc make libc6-dev linux-libc-dev libseccomp-dev libcmocka-dev libjansson-dev python3 \
+	util-linux procps clang libclang-rt-dev systemd build-essential dpkg-dev debhelper fakeroot lintian \
 	logrotate bash-completion man-db groff-base prometheus-node-exporter; do
 	have_pkg "$pkg" || need="$need $pkg"
 done

@@ -34,7 +34,7 @@ events=$(printf '%s\n' "$help" | awk '
 [ -n "$events" ] || { echo "gen-completion: no event names in $bin --help" >&2; exit 1; }
 bad=$(printf '%s\n' "$events" | grep -v '^[a-z_]*$' || true)
 [ -z "$bad" ] || { echo "gen-completion: cannot read event names: $bad" >&2; exit 1; }
-bad=$(printf '%s\n' "$opts" | awk '$3 !~ /^(-|FILE|PATH|PATTERN|DIR|CMD|USER|GROUP|LIST|N|MS|KB|MODE)$/')
+bad=$(printf '%s\n' "$opts" | awk '$3 !~ /^(-|FILE|PATH|PATTERN|DIR|CMD|USER|GROUP|LIST|FMT|N|MS|KB|MODE)$/')
 [ -z "$bad" ] || { echo "gen-completion: unknown argument placeholder: $bad" >&2; exit 1; }
 
 # words ARG...: the short and long options taking one of those placeholders, as "a|b|c".
@@ -51,6 +51,7 @@ cmds=$(words CMD)
 users=$(words USER)
 groups=$(words GROUP)
 lists=$(words LIST)
+formats=$(words FMT)
 values=$(words N MS KB MODE)
 evs=$(printf '%s\n' "$events" | tr '\n' ' ' | sed 's/ $//')
 
@@ -67,6 +68,7 @@ arm "$cmds" 'COMPREPLY=($(compgen -c -- "$cur"))'
 arm "$users" 'COMPREPLY=($(compgen -u -- "$cur"))'
 arm "$groups" 'COMPREPLY=($(compgen -g -- "$cur"))'
 arm "$lists" 'local pre=${cur%"${cur##*,}"}; COMPREPLY=($(compgen -P "$pre" -W "$_fanotifyd_events" -- "${cur##*,}")); compopt -o nospace 2>/dev/null'
+arm "$formats" 'COMPREPLY=($(compgen -W "jsonl text" -- "$cur"))'
 arm "$values" ':'
 
 cat <<EOF

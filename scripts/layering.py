@@ -11,6 +11,7 @@ LAYERS = [
     ["event", "compat", "log", "hash", "fdio", "now", "nss"],
     ["config"],
     ["decode", "policy", "record"],
+    ["text"],
     ["fan", "cache", "resolve", "proc", "sink_file", "sink_prom", "sink_sock", "hook", "priv", "subscribe",
      "notify"],
     ["pipeline"],

@@ -76,6 +76,7 @@ enum key_kind {
 	KIND_BOOL,	/* file: boolean word; command line: flag that sets true */
 	KIND_VERBOSE,	/* file: 0..VERBOSE_MAX; command line: flag that adds one */
 	KIND_EVENTS,	/* event name list */
+	KIND_FORMAT,	/* output format name (format_names) */
 	KIND_JOB,	/* file only: opens a job block */
 	KIND_ROLE,	/* file only: a root of the current job */
 };
@@ -113,6 +114,7 @@ enum key_id {
 	K_OUTPUT_GROUP,
 	K_VERBOSE,
 	K_EVENTS,
+	K_FORMAT,
 	K_JOB,
 	K_ROOTFS,
 	K_WORKSPACE,
@@ -190,6 +192,7 @@ static const struct key_def keys[K_COUNT] = {
 			     0 },
 	[K_VERBOSE] = { "verbose", "verbose", 'v', KIND_VERBOSE, 0, 0, 0, 0 },
 	[K_EVENTS] = { "events", "events", 0, KIND_EVENTS, 0, 0, 0, 0 },
+	[K_FORMAT] = { "format", "format", 0, KIND_FORMAT, F(format), 0, 0, 0 },
 	[K_JOB] = { "job", NULL, 0, KIND_JOB, 0, 0, 0, 0 },
 	[K_ROOTFS] = { "rootfs", NULL, 0, KIND_ROLE, 0, 0, 0, CONFIG_ROLE_ROOTFS },
 	[K_WORKSPACE] = { "workspace", NULL, 0, KIND_ROLE, 0, 0, 0, CONFIG_ROLE_WORKSPACE },
@@ -222,6 +225,11 @@ static const struct {
 	{ "close", (uint64_t)FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE },
 	{ "default", CONFIG_EV_DEFAULT },
 	{ "all", CONFIG_EV_ALL },
+};
+
+static const char *const format_names[] = {
+	[CONFIG_FORMAT_JSONL] = "jsonl",
+	[CONFIG_FORMAT_TEXT] = "text",
 };
 
 static const char *const role_names[CONFIG_ROLE_COUNT] = {
@@ -267,6 +275,8 @@ static const char usage_text[] =
 	"      --output-group GROUP   group of the output file (name or gid), so that a\n"
 	"                             reader in that group can read it with 0640\n"
 	"      --subscribe PATH       print the records of a running daemon's socket\n"
+	"      --format FMT           output (and --subscribe) format: jsonl or text\n"
+	"                             (one short line per record); default jsonl\n"
 	"  -f, --foreground           do not daemonize\n"
 	"      --perm                 use fanotify permission events\n"
 	"      --deny-on-alert        deny permission events that trigger an alert\n"
@@ -643,6 +653,16 @@ static int apply(struct config *c, enum key_id id, const char *value, const char
 		c->events = ev;
 		return 0;
 	}
+	case KIND_FORMAT:
+		for (u = 0; u < sizeof(format_names) / sizeof(format_names[0]); u++) {
+			if (strcmp(value, format_names[u]) == 0) {
+				*(enum config_format *)((char *)c + k->off) = (enum config_format)u;
+				return 0;
+			}
+		}
+		set_msg(msg, msg_len, "%s: unknown format '%.*s' (jsonl or text)", name, SHOW_MAX,
+			value);
+		return -EINVAL;
 	case KIND_JOB:
 	case KIND_ROLE:
 		break;
@@ -811,7 +831,7 @@ static int parse_line(struct config *c, const char *p, size_t n, long *job, char
 
 	if (k->kind == KIND_UINT || k->kind == KIND_MODE || k->kind == KIND_BOOL ||
 	    k->kind == KIND_VERBOSE ||
-	    k->kind == KIND_EVENTS || k->kind == KIND_JOB) {
+	    k->kind == KIND_EVENTS || k->kind == KIND_FORMAT || k->kind == KIND_JOB) {
 		char *extra = value + strcspn(value, " \t");
 
 		if (*extra) {
@@ -1335,6 +1355,7 @@ char *config_dump(const struct config *c)
 	else
 		fprintf(f, "quarantine_ms %u\n", c->quarantine_ms);
 	fprintf(f, "verbose %u\n", c->verbose);
+	fprintf(f, "format %s\n", config_format_name(c->format));
 
 	if (c->events & CONFIG_EV_ALL) {
 		fputs("events ", f);
@@ -1389,6 +1410,13 @@ char *config_dump(const struct config *c)
 const char *config_usage(void)
 {
 	return usage_text;
+}
+
+const char *config_format_name(enum config_format format)
+{
+	if ((unsigned)format >= sizeof(format_names) / sizeof(format_names[0]))
+		return "jsonl";
+	return format_names[format];
 }
 
 const char *config_role_name(enum config_role role)

@@ -70,6 +70,12 @@ enum config_role {
 	CONFIG_ROLE_COUNT,
 };
 
+/* What the output file (or stdout) gets; subscribers always get JSON Lines. */
+enum config_format {
+	CONFIG_FORMAT_JSONL,	/* one JSON object per line (the default) */
+	CONFIG_FORMAT_TEXT,	/* one short human line per record (text.h) */
+};
+
 struct config_job {
 	char *id;				/* owned */
 	char *root[CONFIG_ROLE_COUNT];		/* owned; NULL = role not set */
@@ -108,6 +114,7 @@ struct config {
 	mode_t output_mode;		/* octal, within CONFIG_OUTPUT_MODE_MAX ... */
 	bool output_mode_set;		/* ... if given; else 0640 less the umask (sink_file.c) */
 	uint64_t events;	/* FAN_* event bits within CONFIG_EV_ALL */
+	enum config_format format;	/* of the output; also --subscribe's */
 	unsigned verbose;
 
 	bool foreground;
@@ -175,6 +182,9 @@ char *config_dump(const struct config *c);
 
 /* The --help text. */
 const char *config_usage(void);
+
+/* Name of a format as --format takes it: "jsonl", "text". */
+const char *config_format_name(enum config_format format);
 
 /* Name of a role as printed in records: "rootfs", "workspace", "export", "cache". */
 const char *config_role_name(enum config_role role);

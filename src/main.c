@@ -682,6 +682,14 @@ static void daemon_priority(void)
 		log_errno(LOG_LEVEL_INFO, errno, "no short scheduling slice (needs Linux 6.12)");
 }
 
+/* NO_COLOR (https://no-color.org): set and not empty, no colours in --format text. */
+static bool no_color(void)
+{
+	const char *v = getenv("NO_COLOR");
+
+	return v && v[0];
+}
+
 static int start(struct run *run, char *msg, size_t msg_len)
 {
 	struct daemon *d = run->d;
@@ -712,6 +720,8 @@ static int start(struct run *run, char *msg, size_t msg_len)
 		if (r < 0)
 			return r;
 	}
+	pipeline_set_text(&d->pipeline, d->cfg.format == CONFIG_FORMAT_TEXT,
+			  isatty(d->out.fd) && !no_color());
 	r = pid_file_prepare(d);
 	if (r < 0) {
 		snprintf(msg, msg_len, "%s: %s", d->cfg.pid_file, strerror(-r));
@@ -982,7 +992,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (d.cfg.subscribe) {
-		r = subscribe_run(d.cfg.subscribe);
+		r = subscribe_run(d.cfg.subscribe, d.cfg.format == CONFIG_FORMAT_TEXT,
+				  isatty(STDOUT_FILENO) && !no_color());
 		config_free(&d.cfg);
 		return r;
 	}

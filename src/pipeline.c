@@ -58,6 +58,92 @@ static void latency_note(struct pipeline_lat *l, uint64_t ns)
 		l->max_ns = ns;
 }
 
+/* --format text: the style of a line at ts_ms (the local time's offset may change). */
+static struct text_style text_style(const struct pipeline *pl, uint64_t ts_ms)
+{
+	return (struct text_style){ .color = pl->text_color,
+				    .utc_off_s = text_utc_offset_s(ts_ms) };
+}
+
+/*
+ * --format text: the record just appended to pl->batch from json_start on is rendered into
+ * pl->text_batch from the same struct (r < 0: the JSON failed, nothing to do). A text line
+ * that cannot be built takes the JSON back out, so the output and the subscribers lose the
+ * same record. Returns r, or -ENOMEM.
+ */
+static int text_too(struct pipeline *pl, size_t json_start, int r, int text_r)
+{
+	if (r < 0)
+		return r;
+	if (text_r < 0) {
+		pl->batch.len = json_start;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int out_dropped(struct pipeline *pl, uint64_t seq, uint64_t ts_ms, uint64_t count,
+		       const char *reason)
+{
+	size_t start = pl->batch.len;
+	struct text_style st;
+	int r = record_dropped(&pl->batch, seq, ts_ms, count, reason);
+
+	if (r < 0 || !pl->text)
+		return r;
+	st = text_style(pl, ts_ms);
+	return text_too(pl, start, r, text_dropped(&pl->text_batch, ts_ms, count, reason, &st));
+}
+
+static int out_alert(struct pipeline *pl, const struct alert *a)
+{
+	size_t start = pl->batch.len;
+	struct text_style st;
+	int r = record_alert(&pl->batch, a);
+
+	if (r < 0 || !pl->text)
+		return r;
+	st = text_style(pl, a->ts_ms);
+	return text_too(pl, start, r, text_alert(&pl->text_batch, a, &st));
+}
+
+static int out_event(struct pipeline *pl, const struct record_event *rec)
+{
+	size_t start = pl->batch.len;
+	struct text_style st;
+	int r = record_event(&pl->batch, rec);
+
+	if (r < 0 || !pl->text)
+		return r;
+	st = text_style(pl, rec->ts_ms);
+	return text_too(pl, start, r, text_event(&pl->text_batch, rec, &st));
+}
+
+static int out_stats(struct pipeline *pl, uint64_t seq, uint64_t ts_ms, const struct stats *s)
+{
+	size_t start = pl->batch.len;
+	struct text_style st;
+	int r = record_stats(&pl->batch, seq, ts_ms, s);
+
+	if (r < 0 || !pl->text)
+		return r;
+	st = text_style(pl, ts_ms);
+	return text_too(pl, start, r, text_stats(&pl->text_batch, ts_ms, s, &st));
+}
+
+static int out_reload(struct pipeline *pl, uint64_t seq, uint64_t ts_ms,
+		      const struct record_reload *rl)
+{
+	size_t start = pl->batch.len;
+	struct text_style st;
+	int r = record_reload(&pl->batch, seq, ts_ms, rl);
+
+	if (r < 0 || !pl->text)
+		return r;
+	st = text_style(pl, ts_ms);
+	return text_too(pl, start, r, text_reload(&pl->text_batch, ts_ms, rl, &st));
+}
+
 /* Before the first record of a turn: say how many records the output lost before it, one
  * cause per notice: failed writes first (the writer thread's count), then the full queue. */
 static void batch_begin(struct pipeline *pl, uint64_t ts_ms)
@@ -78,7 +164,7 @@ static void batch_begin(struct pipeline *pl, uint64_t ts_ms)
 		count = pl->pending_dropped;
 	if (!count)
 		return;
-	if (record_dropped(&pl->batch, pl->seq + 1, ts_ms, count, reason) < 0) {
+	if (out_dropped(pl, pl->seq + 1, ts_ms, count, reason) < 0) {
 		if (writer)
 			pl->pending_dropped += count; /* not lost: told later, as the queue's */
 		return;
@@ -97,7 +183,7 @@ static int alert_out(struct pipeline *pl, struct alert *a, uint64_t ts_ms)
 {
 	a->seq = ++pl->seq;
 	a->ts_ms = ts_ms;
-	if (record_alert(&pl->batch, a) < 0) {
+	if (out_alert(pl, a) < 0) {
 		pl->pending_dropped++;
 		return -ENOMEM;
 	}
@@ -448,7 +534,7 @@ static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev
 		pl->st.unresolved++;
 	batch_begin(pl, ts_ms);
 	rec.seq = ++pl->seq;
-	if (record_event(&pl->batch, &rec) < 0) {
+	if (out_event(pl, &rec) < 0) {
 		pl->pending_dropped++;
 		pl->st.dropped_records++;
 	} else {
@@ -678,7 +764,7 @@ void pipeline_write_stats(struct pipeline *pl, struct stats *s)
 	seq = ++pl->seq;
 	pl->st.records++; /* the record counts itself */
 	pipeline_stats(pl, s);
-	if (record_stats(&pl->batch, seq, ts_ms, s) < 0) {
+	if (out_stats(pl, seq, ts_ms, s) < 0) {
 		pl->st.records--;
 		pl->pending_dropped++;
 		pl->st.dropped_records++;
@@ -693,7 +779,7 @@ void pipeline_write_reload(struct pipeline *pl, const struct record_reload *r)
 	uint64_t ts_ms = now_real_ms();
 
 	batch_begin(pl, ts_ms);
-	if (record_reload(&pl->batch, pl->seq + 1, ts_ms, r) < 0) {
+	if (out_reload(pl, pl->seq + 1, ts_ms, r) < 0) {
 		pl->seq++;
 		pl->pending_dropped++;
 		pl->st.dropped_records++;
@@ -711,12 +797,24 @@ void pipeline_set_policy(struct pipeline *pl, struct policy *policy)
 	pl->policy = policy;
 }
 
+void pipeline_set_text(struct pipeline *pl, bool text, bool color)
+{
+	pl->text = text;
+	pl->text_color = text && color;
+	/* The zone file is read now, at start, before the seccomp filter and the marks:
+	 * localtime_r() (text_utc_offset_s()) then only uses what tzset() loaded. */
+	if (text)
+		tzset();
+}
+
 void pipeline_flush(struct pipeline *pl)
 {
+	const struct buf *file = pl->text ? &pl->text_batch : &pl->batch;
+
 	if (!pl->batch.len)
 		return;
-	/* Subscribers get exactly what the output file gets: nothing it dropped. */
-	if (sink_file_write(pl->out, pl->batch.data, pl->batch.len, pl->batch_dropped) < 0) {
+	/* Subscribers get exactly the records the output file gets: nothing it dropped. */
+	if (sink_file_write(pl->out, file->data, file->len, pl->batch_dropped) < 0) {
 		/* A notice opening the batch is dropped too: its count is owed again. */
 		pl->pending_dropped += pl->batch_records + pl->batch_dropped;
 		pl->st.dropped_records += pl->batch_records;
@@ -727,6 +825,7 @@ void pipeline_flush(struct pipeline *pl)
 				now_mono_ms());
 	}
 	pl->batch.len = 0;
+	pl->text_batch.len = 0;
 	pl->batch_records = 0;
 	pl->batch_dropped = 0;
 }
@@ -762,4 +861,5 @@ void pipeline_free(struct pipeline *pl)
 	pl->readbuf = pl->fid_readbuf = NULL;
 	pl->perm_evs = pl->fid_evs = NULL;
 	buf_free(&pl->batch);
+	buf_free(&pl->text_batch);
 }

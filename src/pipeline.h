@@ -20,6 +20,7 @@
 #include "resolve.h"
 #include "sink_file.h"
 #include "sink_sock.h"
+#include "text.h"
 
 #define PIPELINE_LAT_LINEAR 1024	/* answer latency: 1 us buckets below 1024 us, */
 #define PIPELINE_LAT_LOG 22		/* then one per power of two up to 2^32 us */
@@ -70,6 +71,10 @@ struct pipeline {
 	unsigned fds_fixed;		/* descriptors open once started (groups, views, ...) */
 	/* Its own. */
 	struct buf batch;		/* records produced this loop turn; owned */
+	bool text;			/* --format text: the output gets text_batch, the
+					 * subscribers batch (JSON Lines always) */
+	bool text_color;		/* ... with colours (the output is a terminal) */
+	struct buf text_batch;		/* batch's records as text lines; owned */
 	unsigned batch_records;
 	uint64_t pending_dropped;	/* records lost, not yet reported in a dropped record */
 	uint64_t batch_dropped;		/* count of the dropped notice opening batch; 0 = none */
@@ -107,6 +112,9 @@ void pipeline_write_stats(struct pipeline *pl, struct stats *s);
 /* Appends a reload record (record_reload()) to this turn's records; it takes the next seq.
  * A record that cannot be built is counted as dropped, like any other. */
 void pipeline_write_reload(struct pipeline *pl, const struct record_reload *r);
+/* --format text for the output (subscribers keep JSON Lines), coloured if color; set once
+ * before the first event. */
+void pipeline_set_text(struct pipeline *pl, bool text, bool color);
 /* A reload's new policy: used from the next event on (the caller frees the old one). */
 void pipeline_set_policy(struct pipeline *pl, struct policy *policy);
 /* Frees what pipeline_init() allocated and the records not flushed; safe on a zeroed

@@ -483,6 +483,7 @@ static void refusals(const struct daemon *d, const struct config *o, const struc
 		{ "output_group", !str_eq(o->output_group, n->output_group),
 		  "an NSS lookup, made before the first mark" },
 		{ "pid_file", !str_eq(o->pid_file, n->pid_file), "written at start" },
+		{ "format", o->format != n->format, "the output's format is fixed at start" },
 		{ "prometheus_file", !str_eq(o->prometheus_file, n->prometheus_file),
 		  "its directory is opened before the first mark" },
 		{ "foreground", o->foreground != n->foreground, "fixed at start" },

@@ -333,6 +333,57 @@ static void test_bool_words(void **state)
 	}
 }
 
+/* format: the config key and --format, each value; anything else refused by name. */
+static void test_format(void **state)
+{
+	static const struct {
+		const char *name, *text;
+		int ret;
+		enum config_format want;
+		const char *msg;
+	} cases[] = {
+		{ "default", "", 0, CONFIG_FORMAT_JSONL, "" },
+		{ "text", "format text\n", 0, CONFIG_FORMAT_TEXT, "" },
+		{ "jsonl", "format text\nformat jsonl\n", 0, CONFIG_FORMAT_JSONL, "" },
+		{ "with '='", "format = text\n", 0, CONFIG_FORMAT_TEXT, "" },
+		{ "unknown", "format xml\n", -EINVAL, CONFIG_FORMAT_JSONL,
+		  "format: unknown format 'xml' (jsonl or text)" },
+		{ "case matters", "format TEXT\n", -EINVAL, CONFIG_FORMAT_JSONL,
+		  "format: unknown format 'TEXT' (jsonl or text)" },
+		{ "extra value", "format text json\n", -EINVAL, CONFIG_FORMAT_JSONL,
+		  "format: unexpected extra value 'json'" },
+	};
+	char msg[256];
+	struct config c;
+	unsigned line;
+	char *dump;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		print_message("case: %s\n", cases[i].name);
+		config_init(&c);
+		msg[0] = '\0';
+		assert_int_equal(parse_str(&c, cases[i].text, &line, msg, sizeof(msg)),
+				 cases[i].ret);
+		assert_string_equal(msg, cases[i].msg);
+		if (cases[i].ret == 0)
+			assert_int_equal(c.format, cases[i].want);
+		config_free(&c);
+	}
+	config_init(&c);
+	assert_int_equal(PARSE_ARGS(&c, msg, "--format", "text", "-w", "/a"), 0);
+	assert_int_equal(c.format, CONFIG_FORMAT_TEXT);
+	dump = config_dump(&c);
+	assert_non_null(dump);
+	assert_non_null(strstr(dump, "\nformat text\n"));
+	free(dump);
+	assert_int_equal(PARSE_ARGS(&c, msg, "--format", "yaml"), -EINVAL);
+	assert_non_null(strstr(msg, "--format: unknown format 'yaml'"));
+	config_free(&c);
+	assert_string_equal(config_format_name(CONFIG_FORMAT_TEXT), "text");
+	assert_string_equal(config_format_name(CONFIG_FORMAT_JSONL), "jsonl");
+}
+
 struct num_case {
 	const char *text;
 	size_t off;
@@ -2292,6 +2343,7 @@ int main(void)
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_spec_example),
 		cmocka_unit_test(test_bool_words),
+		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_numbers_ok),
 		cmocka_unit_test(test_text_errors),
 		cmocka_unit_test(test_nul_byte),

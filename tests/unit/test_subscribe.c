@@ -24,7 +24,9 @@
 
 #include <cmocka.h>
 
+#include "compat.h"
 #include "subscribe.h"
+#include "text.h"
 
 #define STREAM_BYTES (300u << 10)	/* more than the client's 64 KiB reads, and a pipe */
 
@@ -89,7 +91,7 @@ static char *stream(size_t *ret_len)
 }
 
 /* Runs subscribe_run(path) in a child with stdout on out_fd (closed in the parent). */
-static pid_t spawn(const char *path, int out_fd)
+static pid_t spawn_text(const char *path, int out_fd, bool text)
 {
 	pid_t pid = fork();
 
@@ -101,10 +103,15 @@ static pid_t spawn(const char *path, int out_fd)
 		signal(SIGPIPE, SIG_IGN); /* as main() does */
 		if (dup2(out_fd, 1) < 0 || dup2(err, 2) < 0)
 			_exit(99);
-		_exit(subscribe_run(path));
+		_exit(subscribe_run(path, text, false));
 	}
 	close(out_fd);
 	return pid;
+}
+
+static pid_t spawn(const char *path, int out_fd)
+{
+	return spawn_text(path, out_fd, false);
 }
 
 static int wait_exit(pid_t pid)
@@ -152,6 +159,80 @@ static void test_copies_stream(void **state)
 	assert_memory_equal(got, data, len);
 	free(got);
 	free(data);
+}
+
+/*
+ * --format text: each JSON line becomes the line text.c renders from the same struct (the
+ * daemon's side), a line cut across two writes included; strings come from "<key>_raw"
+ * when the record has it; what is not a JSON object is shown escaped after "? ".
+ */
+static void test_text_mode(void **state)
+{
+	static const char part1[] =
+		"{\"schema_version\":1,\"type\":\"event\",\"seq\":1,\"ts_ms\":1700000000123,"
+		"\"mask\":32,\"events\":\"OPEN\",\"decision\":\"observe\",\"job_id\":\"j\","
+		"\"path_role\":null,\"pid\":42,\"comm\":\"cat\",\"exe\":null,"
+		"\"path\":\"/w/a\\u001b\\n\",\"name\":\"a\",\"is_dir\":false}\n"
+		"{\"type\":\"event\",\"ts_ms\":1700000000124,\"mask\":268435456,\"decision\":\"observe\","
+		"\"pid\":43,\"comm\":\"mv\",\"path\":\"/w/n\",\"old_path\":\"/w/o\ufffd\","
+		"\"old_path_raw\":[47,119,47,111,255]}\n{\"type\":\"al";
+	static const char part2[] =
+		"ert\",\"ts_ms\":1700000000125,\"kind\":\"canary\",\"job_id\":null,"
+		"\"path_role\":null,\"pid\":44,\"comm\":\"sh\",\"exe\":null,\"path\":\"/w/c\","
+		"\"reason\":\"canary\"}\n"
+		"{\"type\":\"event\",\"ts_ms\":1700000000126,\"mask\":65536,\"decision\":\"deny\","
+		"\"pid\":45,\"comm\":\"cat\",\"path\":\"/w/c\",\"reason\":\"canary\"}\n"
+		"{\"type\":\"dropped\",\"seq\":0,\"ts_ms\":1700000000127,\"count\":3,"
+		"\"reason\":\"subscriber too slow\"}\n"
+		"{\"type\":\"stats\",\"ts_ms\":1700000000128,\"events\":9,\"records\":8,"
+		"\"alerts\":1,\"perm_denied\":1,\"dropped_records\":0}\n"
+		"not json \x1b\n";
+	struct proc_info sh = { .pid = 44, .comm = "sh" };
+	struct record_event e1 = { .ts_ms = 1700000000123ull, .mask = FAN_OPEN, .job_id = "j",
+				   .proc = { .pid = 42, .comm = "cat" }, .path = "/w/a\033\n" };
+	struct record_event e2 = { .ts_ms = 1700000000124ull, .mask = FAN_RENAME,
+				   .proc = { .pid = 43, .comm = "mv" }, .path = "/w/n",
+				   .old_path = "/w/o\xff", .is_rename = true };
+	struct alert a = { .kind = ALERT_CANARY, .pid = 44, .path = "/w/c", .reason = "canary",
+			   .ts_ms = 1700000000125ull, .proc = &sh };
+	struct record_event e3 = { .ts_ms = 1700000000126ull, .mask = FAN_OPEN_PERM,
+				   .verdict = VERDICT_DENY, .proc = { .pid = 45, .comm = "cat" },
+				   .path = "/w/c", .reason = "canary" };
+	struct stats st = { .events = 9, .records = 8, .alerts = 1, .perm_denied = 1 };
+	struct text_style ts = { .utc_off_s = text_utc_offset_s(1700000000123ull) };
+	struct fx *f = *state;
+	struct buf want = { 0 };
+	char got[4096];
+	size_t got_len;
+	FILE *fp;
+	pid_t pid;
+	int c;
+
+	assert_int_equal(text_event(&want, &e1, &ts), 0);
+	assert_int_equal(text_event(&want, &e2, &ts), 0);
+	assert_int_equal(text_alert(&want, &a, &ts), 0);
+	assert_int_equal(text_event(&want, &e3, &ts), 0);
+	assert_int_equal(text_dropped(&want, 1700000000127ull, 3, "subscriber too slow", &ts), 0);
+	assert_int_equal(text_stats(&want, 1700000000128ull, &st, &ts), 0);
+	assert_int_equal(text_other(&want, 0, false, "not json \x1b", 10, &ts), 0);
+
+	listen_on(f);
+	pid = spawn_text(f->path, open(f->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600),
+			 true);
+	c = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(c >= 0);
+	send_all(c, part1, sizeof(part1) - 1);
+	send_all(c, part2, sizeof(part2) - 1);
+	close(c);
+	assert_int_equal(wait_exit(pid), 0);
+	fp = fopen(f->out, "re");
+	assert_non_null(fp);
+	got_len = fread(got, 1, sizeof(got) - 1, fp);
+	fclose(fp);
+	got[got_len] = '\0';
+	assert_int_equal(got_len, want.len);
+	assert_memory_equal(got, want.data, want.len);
+	buf_free(&want);
 }
 
 static void test_nothing_listening(void **state)
@@ -253,6 +334,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_copies_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nothing_listening, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_closed_without_a_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stdout_closed, setup, teardown),
