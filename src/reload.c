@@ -333,11 +333,11 @@ static int prepare_mfs(struct reload_job *j)
 
 		if (!mark_in(c->marks, c->n_marks, m->kind, m->path))
 			j->mf_removed++;
-		if (r == -ENOMEM)
-			return r;
 		if (r < 0) {
-			log_info("reload: %s: %s; its mark is not removed", m->path, strerror(-r));
 			fan_watch_free(w);
+			if (r == -ENOMEM)
+				return r;
+			log_info("reload: %s: %s; its mark is not removed", m->path, strerror(-r));
 			continue;
 		}
 		j->n_mf_before++;
