@@ -570,6 +570,43 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 	return 0;
 }
 
+struct whole_query {
+	unsigned maj, min;
+	uint64_t mnt_id;	/* the marked mount */
+	uint64_t id;		/* out: a mount of the root, the marked one if it is one */
+	char mp[PATH_MAX];
+};
+
+static int whole_match(const struct mountinfo *m, void *arg)
+{
+	struct whole_query *q = arg;
+
+	if (strcmp(m->root, "/") != 0 || m->maj != q->maj || m->min != q->min ||
+	    strlen(m->mp) >= sizeof(q->mp))
+		return 0;
+	if (!q->id || m->id == q->mnt_id) {
+		q->id = m->id;
+		memcpy(q->mp, m->mp, strlen(m->mp) + 1);
+	}
+	return m->id == q->mnt_id;
+}
+
+/* A mark's whole view (add_whole_view() at start): best effort, the marked view serves. */
+static void prepare_whole(struct fan_watch *w)
+{
+	struct whole_query q = { .maj = w->dev_major, .min = w->dev_minor, .mnt_id = w->mnt_id };
+	int fd;
+
+	if (mountinfo_walk(whole_match, &q) < 0 || !q.id)
+		return;
+	w->whole_mnt_id = q.id;
+	if (q.id == w->mnt_id)
+		return; /* the marked view is the whole filesystem */
+	fd = open_view(q.mp);
+	if (fd >= 0)
+		w->whole_fd = fd;
+}
+
 /* ids: the object's filesystem and mount ids; view: an fd for its handles; mp: its mount
  * point (a mount mark's scope). */
 static int prepare(struct fan_watch *w, enum config_mark_kind kind, const char *path, bool ids,
@@ -581,7 +618,7 @@ static int prepare(struct fan_watch *w, enum config_mark_kind kind, const char *
 	struct stat st;
 
 	memset(w, 0, sizeof(*w));
-	w->path_fd = w->view_fd = -1;
+	w->path_fd = w->view_fd = w->whole_fd = -1;
 	w->kind = kind;
 	w->path = strdup(path);
 	if (!w->path)
@@ -613,7 +650,11 @@ static int prepare(struct fan_watch *w, enum config_mark_kind kind, const char *
 		return 0;
 	/* Opened here, where a permission mark only makes the loop answer us (our pid). */
 	w->view_fd = open_view(path);
-	return w->view_fd < 0 ? w->view_fd : 0;
+	if (w->view_fd < 0)
+		return w->view_fd;
+	if (kind != CONFIG_MARK_INODE)
+		prepare_whole(w);
+	return 0;
 }
 
 int fan_watch_prepare(struct fan_watch *w, const char *path, bool full)
@@ -637,7 +678,9 @@ void fan_watch_free(struct fan_watch *w)
 		(void)close(w->path_fd); /* O_PATH: nothing to flush */
 	if (w->view_fd >= 0)
 		(void)close(w->view_fd); /* a directory */
-	w->path_fd = w->view_fd = -1;
+	if (w->whole_fd >= 0)
+		(void)close(w->whole_fd); /* a directory */
+	w->path_fd = w->view_fd = w->whole_fd = -1;
 }
 
 /* The object path_fd is open on, as a path the kernel resolves through /proc without a
@@ -951,6 +994,31 @@ static bool scope_wanted(const struct fan_watch *now, size_t n_now, const char *
 	return false;
 }
 
+/* After w's view: its filesystem's view through a mount of its root, once per filesystem
+ * (taking w->whole_fd, or closing it). */
+static void whole_view(struct fan *f, struct fan_watch *w)
+{
+	struct fan_fs *fs = NULL;
+	bool have = false;
+
+	for (size_t i = 0; i < f->n_fs; i++)
+		if (f->fs[i].fsid == w->fsid)
+			fs = &f->fs[i];
+	if (fs && !fs->whole_view && w->whole_mnt_id) {
+		fs->whole_view = true;
+		for (size_t v = 0; v < fs->n_views; v++)
+			have |= fs->view_mnt_id[v] == w->whole_mnt_id;
+		if (!have && w->whole_fd >= 0 && fs->n_views < FAN_VIEWS_MAX) {
+			fs->view_fd[fs->n_views] = w->whole_fd;
+			fs->view_mnt_id[fs->n_views++] = w->whole_mnt_id;
+			w->whole_fd = -1;
+		}
+	}
+	if (w->whole_fd >= 0)
+		(void)close(w->whole_fd); /* a directory: nothing to flush */
+	w->whole_fd = -1;
+}
+
 void fan_marks_commit(struct fan *f, struct fan_watch *now, size_t n_now)
 {
 	bool dirent = f->fid_fd >= 0 && (f->fid_mask & FAN_DIRENT_EVENTS);
@@ -960,9 +1028,9 @@ void fan_marks_commit(struct fan *f, struct fan_watch *now, size_t n_now)
 			continue;
 		if (f->fid_fd >= 0) {
 			watch_view(f, &now[i]);
+			whole_view(f, &now[i]);
 		} else {
-			(void)close(now[i].view_fd); /* a directory: nothing to flush */
-			now[i].view_fd = -1;
+			fan_watch_free(&now[i]); /* FD mode names objects by their fds */
 		}
 	}
 	/* The --mount scopes: those of now's mount marks, no other. */

@@ -84,6 +84,9 @@ struct fan_watch {
 	uint64_t fsid, mnt_id;
 	unsigned dev_major, dev_minor;
 	char *mount_point;	/* owned; a mount mark's mount point (its scope), or NULL */
+	int whole_fd;		/* owned; with a view, one through a mount of the filesystem's
+				 * root when the view is not one (as fan_open() adds); -1 = none */
+	uint64_t whole_mnt_id;	/* that mount's id; 0 = no mount of the root was found */
 };
 
 /* Off the loop thread: opens path (O_PATH), stats it and, when full, opens a view fd for

@@ -309,15 +309,17 @@ stop_daemon
 check "containment: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
 
 # --- mount and filesystem marks follow a reload (CAP_SYS_ADMIN raised around them) --------
-# Three more tmpfs instances in this test's namespace: MA, MB (mount marks), MC (filesystem).
-MA=$IT_BASE_DIR/ma MB=$IT_BASE_DIR/mb MC=$IT_BASE_DIR/mc
-cleanup_more() { umount -l "$MA" "$MB" "$MC" 2>/dev/null; true; }
-for m in "$MA" "$MB" "$MC"; do
+# Four more tmpfs instances in this test's namespace: MA, MB (mount marks), MC, MD
+# (filesystem marks; MD through MDB, a bind mount of its directory d).
+MA=$IT_BASE_DIR/ma MB=$IT_BASE_DIR/mb MC=$IT_BASE_DIR/mc MD=$IT_BASE_DIR/md MDB=$IT_BASE_DIR/mdb
+cleanup_more() { umount -l "$MDB" "$MA" "$MB" "$MC" "$MD" 2>/dev/null; true; }
+for m in "$MA" "$MB" "$MC" "$MD"; do
 	mkdir -p "$m" && mount -t tmpfs -o size=16m,mode=0755 "fanotifyd-$(basename "$m")" "$m" ||
 		{ fail "mount tmpfs $m"; finish; }
 	mkdir -p "$m/d"
 	echo data >"$m/f"
 done
+mkdir -p "$MDB" && mount --bind "$MD/d" "$MDB" || { fail "bind mount $MDB"; finish; }
 CAP_SYS_ADMIN_BIT=21
 # cap_has FILE FIELD: FIELD (CapEff, CapPrm) of a /proc status FILE has CAP_SYS_ADMIN
 cap_has() {
@@ -407,6 +409,19 @@ check "filesystem C removed: applied, changed [filesystem], 1 removed" \
 : >"$MC/c2"
 sentinel "$MB" || finish
 check "filesystem C removed: a create in C not reported" [ "$(count path="$MC/c2")" = 0 ]
+# A filesystem mark through a bind mount of a directory: files outside it are named through
+# a mount of the filesystem's root, as at start (a view the reader opened for it).
+mf_reload "mount $MB" "filesystem $MDB" || finish
+check "filesystem D (through a bind mount) added: applied, 1 added" \
+	[ "$(rf status)/$(rf marks_added)" = applied/1 ]
+: >"$MD/x"
+: >"$MDB/y"
+sentinel "$MDB" || finish
+check "filesystem D: a create outside the bind mount named through the root's mount" \
+	has type=event events~CREATE path="$MD/x"
+check "filesystem D: a create inside it named through the bind mount" \
+	has type=event events~CREATE path="$MDB/y"
+mf_reload "mount $MB" || finish
 # A mount mark whose path does not exist: the reload fails whole and B stays.
 mf_reload "mount $MB" "mount $MC/nonexistent" || finish
 check "a missing mount path: the reload fails" [ "$(rf status)" = failed ]
