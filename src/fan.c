@@ -19,6 +19,12 @@
  * filesystem, and pipeline.c keeps only those inside the mount (fan_out_of_scope()).
  *
  * fan_respond() writes a permission response; pipeline.c's respond() is its only caller.
+ *
+ * A reload (reload.c) changes marks through fds its reader thread opened: fan_watch_*() for
+ * --watch, fan_marks_*() for --mount and --filesystem, whose kernel marks are matched by
+ * group and mount id or device, so that one two config lines share stays while either
+ * needs it. fan_marks_add() and fan_marks_remove() need CAP_SYS_ADMIN effective: reload.c
+ * raises it around them (priv_admin(); fan.c may not include priv.h, its own layer).
  */
 #include <errno.h>
 #include <fcntl.h>

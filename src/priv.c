@@ -19,8 +19,9 @@
  * is set, and a seccomp filter answers EPERM (never kills: a hook's shell inherits it) to
  * system calls neither the daemon nor a hook needs. The uid stays 0.
  *
- * Must not: run after a thread is started (capabilities are per thread; the seccomp filter
- * is synchronised to every thread anyway), or call anything but raw system calls in
+ * Must not: run priv_drop() after a thread is started (capabilities are per thread; the
+ * seccomp filter is synchronised to every thread anyway), leave CAP_SYS_ADMIN effective
+ * past the marks it is raised for, or call anything but raw system calls in
  * priv_hook_child(), which runs in a forked child of a threaded process.
  * Gets the user name from main.c (config); hands hook.c the credentials through
  * priv_hook_child(). Owns no fds.
