@@ -17,8 +17,10 @@
 #     turned off while it is contained) and an applied one (quarantine_ms 0).
 #   mount and filesystem marks (three more tmpfs in this test's namespace): a mount mark added
 #     by a reload is reported (creates and opens), one removed is not; the same mount named
-#     by another path keeps its (shared) kernel marks; a filesystem mark likewise; a mount
-#     path that does not exist fails the reload whole. With --config the loop thread keeps
+#     by another path keeps its (shared) kernel marks; a filesystem mark likewise, and one
+#     added through a bind mount of a directory names files outside it (a view through the
+#     filesystem's root mount); in FD mode (no_fid) too; a mount path that does not exist
+#     fails the reload whole. With --config the loop thread keeps
 #     CAP_SYS_ADMIN permitted, never effective outside a reload, and the other threads lack
 #     it; without --config it goes. --perm: a canary on a mount added by a reload is denied
 #     (deny_on_alert), and an opener on the old mount sees no open take 100 ms, every open
@@ -431,6 +433,23 @@ check "a failed reload: B still reported" has type=event events~CREATE path="$MB
 check "a failed reload: CapEff still lacks CAP_SYS_ADMIN" eval '! cap_has /proc/"$DPID"/status CapEff'
 stop_daemon
 check "mount marks: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
+
+# FD mode (no_fid): only the FD group's mount marks.
+OUT=$S/mfnofid.jsonl
+RELOADS=0
+mf_reload_init "mount $MA" "no_fid 1"
+start_daemon -c "$CONF" || finish
+mf_reload "mount $MA" "mount $MB" "no_fid 1" || finish
+check "no_fid: mount B added: applied, 1 added" [ "$(rf status)/$(rf marks_added)" = applied/1 ]
+cat "$MB/f" >/dev/null
+sentinel "$MB" || finish
+check "no_fid: mount B added: an open in B reported" has type=event events~OPEN path="$MB/f"
+mf_reload "mount $MB" "no_fid 1" || finish
+check "no_fid: mount A removed: applied, 1 removed" [ "$(rf status)/$(rf marks_removed)" = applied/1 ]
+cat "$MA/f" >/dev/null
+sentinel "$MB" || finish
+check "no_fid: mount A removed: an open in A not reported" [ "$(count path="$MA/f")" = 0 ]
+stop_daemon
 
 # Without a config file nothing can change on reload: CAP_SYS_ADMIN goes with the rest.
 OUT=$S/nocf.jsonl
