@@ -19,6 +19,12 @@
  * filesystem, and pipeline.c keeps only those inside the mount (fan_out_of_scope()).
  *
  * fan_respond() writes a permission response; pipeline.c's respond() is its only caller.
+ *
+ * A reload (reload.c) changes marks through fds its reader thread opened: fan_watch_*() for
+ * --watch, fan_marks_*() for --mount and --filesystem, whose kernel marks are matched by
+ * group and mount id or device, so that one two config lines share stays while either
+ * needs it. fan_marks_add() and fan_marks_remove() need CAP_SYS_ADMIN effective: reload.c
+ * raises it around them (priv_admin(); fan.c may not include priv.h, its own layer).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -246,20 +252,25 @@ static int mount_point_match(const struct mountinfo *m, void *arg)
 	return 1;
 }
 
-/* The mount point of the mount holding path, from /proc/self/mountinfo. */
+/* The mount point of mount mnt_id, from /proc/self/mountinfo. */
+static int mount_point_by_id(uint64_t mnt_id, char *out, size_t out_len)
+{
+	struct mount_point_query q = { .mnt_id = mnt_id, .out = out, .out_len = out_len };
+	int r = mountinfo_walk(mount_point_match, &q);
+
+	return r > 0 ? 0 : r == 0 ? -ENOENT : r;
+}
+
+/* The mount point of the mount holding path. */
 static int mount_point_of(const char *path, char *out, size_t out_len)
 {
-	struct mount_point_query q = { .out = out, .out_len = out_len };
 	struct statx stx;
-	int r;
 
 	if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) < 0)
 		return -errno;
 	if (!(stx.stx_mask & STATX_MNT_ID))
 		return -EOPNOTSUPP;
-	q.mnt_id = stx.stx_mnt_id;
-	r = mountinfo_walk(mount_point_match, &q);
-	return r > 0 ? 0 : r == 0 ? -ENOENT : r;
+	return mount_point_by_id(stx.stx_mnt_id, out, out_len);
 }
 
 static int scope_add(struct fan *f, const char *path, bool tree)
@@ -281,6 +292,22 @@ static int scope_add(struct fan *f, const char *path, bool tree)
 	return 0;
 }
 
+/* msg for a mark that could not be added: path, what, why, and a hint where there is one. */
+static void mark_failed(int r, unsigned flags, const char *path, const char *what, char *msg,
+			size_t msg_len)
+{
+	if (r == -EXDEV || r == -ENODEV || r == -EOPNOTSUPP)
+		snprintf(msg, msg_len,
+			 "%s: cannot add %s: %s (the filesystem cannot report file handles; "
+			 "--no-fid uses FD mode)",
+			 path, what, strerror(-r));
+	else if (r == -EINVAL && (flags & FAN_MARK_FILESYSTEM))
+		snprintf(msg, msg_len, "%s: cannot add %s: %s (kernel without filesystem marks?)",
+			 path, what, strerror(-r));
+	else
+		snprintf(msg, msg_len, "%s: cannot add %s: %s", path, what, strerror(-r));
+}
+
 static int mark(int group, unsigned flags, uint64_t mask, const char *path, const char *what,
 		char *msg, size_t msg_len)
 {
@@ -293,16 +320,7 @@ static int mark(int group, unsigned flags, uint64_t mask, const char *path, cons
 	}
 	int r = -errno;
 
-	if (r == -EXDEV || r == -ENODEV || r == -EOPNOTSUPP)
-		snprintf(msg, msg_len,
-			 "%s: cannot add %s: %s (the filesystem cannot report file handles; "
-			 "--no-fid uses FD mode)",
-			 path, what, strerror(-r));
-	else if (r == -EINVAL && (flags & FAN_MARK_FILESYSTEM))
-		snprintf(msg, msg_len, "%s: cannot add %s: %s (kernel without filesystem marks?)",
-			 path, what, strerror(-r));
-	else
-		snprintf(msg, msg_len, "%s: cannot add %s: %s", path, what, strerror(-r));
+	mark_failed(r, flags, path, what, msg, msg_len);
 	return r;
 }
 
@@ -558,14 +576,56 @@ int fan_open(struct fan *f, const struct config *c, char *msg, size_t msg_len)
 	return 0;
 }
 
-int fan_watch_prepare(struct fan_watch *w, const char *path, bool full)
+struct whole_query {
+	unsigned maj, min;
+	uint64_t mnt_id;	/* the marked mount */
+	uint64_t id;		/* out: a mount of the root, the marked one if it is one */
+	char mp[PATH_MAX];
+};
+
+static int whole_match(const struct mountinfo *m, void *arg)
 {
+	struct whole_query *q = arg;
+
+	if (strcmp(m->root, "/") != 0 || m->maj != q->maj || m->min != q->min ||
+	    strlen(m->mp) >= sizeof(q->mp))
+		return 0;
+	if (!q->id || m->id == q->mnt_id) {
+		q->id = m->id;
+		memcpy(q->mp, m->mp, strlen(m->mp) + 1);
+	}
+	return m->id == q->mnt_id;
+}
+
+/* A mark's whole view (add_whole_view() at start): best effort, the marked view serves. */
+static void prepare_whole(struct fan_watch *w)
+{
+	struct whole_query q = { .maj = w->dev_major, .min = w->dev_minor, .mnt_id = w->mnt_id };
+	int fd;
+
+	if (mountinfo_walk(whole_match, &q) < 0 || !q.id)
+		return;
+	w->whole_mnt_id = q.id;
+	if (q.id == w->mnt_id)
+		return; /* the marked view is the whole filesystem */
+	fd = open_view(q.mp);
+	if (fd >= 0)
+		w->whole_fd = fd;
+}
+
+/* ids: the object's filesystem and mount ids; view: an fd for its handles; mp: its mount
+ * point (a mount mark's scope). */
+static int prepare(struct fan_watch *w, enum config_mark_kind kind, const char *path, bool ids,
+		   bool view, bool mp)
+{
+	char buf[PATH_MAX];
 	struct statx stx;
 	struct statfs sfs;
 	struct stat st;
 
 	memset(w, 0, sizeof(*w));
-	w->path_fd = w->view_fd = -1;
+	w->path_fd = w->view_fd = w->whole_fd = -1;
+	w->kind = kind;
 	w->path = strdup(path);
 	if (!w->path)
 		return -ENOMEM;
@@ -575,7 +635,7 @@ int fan_watch_prepare(struct fan_watch *w, const char *path, bool full)
 	if (fstat(w->path_fd, &st) < 0)
 		return -errno;
 	w->is_dir = S_ISDIR(st.st_mode);
-	if (!full)
+	if (!ids)
 		return 0;
 	if (fstatfs(w->path_fd, &sfs) < 0)
 		return -errno;
@@ -586,20 +646,47 @@ int fan_watch_prepare(struct fan_watch *w, const char *path, bool full)
 	w->dev_minor = stx.stx_dev_minor;
 	w->fsid = (uint64_t)(uint32_t)sfs.f_fsid.__val[0] |
 		  (uint64_t)(uint32_t)sfs.f_fsid.__val[1] << 32;
+	/* Not found: fan_marks_add() refuses the mark if its scope is needed. */
+	if (mp && w->mnt_id && mount_point_by_id(w->mnt_id, buf, sizeof(buf)) == 0) {
+		w->mount_point = strdup(buf);
+		if (!w->mount_point)
+			return -ENOMEM;
+	}
+	if (!view)
+		return 0;
 	/* Opened here, where a permission mark only makes the loop answer us (our pid). */
 	w->view_fd = open_view(path);
-	return w->view_fd < 0 ? w->view_fd : 0;
+	if (w->view_fd < 0)
+		return w->view_fd;
+	if (kind != CONFIG_MARK_INODE)
+		prepare_whole(w);
+	return 0;
+}
+
+int fan_watch_prepare(struct fan_watch *w, const char *path, bool full)
+{
+	return prepare(w, CONFIG_MARK_INODE, path, full, full, false);
+}
+
+int fan_mark_prepare(struct fan_watch *w, enum config_mark_kind kind, const char *path,
+		     bool fid, bool view)
+{
+	return prepare(w, kind, path, true, view, kind == CONFIG_MARK_MOUNT && fid);
 }
 
 void fan_watch_free(struct fan_watch *w)
 {
 	free(w->path);
 	w->path = NULL;
+	free(w->mount_point);
+	w->mount_point = NULL;
 	if (w->path_fd >= 0)
 		(void)close(w->path_fd); /* O_PATH: nothing to flush */
 	if (w->view_fd >= 0)
 		(void)close(w->view_fd); /* a directory */
-	w->path_fd = w->view_fd = -1;
+	if (w->whole_fd >= 0)
+		(void)close(w->whole_fd); /* a directory */
+	w->path_fd = w->view_fd = w->whole_fd = -1;
 }
 
 /* The object path_fd is open on, as a path the kernel resolves through /proc without a
@@ -734,6 +821,257 @@ void fan_move_mark(const struct fan *f, const struct fan_watch *w, bool add)
 	    (add || errno != ENOENT))
 		log_errno(LOG_LEVEL_INFO, errno, "%s: cannot %s it for moves", w->path,
 			  add ? "watch" : "stop watching");
+}
+
+/* One kernel mark a mount or filesystem mark needs: in a group, on a mount or a
+ * filesystem. Marks of a config that reach the same object share it. */
+struct kmark {
+	int group;
+	unsigned type;			/* FAN_MARK_MOUNT or FAN_MARK_FILESYSTEM */
+	uint64_t id;			/* the mount's id, or the filesystem's device */
+	uint64_t mask;
+	const struct fan_watch *via;	/* a mark on the object: its path_fd names it */
+	const char *what;
+};
+
+static void kmark_need(struct kmark *v, size_t *n, int group, unsigned type, uint64_t id,
+		       uint64_t mask, const struct fan_watch *via, const char *what)
+{
+	if (group < 0 || !(mask & ~(uint64_t)FAN_ONDIR))
+		return;
+	for (size_t i = 0; i < *n; i++) {
+		if (v[i].group == group && v[i].type == type && v[i].id == id) {
+			v[i].mask |= mask;
+			return;
+		}
+	}
+	v[*n] = (struct kmark){ group, type, id, mask, via, what };
+	(*n)++;
+}
+
+/* The kernel marks w's mount and filesystem marks need, as fan_open() places them; v has
+ * room for three a mark. */
+static size_t kmarks_of(const struct fan *f, const struct fan_watch *w, size_t n,
+			struct kmark *v)
+{
+	const uint64_t path_ev = (f->fid_mask & FAN_PATH_EVENTS) | FAN_ONDIR;
+	const uint64_t dirent_ev = (f->fid_mask & FAN_DIRENT_EVENTS) | FAN_ONDIR;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct fan_watch *m = &w[i];
+		uint64_t dev = (uint64_t)m->dev_major << 32 | m->dev_minor;
+
+		if (m->path_fd < 0)
+			continue;
+		if (m->kind == CONFIG_MARK_MOUNT) {
+			kmark_need(v, &k, f->fd_fd, FAN_MARK_MOUNT, m->mnt_id,
+				   f->fd_mask | FAN_ONDIR, m,
+				   f->fd_is_perm ? "mount mark, permission group"
+						 : "mount mark, FD group");
+			kmark_need(v, &k, f->fid_fd, FAN_MARK_MOUNT, m->mnt_id, path_ev, m,
+				   "mount mark, FID group");
+			kmark_need(v, &k, f->fid_fd, FAN_MARK_FILESYSTEM, dev, dirent_ev, m,
+				   "filesystem mark for the mount's directory-entry events, FID "
+				   "group");
+		} else if (m->kind == CONFIG_MARK_FILESYSTEM) {
+			kmark_need(v, &k, f->fd_fd, FAN_MARK_FILESYSTEM, dev,
+				   f->fd_mask | FAN_ONDIR, m,
+				   f->fd_is_perm ? "filesystem mark, permission group"
+						 : "filesystem mark, FD group");
+			kmark_need(v, &k, f->fid_fd, FAN_MARK_FILESYSTEM, dev,
+				   f->fid_mask | FAN_ONDIR, m, "filesystem mark, FID group");
+		}
+	}
+	return k;
+}
+
+/* What of o's object v's marks need (0: none). */
+static uint64_t kmark_mask(const struct kmark *v, size_t n, const struct kmark *o)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].group == o->group && v[i].type == o->type && v[i].id == o->id)
+			return v[i].mask;
+	return 0;
+}
+
+/* The kernel marks of both sets; NULL without memory (both freed). */
+static struct kmark *kmarks_both(const struct fan *f, const struct fan_watch *a, size_t n_a,
+				 const struct fan_watch *b, size_t n_b, size_t *ret_a,
+				 size_t *ret_b, struct kmark **ret_vb)
+{
+	struct kmark *va = calloc(3 * n_a + 1, sizeof(*va));
+	struct kmark *vb = calloc(3 * n_b + 1, sizeof(*vb));
+
+	if (!va || !vb) {
+		free(va);
+		free(vb);
+		return NULL;
+	}
+	*ret_a = kmarks_of(f, a, n_a, va);
+	*ret_b = kmarks_of(f, b, n_b, vb);
+	*ret_vb = vb;
+	return va;
+}
+
+int fan_marks_add(struct fan *f, const struct fan_watch *before, size_t n_before,
+		  const struct fan_watch *now, size_t n_now, char *msg, size_t msg_len)
+{
+	struct kmark *b = NULL, *a;
+	size_t nb = 0, na = 0;
+	char path[64], names[512];
+	int r = 0;
+
+	for (size_t i = 0; i < n_now; i++) {
+		if (now[i].kind == CONFIG_MARK_MOUNT && !now[i].mount_point &&
+		    f->fid_fd >= 0 && (f->fid_mask & FAN_DIRENT_EVENTS)) {
+			snprintf(msg, msg_len, "%s: cannot find its mount point", now[i].path);
+			return -ENOENT;
+		}
+	}
+	a = kmarks_both(f, now, n_now, before, n_before, &na, &nb, &b);
+	if (!a) {
+		snprintf(msg, msg_len, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < na; i++) {
+		uint64_t add = a[i].mask & ~kmark_mask(b, nb, &a[i]);
+
+		if (!(add & ~(uint64_t)FAN_ONDIR))
+			continue; /* the running config's mark has it all already */
+		proc_fd_path(a[i].via->path_fd, path, sizeof(path));
+		if (fanotify_mark(a[i].group, FAN_MARK_ADD | a[i].type, add, AT_FDCWD, path) < 0) {
+			r = -errno;
+			mark_failed(r, a[i].type, a[i].via->path, a[i].what, msg, msg_len);
+			break;
+		}
+		record_mask_names(add, names, sizeof(names));
+		log_info("mark %s: %s, events %s", a[i].via->path, a[i].what, names);
+	}
+	free(a);
+	free(b);
+	/* What this call placed is what now needs and before does not. */
+	if (r < 0)
+		(void)fan_marks_remove(f, now, n_now, before, n_before);
+	return r;
+}
+
+int fan_marks_remove(struct fan *f, const struct fan_watch *before, size_t n_before,
+		     const struct fan_watch *now, size_t n_now)
+{
+	struct kmark *a = NULL, *b;
+	size_t nb = 0, na = 0;
+	char path[64], names[512];
+	int r = 0;
+
+	b = kmarks_both(f, before, n_before, now, n_now, &nb, &na, &a);
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < nb; i++) {
+		/* FAN_ONDIR goes only with the mark: what now needs of it has it too. */
+		uint64_t del = b[i].mask & ~kmark_mask(a, na, &b[i]);
+
+		if (!(del & ~(uint64_t)FAN_ONDIR))
+			continue;
+		proc_fd_path(b[i].via->path_fd, path, sizeof(path));
+		record_mask_names(del, names, sizeof(names));
+		if (fanotify_mark(b[i].group, FAN_MARK_REMOVE | b[i].type, del, AT_FDCWD,
+				  path) == 0) {
+			log_info("mark %s: %s, events %s removed", b[i].via->path, b[i].what,
+				 names);
+		} else if (errno != ENOENT) {
+			/* ENOENT: gone with its mount or filesystem. */
+			r = -errno;
+			log_warn("%s: cannot remove %s (events %s)", b[i].via->path, b[i].what,
+				 names);
+		}
+	}
+	free(a);
+	free(b);
+	return r;
+}
+
+static bool scope_wanted(const struct fan_watch *now, size_t n_now, const char *path)
+{
+	for (size_t i = 0; i < n_now; i++)
+		if (now[i].kind == CONFIG_MARK_MOUNT && now[i].mount_point &&
+		    strcmp(now[i].mount_point, path) == 0)
+			return true;
+	return false;
+}
+
+/* After w's view: its filesystem's view through a mount of its root, once per filesystem
+ * (taking w->whole_fd, or closing it). */
+static void whole_view(struct fan *f, struct fan_watch *w)
+{
+	struct fan_fs *fs = NULL;
+	bool have = false;
+
+	for (size_t i = 0; i < f->n_fs; i++)
+		if (f->fs[i].fsid == w->fsid)
+			fs = &f->fs[i];
+	if (fs && !fs->whole_view && w->whole_mnt_id) {
+		fs->whole_view = true;
+		for (size_t v = 0; v < fs->n_views; v++)
+			have |= fs->view_mnt_id[v] == w->whole_mnt_id;
+		if (!have && w->whole_fd >= 0 && fs->n_views < FAN_VIEWS_MAX) {
+			fs->view_fd[fs->n_views] = w->whole_fd;
+			fs->view_mnt_id[fs->n_views++] = w->whole_mnt_id;
+			w->whole_fd = -1;
+		}
+	}
+	if (w->whole_fd >= 0)
+		(void)close(w->whole_fd); /* a directory: nothing to flush */
+	w->whole_fd = -1;
+}
+
+void fan_marks_commit(struct fan *f, struct fan_watch *now, size_t n_now)
+{
+	bool dirent = f->fid_fd >= 0 && (f->fid_mask & FAN_DIRENT_EVENTS);
+
+	for (size_t i = 0; i < n_now; i++) {
+		if (now[i].view_fd < 0)
+			continue;
+		if (f->fid_fd >= 0) {
+			watch_view(f, &now[i]);
+			whole_view(f, &now[i]);
+		} else {
+			fan_watch_free(&now[i]); /* FD mode names objects by their fds */
+		}
+	}
+	/* The --mount scopes: those of now's mount marks, no other. */
+	for (size_t i = 0; i < f->n_scopes;) {
+		if (f->scopes[i].tree && !(dirent && scope_wanted(now, n_now, f->scopes[i].path))) {
+			free(f->scopes[i].path);
+			f->scopes[i] = f->scopes[--f->n_scopes];
+			continue;
+		}
+		i++;
+	}
+	for (size_t i = 0; dirent && i < n_now; i++) {
+		bool have = false;
+
+		if (now[i].kind != CONFIG_MARK_MOUNT || !now[i].mount_point)
+			continue;
+		for (size_t s = 0; s < f->n_scopes && !have; s++)
+			have = f->scopes[s].tree && strcmp(f->scopes[s].path, now[i].mount_point) == 0;
+		if (!have && scope_add(f, now[i].mount_point, true) < 0)
+			log_warnx("%s: no room for its scope: its directory-entry events are dropped",
+				  now[i].path);
+	}
+	for (size_t s = 0; s < f->n_fs; s++) {
+		struct fan_fs *fs = &f->fs[s];
+
+		fs->filtered = fs->real_fs_mark = false;
+		for (size_t i = 0; i < n_now; i++) {
+			if (now[i].fsid != fs->fsid)
+				continue;
+			if (now[i].kind == CONFIG_MARK_MOUNT && dirent)
+				fs->filtered = true;
+			else if (now[i].kind == CONFIG_MARK_FILESYSTEM)
+				fs->real_fs_mark = true;
+		}
+	}
 }
 
 int fan_ignore_fd(const struct fan *f, int fd)

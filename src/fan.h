@@ -75,6 +75,7 @@ int fan_ignore_fd(const struct fan *f, int fd);
  * the object without a lookup on its filesystem.
  */
 struct fan_watch {
+	enum config_mark_kind kind;	/* CONFIG_MARK_INODE for a --watch */
 	char *path;		/* owned; absolute, resolved */
 	int path_fd;		/* owned; O_PATH on the object; -1 = not prepared */
 	int view_fd;		/* owned; O_RDONLY on it (or its directory) for file handles;
@@ -82,12 +83,47 @@ struct fan_watch {
 	bool is_dir;
 	uint64_t fsid, mnt_id;
 	unsigned dev_major, dev_minor;
+	char *mount_point;	/* owned; a mount mark's mount point (its scope), or NULL */
+	int whole_fd;		/* owned; with a view, one through a mount of the filesystem's
+				 * root when the view is not one (as fan_open() adds); -1 = none */
+	uint64_t whole_mnt_id;	/* that mount's id; 0 = no mount of the root was found */
 };
 
 /* Off the loop thread: opens path (O_PATH), stats it and, when full, opens a view fd for
  * its filesystem (FID mode). Returns 0 or negative errno; w is fan_watch_free()-able
  * either way. */
 int fan_watch_prepare(struct fan_watch *w, const char *path, bool full);
+
+/*
+ * The same for a --mount or --filesystem mark (kind): its ids always (a mark the running
+ * config has is matched by them), a mount mark's mount point (from mountinfo) in FID
+ * mode, and a view when view. Returns 0 or negative errno.
+ */
+int fan_mark_prepare(struct fan_watch *w, enum config_mark_kind kind, const char *path,
+		     bool fid, bool view);
+
+/*
+ * On a live daemon, for a reload: places every mount and filesystem mark, in every group,
+ * that the marks in now need and the marks in before do not (as fan_open() would: a
+ * --mount in FID mode takes a filesystem mark in the FID group for its directory-entry
+ * events). A kernel mark two marks share (a mount reached through two paths, the FID
+ * group's filesystem mark) is matched by its mount or device id. Needs CAP_SYS_ADMIN
+ * effective. Returns 0 or negative errno with the reason in msg; on failure, what it
+ * placed is taken back (fan_marks_remove(f, now, before)).
+ */
+int fan_marks_add(struct fan *f, const struct fan_watch *before, size_t n_before,
+		  const struct fan_watch *now, size_t n_now, char *msg, size_t msg_len);
+
+/* Removes what before needs and now does not: a shared kernel mark goes only when no mark
+ * of now needs it, and only the events none needs. Needs CAP_SYS_ADMIN effective. Best
+ * effort, logged; returns 0 or the last negative errno. */
+int fan_marks_remove(struct fan *f, const struct fan_watch *before, size_t n_before,
+		     const struct fan_watch *now, size_t n_now);
+
+/* After both: takes the views of now's new marks (their view fds), and makes the --mount
+ * scopes and each filesystem's filtering follow now, every mount and filesystem mark of
+ * the new config. */
+void fan_marks_commit(struct fan *f, struct fan_watch *now, size_t n_now);
 
 /* Closes and frees what w holds; safe on a zeroed or freed one (path_fd -1 or 0 fields). */
 void fan_watch_free(struct fan_watch *w);

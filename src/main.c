@@ -690,9 +690,34 @@ static bool no_color(void)
 	return v && v[0];
 }
 
+struct start_threads {
+	struct daemon *d;
+	const char *what;	/* the thread that failed to start */
+};
+
+/* The log, output and prometheus_file threads (priv_lowered() runs this on a thread of its
+ * own, so none of them inherits CAP_SYS_ADMIN). */
+static int start_threads(void *arg)
+{
+	struct start_threads *st = arg;
+	int r;
+
+	st->what = "log";
+	r = log_start();
+	if (r < 0)
+		return r;
+	st->what = "output";
+	r = sink_file_start(&st->d->out);
+	if (r < 0)
+		return r;
+	st->what = "prometheus_file";
+	return sink_prom_start(&st->d->prom);
+}
+
 static int start(struct run *run, char *msg, size_t msg_len)
 {
 	struct daemon *d = run->d;
+	struct start_threads st = { .d = d, .what = "log" };
 	int r;
 
 	d->resolve = malloc(sizeof(*d->resolve));
@@ -770,20 +795,11 @@ static int start(struct run *run, char *msg, size_t msg_len)
 	/* Building the seccomp filter and reading mountinfo freed a few hundred KiB on the
 	 * heap's top: give them back before the long run (measured: 176 KiB of RSS). */
 	(void)malloc_trim(0);
-	/* The threads start with the capabilities left and the signals blocked. */
-	r = log_start();
+	/* The threads start with the capabilities left, less CAP_SYS_ADMIN (kept for the
+	 * loop thread's reloads only), and the signals blocked. */
+	r = priv_lowered(&d->priv, start_threads, &st);
 	if (r < 0) {
-		snprintf(msg, msg_len, "cannot start the log thread: %s", strerror(-r));
-		return r;
-	}
-	r = sink_file_start(&d->out);
-	if (r < 0) {
-		snprintf(msg, msg_len, "cannot start the output thread: %s", strerror(-r));
-		return r;
-	}
-	r = sink_prom_start(&d->prom);
-	if (r < 0) {
-		snprintf(msg, msg_len, "cannot start the prometheus_file thread: %s", strerror(-r));
+		snprintf(msg, msg_len, "cannot start the %s thread: %s", st.what, strerror(-r));
 		return r;
 	}
 	cache_init(&d->cache, d->cfg.allow_cache, d->fan.fd_fd, d->fan.fd_mask);
@@ -1027,6 +1043,9 @@ int main(int argc, char **argv)
 		return r == -ENOENT || r == -E2BIG ? EXIT_CONFIG : 1;
 	}
 	d.priv.keep_chown = d.cfg.output_group != NULL; /* see sink_file.c's open_output() */
+	/* Only a config file can change on reload: without one, mount and filesystem marks
+	 * never change and CAP_SYS_ADMIN goes with the rest. */
+	d.priv.keep_admin = d.cfg.config_file != NULL;
 	log_setup(d.cfg.verbose, false);
 	if (output_problem(&d.cfg) || mount_ns_problem(&d.cfg)) {
 		fprintf(stderr, "fanotifyd: %s\n",

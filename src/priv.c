@@ -11,12 +11,17 @@
  *   CAP_SETUID/SETGID    with hook_user: the hook child switches to that user
  *   CAP_CHOWN            with output_group: an output file created at a reopen (after a
  *                        rotation) is born in our group and is given that one
+ *   CAP_SYS_ADMIN        with --config (keep_admin): permitted, never effective but
+ *                        around a reload's fanotify_mark() calls for mount and filesystem
+ *                        marks (priv_admin()), and in the loop thread only: the threads it
+ *                        starts drop it first (priv_lowered(), priv_thread_lower())
  * Everything else goes, from the bounding, ambient and inheritable sets too; no_new_privs
  * is set, and a seccomp filter answers EPERM (never kills: a hook's shell inherits it) to
  * system calls neither the daemon nor a hook needs. The uid stays 0.
  *
- * Must not: run after a thread is started (capabilities are per thread; the seccomp filter
- * is synchronised to every thread anyway), or call anything but raw system calls in
+ * Must not: run priv_drop() after a thread is started (capabilities are per thread; the
+ * seccomp filter is synchronised to every thread anyway), leave CAP_SYS_ADMIN effective
+ * past the marks it is raised for, or call anything but raw system calls in
  * priv_hook_child(), which runs in a forked child of a threaded process.
  * Gets the user name from main.c (config); hands hook.c the credentials through
  * priv_hook_child(). Owns no fds.
@@ -24,6 +29,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -120,6 +126,11 @@ static const struct {
 	{ CAP_SYS_PTRACE, "CAP_SYS_PTRACE" },
 };
 
+/* The caller's effective, permitted and inheritable sets. */
+struct caps {
+	uint64_t effective, permitted, inheritable;
+};
+
 static int lookup_user(const char *user, struct passwd *pw, char **ret_buf)
 {
 	struct passwd *found = NULL;
@@ -187,25 +198,29 @@ int priv_init(struct priv *p, const char *user, char *msg, size_t msg_len)
 	return 0;
 }
 
-static int caps_get(uint64_t *ret_effective, uint64_t *ret_permitted)
+static int caps_get(struct caps *ret)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct c[_LINUX_CAPABILITY_U32S_3];
 
 	if (syscall(SYS_capget, &h, c) < 0)
 		return -errno;
-	*ret_effective = (uint64_t)c[1].effective << 32 | c[0].effective;
-	*ret_permitted = (uint64_t)c[1].permitted << 32 | c[0].permitted;
+	ret->effective = (uint64_t)c[1].effective << 32 | c[0].effective;
+	ret->permitted = (uint64_t)c[1].permitted << 32 | c[0].permitted;
+	ret->inheritable = (uint64_t)c[1].inheritable << 32 | c[0].inheritable;
 	return 0;
 }
 
-/* Effective = permitted = caps, inheritable empty, for the calling thread. */
-static int caps_set(uint64_t caps)
+/* The calling thread's sets (capabilities are per thread). */
+static int caps_set(const struct caps *k)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct c[_LINUX_CAPABILITY_U32S_3] = {
-		{ .effective = (uint32_t)caps, .permitted = (uint32_t)caps },
-		{ .effective = (uint32_t)(caps >> 32), .permitted = (uint32_t)(caps >> 32) },
+		{ .effective = (uint32_t)k->effective, .permitted = (uint32_t)k->permitted,
+		  .inheritable = (uint32_t)k->inheritable },
+		{ .effective = (uint32_t)(k->effective >> 32),
+		  .permitted = (uint32_t)(k->permitted >> 32),
+		  .inheritable = (uint32_t)(k->inheritable >> 32) },
 	};
 
 	return syscall(SYS_capset, &h, c) < 0 ? -errno : 0;
@@ -274,7 +289,8 @@ static int seccomp_install(unsigned *ret_refused)
 
 int priv_drop(struct priv *p, bool handles, bool hooks, char *msg, size_t msg_len)
 {
-	uint64_t want = CAP_BIT(CAP_SYS_PTRACE), eff = 0, perm = 0;
+	uint64_t want = CAP_BIT(CAP_SYS_PTRACE);
+	struct caps now = { 0 }, set = { 0 };
 	char names[160] = "";
 	unsigned n_refused = 0;
 	int r;
@@ -285,12 +301,12 @@ int priv_drop(struct priv *p, bool handles, bool hooks, char *msg, size_t msg_le
 		want |= CAP_BIT(CAP_KILL) | CAP_BIT(CAP_SETUID) | CAP_BIT(CAP_SETGID);
 	if (p->keep_chown)
 		want |= CAP_BIT(CAP_CHOWN);
-	r = caps_get(&eff, &perm);
+	r = caps_get(&now);
 	if (r < 0) {
 		snprintf(msg, msg_len, "capget: %s", strerror(-r));
 		return r;
 	}
-	if (eff & CAP_BIT(CAP_SETPCAP)) {
+	if (now.effective & CAP_BIT(CAP_SETPCAP)) {
 		r = bounding_clear();
 		if (r < 0) {
 			snprintf(msg, msg_len, "cannot drop the capability bounding set: %s",
@@ -306,8 +322,13 @@ int priv_drop(struct priv *p, bool handles, bool hooks, char *msg, size_t msg_le
 		snprintf(msg, msg_len, "cannot clear the ambient capabilities: %s", strerror(-r));
 		return r;
 	}
-	p->kept = want & perm; /* what we never had cannot be kept */
-	r = caps_set(p->kept);
+	p->kept = want & now.permitted; /* what we never had cannot be kept */
+	/* Permitted only: a capset() must raise it, which nothing but priv_admin() does, and
+	 * the empty bounding set and inheritable set pass it to no exec'd program. */
+	p->admin = p->keep_admin && (now.permitted & CAP_BIT(CAP_SYS_ADMIN));
+	set.effective = p->kept;
+	set.permitted = p->kept | (p->admin ? CAP_BIT(CAP_SYS_ADMIN) : 0);
+	r = caps_set(&set);
 	if (r < 0) {
 		snprintf(msg, msg_len, "capset: %s", strerror(-r));
 		return r;
@@ -334,9 +355,79 @@ int priv_drop(struct priv *p, bool handles, bool hooks, char *msg, size_t msg_le
 			snprintf(names + len, sizeof(names) - len, "%s%s", len ? " " : "",
 				 cap_names[i].name);
 		}
-	log_info("privileges: kept %s; no_new_privs; seccomp refuses %u system calls",
-		 names[0] ? names : "no capability", n_refused);
+	log_info("privileges: kept %s%s; no_new_privs; seccomp refuses %u system calls",
+		 names[0] ? names : "no capability",
+		 p->admin ? "; CAP_SYS_ADMIN permitted, not effective, in the loop thread only "
+			    "(raised for a reload's mount and filesystem marks)" : "",
+		 n_refused);
+	if (p->keep_admin && !p->admin)
+		log_info("privileges: no CAP_SYS_ADMIN to keep: a reload cannot change mount "
+			 "or filesystem marks");
 	return 0;
+}
+
+int priv_admin(const struct priv *p, bool on)
+{
+	struct caps k;
+	int r;
+
+	if (!p->admin)
+		return -EPERM;
+	r = caps_get(&k);
+	if (r < 0)
+		return r;
+	if (on)
+		k.effective |= CAP_BIT(CAP_SYS_ADMIN);
+	else
+		k.effective &= ~CAP_BIT(CAP_SYS_ADMIN);
+	return caps_set(&k);
+}
+
+int priv_thread_lower(void)
+{
+	struct caps k;
+	int r = caps_get(&k);
+
+	if (r < 0)
+		return r;
+	if (!((k.permitted | k.effective) & CAP_BIT(CAP_SYS_ADMIN)))
+		return 0;
+	k.permitted &= ~CAP_BIT(CAP_SYS_ADMIN);
+	k.effective &= ~CAP_BIT(CAP_SYS_ADMIN);
+	return caps_set(&k);
+}
+
+struct lowered {
+	int (*fn)(void *arg);
+	void *arg;
+	int r;
+};
+
+static void *lowered_thread(void *arg)
+{
+	struct lowered *l = arg;
+
+	l->r = priv_thread_lower();
+	if (l->r == 0)
+		l->r = l->fn(l->arg);
+	return NULL;
+}
+
+int priv_lowered(const struct priv *p, int (*fn)(void *arg), void *arg)
+{
+	struct lowered l = { .fn = fn, .arg = arg, .r = 0 };
+	pthread_t t;
+	int e;
+
+	if (!p->admin)
+		return fn(arg);
+	/* A thread starts with its creator's capabilities: the threads fn starts are
+	 * created by one that has given CAP_SYS_ADMIN up for good. */
+	e = pthread_create(&t, NULL, lowered_thread, &l);
+	if (e)
+		return -e;
+	e = pthread_join(t, NULL);
+	return e ? -e : l.r;
 }
 
 int priv_hook_child(const void *arg)

@@ -27,6 +27,7 @@
 
 #include "log.h"
 #include "now.h"
+#include "priv.h"
 #include "reload.h"
 
 #define RELOAD_MSG_MAX 1024
@@ -63,6 +64,15 @@ struct reload_job {
 	size_t n_anc_add;
 	struct fan_watch *anc_del;	/* ... not to watch any more */
 	size_t n_anc_del;
+	/* Mount and filesystem marks: the running config's (in: kinds and paths; out:
+	 * prepared, those that still resolve) and the new config's, all prepared. */
+	struct config_mark *old_mf;	/* owned array of owned paths */
+	size_t n_old_mf;
+	struct fan_watch *mf_before;
+	size_t n_mf_before;
+	struct fan_watch *mf_now;
+	size_t n_mf_now;
+	size_t mf_added, mf_removed;	/* config entries (kind and path) */
 };
 
 static bool paths_has(const struct reload_paths *p, const char *s)
@@ -135,6 +145,21 @@ static int watch_paths(const struct config *c, struct reload_paths *p)
 	return 0;
 }
 
+static bool is_mf(enum config_mark_kind k)
+{
+	return k == CONFIG_MARK_MOUNT || k == CONFIG_MARK_FILESYSTEM;
+}
+
+/* Whether marks holds a mark of kind k on path. */
+static bool mark_in(const struct config_mark *marks, size_t n, enum config_mark_kind k,
+		    const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (marks[i].kind == k && strcmp(marks[i].path, path) == 0)
+			return true;
+	return false;
+}
+
 static void watches_free(struct fan_watch *w, size_t n)
 {
 	for (size_t i = 0; w && i < n; i++)
@@ -161,6 +186,11 @@ static void job_free(struct reload_job *j)
 	free(j->del_keep);
 	watches_free(j->anc_add, j->n_anc_add);
 	watches_free(j->anc_del, j->n_anc_del);
+	for (size_t i = 0; j->old_mf && i < j->n_old_mf; i++)
+		free(j->old_mf[i].path);
+	free(j->old_mf);
+	watches_free(j->mf_before, j->n_mf_before);
+	watches_free(j->mf_now, j->n_mf_now);
 	free(j);
 }
 
@@ -282,6 +312,57 @@ static int prepare_watches(struct reload_job *j)
 	return r;
 }
 
+/*
+ * The mount and filesystem marks of both configs, each path opened here (off the loop):
+ * the loop matches the kernel marks they need by mount and device ids, and marks and
+ * unmarks through the fds. A new config's mark must resolve; a running one's that does
+ * not any more went with its mount, or cannot be named to remove it (logged).
+ */
+static int prepare_mfs(struct reload_job *j)
+{
+	const struct config *c = &j->cfg;
+
+	j->mf_before = calloc(j->n_old_mf + 1, sizeof(*j->mf_before));
+	j->mf_now = calloc(c->n_marks + 1, sizeof(*j->mf_now));
+	if (!j->mf_before || !j->mf_now)
+		return -ENOMEM;
+	for (size_t i = 0; i < j->n_old_mf; i++) {
+		const struct config_mark *m = &j->old_mf[i];
+		struct fan_watch *w = &j->mf_before[j->n_mf_before];
+		int r = fan_mark_prepare(w, m->kind, m->path, false, false);
+
+		if (!mark_in(c->marks, c->n_marks, m->kind, m->path))
+			j->mf_removed++;
+		if (r < 0) {
+			fan_watch_free(w);
+			if (r == -ENOMEM)
+				return r;
+			log_info("reload: %s: %s; its mark is not removed", m->path, strerror(-r));
+			continue;
+		}
+		j->n_mf_before++;
+	}
+	for (size_t i = 0; i < c->n_marks; i++) {
+		const struct config_mark *m = &c->marks[i];
+		struct fan_watch *w = &j->mf_now[j->n_mf_now];
+		bool added;
+		int r;
+
+		if (!is_mf(m->kind))
+			continue;
+		added = !mark_in(j->old_mf, j->n_old_mf, m->kind, m->path);
+		/* A view only for a new mark: the running ones' views are in place. */
+		r = fan_mark_prepare(w, m->kind, m->path, j->fid, added && j->fid);
+		j->n_mf_now++;
+		if (r < 0) {
+			snprintf(j->msg, sizeof(j->msg), "%s: %s", m->path, strerror(-r));
+			return r;
+		}
+		j->mf_added += added;
+	}
+	return 0;
+}
+
 static void *reader(void *arg)
 {
 	struct reload_job *j = arg;
@@ -289,6 +370,13 @@ static void *reader(void *arg)
 	int r;
 
 	config_init(&j->cfg);
+	/* Started by the loop thread, with its CAP_SYS_ADMIN (permitted): this thread, which
+	 * reads files a user may write, gives it up first. */
+	r = priv_thread_lower();
+	if (r < 0) {
+		snprintf(j->msg, sizeof(j->msg), "cannot drop CAP_SYS_ADMIN: %s", strerror(-r));
+		goto out;
+	}
 	/* config_from_args() as at start: the file, the command line over it, validation
 	 * (the file's errors as FILE:LINE: message). */
 	r = config_from_args(&j->cfg, j->argc, j->argv, j->msg, sizeof(j->msg));
@@ -300,8 +388,11 @@ static void *reader(void *arg)
 	}
 	if (r == 0)
 		r = prepare_watches(j);
+	if (r == 0)
+		r = prepare_mfs(j);
 	if (r == -ENOMEM)
 		snprintf(j->msg, sizeof(j->msg), "out of memory");
+out:
 	j->r = r;
 	/* The last touch of the job: from here the loop owns it (and may free it). An eventfd
 	 * write of 1 fails, but for EINTR, only past 2^64 - 2 unread. */
@@ -356,6 +447,20 @@ int reload_start(struct reload *r, const struct daemon *d)
 	j->argv = calloc((size_t)r->argc + 2, sizeof(*j->argv));
 	if (!j->cwd || !j->argv || watch_paths(&d->cfg, &j->old_watch) < 0)
 		goto nomem;
+	j->old_mf = calloc(d->cfg.n_marks + 1, sizeof(*j->old_mf));
+	if (!j->old_mf)
+		goto nomem;
+	for (size_t i = 0; i < d->cfg.n_marks; i++) {
+		struct config_mark *m = &j->old_mf[j->n_old_mf];
+
+		if (!is_mf(d->cfg.marks[i].kind))
+			continue;
+		m->kind = d->cfg.marks[i].kind;
+		m->path = strdup(d->cfg.marks[i].path);
+		if (!m->path)
+			goto nomem;
+		j->n_old_mf++;
+	}
 	/* A relative --config names a file in the start-up directory (a daemon is in / by
 	 * now): given again, absolute, after the others (the last one wins), before a
 	 * closing "--". */
@@ -460,7 +565,8 @@ static void name_add(struct names *l, const char *key)
  * classes and events are made once (--perm, no_fid, events, access_perm, allow_cache); the
  * output, pid file and socket are opened, and NSS looked up, before the first mark (a new
  * path or group would need an open or lookup on the loop thread, or on a filesystem a mark
- * makes wait for us); mount and filesystem marks need CAP_SYS_ADMIN, dropped at start.
+ * makes wait for us); mount and filesystem marks need CAP_SYS_ADMIN, which is kept (for
+ * the loop thread, permitted only) when the daemon was started with a config file.
  */
 static void refusals(const struct daemon *d, const struct config *o, const struct config *n,
 		     struct names *out)
@@ -499,12 +605,12 @@ static void refusals(const struct daemon *d, const struct config *o, const struc
 		  "an NSS lookup and capabilities, settled before the first mark" },
 		{ "hook", n->hook && d->hook.null_fd < 0,
 		  "no hook at start: its pipe and /dev/null are opened before the first mark" },
-		{ "mount", marks_missing(o, n, CONFIG_MARK_MOUNT) ||
-				   marks_missing(n, o, CONFIG_MARK_MOUNT),
-		  "mount marks need CAP_SYS_ADMIN, dropped after start" },
-		{ "filesystem", marks_missing(o, n, CONFIG_MARK_FILESYSTEM) ||
-					marks_missing(n, o, CONFIG_MARK_FILESYSTEM),
-		  "filesystem marks need CAP_SYS_ADMIN, dropped after start" },
+		{ "mount", !d->priv.admin && (marks_missing(o, n, CONFIG_MARK_MOUNT) ||
+					      marks_missing(n, o, CONFIG_MARK_MOUNT)),
+		  "mount marks need CAP_SYS_ADMIN, not kept after start" },
+		{ "filesystem", !d->priv.admin && (marks_missing(o, n, CONFIG_MARK_FILESYSTEM) ||
+						   marks_missing(n, o, CONFIG_MARK_FILESYSTEM)),
+		  "filesystem marks need CAP_SYS_ADMIN, not kept after start" },
 		{ "deny_on_alert", o->deny_on_alert && !n->deny_on_alert &&
 					   policy_containing(d->policy, now_mono_ms()),
 		  "a process is contained: turning it off would release it" },
@@ -540,6 +646,10 @@ static void changes(const struct config *o, const struct config *n, const struct
 		{ "spin_us", o->spin_us != n->spin_us },
 		{ "verbose", o->verbose != n->verbose },
 		{ "watch", j->n_add || j->n_del },
+		{ "mount", marks_missing(o, n, CONFIG_MARK_MOUNT) ||
+				   marks_missing(n, o, CONFIG_MARK_MOUNT) },
+		{ "filesystem", marks_missing(o, n, CONFIG_MARK_FILESYSTEM) ||
+					marks_missing(n, o, CONFIG_MARK_FILESYSTEM) },
 	};
 
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
@@ -556,14 +666,69 @@ static unsigned views_count(const struct fan *f)
 	return n;
 }
 
+/* CAP_SYS_ADMIN effective for fan's mount and filesystem mark calls, and out at once. */
+static int admin_raise(const struct daemon *d, char *msg, size_t msg_len)
+{
+	int r = priv_admin(&d->priv, true);
+
+	if (r < 0)
+		snprintf(msg, msg_len, "cannot raise CAP_SYS_ADMIN for mount and filesystem "
+				       "marks: %s", strerror(-r));
+	return r;
+}
+
+static void admin_lower(const struct daemon *d)
+{
+	int r = priv_admin(&d->priv, false);
+
+	/* Lowering a capability we hold cannot fail but for a broken kernel: say so loudly. */
+	if (r < 0)
+		log_errno(LOG_LEVEL_ERR, r, "reload: cannot lower CAP_SYS_ADMIN");
+}
+
+/* The new config's mount and filesystem marks, placed: those it shares with the running
+ * config are in place already. */
+static int mfs_add(struct daemon *d, struct reload_job *j, char *msg, size_t msg_len)
+{
+	int r = admin_raise(d, msg, msg_len);
+
+	if (r < 0)
+		return r;
+	r = fan_marks_add(&d->fan, j->mf_before, j->n_mf_before, j->mf_now, j->n_mf_now, msg,
+			  msg_len);
+	admin_lower(d);
+	return r;
+}
+
+/* from's kernel marks that to does not need, removed (to = the new config: the old
+ * ones go; to = the running config: the new ones are taken back). */
+static void mfs_remove(struct daemon *d, const struct fan_watch *from, size_t n_from,
+		       const struct fan_watch *to, size_t n_to)
+{
+	char msg[RELOAD_MSG_MAX];
+
+	if (admin_raise(d, msg, sizeof(msg)) < 0) {
+		log_warnx("reload: %s; they stay", msg);
+		return;
+	}
+	(void)fan_marks_remove(&d->fan, from, n_from, to, n_to); /* each failure logged */
+	admin_lower(d);
+}
+
 /* New marks first, then the old ones go: no moment watches less than both configs. On a
  * failure the new marks placed so far are taken back, and the old config stays whole. */
 static int apply_marks(struct daemon *d, struct reload_job *j, char *msg, size_t msg_len)
 {
 	unsigned views = views_count(&d->fan);
+	bool mfs = j->mf_added || j->mf_removed;
 	size_t i;
 	int r = 0;
 
+	if (mfs) {
+		r = mfs_add(d, j, msg, msg_len);
+		if (r < 0)
+			return r;
+	}
 	for (i = 0; i < j->n_add; i++) {
 		r = fan_watch_add(&d->fan, &j->add[i], msg, msg_len);
 		if (r < 0)
@@ -572,6 +737,8 @@ static int apply_marks(struct daemon *d, struct reload_job *j, char *msg, size_t
 	if (r < 0) {
 		while (i--)
 			(void)fan_watch_remove(&d->fan, &j->add[i], true);
+		if (mfs)
+			mfs_remove(d, j->mf_now, j->n_mf_now, j->mf_before, j->n_mf_before);
 		return r;
 	}
 	for (i = 0; i < j->n_anc_add; i++)
@@ -581,6 +748,10 @@ static int apply_marks(struct daemon *d, struct reload_job *j, char *msg, size_t
 			log_warn("reload: %s: cannot remove its marks", j->del[i].path);
 	for (i = 0; i < j->n_anc_del; i++)
 		fan_move_mark(&d->fan, &j->anc_del[i], false);
+	if (mfs) {
+		mfs_remove(d, j->mf_before, j->n_mf_before, j->mf_now, j->n_mf_now);
+		fan_marks_commit(&d->fan, j->mf_now, j->n_mf_now);
+	}
 	/* Views are kept for the daemon's life: read sizes count them as fixed. */
 	d->pipeline.fds_fixed += views_count(&d->fan) - views;
 	return 0;
@@ -670,15 +841,20 @@ enum reload_status reload_finish(struct reload *r, struct daemon *d)
 
 			snprintf(list + len, sizeof(list) - len, "%s%s", i ? " " : "", changed.v[i]);
 		}
-		log_notice("reload: applied (%s; %zu watch(es) added, %zu removed)", list, j->n_add,
-			   j->n_del);
+		if (j->mf_added || j->mf_removed)
+			log_notice("reload: applied (%s; %zu watch(es) added, %zu removed; %zu mount "
+				   "or filesystem mark(s) added, %zu removed)", list, j->n_add,
+				   j->n_del, j->mf_added, j->mf_removed);
+		else
+			log_notice("reload: applied (%s; %zu watch(es) added, %zu removed)", list,
+				   j->n_add, j->n_del);
 		st = RELOAD_APPLIED;
 	} else {
 		log_notice("reload: configuration unchanged");
 		st = RELOAD_UNCHANGED;
 	}
 	write_record(d, st == RELOAD_APPLIED ? "applied" : "unchanged", &changed, NULL,
-		     (unsigned)j->n_add, (unsigned)j->n_del, NULL);
+		     (unsigned)(j->n_add + j->mf_added), (unsigned)(j->n_del + j->mf_removed), NULL);
 out:
 	job_free(j);
 	if (r->again) {

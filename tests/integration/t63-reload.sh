@@ -15,6 +15,17 @@
 #     makes it a canary (the cache is flushed).
 #   containment: a contained process stays contained through a refused reload (deny_on_alert
 #     turned off while it is contained) and an applied one (quarantine_ms 0).
+#   mount and filesystem marks (three more tmpfs in this test's namespace): a mount mark added
+#     by a reload is reported (creates and opens), one removed is not; the same mount named
+#     by another path keeps its (shared) kernel marks; a filesystem mark likewise, and one
+#     added through a bind mount of a directory names files outside it (a view through the
+#     filesystem's root mount); in FD mode (no_fid) too; a mount path that does not exist
+#     fails the reload whole. With --config the loop thread keeps
+#     CAP_SYS_ADMIN permitted, never effective outside a reload, and the other threads lack
+#     it; without --config it goes. --perm: a canary on a mount added by a reload is denied
+#     (deny_on_alert), and an opener on the old mount sees no open take 100 ms, every open
+#     before the reload that removes the mount asked and none after, while the config goes
+#     from mount A to A + B, to A/d + B (same mount, other path), to B only.
 . "$(dirname "$0")/lib.sh"
 require_fanotify fid
 setup
@@ -298,4 +309,220 @@ check "containment: after both reloads the writer is still denied" \
 check "containment: another process is allowed" reads "$W/q/probe"
 stop_daemon
 check "containment: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
+
+# --- mount and filesystem marks follow a reload (CAP_SYS_ADMIN raised around them) --------
+# Four more tmpfs instances in this test's namespace: MA, MB (mount marks), MC, MD
+# (filesystem marks; MD through MDB, a bind mount of its directory d).
+MA=$IT_BASE_DIR/ma MB=$IT_BASE_DIR/mb MC=$IT_BASE_DIR/mc MD=$IT_BASE_DIR/md MDB=$IT_BASE_DIR/mdb
+cleanup_more() { umount -l "$MDB" "$MA" "$MB" "$MC" "$MD" 2>/dev/null; true; }
+for m in "$MA" "$MB" "$MC" "$MD"; do
+	mkdir -p "$m" && mount -t tmpfs -o size=16m,mode=0755 "fanotifyd-$(basename "$m")" "$m" ||
+		{ fail "mount tmpfs $m"; finish; }
+	mkdir -p "$m/d"
+	echo data >"$m/f"
+done
+mkdir -p "$MDB" && mount --bind "$MD/d" "$MDB" || { fail "bind mount $MDB"; finish; }
+CAP_SYS_ADMIN_BIT=21
+# cap_has FILE FIELD: FIELD (CapEff, CapPrm) of a /proc status FILE has CAP_SYS_ADMIN
+cap_has() {
+	local v
+	v=$(sed -n "s/^$2:[[:space:]]*//p" "$1") || return 2
+	[ -n "$v" ] || return 2
+	[ $(( (0x$v >> CAP_SYS_ADMIN_BIT) & 1 )) = 1 ]
+}
+# others_lack: every thread but the loop (main) thread lacks CAP_SYS_ADMIN in CapPrm, and
+# there are at least two (the log and output threads)
+others_lack() {
+	local t n=0
+	for t in /proc/"$DPID"/task/*; do
+		[ "$(basename "$t")" = "$DPID" ] && continue
+		cap_has "$t/status" CapPrm && { echo "# thread $(basename "$t") has it"; return 1; }
+		n=$((n + 1))
+	done
+	[ "$n" -ge 2 ]
+}
+# mf_reload LINE...: the config is these lines, then reload
+mf_reload() { printf '%s\n' "$@" >"$CONF"; reload; }
+
+OUT=$S/mf.jsonl
+RELOADS=0
+CONF=$S/mf.conf
+mf_reload_init() { printf '%s\n' "$@" >"$CONF"; }
+mf_reload_init "mount $MA"
+start_daemon -v -c "$CONF" || finish
+check "mount marks: the loop thread has CAP_SYS_ADMIN permitted" cap_has /proc/"$DPID"/status CapPrm
+check "mount marks: ... not effective" eval '! cap_has /proc/"$DPID"/status CapEff'
+check "mount marks: the other threads lack it even permitted" others_lack
+check "mount marks: the privileges line says so" \
+	grep -q 'privileges: kept .*; CAP_SYS_ADMIN permitted, not effective, in the loop thread only' "$ERR"
+: >"$MA/a1"
+sentinel "$MA" || finish
+check "mount A: a create in A reported" has type=event events~CREATE path="$MA/a1"
+
+mf_reload "mount $MA" "mount $MB" || finish
+echo "# $(cat "$S/reload.json")"
+check "mount B added: applied, changed [mount], 1 added, 0 removed" \
+	[ "$(rf status)/$(rf changed)/$(rf marks_added)/$(rf marks_removed)" = applied/mount/1/0 ]
+check "after the reload: CapEff lacks CAP_SYS_ADMIN again" eval '! cap_has /proc/"$DPID"/status CapEff'
+check "after the reload: CapPrm keeps it" cap_has /proc/"$DPID"/status CapPrm
+check "after the reload: the other threads still lack it" others_lack
+: >"$MB/b1"
+cat "$MB/f" >/dev/null
+: >"$MA/a2"
+sentinel "$MB" || finish
+check "mount B added: a create in B reported" has type=event events~CREATE path="$MB/b1"
+check "mount B added: an open in B reported" has type=event events~OPEN path="$MB/f"
+check "mount B added: A still reported" has type=event events~CREATE path="$MA/a2"
+
+# The same mount through another path: its kernel marks are shared, so none goes.
+mf_reload "mount $MA/d" "mount $MB" || finish
+check "mount A as A/d: applied, 1 added, 1 removed" \
+	[ "$(rf status)/$(rf marks_added)/$(rf marks_removed)" = applied/1/1 ]
+: >"$MA/a3"
+cat "$MA/f" >/dev/null
+sentinel "$MA" || finish
+check "mount A as A/d: a create in A still reported (the shared marks stay)" \
+	has type=event events~CREATE path="$MA/a3"
+check "mount A as A/d: an open in A still reported" has type=event events~OPEN path="$MA/f"
+
+mf_reload "mount $MB" || finish
+check "mount A removed: applied, changed [mount], 0 added, 1 removed" \
+	[ "$(rf status)/$(rf changed)/$(rf marks_added)/$(rf marks_removed)" = applied/mount/0/1 ]
+: >"$MA/a4"
+cat "$MA/f" >/dev/null
+: >"$MB/b2"
+sentinel "$MB" || finish
+check "mount A removed: B still reported" has type=event events~CREATE path="$MB/b2"
+check "mount A removed: a create in A not reported" [ "$(count path="$MA/a4")" = 0 ]
+check "mount A removed: nothing of A after the reload" \
+	[ "$(count path="$MA/f" events~OPEN)" = 1 ]
+
+mf_reload "mount $MB" "filesystem $MC" || finish
+check "filesystem C added: applied, changed [filesystem], 1 added" \
+	[ "$(rf status)/$(rf changed)/$(rf marks_added)/$(rf marks_removed)" = applied/filesystem/1/0 ]
+: >"$MC/c1"
+: >"$MC/d/c1"
+sentinel "$MC" || finish
+check "filesystem C added: a create in C reported" has type=event events~CREATE path="$MC/c1"
+check "filesystem C added: and below it" has type=event events~CREATE path="$MC/d/c1"
+mf_reload "mount $MB" || finish
+check "filesystem C removed: applied, changed [filesystem], 1 removed" \
+	[ "$(rf status)/$(rf changed)/$(rf marks_added)/$(rf marks_removed)" = applied/filesystem/0/1 ]
+: >"$MC/c2"
+sentinel "$MB" || finish
+check "filesystem C removed: a create in C not reported" [ "$(count path="$MC/c2")" = 0 ]
+# A filesystem mark through a bind mount of a directory: files outside it are named through
+# a mount of the filesystem's root, as at start (a view the reader opened for it).
+mf_reload "mount $MB" "filesystem $MDB" || finish
+check "filesystem D (through a bind mount) added: applied, 1 added" \
+	[ "$(rf status)/$(rf marks_added)" = applied/1 ]
+: >"$MD/x"
+: >"$MDB/y"
+sentinel "$MDB" || finish
+check "filesystem D: a create outside the bind mount named through the root's mount" \
+	has type=event events~CREATE path="$MD/x"
+check "filesystem D: a create inside it named through the bind mount" \
+	has type=event events~CREATE path="$MDB/y"
+mf_reload "mount $MB" || finish
+# A mount mark whose path does not exist: the reload fails whole and B stays.
+mf_reload "mount $MB" "mount $MC/nonexistent" || finish
+check "a missing mount path: the reload fails" [ "$(rf status)" = failed ]
+: >"$MB/b3"
+sentinel "$MB" || finish
+check "a failed reload: B still reported" has type=event events~CREATE path="$MB/b3"
+check "a failed reload: CapEff still lacks CAP_SYS_ADMIN" eval '! cap_has /proc/"$DPID"/status CapEff'
+stop_daemon
+check "mount marks: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
+
+# FD mode (no_fid): only the FD group's mount marks.
+OUT=$S/mfnofid.jsonl
+RELOADS=0
+mf_reload_init "mount $MA" "no_fid 1"
+start_daemon -c "$CONF" || finish
+mf_reload "mount $MA" "mount $MB" "no_fid 1" || finish
+check "no_fid: mount B added: applied, 1 added" [ "$(rf status)/$(rf marks_added)" = applied/1 ]
+cat "$MB/f" >/dev/null
+sentinel "$MB" || finish
+check "no_fid: mount B added: an open in B reported" has type=event events~OPEN path="$MB/f"
+mf_reload "mount $MB" "no_fid 1" || finish
+check "no_fid: mount A removed: applied, 1 removed" [ "$(rf status)/$(rf marks_removed)" = applied/1 ]
+cat "$MA/f" >/dev/null
+sentinel "$MB" || finish
+check "no_fid: mount A removed: an open in A not reported" [ "$(count path="$MA/f")" = 0 ]
+stop_daemon
+
+# Without a config file nothing can change on reload: CAP_SYS_ADMIN goes with the rest.
+OUT=$S/nocf.jsonl
+start_daemon --mount "$MA" || finish
+check "no --config: CapPrm lacks CAP_SYS_ADMIN" eval '! cap_has /proc/"$DPID"/status CapPrm'
+stop_daemon
+
+# --- --perm: a mount mark added is asked (its canary denied); an opener on the old mount
+# --- sees no gap and no open missed while A becomes A+B, then A/d+B, then B only --------
+have_fanotify perm || finish
+OUT=$S/mfperm.jsonl
+RELOADS=0
+CONF=$S/mfperm.conf
+rm -f "$S/stop"
+echo data >"$MB/can"
+mf_reload_init "mount $MA" "perm 1" "deny_on_alert 1" "canary $MB/can"
+start_daemon -c "$CONF" || finish
+check "--perm: before B is marked, its canary opens" reads "$MB/can"
+# The opener (as in the 50 reloads above): opens A/f until $S/stop exists, each open's
+# wall-clock start (ms) on a line; then count, max and p99 latency (µs) into $S/mflat; its
+# pid (timeout forks it) into $S/mfpid.
+chrt -f 1 timeout 120 "$PY" - "$MA/f" "$S/stop" "$S/mflat" "$S/mfopens" "$S/mfpid" <<'PY' &
+import os, sys, time
+f, stop, out, opens, pidf = sys.argv[1:6]
+with open(pidf, "w") as o:
+    o.write("%d\n" % os.getpid())
+lat = []
+with open(opens, "w") as o:
+    while not os.path.exists(stop):
+        w = time.time_ns() // 1000000
+        t = time.monotonic_ns()
+        fd = os.open(f, os.O_RDONLY)
+        lat.append(time.monotonic_ns() - t)
+        os.close(fd)
+        o.write("%d\n" % w)
+        time.sleep(0.001)
+lat.sort()
+with open(out, "w") as o:
+    o.write("%d %d %d\n" % (len(lat), lat[-1] // 1000, lat[len(lat) * 99 // 100] // 1000))
+PY
+OPID=$!
+SUBS="$SUBS $OPID"
+sleep 0.2
+ok3=1
+mf_reload "mount $MA" "mount $MB" "perm 1" "deny_on_alert 1" "canary $MB/can" || ok3=0
+[ "$(rf status)/$(rf marks_added)" = applied/1 ] || ok3=0
+check "--perm: B's canary is asked now: denied" eval '! timeout 5 cat "$MB/can" >/dev/null 2>&1'
+check "--perm: ... with its alert" waitrec type=alert kind=canary path="$MB/can"
+sleep 0.2
+mf_reload "mount $MA/d" "mount $MB" "perm 1" "deny_on_alert 1" "canary $MB/can" || ok3=0
+[ "$(rf status)/$(rf marks_added)/$(rf marks_removed)" = applied/1/1 ] || ok3=0
+sleep 0.2
+T_HUP=$(now_ms)
+mf_reload "mount $MB" "perm 1" "deny_on_alert 1" "canary $MB/can" || ok3=0
+[ "$(rf status)/$(rf marks_removed)" = applied/1 ] || ok3=0
+T_DONE=$(now_ms)
+sleep 0.3
+: >"$S/stop"
+wait "$OPID"
+check "--perm: the three reloads applied" [ "$ok3" = 1 ]
+read -r n max p99 <"$S/mflat" || { n=0; max=999999999; p99=0; }
+before=$(awk -v t="$T_HUP" '$1 < t' "$S/mfopens" | wc -l)
+upto=$(awk -v t="$T_DONE" '$1 <= t' "$S/mfopens" | wc -l)
+asked=$(count path="$MA/f" events~OPEN_PERM pid="$(cat "$S/mfpid")")
+echo "# --perm opener on A: $n opens (max ${max} us, p99 ${p99} us); $before before the" \
+	"reload that removed A, $upto up to its record, $asked asked"
+check "--perm: the opener on A kept opening" [ "$before" -gt 50 ]
+check "--perm: no open on A took 100 ms or more (max ${max} us)" [ "$max" -lt 100000 ]
+check "--perm: every open on A before its removal was asked ($asked >= $before)" \
+	[ "$asked" -ge "$before" ]
+check "--perm: none after A's removal was ($asked <= $upto)" [ "$asked" -le "$upto" ]
+check "--perm: B's canary still denied after A went" eval '! timeout 5 cat "$MB/can" >/dev/null 2>&1'
+check "--perm: CapEff lacks CAP_SYS_ADMIN after the reloads" eval '! cap_has /proc/"$DPID"/status CapEff'
+stop_daemon
+check "--perm mount marks: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
 finish
