@@ -1,0 +1,234 @@
+# A pipeline off the host, end to end: the shipped rsyslog configs (examples/rsyslog/, their
+# paths and port moved into the test's tmpfs and a free loopback port) run as two private
+# rsyslogd instances. The sender tails the daemon's JSON Lines (imfile), checks each line
+# with mmjsonparse and forwards it over RELP through a disk queue; the receiver writes one
+# file per host. Meanwhile: a steady stream of records, a > 8 KiB record (a rename between
+# two long paths of escaped control bytes) and hostile names (invalid and valid UTF-8),
+# logrotate -f twice (the packaged stanza, as t60 runs it), the receiver stopped, the sender
+# restarted while it is away (its queue survives on disk), the daemon restarted (a second
+# run) and the receiver back. At the end the receiver's file is byte for byte the daemon's
+# output (all rotated files in order): every record exactly once, in order; seq runs on
+# without a gap within each run (grouped by run_id where records carry it, else split
+# where seq goes back to 1).
+. "$(dirname "$0")/lib.sh"
+require_fanotify fid
+command -v rsyslogd >/dev/null || skip "rsyslogd missing (scripts/deps.sh installs rsyslog and rsyslog-relp)"
+command -v logrotate >/dev/null || skip "logrotate missing (scripts/deps.sh installs it)"
+for m in imfile mmjsonparse omrelp imrelp; do
+	ls /usr/lib/*/rsyslog/"$m".so /usr/lib/rsyslog/"$m".so >/dev/null 2>&1 ||
+		skip "rsyslog module $m missing (Debian: rsyslog, rsyslog-relp)"
+done
+setup
+PY=$(python3 -c 'import sys; print(sys.executable)') || PY=python3
+JSONL="$PY $HERE/jsonl.py"
+T_START=$(date +%s)
+EX=$HERE/../../examples/rsyslog
+STANZA=$HERE/../../packaging/fanotifyd.logrotate
+LOGD=$S/log SND=$S/snd RCV=$S/rcv HOSTS=$S/hosts
+mkdir -p "$LOGD" "$S/run" "$SND" "$RCV" "$HOSTS"
+OUT=$LOGD/fanotifyd.jsonl
+PIDF=$S/run/fanotifyd.pid
+SPID=$S/run/sender.pid RPID=$S/run/receiver.pid
+PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+# The shipped files, their paths and port moved; nothing of the host's left in them.
+sed -e "s|/var/log/fanotifyd/|$LOGD/|g" -e "s|/var/spool/fanotifyd-sender|$SND|g" \
+	-e "s|port=\"2514\"|port=\"$PORT\"|" "$EX/fanotifyd-sender.conf" >"$S/sender.conf"
+sed -e "s|/var/log/fanotifyd-hosts|$HOSTS|g" -e "s|/var/spool/fanotifyd-receiver|$RCV|g" \
+	-e "s|port=\"2514\"|port=\"$PORT\"|" "$EX/fanotifyd-receiver.conf" >"$S/receiver.conf"
+sed -e "s|/var/log/fanotifyd|$LOGD|g" -e "s|/run/fanotifyd|$S/run|g" "$STANZA" >"$S/lr.conf"
+moved() {
+	! grep -h '/var/\|/run/\|"2514"' "$S/sender.conf" "$S/receiver.conf" |
+		grep -v '^[[:space:]]*#' | grep -q . &&
+		[ "$(grep -c "port=\"$PORT\"" "$S/sender.conf" "$S/receiver.conf" | grep -c ':1$')" = 2 ]
+}
+check "the configs are the shipped ones with paths and port moved" moved
+check "rsyslogd -N1 accepts the sender config" rsyslogd -N1 -f "$S/sender.conf"
+check "rsyslogd -N1 accepts the receiver config" rsyslogd -N1 -f "$S/receiver.conf"
+
+# rsyslogd instances: -n (foreground) under timeout, stopped by the PID they wrote.
+RS_SND= RS_RCV=
+# rs_start NAME CONF PIDFILE: sets RS_<NAME>'s background pid; ready once the pid file is.
+rs_start() {
+	rm -f "$3"
+	timeout -s KILL 90 rsyslogd -n -f "$2" -i "$3" >>"$S/$1.err" 2>&1 &
+	local t=$! i
+	case $1 in snd) RS_SND=$t ;; rcv) RS_RCV=$t ;; esac
+	for i in $(seq 1 500); do
+		[ -s "$3" ] && return 0
+		kill -0 "$t" 2>/dev/null || { tail -n 5 "$S/$1.err" | sed 's/^/# /'; return 1; }
+		sleep 0.02
+	done
+	return 1
+}
+rs_stop() {
+	local p t
+	case $1 in snd) t=$RS_SND; p=$SPID ;; rcv) t=$RS_RCV; p=$RPID ;; esac
+	[ -n "$t" ] || return 0
+	[ -s "$p" ] && kill -TERM "$(cat "$p")" 2>/dev/null
+	wait "$t" 2>/dev/null
+	case $1 in snd) RS_SND= ;; rcv) RS_RCV= ;; esac
+}
+listening() {
+	"$PY" - "$PORT" <<'PY'
+import socket, sys, time
+for _ in range(500):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.02)
+sys.exit(1)
+PY
+}
+cleanup_more() { rs_stop snd; rs_stop rcv; }
+recv_lines() { cat "$HOSTS"/* 2>/dev/null | wc -l; }
+out_lines() { { zcat "$OUT".*.gz 2>/dev/null; cat "$OUT".1 "$OUT" 2>/dev/null; } | wc -l; }
+# wait_recv N: the receiver holds at least N lines within 20 s.
+wait_recv() {
+	local i
+	for i in $(seq 1 1000); do
+		[ "$(recv_lines)" -ge "$1" ] && return 0
+		sleep 0.02
+	done
+	echo "# receiver: $(recv_lines) lines, want $1"
+	return 1
+}
+
+check "receiver starts" rs_start rcv "$S/receiver.conf" "$RPID" || finish
+check "receiver listens on 127.0.0.1:$PORT" listening || finish
+check "sender starts" rs_start snd "$S/sender.conf" "$SPID" || finish
+start_daemon --watch "$W" || finish
+
+# The stream: a file created every ~2 ms until $S/stop exists.
+"$PY" - "$W" "$S/stop" <<'PY' &
+import os, sys, time
+d, stop = sys.argv[1:3]
+n = 0
+while not os.path.exists(stop):
+    os.close(os.open("%s/s%06d" % (d, n), os.O_WRONLY | os.O_CREAT, 0o644))
+    n += 1
+    time.sleep(0.002)
+PY
+WRITER=$!
+SUBS="$SUBS $WRITER"
+
+rotate() {
+	local rc=0
+	logrotate -f -s "$S/lr.state" "$S/lr.conf" >"$S/lr.$1.log" 2>&1 || rc=$?
+	check "rotation $1: logrotate -f exits 0 (got $rc)" [ "$rc" = 0 ] ||
+		sed 's/^/# /' "$S/lr.$1.log"
+	check "rotation $1: the daemon made a new $OUT" wait_file "$OUT"
+}
+
+check "records reach the receiver" wait_recv 100
+rotate 1
+
+# A record longer than 8 KiB (rsyslog's default message size): a rename between two paths
+# of ~3000 bytes of control bytes, each escaped as 6 bytes; and hostile names.
+"$PY" - "$W" <<'PY' || fail "making the long and hostile names"
+import os, sys
+w = os.fsencode(sys.argv[1])
+comp = bytes(range(1, 32)) * 8          # 248 bytes, each escaped as \u00XX
+d = os.path.join(w, b"long")
+for i in range(12):
+    d = os.path.join(d, comp)
+os.makedirs(d)
+a, b = os.path.join(d, b"a-\xff\xfe"), os.path.join(d, b"b-\xc3\xa9\xe2\x80\xa8")
+open(a, "wb").close()
+os.rename(a, b)
+for n in [b'q"uote\\', b"nl\nname", b"ff\xff", b"caf\xc3\xa9-\xf0\x9f\x98\x80", b"\x7f"]:
+    open(os.path.join(w, n), "wb").close()
+PY
+long_record() {
+	"$PY" - "$OUT" <<'PY'
+import sys
+n = max((len(l) for l in open(sys.argv[1], "rb") if b'"old_path"' in l), default=0)
+print("# longest rename record: %d bytes" % n)
+sys.exit(0 if n > 8192 else 1)
+PY
+}
+sentinel || finish
+check "the rename record is longer than 8 KiB" long_record
+
+# The receiver goes away; records pile up in the sender's queue. The sender is restarted
+# meanwhile: its queue is saved to disk and read back.
+rs_stop rcv
+AT_STOP=$(recv_lines)
+sentinel || finish
+sleep 0.5
+rs_stop snd
+check "sender stopped with the receiver away: its queue is on disk" \
+	[ -s "$SND/fanotifyd_fwd.qi" ]
+check "sender restarts" rs_start snd "$S/sender.conf" "$SPID" || finish
+# A second run of the daemon: seq starts again.
+stop_daemon
+check "first run: SIGTERM exit 0" [ "$DSTATUS" = 0 ]
+start_daemon --watch "$W" || finish
+sentinel || finish
+rotate 2
+check "rotation 2: the older file compressed ($OUT.2.gz)" [ -s "$OUT.2.gz" ]
+sentinel || finish
+check "records written while the receiver was away (at least 200)" \
+	[ "$(out_lines)" -ge $((AT_STOP + 200)) ]
+check "nothing arrives while the receiver is away" [ "$(recv_lines)" = "$AT_STOP" ]
+check "receiver restarts" rs_start rcv "$S/receiver.conf" "$RPID" || finish
+sleep 0.3
+: >"$S/stop"
+wait "$WRITER"
+sentinel || finish
+stop_daemon
+check "second run: SIGTERM exit 0" [ "$DSTATUS" = 0 ]
+
+zcat "$OUT.2.gz" >"$S/all.jsonl"
+cat "$OUT.1" "$OUT" >>"$S/all.jsonl"
+TOTAL=$(wc -l <"$S/all.jsonl")
+check "the receiver catches up: $TOTAL records" wait_recv "$TOTAL"
+sleep 0.5	# a duplicate or a straggler would land now
+echo "# $TOTAL records; $AT_STOP at the receiver when it stopped; $(($(date +%s) - T_START)) s so far"
+
+one_file() {
+	local f
+	f=$(ls "$HOSTS")
+	[ "$(echo "$f" | wc -l)" = 1 ] &&
+		{ [ "$f" = "$(hostname).jsonl" ] || [ "$f" = "$(hostname -s).jsonl" ]; } ||
+		{ echo "# receiver files: $f"; return 1; }
+}
+check "the receiver wrote one file, named after the host" one_file
+check "every record arrived exactly once, in order, byte for byte" \
+	cmp "$S/all.jsonl" "$HOSTS/$(ls "$HOSTS" | head -n 1)"
+check "the > 8 KiB record arrived whole" "$PY" - "$HOSTS/$(ls "$HOSTS" | head -n 1)" <<'PY'
+import json, sys
+n = [len(l) for l in open(sys.argv[1], "rb") if b'"old_path"' in l and len(l) > 8192]
+sys.exit(0 if n and all(json.loads(l) for l in open(sys.argv[1], "rb")) else 1)
+PY
+check "the sender's mmjsonparse took every line (no invalid.jsonl)" [ ! -s "$SND/invalid.jsonl" ]
+check "seq contiguous per run; two runs" "$PY" - "$HOSTS/$(ls "$HOSTS" | head -n 1)" <<'PY'
+import json, sys
+runs, order, cur = {}, [], None
+for l in open(sys.argv[1], "rb"):
+    r = json.loads(l)
+    if "run_id" in r:
+        key = r["run_id"]
+    else:
+        # no run_id: a new run wherever seq goes back to 1
+        if cur is None or r["seq"] == 1:
+            cur = len(order)
+        key = cur
+    if key not in runs:
+        runs[key] = []
+        order.append(key)
+    runs[key].append(r["seq"])
+bad = 0
+for k in order:
+    s = runs[k]
+    breaks = [(a, b) for a, b in zip(s, s[1:]) if b != a + 1]
+    if s[0] not in (0, 1) or breaks:
+        print("# run %s: first seq %d, breaks %s" % (k, s[0], breaks[:5]))
+        bad = 1
+print("# runs: %s" % [len(runs[k]) for k in order])
+sys.exit(1 if bad or len(order) != 2 else 0)
+PY
+ELAPSED=$(($(date +%s) - T_START))
+check "the test took under 60 s ($ELAPSED s)" [ "$ELAPSED" -lt 60 ]
+finish
