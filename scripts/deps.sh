@@ -12,9 +12,12 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok install
 # The packaging tests (t59-t62): dpkg-buildpackage (dpkg-dev, build-essential, debhelper,
 # fakeroot), lintian, logrotate, bash-completion (the completion's test sources it), man-db
 # and groff-base (man --warnings, lexgrog on both man pages).
+# t66-rsyslog: rsyslog (rsyslogd with imfile and mmjsonparse: on Debian 12 both are in the
+# rsyslog package, no separate rsyslog-mmjsonparse) and rsyslog-relp (omrelp, imrelp).
+# Installing rsyslog enables its service; the test never touches it (private instances).
 for pkg in gcc make libc6-dev linux-libc-dev libseccomp-dev libcmocka-dev python3 util-linux \
 	procps clang libclang-rt-dev systemd build-essential dpkg-dev debhelper fakeroot lintian \
-	logrotate bash-completion man-db groff-base; do
+	logrotate bash-completion man-db groff-base rsyslog rsyslog-relp; do
 	have_pkg "$pkg" || need="$need $pkg"
 done
 [ -z "$need" ] && exit 0
