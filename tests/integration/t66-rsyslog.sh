@@ -198,6 +198,31 @@ import json, sys
 n = [len(l) for l in open(sys.argv[1], "rb") if b'"old_path"' in l and len(l) > 8192]
 sys.exit(0 if n and all(json.loads(l) for l in open(sys.argv[1], "rb")) else 1)
 PY
+# Each hostile name, and the rename's two long paths, recovered byte for byte from what the
+# receiver wrote: from the string (its surrogate escapes back to bytes) or, where a record
+# carries one, from the <field>_raw byte array.
+check "hostile names and the long paths recovered exactly at the receiver" \
+	"$PY" - "$HOSTS/$(ls "$HOSTS" | head -n 1)" "$W" <<'PY'
+import json, os, sys
+w = os.fsencode(sys.argv[2])
+got = set()
+for l in open(sys.argv[1], "rb"):
+    r = json.loads(l)
+    for k in ("path", "old_path"):
+        if k + "_raw" in r:
+            got.add(bytes(r[k + "_raw"]))
+        elif isinstance(r.get(k), str):
+            got.add(r[k].encode("utf-8", "surrogateescape"))
+comp = bytes(range(1, 32)) * 8
+d = os.path.join(w, b"long", *[comp] * 12)
+want = [os.path.join(d, b"a-\xff\xfe"), os.path.join(d, b"b-\xc3\xa9\xe2\x80\xa8")] + \
+    [os.path.join(w, n) for n in [b'q"uote\\', b"nl\nname", b"ff\xff",
+                                  b"caf\xc3\xa9-\xf0\x9f\x98\x80", b"\x7f"]]
+miss = [p for p in want if p not in got]
+for p in miss:
+    print("# missing: %r" % p[-40:])
+sys.exit(1 if miss else 0)
+PY
 check "the sender's mmjsonparse took every line (no invalid.jsonl)" [ ! -s "$SND/invalid.jsonl" ]
 check "seq contiguous per run; two runs" "$PY" - "$HOSTS/$(ls "$HOSTS" | head -n 1)" <<'PY'
 import json, sys
