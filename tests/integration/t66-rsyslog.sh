@@ -226,11 +226,14 @@ PY
 check "the sender's mmjsonparse took every line (no invalid.jsonl)" [ ! -s "$SND/invalid.jsonl" ]
 check "seq contiguous per run; two runs" "$PY" - "$HOSTS/$(ls "$HOSTS" | head -n 1)" <<'PY'
 import json, sys
-runs, order, cur = {}, [], None
+runs, order, cur, last = {}, [], None, None
 for l in open(sys.argv[1], "rb"):
     r = json.loads(l)
     if "run_id" in r:
-        key = r["run_id"]
+        key = last = r["run_id"]
+    elif last is not None:
+        # only some records carry it (the lifecycle ones): the run of the last one seen
+        key = last
     else:
         # no run_id: a new run wherever seq goes back to 1
         if cur is None or r["seq"] == 1:
