@@ -4,14 +4,16 @@
 # with mmjsonparse and forwards it over RELP through a disk queue; the receiver writes one
 # file per host. Meanwhile: a steady stream of records, a > 8 KiB record (a rename between
 # two long paths of escaped control bytes) and hostile names (invalid and valid UTF-8),
-# logrotate -f twice (the packaged stanza, as t60 runs it), the receiver stopped, the daemon
-# restarted while it is away (a second run) and the receiver back. At the end the receiver's file is byte for byte the daemon's
-# output (all rotated files in order): every record exactly once, in order; seq runs on
-# without a gap within each run (grouped by run_id where records carry it, else split
-# where seq goes back to 1).
+# logrotate -f twice (the packaged stanza, as t60 runs it), the receiver stopped (records
+# wait in the sender's disk queue), the daemon restarted while it is away (a second run) and
+# the receiver back. At the end the receiver's file is byte for byte the daemon's output
+# (all rotated files in order): every record exactly once, in order; seq runs on without a
+# gap within each run (grouped by run_id where records carry it, else split where seq goes
+# back to 1).
 . "$(dirname "$0")/lib.sh"
 require_fanotify fid
-command -v rsyslogd >/dev/null || skip "rsyslogd missing (scripts/deps.sh installs rsyslog and rsyslog-relp)"
+command -v rsyslogd >/dev/null ||
+	skip "rsyslogd missing (scripts/deps.sh installs rsyslog and rsyslog-relp)"
 command -v logrotate >/dev/null || skip "logrotate missing (scripts/deps.sh installs it)"
 for m in imfile mmjsonparse omrelp imrelp; do
 	set -- /usr/lib/*/rsyslog/"$m".so /usr/lib/rsyslog/"$m".so /usr/lib64/rsyslog/"$m".so
@@ -29,7 +31,9 @@ mkdir -p "$LOGD" "$S/run" "$SND" "$RCV" "$HOSTS"
 OUT=$LOGD/fanotifyd.jsonl
 PIDF=$S/run/fanotifyd.pid
 SPID=$S/run/sender.pid RPID=$S/run/receiver.pid
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A free loopback port (the kernel's pick; free again once this socket closes).
+PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
 
 # The shipped files, their paths and port moved; nothing of the host's left in them.
 sed -e "s|/var/log/fanotifyd/|$LOGD/|g" -e "s|/var/spool/fanotifyd-sender|$SND|g" \
@@ -65,7 +69,8 @@ rs_stop() {
 	local p t
 	case $1 in snd) t=$RS_SND; p=$SPID ;; rcv) t=$RS_RCV; p=$RPID ;; esac
 	[ -n "$t" ] || return 0
-	[ -s "$p" ] && kill -TERM "$(cat "$p")" 2>/dev/null
+	# by the pid it wrote; without one, through its timeout(1), which passes TERM on
+	if [ -s "$p" ]; then kill -TERM "$(cat "$p")" 2>/dev/null; else kill -TERM "$t"; fi
 	wait "$t" 2>/dev/null
 	case $1 in snd) RS_SND= ;; rcv) RS_RCV= ;; esac
 }
@@ -155,8 +160,18 @@ check "the rename record is longer than 8 KiB" long_record
 rs_stop rcv
 AT_STOP=$(recv_lines)
 sentinel || finish
-queued() { ls "$SND"/fanotifyd_fwd.0* >/dev/null 2>&1; }
-check "the receiver away: the sender's queue is on disk" queued
+# queued PATTERN: within 10 s, the sender's disk queue files hold PATTERN (a record not yet
+# delivered: its text is stored as is).
+queued() {
+	local i
+	for i in $(seq 1 500); do
+		cat "$SND"/fanotifyd_fwd.0* 2>/dev/null | grep -q -F -- "$1" && return 0
+		sleep 0.02
+	done
+	return 1
+}
+check "the receiver away: the newest record waits in the sender's disk queue" \
+	queued "\"path\":\"$W/.sentinel-$SENTINEL_N\""
 # A second run of the daemon: seq starts again.
 stop_daemon
 check "first run: SIGTERM exit 0" [ "$DSTATUS" = 0 ]
@@ -167,7 +182,7 @@ check "rotation 2: the older file compressed ($OUT.2.gz)" [ -s "$OUT.2.gz" ]
 sentinel || finish
 check "records written while the receiver was away (at least 200)" \
 	[ "$(out_lines)" -ge $((AT_STOP + 200)) ]
-check "nothing arrives while the receiver is away" [ "$(recv_lines)" = "$AT_STOP" ]
+check "the receiver is really away: its file did not grow" [ "$(recv_lines)" = "$AT_STOP" ]
 check "receiver restarts" rs_start rcv "$S/receiver.conf" "$RPID" || finish
 sleep 0.3
 : >"$S/stop"
@@ -181,7 +196,8 @@ cat "$OUT.1" "$OUT" >>"$S/all.jsonl"
 TOTAL=$(wc -l <"$S/all.jsonl")
 check "the receiver catches up: $TOTAL records" wait_recv "$TOTAL"
 sleep 0.5	# a duplicate or a straggler would land now
-echo "# $TOTAL records; $AT_STOP at the receiver when it stopped; $(($(date +%s) - T_START)) s so far"
+echo "# $TOTAL records; $AT_STOP at the receiver when it stopped;" \
+	"$(($(date +%s) - T_START)) s so far"
 
 one_file() {
 	local f
