@@ -51,7 +51,7 @@ check "rsyslogd -N1 accepts the sender config" rsyslogd -N1 -f "$S/sender.conf" 
 check "rsyslogd -N1 accepts the receiver config" rsyslogd -N1 -f "$S/receiver.conf" 2>>"$S/n1.err"
 
 # rsyslogd instances: -n (foreground) under timeout, stopped by the PID they wrote.
-RS_SND= RS_RCV=
+RS_SND='' RS_RCV=''
 # rs_start NAME CONF PIDFILE: sets RS_<NAME>'s background pid; ready once the pid file is.
 rs_start() {
 	rm -f "$3"
