@@ -5,8 +5,8 @@
 # file per host. Meanwhile: a steady stream of records, a > 8 KiB record (a rename between
 # two long paths of escaped control bytes) and hostile names (invalid and valid UTF-8),
 # logrotate -f twice (the packaged stanza, as t60 runs it), the receiver stopped (records
-# wait in the sender's disk queue), the daemon restarted while it is away (a second run) and
-# the receiver back. At the end the receiver's file is byte for byte the daemon's output
+# wait in the sender's disk queue, more of them and for longer than a default-size action
+# queue keeps), the daemon restarted while it is away (a second run) and the receiver back. At the end the receiver's file is byte for byte the daemon's output
 # (all rotated files in order): every record exactly once, in order; seq runs on without a
 # gap within each run (grouped by run_id where records carry it, else split where seq goes
 # back to 1).
