@@ -58,12 +58,26 @@ static void latency_note(struct pipeline_lat *l, uint64_t ns)
 		l->max_ns = ns;
 }
 
+/*
+ * Ends the record a record_*() call (result r) appended at start (the batch's length before
+ * that call) with the run's identity: run_id always, host with record_host and on the
+ * lifecycle records. Returns 0 or < 0 (then no record was appended).
+ */
+static int tail_on(struct pipeline *pl, size_t start, int r, bool lifecycle)
+{
+	if (r < 0)
+		return r;
+	return record_tail(&pl->batch, start, pl->ident.data,
+			   lifecycle || pl->ident_host ? pl->ident.len : pl->ident_run_len);
+}
+
 /* Before the first record of a turn: say how many records the output lost before it, one
  * cause per notice: failed writes first (the writer thread's count), then the full queue. */
 static void batch_begin(struct pipeline *pl, uint64_t ts_ms)
 {
 	char reason[96] = "output queue full";
 	uint64_t count, lost;
+	size_t start;
 	bool writer;
 	int err;
 
@@ -78,7 +92,9 @@ static void batch_begin(struct pipeline *pl, uint64_t ts_ms)
 		count = pl->pending_dropped;
 	if (!count)
 		return;
-	if (record_dropped(&pl->batch, pl->seq + 1, ts_ms, count, reason) < 0) {
+	start = pl->batch.len;
+	if (tail_on(pl, start,
+		    record_dropped(&pl->batch, pl->seq + 1, ts_ms, count, reason), false) < 0) {
 		if (writer)
 			pl->pending_dropped += count; /* not lost: told later, as the queue's */
 		return;
@@ -95,9 +111,12 @@ static void batch_begin(struct pipeline *pl, uint64_t ts_ms)
  * Returns 0 or -ENOMEM (counted in pending_dropped: a dropped notice tells it later). */
 static int alert_out(struct pipeline *pl, struct alert *a, uint64_t ts_ms)
 {
+	size_t start;
+
 	a->seq = ++pl->seq;
 	a->ts_ms = ts_ms;
-	if (record_alert(&pl->batch, a) < 0) {
+	start = pl->batch.len;
+	if (tail_on(pl, start, record_alert(&pl->batch, a), false) < 0) {
 		pl->pending_dropped++;
 		return -ENOMEM;
 	}
@@ -342,6 +361,7 @@ static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev
 {
 	bool perm = ev->mask & FAN_PERM_EVENTS;
 	struct record_event rec = { .ts_ms = ts_ms };
+	size_t start;
 	struct paths p;
 	struct policy_result pr;
 	struct policy_input pin;
@@ -448,7 +468,8 @@ static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev
 		pl->st.unresolved++;
 	batch_begin(pl, ts_ms);
 	rec.seq = ++pl->seq;
-	if (record_event(&pl->batch, &rec) < 0) {
+	start = pl->batch.len;
+	if (tail_on(pl, start, record_event(&pl->batch, &rec), false) < 0) {
 		pl->pending_dropped++;
 		pl->st.dropped_records++;
 	} else {
@@ -672,13 +693,15 @@ void pipeline_stats(const struct pipeline *pl, struct stats *s)
 void pipeline_write_stats(struct pipeline *pl, struct stats *s)
 {
 	uint64_t ts_ms = now_real_ms(), seq;
+	size_t start;
 
 	/* A dropped notice owed goes first, so dropped_records below includes its count. */
 	batch_begin(pl, ts_ms);
 	seq = ++pl->seq;
 	pl->st.records++; /* the record counts itself */
 	pipeline_stats(pl, s);
-	if (record_stats(&pl->batch, seq, ts_ms, s) < 0) {
+	start = pl->batch.len;
+	if (tail_on(pl, start, record_stats(&pl->batch, seq, ts_ms, s), false) < 0) {
 		pl->st.records--;
 		pl->pending_dropped++;
 		pl->st.dropped_records++;
@@ -691,9 +714,65 @@ void pipeline_write_stats(struct pipeline *pl, struct stats *s)
 void pipeline_write_reload(struct pipeline *pl, const struct record_reload *r)
 {
 	uint64_t ts_ms = now_real_ms();
+	size_t start;
 
 	batch_begin(pl, ts_ms);
-	if (record_reload(&pl->batch, pl->seq + 1, ts_ms, r) < 0) {
+	start = pl->batch.len;
+	if (tail_on(pl, start, record_reload(&pl->batch, pl->seq + 1, ts_ms, r), false) <
+	    0) {
+		pl->seq++;
+		pl->pending_dropped++;
+		pl->st.dropped_records++;
+		return;
+	}
+	pl->seq++;
+	pl->batch_records++;
+	pl->st.records++;
+}
+
+int pipeline_set_ident(struct pipeline *pl, const char *run_id, const char *host,
+		       bool record_host)
+{
+	int r;
+
+	pl->ident.len = 0;
+	r = record_ident(&pl->ident, run_id, NULL);
+	if (r < 0)
+		return r;
+	pl->ident_run_len = pl->ident.len;
+	pl->ident.len = 0;
+	r = record_ident(&pl->ident, run_id, host);
+	pl->ident_host = record_host;
+	return r;
+}
+
+int pipeline_write_start(struct pipeline *pl, struct record_start *r)
+{
+	size_t start = pl->batch.len;
+	int err;
+
+	r->seq = pl->seq + 1;
+	r->ts_ms = now_real_ms();
+	err = tail_on(pl, start, record_start(&pl->batch, r), true);
+	if (err < 0)
+		return err;
+	pl->seq++;
+	pl->batch_records++;
+	pl->st.records++;
+	return 0;
+}
+
+void pipeline_write_stop(struct pipeline *pl, const char *reason)
+{
+	uint64_t ts_ms = now_real_ms();
+	size_t start;
+
+	/* A dropped notice owed goes first, so dropped_records below includes its count. */
+	batch_begin(pl, ts_ms);
+	start = pl->batch.len;
+	if (tail_on(pl, start,
+		    record_stop(&pl->batch, pl->seq + 1, ts_ms, reason, pl->st.dropped_records),
+		    true) < 0) {
 		pl->seq++;
 		pl->pending_dropped++;
 		pl->st.dropped_records++;
@@ -762,4 +841,5 @@ void pipeline_free(struct pipeline *pl)
 	pl->readbuf = pl->fid_readbuf = NULL;
 	pl->perm_evs = pl->fid_evs = NULL;
 	buf_free(&pl->batch);
+	buf_free(&pl->ident);
 }
