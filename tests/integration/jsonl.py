@@ -2,6 +2,8 @@
 """Reads fanotifyd JSON Lines for the integration tests.
 
 jsonl.py valid FILE                 every line is one JSON object, newline-terminated
+                                    and a valid record (see below)
+jsonl.py check FILE                 check the whole lines of FILE (see below); exit 0
 jsonl.py wait FILE [FILTER...]      wait (--timeout S, default 10) for a matching record
                                     (--count N: for N of them)
 jsonl.py count FILE [FILTER...]     print how many records match
@@ -16,19 +18,157 @@ jsonl.py sameprefix PATH OUT FILE...
 
 FILTER: key=value (value "null" matches JSON null; true/false/numbers compare as text),
 key!=value, key~regex (search), key? (present), !key (absent), key^=prefix.
-String values are compared as bytes: the record's surrogate escapes are turned back into
-the original bytes, so a hostile file name given on the command line matches exactly.
+String values are compared as bytes: a field with a sibling key_raw (the exact bytes of a
+name that is not valid UTF-8) is compared by those bytes, so a hostile file name given on
+the command line matches exactly.
+
+Every line any command reads is checked once (a digest of each line checked is kept in
+$JSONL_CHECKED, which lib.sh points into the test's directory): strict UTF-8, one JSON
+object, no lone surrogate in any string (I-JSON, RFC 7493), every _raw array the bytes its
+field stands for, and valid against schema/record.schema.json. A line that fails is told on
+stderr and appended to $JSONL_VIOLATIONS; lib.sh's finish fails the test for it (an exit
+status of its own would read as "no match" to a negated check).
 """
+import hashlib
 import json
 import os
 import re
 import sys
 import time
 
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "schema",
+                      "record.schema.json")
+_validator = None
+_checked = None
 
-def raw(v):
+
+def validator():
+    # Imported and compiled only when a line is new: most calls find every line checked.
+    global _validator
+    if _validator is None:
+        import jsonschema
+        with open(SCHEMA) as fh:
+            schema = json.load(fh)
+        cls = jsonschema.Draft202012Validator
+        cls.check_schema(schema)
+        _validator = cls(schema)
+    return _validator
+
+
+def strings(v):
     if isinstance(v, str):
-        return v.encode("utf-8", "surrogateescape")
+        yield v
+    elif isinstance(v, dict):
+        for k, x in v.items():
+            yield k
+            yield from strings(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from strings(x)
+
+
+def unraw(v):
+    """What a _raw field's bytes are written as: U+FFFD for each byte outside well-formed
+    UTF-8 (Python's strict decoder follows Unicode table 3-7, as record.c does)."""
+    out, i = [], 0
+    while i < len(v):
+        for n in (4, 3, 2, 1):
+            try:
+                out.append(v[i:i + n].decode("utf-8"))
+                i += n
+                break
+            except UnicodeDecodeError:
+                pass
+        else:
+            out.append("\ufffd")
+            i += 1
+    return "".join(out)
+
+
+def raw_problems(rec):
+    for k, v in rec.items():
+        if isinstance(v, list) and v and isinstance(v[0], dict):
+            for x in v:
+                yield from raw_problems(x)
+        if not k.endswith("_raw"):
+            continue
+        f = k[:-4]
+        if f not in rec:
+            yield "%s without %s" % (k, f)
+            continue
+        b = bytes(v)
+        try:
+            b.decode("utf-8")
+            yield "%s: bytes are valid UTF-8, no _raw is written for them" % k
+        except UnicodeDecodeError:
+            pass
+        if rec[f] != unraw(b):
+            yield "%s is %r, not its _raw bytes with U+FFFD for each bad one" % (f, rec[f])
+
+
+def problem(line):
+    """Why line is not a valid record, or None."""
+    try:
+        rec = json.loads(line.decode("utf-8", "strict"))
+    except (ValueError, UnicodeDecodeError) as e:
+        return "not strict UTF-8 JSON: %s" % e
+    if not isinstance(rec, dict):
+        return "not an object"
+    for x in strings(rec):
+        try:
+            x.encode("utf-8")
+        except UnicodeEncodeError:
+            return "lone surrogate in %r (not I-JSON)" % x
+    for p in raw_problems(rec):
+        return p
+    errs = sorted(validator().iter_errors(rec), key=lambda e: list(e.path))
+    if errs:
+        e = errs[0]
+        return "schema: %s at %s" % (e.message[:300], "/".join(map(str, e.path)))
+    return None
+
+
+def check(path, lines):
+    """Checks each line not checked before (in any process of this test)."""
+    global _checked
+    cache = os.environ.get("JSONL_CHECKED")
+    if _checked is None:
+        _checked = set()
+        if cache:
+            try:
+                with open(cache) as fh:
+                    _checked.update(fh.read().split())
+            except FileNotFoundError:
+                pass
+    new, bad = [], []
+    for n, line in enumerate(lines, 1):
+        d = hashlib.blake2b(line, digest_size=12).hexdigest()
+        if d in _checked:
+            continue
+        _checked.add(d)
+        why = problem(line)
+        if why:
+            bad.append("%s line %d: %s: %r" % (path, n, why, line[:300]))
+        else:
+            new.append(d)
+    if cache and new:
+        with open(cache, "a") as fh:
+            fh.write("".join(x + "\n" for x in new))
+    for b in bad:
+        print("# invalid record: " + b, file=sys.stderr)
+        v = os.environ.get("JSONL_VIOLATIONS")
+        if v:
+            with open(v, "a") as fh:
+                fh.write(b + "\n")
+    return not bad
+
+
+def raw(rec, k):
+    v = rec[k]
+    if isinstance(rec.get(k + "_raw"), list):
+        return bytes(rec[k + "_raw"])
+    if isinstance(v, str):
+        return v.encode("utf-8")
     if v is None:
         return b"null"
     if isinstance(v, bool):
@@ -47,19 +187,19 @@ def match(rec, filters):
                 return False
         elif b"!=" in fb:
             k, v = fb.split(b"!=", 1)
-            if k.decode() in rec and raw(rec[k.decode()]) == v:
+            if k.decode() in rec and raw(rec, k.decode()) == v:
                 return False
         elif b"^=" in fb:
             k, v = fb.split(b"^=", 1)
-            if k.decode() not in rec or not raw(rec[k.decode()]).startswith(v):
+            if k.decode() not in rec or not raw(rec, k.decode()).startswith(v):
                 return False
         elif b"~" in fb and (b"=" not in fb or fb.index(b"~") < fb.index(b"=")):
             k, v = fb.split(b"~", 1)
-            if k.decode() not in rec or not re.search(v, raw(rec[k.decode()])):
+            if k.decode() not in rec or not re.search(v, raw(rec, k.decode())):
                 return False
         else:
             k, v = fb.split(b"=", 1)
-            if k.decode() not in rec or raw(rec[k.decode()]) != v:
+            if k.decode() not in rec or raw(rec, k.decode()) != v:
                 return False
     return True
 
@@ -71,9 +211,10 @@ def records(path):
     except FileNotFoundError:
         return []
     out = []
-    for line in data.split(b"\n"):
-        if not line:
-            continue
+    lines = [line for line in data.split(b"\n") if line]
+    # A line still being written (no newline yet) is checked once it is whole.
+    check(path, lines if data.endswith(b"\n") else lines[:-1])
+    for line in lines:
         try:
             out.append(json.loads(line.decode("utf-8")))
         except (ValueError, UnicodeDecodeError):
@@ -101,14 +242,14 @@ def main():
             print("last line not newline-terminated")
             return 1
         for n, line in enumerate(data.split(b"\n")[:-1], 1):
-            try:
-                rec = json.loads(line.decode("utf-8", "strict"))
-            except (ValueError, UnicodeDecodeError) as e:
-                print(f"line {n}: {e}: {line[:200]!r}")
+            why = problem(line)
+            if why:
+                print(f"line {n}: {why}: {line[:200]!r}")
                 return 1
-            if not isinstance(rec, dict):
-                print(f"line {n}: not an object")
-                return 1
+        check(path, data.split(b"\n")[:-1])
+        return 0
+    if cmd == "check":
+        records(path)
         return 0
     if cmd == "wait":
         deadline = time.monotonic() + timeout
@@ -130,8 +271,8 @@ def main():
         field, filters = rest[0], rest[1:]
         for r in records(path):
             if match(r, filters):
-                v = r.get(field)
-                sys.stdout.buffer.write(raw(v) + b"\n")
+                v = raw(r, field) if field in r else b"null"
+                sys.stdout.buffer.write(v + b"\n")
                 return 0
         return 1
     if cmd == "sameprefix":
