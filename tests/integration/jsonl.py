@@ -149,17 +149,19 @@ def check(path, lines):
         why = problem(line)
         if why:
             bad.append("%s line %d: %s: %r" % (path, n, why, line[:300]))
-        else:
-            new.append(d)
+        # A bad line is told once (below), then counts as checked like a good one.
+        new.append(d)
     if cache and new:
         with open(cache, "a") as fh:
             fh.write("".join(x + "\n" for x in new))
-    for b in bad:
+    for b in bad[:5]:
         print("# invalid record: " + b, file=sys.stderr)
-        v = os.environ.get("JSONL_VIOLATIONS")
-        if v:
-            with open(v, "a") as fh:
-                fh.write(b + "\n")
+    if len(bad) > 5:
+        print("# ... %d invalid records in all" % len(bad), file=sys.stderr)
+    v = os.environ.get("JSONL_VIOLATIONS")
+    if v and bad:
+        with open(v, "a") as fh:
+            fh.write("".join(b + "\n" for b in bad))
     return not bad
 
 
