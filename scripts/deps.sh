@@ -11,8 +11,9 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok install
 # unit's Documentation=man: pages with man(1)); util-linux has setpriv, prlimit, unshare.
 # The packaging tests (t59-t62): dpkg-buildpackage (dpkg-dev, build-essential, debhelper,
 # fakeroot), lintian, logrotate, bash-completion (the completion's test sources it), man-db
-# and groff-base (man --warnings, lexgrog on both man pages).
-for pkg in gcc make libc6-dev linux-libc-dev libseccomp-dev libcmocka-dev python3 util-linux \
+# and groff-base (man --warnings, lexgrog on both man pages). python3-jsonschema: the
+# integration tests check every record against schema/record.schema.json (jsonl.py).
+for pkg in gcc make libc6-dev linux-libc-dev libseccomp-dev libcmocka-dev python3 python3-jsonschema util-linux \
 	procps clang libclang-rt-dev systemd build-essential dpkg-dev debhelper fakeroot lintian \
 	logrotate bash-completion man-db groff-base; do
 	have_pkg "$pkg" || need="$need $pkg"
