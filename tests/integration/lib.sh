@@ -60,7 +60,8 @@ setup() {
 	PIDF=$S/pid
 	# jsonl.py checks every line it reads once (schema, I-JSON) and lists the bad ones here,
 	# outside the test's mounts; finish (or the exit) fails the test for any.
-	export JSONL_CHECKED=$IT_BASE_DIR/jsonl-checked JSONL_VIOLATIONS=$IT_BASE_DIR/jsonl-bad
+	export JSONL_CHECKED=$IT_BASE_DIR/jsonl-checked JSONL_VIOLATIONS=$IT_BASE_DIR/jsonl-bad \
+		JSONL_SCHEMA=$HERE/../../schema/record.schema.json
 	trap cleanup EXIT
 }
 
@@ -306,6 +307,9 @@ keys = {"schema_version", "type", "seq", "ts_ms", "kind", "job_id", "path_role",
         "comm", "exe", "path", "reason"}
 if a.get("kind") == "burst":
     keys |= {"count", "window_ms"}
+# Every record ends with its run's run_id (host with record_host); a field that is not
+# UTF-8 has its _raw.
+keys |= {"run_id"} | {k for k in a if k == "host" or k.endswith("_raw")}
 if set(a) != keys:
     bad("keys differ: extra %s missing %s" % (sorted(set(a) - keys), sorted(keys - set(a))))
 if a["path"] != path:
