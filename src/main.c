@@ -377,8 +377,10 @@ static unsigned on_signal(void *arg, int fd, uint32_t events)
 			break;
 		default:
 			log_info("signal %u: stopping", si.ssi_signo);
-			snprintf(d->stop_reason, sizeof(d->stop_reason), "%s",
-				 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+			/* The first stopping signal is the reason; a second one only repeats it. */
+			if (!run->loop->stop)
+				snprintf(d->stop_reason, sizeof(d->stop_reason), "%s",
+					 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 			(void)notify_stopping(&d->notify); /* a failure is logged there */
 			run->loop->stop = true;
 			break;

@@ -87,6 +87,8 @@ PID2=$DPID
 echo x >"$W/f2"
 sentinel || finish
 kill -INT "$DPID"
+# stop_daemon's SIGTERM only after the exit: the first stopping signal is the reason
+for i in $(seq 1 500); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.02; done
 stop_daemon
 check "run 2: start/stop/seq/run_id, host on every record, reason SIGINT" \
 	life "$OUT" host_everywhere=1 stop.reason=SIGINT pid="$PID2" host="$HOST"
