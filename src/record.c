@@ -1,9 +1,11 @@
 /*
- * record.c - turns one event, alert, dropped notice or stats snapshot into one
- * newline-terminated JSON line (schema 1).
+ * record.c - turns one event, alert, dropped notice, stats snapshot, reload, start or stop
+ * into one newline-terminated I-JSON line (schema 1).
  *
  * Owns: struct buf (a growable byte buffer) and the JSON encoding, including the string
- * escaping that keeps every byte of a Linux file name recoverable.
+ * escaping that keeps every line valid UTF-8 and every byte of a Linux file name
+ * recoverable (U+FFFD in the string, the bytes in <field>_raw), and the run's identity
+ * that ends every record (record_ident(), record_tail()).
  * Must not: write anywhere, log, read the clock or keep state; it is [pure].
  * Gets: a struct record_event, struct alert or struct stats (event.h) from pipeline.c, whose
  * strings it only borrows for the duration of the call. Gives: bytes in the caller's buf, which
