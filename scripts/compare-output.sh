@@ -38,8 +38,10 @@
 # top level: a '"' inside a JSON string is always escaped, so ',"seq":' cannot occur in one);
 # records of type "stats" are dropped: the type is new since 6d2e48d, added as additive
 # (schema_version stays 1; commit 60ef085), and README ("Stats records") documents that one
-# is written at exit, so NEW has one more line than OLD in each mode. Every other byte is
-# compared.
+# is written at exit, so NEW has one more line than OLD in each mode. The start and stop
+# records (added with run_id, issue 11) are dropped too, and the key run_id (and host, with
+# record_host) removed: new at every start, they cannot agree between two runs. Every other
+# byte is compared.
 #
 # Usage: sudo scripts/compare-output.sh OLD_BINARY NEW_BINARY [MODE...]
 # The normalized outputs stay in $KEEP (default: a temporary directory, printed) for reading.
@@ -278,18 +280,21 @@ if rc != 0:
 PY
 
 cat >"$BASE/normalize.py" <<'PY'
-# normalize.py IN OUT: drops the stats records and the keys ts_ms, pid, ppid, seq; counts
-# what it dropped on stderr. Bytes are kept as they are otherwise.
+# normalize.py IN OUT: drops the stats, start and stop records and the keys ts_ms, pid, ppid,
+# seq, run_id, host; counts what it dropped on stderr. Bytes are kept as they are otherwise.
 import re, sys
 KEYS = re.compile(rb',"(?:ts_ms|pid|ppid|seq)":(?:-?[0-9]+|null)(?=[,}])')
+IDENT = re.compile(rb',"run_id":"[0-9a-f]{32}"(?:,"host":"(?:[^"\\]|\\.)*"(?:,"host_raw":\[[0-9,]*\])?)?(?=})')
+DROP = tuple(b'{"schema_version":1,"type":"%s",' % t for t in (b"stats", b"start", b"stop"))
 dropped = 0
 with open(sys.argv[1], "rb") as f, open(sys.argv[2], "wb") as out:
     for line in f:
-        if line.startswith(b'{"schema_version":1,"type":"stats",'):
+        line = IDENT.sub(b"", line)
+        if line.startswith(DROP):
             dropped += 1
             continue
         out.write(KEYS.sub(b"", line))
-print("%d stats record(s) dropped" % dropped, file=sys.stderr)
+print("%d stats, start and stop record(s) dropped" % dropped, file=sys.stderr)
 PY
 
 run_one() { # MODE WHICH BINARY

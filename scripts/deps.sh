@@ -13,14 +13,15 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok install
 # fakeroot), lintian, logrotate, bash-completion (the completion's test sources it), man-db
 # and groff-base (man --warnings, lexgrog on both man pages). t65-prometheus:
 # prometheus-node-exporter (its textfile collector reads prometheus_file). libjansson-dev:
-# the --subscribe client's --format text parses records.
+# the --subscribe client's --format text parses records. python3-jsonschema: the
+# integration tests check every record against schema/record.schema.json (jsonl.py).
 # t66-rsyslog: rsyslog (rsyslogd with imfile and mmjsonparse: on Debian 12 both are in the
 # rsyslog package, no separate rsyslog-mmjsonparse) and rsyslog-relp (omrelp, imrelp).
 # Installing rsyslog enables its service; the test never touches it (private instances).
 for pkg in gcc make libc6-dev linux-libc-dev libseccomp-dev libcmocka-dev libjansson-dev python3 \
-	util-linux procps clang libclang-rt-dev systemd build-essential dpkg-dev debhelper fakeroot \
-	lintian logrotate bash-completion man-db groff-base prometheus-node-exporter rsyslog \
-	rsyslog-relp; do
+	python3-jsonschema util-linux procps clang libclang-rt-dev systemd build-essential \
+	dpkg-dev debhelper fakeroot lintian logrotate bash-completion man-db groff-base \
+	prometheus-node-exporter rsyslog rsyslog-relp; do
 	have_pkg "$pkg" || need="$need $pkg"
 done
 [ -z "$need" ] && exit 0

@@ -106,6 +106,7 @@ enum key_id {
 	K_SPIN_US,
 	K_ALLOW_CACHE,
 	K_STATS_INTERVAL_MS,
+	K_RECORD_HOST,
 	K_SOCKET_MODE,
 	K_SOCKET_GROUP,
 	K_SOCKET_BUFFER_KB,
@@ -177,6 +178,7 @@ static const struct key_def keys[K_COUNT] = {
 	[K_ALLOW_CACHE] = { "allow_cache", "allow-cache", 0, KIND_BOOL, F(allow_cache), 0, 0, 0 },
 	[K_STATS_INTERVAL_MS] = { "stats_interval_ms", "stats-interval-ms", 0, KIND_UINT,
 				  F(stats_interval_ms), 0, CONFIG_MS_MAX, 0 },
+	[K_RECORD_HOST] = { "record_host", "record-host", 0, KIND_BOOL, F(record_host), 0, 0, 0 },
 	[K_SOCKET_MODE] = { "socket_mode", "socket-mode", 0, KIND_MODE, F(socket_mode), 0,
 			    CONFIG_SOCKET_MODE_MAX, F(socket_mode_set) },
 	[K_SOCKET_GROUP] = { "socket_group", "socket-group", 0, KIND_STRING, F(socket_group), 0, 0,
@@ -292,6 +294,8 @@ static const char usage_text[] =
 	"      --prometheus-file PATH with every stats record, replace PATH with the\n"
 	"                             counters in Prometheus text format (for\n"
 	"                             node-exporter's textfile collector)\n"
+	"      --record-host          add the host name to every record (the start and\n"
+	"                             stop records always have it)\n"
 	"  -v, --verbose              increase log verbosity\n"
 	"      --check-config         check the configuration, print it and exit\n"
 	"  -h, --help                 show built-in help\n"
@@ -1299,7 +1303,7 @@ char *config_dump(const struct config *c)
 		K_FOREGROUND,	   K_PERM,	       K_DENY_ON_ALERT,	   K_NO_FID,
 		K_ACCESS_PERM,	   K_BURST_THRESHOLD, K_BURST_WINDOW_MS, K_HOOK_COOLDOWN_MS,
 		K_HOOK_TIMEOUT_MS, K_HOOK_MAX,	       K_SOCKET_BUFFER_KB, K_SOCKET_MAX_CLIENTS,
-		K_SPIN_US,	   K_ALLOW_CACHE,      K_STATS_INTERVAL_MS,
+		K_SPIN_US,	   K_ALLOW_CACHE,      K_STATS_INTERVAL_MS, K_RECORD_HOST,
 	};
 	static const char *const mark_keys[] = {
 		[CONFIG_MARK_INODE] = "watch",

@@ -106,6 +106,7 @@ struct config {
 	unsigned spin_us;		/* --perm: longest poll for the next event; 0 = never */
 	bool allow_cache;		/* --perm: evictable ignore marks for allowed files */
 	unsigned stats_interval_ms;	/* a stats record this often; 0 = only on SIGUSR1, exit */
+	bool record_host;		/* every record has "host", not only start and stop */
 	unsigned quarantine_ms;		/* CONFIG_QUARANTINE_MS_UNSET until resolved */
 	unsigned socket_buffer_kb;
 	unsigned socket_max_clients;

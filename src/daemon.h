@@ -46,6 +46,12 @@ struct daemon {
 	char *pid_file;			/* owned; absolute, NULL = none */
 	char *pid_tmp;			/* owned; written before marks, renamed after */
 	uint64_t stats_due_ms;		/* monotonic ms of the next periodic stats record */
+	/* The run's identity (the start record; run_id ends every record). */
+	char run_id[33];		/* 128 random bits as 32 hex digits, new every start */
+	char host[256];			/* gethostname(), NUL-terminated */
+	char boot_id[40];		/* /proc/sys/kernel/random/boot_id; "" = unknown */
+	char config_digest[17];		/* 64-bit FNV-1a of config_dump(), 16 hex digits */
+	char stop_reason[128];		/* the stop record's reason */
 };
 
 #endif

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -27,6 +28,7 @@
 #include "compat.h"
 #include "daemon.h"
 #include "fdio.h"
+#include "hash.h"
 #include "log.h"
 #include "loop.h"
 #include "now.h"
@@ -386,6 +388,10 @@ static unsigned on_signal(void *arg, int fd, uint32_t events)
 			break;
 		default:
 			log_info("signal %u: stopping", si.ssi_signo);
+			/* The first stopping signal is the reason; a second one only repeats it. */
+			if (!run->loop->stop)
+				snprintf(d->stop_reason, sizeof(d->stop_reason), "%s",
+					 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 			(void)notify_stopping(&d->notify); /* a failure is logged there */
 			run->loop->stop = true;
 			break;
@@ -545,8 +551,11 @@ static void run_loop(struct run *run)
 	struct daemon *d = run->d;
 	int r = loop_run(run->loop);
 
-	if (r < 0)
+	if (r < 0) {
 		log_errno(LOG_LEVEL_ERR, r, "epoll_wait");
+		snprintf(d->stop_reason, sizeof(d->stop_reason), "error: epoll_wait: %s",
+			 strerror(-r));
+	}
 	/* Whatever the kernel queued before the stop is still reported. */
 	if (d->fan.fd_fd >= 0)
 		pipeline_read_group(&d->pipeline, d->fan.fd_fd, false);
@@ -714,6 +723,104 @@ static int start_threads(void *arg)
 	return sink_prom_start(&st->d->prom);
 }
 
+/* /proc/sys/kernel/random/boot_id without its newline into out, or "" if unreadable. */
+static void boot_id_read(char *out, size_t cap)
+{
+	ssize_t n;
+	int fd;
+
+	out[0] = '\0';
+	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_warn("boot_id: /proc/sys/kernel/random/boot_id");
+		return;
+	}
+	n = read(fd, out, cap - 1);
+	if (n < 0) {
+		log_warn("boot_id: read");
+		n = 0;
+	}
+	(void)close(fd);
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+}
+
+/*
+ * What names this run in every record: run_id (new random bits every start, so that a
+ * restart, whose seq starts again at 1, is told apart), host, boot_id and the config's
+ * digest. The digest is 64-bit FNV-1a (hash.h) of the effective configuration as
+ * --check-config prints it: it tells a changed configuration from the same one across a
+ * fleet; it is not a seal against someone who can write the config (they can do worse),
+ * so no cryptographic hash and no library for one. Read before the first mark.
+ */
+static int run_ident(struct daemon *d, char *msg, size_t msg_len)
+{
+	unsigned char rnd[16];
+	char *dump;
+	ssize_t n;
+
+	do
+		n = getrandom(rnd, sizeof(rnd), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(rnd)) {
+		snprintf(msg, msg_len, "getrandom: %s", n < 0 ? strerror(errno) : "short read");
+		return n < 0 ? -errno : -EIO;
+	}
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(d->run_id + 2 * i, 3, "%02x", rnd[i]);
+	if (gethostname(d->host, sizeof(d->host) - 1) < 0) {
+		snprintf(msg, msg_len, "gethostname: %s", strerror(errno));
+		return -errno;
+	}
+	d->host[sizeof(d->host) - 1] = '\0';
+	boot_id_read(d->boot_id, sizeof(d->boot_id));
+	dump = config_dump(&d->cfg);
+	if (!dump) {
+		snprintf(msg, msg_len, "out of memory");
+		return -ENOMEM;
+	}
+	snprintf(d->config_digest, sizeof(d->config_digest), "%016llx",
+		 (unsigned long long)hash_bytes(HASH_SEED, dump, strlen(dump)));
+	free(dump);
+	snprintf(d->stop_reason, sizeof(d->stop_reason), "exit");
+	if (pipeline_set_ident(&d->pipeline, d->run_id, d->host, d->cfg.record_host) < 0) {
+		snprintf(msg, msg_len, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The run's first record, seq 1: before the loop reads any event. */
+static int start_record(struct daemon *d)
+{
+	static const char *const kinds[] = {
+		[CONFIG_MARK_INODE] = "watch",
+		[CONFIG_MARK_MOUNT] = "mount",
+		[CONFIG_MARK_FILESYSTEM] = "filesystem",
+	};
+	struct record_mark *marks = calloc(d->cfg.n_marks ? d->cfg.n_marks : 1, sizeof(*marks));
+	struct record_start r = {
+		.version = CONFIG_VERSION,
+		.boot_id = d->boot_id[0] ? d->boot_id : NULL,
+		.config_digest = d->config_digest,
+		.mode = d->cfg.perm ? "permission" : "observe",
+		.pid = d->self,
+		.marks = marks,
+		.n_marks = d->cfg.n_marks,
+	};
+	int err;
+
+	if (!marks)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->cfg.n_marks; i++) {
+		marks[i].kind = kinds[d->cfg.marks[i].kind];
+		marks[i].path = d->cfg.marks[i].path;
+	}
+	err = pipeline_write_start(&d->pipeline, &r);
+	free(marks);
+	return err;
+}
+
 static int start(struct run *run, char *msg, size_t msg_len)
 {
 	struct daemon *d = run->d;
@@ -733,6 +840,9 @@ static int start(struct run *run, char *msg, size_t msg_len)
 	}
 	d->proc->nl_fd = -1;
 	d->pipeline.nofile = nofile_raise();
+	r = run_ident(d, msg, msg_len);
+	if (r < 0)
+		return r;
 
 	/* Everything that opens or binds a file comes before the first mark. */
 	r = sink_file_open(&d->out, d->cfg.output ? d->cfg.output : "-",
@@ -809,6 +919,11 @@ static int start(struct run *run, char *msg, size_t msg_len)
 		return r;
 	}
 	d->pipeline.fds_fixed = fds_open();
+	r = start_record(d);
+	if (r < 0) {
+		snprintf(msg, msg_len, "start record: %s", strerror(-r));
+		return r;
+	}
 	r = pid_file_commit(d);
 	if (r < 0) {
 		snprintf(msg, msg_len, "%s: %s", d->pid_file, strerror(-r));
@@ -1114,6 +1229,7 @@ int main(int argc, char **argv)
 	run_loop(&run);
 	/* The last stats record goes out with the rest (the line is logged at -v). */
 	stats_write(&run, true, LOG_LEVEL_INFO);
+	pipeline_write_stop(&d.pipeline, d.stop_reason);
 	pipeline_flush(&d.pipeline);
 	(void)sink_sock_flush(&d.sock, now_mono_ms(), true); /* nothing waits after it */
 	daemon_free(&d);

@@ -58,6 +58,19 @@ static void latency_note(struct pipeline_lat *l, uint64_t ns)
 		l->max_ns = ns;
 }
 
+/*
+ * Ends the record a record_*() call (result r) appended at start (the batch's length before
+ * that call) with the run's identity: run_id always, host with record_host and on the
+ * lifecycle records. Returns 0 or < 0 (then no record was appended).
+ */
+static int tail_on(struct pipeline *pl, size_t start, int r, bool lifecycle)
+{
+	if (r < 0)
+		return r;
+	return record_tail(&pl->batch, start, pl->ident.data,
+			   lifecycle || pl->ident_host ? pl->ident.len : pl->ident_run_len);
+}
+
 /* --format text: the style of a line at ts_ms (the local time's offset may change). */
 static struct text_style text_style(const struct pipeline *pl, uint64_t ts_ms)
 {
@@ -87,7 +100,7 @@ static int out_dropped(struct pipeline *pl, uint64_t seq, uint64_t ts_ms, uint64
 {
 	size_t start = pl->batch.len;
 	struct text_style st;
-	int r = record_dropped(&pl->batch, seq, ts_ms, count, reason);
+	int r = tail_on(pl, start, record_dropped(&pl->batch, seq, ts_ms, count, reason), false);
 
 	if (r < 0 || !pl->text)
 		return r;
@@ -99,7 +112,7 @@ static int out_alert(struct pipeline *pl, const struct alert *a)
 {
 	size_t start = pl->batch.len;
 	struct text_style st;
-	int r = record_alert(&pl->batch, a);
+	int r = tail_on(pl, start, record_alert(&pl->batch, a), false);
 
 	if (r < 0 || !pl->text)
 		return r;
@@ -111,7 +124,7 @@ static int out_event(struct pipeline *pl, const struct record_event *rec)
 {
 	size_t start = pl->batch.len;
 	struct text_style st;
-	int r = record_event(&pl->batch, rec);
+	int r = tail_on(pl, start, record_event(&pl->batch, rec), false);
 
 	if (r < 0 || !pl->text)
 		return r;
@@ -123,7 +136,7 @@ static int out_stats(struct pipeline *pl, uint64_t seq, uint64_t ts_ms, const st
 {
 	size_t start = pl->batch.len;
 	struct text_style st;
-	int r = record_stats(&pl->batch, seq, ts_ms, s);
+	int r = tail_on(pl, start, record_stats(&pl->batch, seq, ts_ms, s), false);
 
 	if (r < 0 || !pl->text)
 		return r;
@@ -136,7 +149,7 @@ static int out_reload(struct pipeline *pl, uint64_t seq, uint64_t ts_ms,
 {
 	size_t start = pl->batch.len;
 	struct text_style st;
-	int r = record_reload(&pl->batch, seq, ts_ms, rl);
+	int r = tail_on(pl, start, record_reload(&pl->batch, seq, ts_ms, rl), false);
 
 	if (r < 0 || !pl->text)
 		return r;
@@ -780,6 +793,77 @@ void pipeline_write_reload(struct pipeline *pl, const struct record_reload *r)
 
 	batch_begin(pl, ts_ms);
 	if (out_reload(pl, pl->seq + 1, ts_ms, r) < 0) {
+		pl->seq++;
+		pl->pending_dropped++;
+		pl->st.dropped_records++;
+		return;
+	}
+	pl->seq++;
+	pl->batch_records++;
+	pl->st.records++;
+}
+
+int pipeline_set_ident(struct pipeline *pl, const char *run_id, const char *host,
+		       bool record_host)
+{
+	int r;
+
+	pl->ident.len = 0;
+	r = record_ident(&pl->ident, run_id, NULL);
+	if (r < 0)
+		return r;
+	pl->ident_run_len = pl->ident.len;
+	pl->ident.len = 0;
+	r = record_ident(&pl->ident, run_id, host);
+	pl->ident_host = record_host;
+	pl->run_id = run_id;
+	pl->host = host;
+	return r;
+}
+
+int pipeline_write_start(struct pipeline *pl, struct record_start *r)
+{
+	size_t start = pl->batch.len;
+	int err;
+
+	r->seq = pl->seq + 1;
+	r->ts_ms = now_real_ms();
+	err = tail_on(pl, start, record_start(&pl->batch, r), true);
+	if (err == 0 && pl->text) {
+		struct text_style st = text_style(pl, r->ts_ms);
+
+		err = text_too(pl, start, err,
+			       text_start(&pl->text_batch, r->ts_ms, pl->host, r->version,
+					  pl->run_id, &st));
+	}
+	if (err < 0)
+		return err;
+	pl->seq++;
+	pl->batch_records++;
+	pl->st.records++;
+	return 0;
+}
+
+void pipeline_write_stop(struct pipeline *pl, const char *reason)
+{
+	uint64_t ts_ms = now_real_ms();
+	size_t start;
+	int r;
+
+	/* A dropped notice owed goes first, so dropped_records below includes its count. */
+	batch_begin(pl, ts_ms);
+	start = pl->batch.len;
+	r = tail_on(pl, start,
+		    record_stop(&pl->batch, pl->seq + 1, ts_ms, reason, pl->st.dropped_records),
+		    true);
+	if (r == 0 && pl->text) {
+		struct text_style st = text_style(pl, ts_ms);
+
+		r = text_too(pl, start, r,
+			     text_stop(&pl->text_batch, ts_ms, reason, pl->seq + 1,
+				       pl->st.dropped_records, &st));
+	}
+	if (r < 0) {
 		pl->seq++;
 		pl->pending_dropped++;
 		pl->st.dropped_records++;

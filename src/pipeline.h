@@ -79,6 +79,10 @@ struct pipeline {
 	uint64_t pending_dropped;	/* records lost, not yet reported in a dropped record */
 	uint64_t batch_dropped;		/* count of the dropped notice opening batch; 0 = none */
 	uint64_t seq;			/* last sequence number given out */
+	struct buf ident;		/* ,"run_id":R,"host":H: every record's end; owned */
+	size_t ident_run_len;		/* ... its run_id part's length */
+	bool ident_host;		/* record_host: every record gets the host part too */
+	const char *run_id, *host;	/* borrowed (struct daemon's): --format text's start line */
 	uint64_t read_ns;		/* CLOCK_MONOTONIC when the current batch was read */
 	bool drain_pending;		/* connector not drained since the last read */
 	bool reading_perm, reading_fid;	/* pipeline_read_group() of that group is running */
@@ -115,6 +119,17 @@ void pipeline_write_reload(struct pipeline *pl, const struct record_reload *r);
 /* --format text for the output (subscribers keep JSON Lines), coloured if color; set once
  * before the first event. */
 void pipeline_set_text(struct pipeline *pl, bool text, bool color);
+/* The run's identity every record ends with (record_ident()): run_id, and host on the
+ * (run_id and host are borrowed: they must outlive the pipeline)
+ * lifecycle records and, with record_host, on every record. 0 or -ENOMEM. */
+int pipeline_set_ident(struct pipeline *pl, const char *run_id, const char *host,
+		       bool record_host);
+/* Appends the start record (r's seq and ts_ms filled in here): the run's first, seq 1.
+ * Returns 0 or -ENOMEM (nothing appended, no seq taken). */
+int pipeline_write_start(struct pipeline *pl, struct record_start *r);
+/* Appends the stop record, the run's last: reason, records (its seq) and the records known
+ * lost so far (dropped_records). Lost like any other if it cannot be built. */
+void pipeline_write_stop(struct pipeline *pl, const char *reason);
 /* A reload's new policy: used from the next event on (the caller frees the old one). */
 void pipeline_set_policy(struct pipeline *pl, struct policy *policy);
 /* Frees what pipeline_init() allocated and the records not flushed; safe on a zeroed

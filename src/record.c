@@ -1,9 +1,11 @@
 /*
- * record.c - turns one event, alert, dropped notice or stats snapshot into one
- * newline-terminated JSON line (schema 1).
+ * record.c - turns one event, alert, dropped notice, stats snapshot, reload, start or stop
+ * into one newline-terminated I-JSON line (schema 1).
  *
  * Owns: struct buf (a growable byte buffer) and the JSON encoding, including the string
- * escaping that keeps every byte of a Linux file name recoverable.
+ * escaping that keeps every line valid UTF-8 and every byte of a Linux file name
+ * recoverable (U+FFFD in the string, the bytes in <field>_raw), and the run's identity
+ * that ends every record (record_ident(), record_tail()).
  * Must not: write anywhere, log, read the clock or keep state; it is [pure].
  * Gets: a struct record_event, struct alert or struct stats (event.h) from pipeline.c, whose
  * strings it only borrows for the duration of the call. Gives: bytes in the caller's buf, which
@@ -258,17 +260,19 @@ static void w_escape_byte(struct writer *w, unsigned char c)
 		return;
 	}
 	if (c >= 0x80) {
-		/* A byte of an invalid sequence: the lone low surrogate U+DC80-U+DCFF. */
-		e[2] = 'd';
-		e[3] = 'c';
+		/* A byte of an invalid sequence: U+FFFD, in UTF-8 (I-JSON: no lone surrogate). */
+		w_lit(w, "\xef\xbf\xbd");
+		return;
 	}
 	w_put(w, e, sizeof(e));
 }
 
-static void w_string(struct writer *w, const char *str, size_t len)
+/* Appends str as a JSON string; true if a byte of it was not valid UTF-8 (then U+FFFD). */
+static bool w_string(struct writer *w, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
+	bool lossy = false;
 
 	w_lit(w, "\"");
 	while (i < len) {
@@ -290,28 +294,77 @@ static void w_string(struct writer *w, const char *str, size_t len)
 		 * and decoding restarts at the next one: a broken sequence's remaining bytes
 		 * are continuation bytes, which are then escaped one by one too.
 		 */
-		if (i < len)
+		if (i < len) {
+			lossy |= s[i] >= 0x80;
 			w_escape_byte(w, s[i++]);
+		}
 	}
 	w_lit(w, "\"");
+	return lossy;
 }
 
-/* A C string as a JSON string, NULL as null. */
+/* A C string as a JSON string, NULL as null. For strings of our own, known to be UTF-8. */
 static void w_cstr(struct writer *w, const char *s)
 {
 	if (s)
-		w_string(w, s, strlen(s));
+		(void)w_string(w, s, strlen(s));
 	else
 		w_lit(w, "null");
 }
 
+/* The bytes of s as a JSON array of numbers, "[104,105]": a _raw field's value. */
+static void w_byte_array(struct writer *w, const unsigned char *s, size_t len)
+{
+	w_lit(w, "[");
+	for (size_t i = 0; i < len; i++) {
+		char tmp[4];
+		char *p = fmt_u64(s[i], tmp + sizeof(tmp));
+
+		if (i)
+			*--p = ',';
+		w_put(w, p, (size_t)(tmp + sizeof(tmp) - p));
+	}
+	w_lit(w, "]");
+}
+
+/*
+ * A string field taken from the system (a path, comm, a host name): key (",\"path\":"),
+ * then s as a JSON string (NULL: null); if s is not valid UTF-8, its U+FFFD form and then
+ * raw_key (",\"path_raw\":") with the exact bytes, fatrace's convention.
+ */
+static void w_sfield(struct writer *w, const char *key, size_t key_len, const char *raw_key,
+		     size_t raw_key_len, const char *s)
+{
+	size_t len;
+
+	w_put(w, key, key_len);
+	if (!s) {
+		w_lit(w, "null");
+		return;
+	}
+	len = strlen(s);
+	if (w_string(w, s, len)) {
+		w_put(w, raw_key, raw_key_len);
+		w_byte_array(w, (const unsigned char *)s, len);
+	}
+}
+
+/* w_sfield() of the field named name (a string literal), with or without a comma first. */
+#define W_SFIELD_(w, sep, name, s)                                                            \
+	w_sfield((w), sep "\"" name "\":", sizeof(sep "\"" name "\":") - 1,                        \
+		 ",\"" name "_raw\":", sizeof(",\"" name "_raw\":") - 1, (s))
+#define W_SFIELD(w, name, s) W_SFIELD_(w, ",", name, s)
+
 int record_json_string(struct buf *out, const char *s, size_t len)
 {
 	struct writer w;
+	bool lossy;
 
 	w_begin(&w, out);
-	w_string(&w, s, len);
-	return w_end(&w);
+	lossy = w_string(&w, s, len);
+	if (w_end(&w) < 0)
+		return w.err;
+	return lossy;
 }
 
 /* FAN_ONDIR and FAN_EVENT_ON_CHILD are flags, not events, and never named. */
@@ -432,10 +485,8 @@ int record_event(struct buf *out, const struct record_event *r)
 	w_mask_names(&w, r->mask);
 	w_lit(&w, ",\"decision\":");
 	w_put(&w, decision, strlen(decision));
-	w_lit(&w, ",\"job_id\":");
-	w_cstr(&w, r->job_id);
-	w_lit(&w, ",\"path_role\":");
-	w_cstr(&w, r->path_role);
+	W_SFIELD(&w, "job_id", r->job_id);
+	W_SFIELD(&w, "path_role", r->path_role);
 	w_lit(&w, ",\"pid\":");
 	w_i64(&w, r->proc.pid);
 	w_lit(&w, ",\"ppid\":");
@@ -448,26 +499,19 @@ int record_event(struct buf *out, const struct record_event *r)
 		w_u64(&w, r->proc.uid);
 	else
 		w_lit(&w, "null");
-	w_lit(&w, ",\"comm\":");
-	w_cstr(&w, r->proc.comm);
-	w_lit(&w, ",\"exe\":");
-	w_cstr(&w, r->proc.exe);
-	w_lit(&w, ",\"path\":");
-	w_cstr(&w, r->path);
-	w_lit(&w, ",\"name\":");
-	w_cstr(&w, r->name);
+	W_SFIELD(&w, "comm", r->proc.comm);
+	W_SFIELD(&w, "exe", r->proc.exe);
+	W_SFIELD(&w, "path", r->path);
+	W_SFIELD(&w, "name", r->name);
 	if (r->is_dir)
 		w_lit(&w, ",\"is_dir\":true");
 	else
 		w_lit(&w, ",\"is_dir\":false");
 	if (r->is_rename) {
-		w_lit(&w, ",\"old_path\":");
-		w_cstr(&w, r->old_path);
+		W_SFIELD(&w, "old_path", r->old_path);
 	}
-	if (r->reason) {
-		w_lit(&w, ",\"reason\":");
-		w_cstr(&w, r->reason);
-	}
+	if (r->reason)
+		W_SFIELD(&w, "reason", r->reason);
 	w_lit(&w, "}\n");
 	return w_end(&w);
 }
@@ -495,23 +539,17 @@ int record_alert(struct buf *out, const struct alert *a)
 	w_head_lit(&w, ",\"type\":\"alert\"", a->seq, a->ts_ms);
 	w_lit(&w, ",\"kind\":");
 	w_cstr(&w, record_alert_kind_name(a->kind));
-	w_lit(&w, ",\"job_id\":");
-	w_cstr(&w, a->job_id);
-	w_lit(&w, ",\"path_role\":");
-	w_cstr(&w, a->path_role);
+	W_SFIELD(&w, "job_id", a->job_id);
+	W_SFIELD(&w, "path_role", a->path_role);
 	w_lit(&w, ",\"pid\":");
 	w_i64(&w, a->pid);
 	/* The kernel's own alerts have no process: comm and exe are left out, not null. */
 	if (a->proc) {
-		w_lit(&w, ",\"comm\":");
-		w_cstr(&w, a->proc->comm);
-		w_lit(&w, ",\"exe\":");
-		w_cstr(&w, a->proc->exe);
+		W_SFIELD(&w, "comm", a->proc->comm);
+		W_SFIELD(&w, "exe", a->proc->exe);
 	}
-	w_lit(&w, ",\"path\":");
-	w_cstr(&w, a->path);
-	w_lit(&w, ",\"reason\":");
-	w_cstr(&w, a->reason);
+	W_SFIELD(&w, "path", a->path);
+	W_SFIELD(&w, "reason", a->reason);
 	if (a->kind == ALERT_BURST) {
 		w_lit(&w, ",\"count\":");
 		w_u64(&w, a->count);
@@ -531,8 +569,7 @@ int record_dropped(struct buf *out, uint64_t seq, uint64_t ts_ms, uint64_t count
 	w_head_lit(&w, ",\"type\":\"dropped\"", seq, ts_ms);
 	w_lit(&w, ",\"count\":");
 	w_u64(&w, count);
-	w_lit(&w, ",\"reason\":");
-	w_cstr(&w, reason);
+	W_SFIELD(&w, "reason", reason);
 	w_lit(&w, "}\n");
 	return w_end(&w);
 }
@@ -564,10 +601,76 @@ int record_reload(struct buf *out, uint64_t seq, uint64_t ts_ms, const struct re
 	w_u64(&w, r->marks_removed);
 	w_lit(&w, ",\"refused\":");
 	w_names(&w, r->refused, r->n_refused);
-	w_lit(&w, ",\"error\":");
-	w_cstr(&w, r->error);
+	W_SFIELD(&w, "error", r->error);
 	w_lit(&w, "}\n");
 	return w_end(&w);
+}
+
+int record_start(struct buf *out, const struct record_start *r)
+{
+	struct writer w;
+
+	w_begin(&w, out);
+	w_head_lit(&w, ",\"type\":\"start\"", r->seq, r->ts_ms);
+	W_SFIELD(&w, "version", r->version);
+	W_SFIELD(&w, "boot_id", r->boot_id);
+	W_SFIELD(&w, "config_digest", r->config_digest);
+	W_SFIELD(&w, "mode", r->mode);
+	w_lit(&w, ",\"pid\":");
+	w_i64(&w, r->pid);
+	w_lit(&w, ",\"marks\":[");
+	for (size_t i = 0; i < r->n_marks; i++) {
+		if (i)
+			w_lit(&w, ",");
+		W_SFIELD_(&w, "{", "kind", r->marks[i].kind);
+		W_SFIELD(&w, "path", r->marks[i].path);
+		w_lit(&w, "}");
+	}
+	w_lit(&w, "]}\n");
+	return w_end(&w);
+}
+
+int record_stop(struct buf *out, uint64_t seq, uint64_t ts_ms, const char *reason,
+		uint64_t dropped)
+{
+	struct writer w;
+
+	w_begin(&w, out);
+	w_head_lit(&w, ",\"type\":\"stop\"", seq, ts_ms);
+	W_SFIELD(&w, "reason", reason);
+	/* Every seq up to this one was given out: seq is the count of records, this one in. */
+	w_lit(&w, ",\"records\":");
+	w_u64(&w, seq);
+	w_lit(&w, ",\"dropped_records\":");
+	w_u64(&w, dropped);
+	w_lit(&w, "}\n");
+	return w_end(&w);
+}
+
+int record_ident(struct buf *out, const char *run_id, const char *host)
+{
+	struct writer w;
+
+	w_begin(&w, out);
+	W_SFIELD(&w, "run_id", run_id);
+	if (host)
+		W_SFIELD(&w, "host", host);
+	return w_end(&w);
+}
+
+int record_tail(struct buf *out, size_t start, const char *tail, size_t len)
+{
+	/* Every record ends "}\n"; the tail goes in before them. */
+	if (out->len < start + 3 || memcmp(out->data + out->len - 2, "}\n", 2) != 0)
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	out->len -= 2;
+	if (buf_append(out, tail, len) < 0 || buf_append(out, "}\n", 2) < 0) {
+		out->len = start;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* The stats keys, in struct stats order: the record's and the log line's one table. */

@@ -2,11 +2,14 @@
  * record.h - events and alerts -> one JSON line each (schema_version 1). Pure: appends to
  * a growable byte buffer and knows nothing of where lines go.
  *
- * Strings: valid UTF-8 is copied; '"' and '\\' are escaped; bytes 0x00-0x1f and 0x7f are
- * written as \b \f \n \r \t or \u00XX; every byte of an invalid UTF-8 sequence (including
- * overlong forms, surrogates and code points above U+10FFFF) is written as the lone
- * surrogate \udcXX (XX = the byte, 80-ff), as Python's "surrogateescape" does, so
- * json.loads(line)["path"].encode("utf-8", "surrogateescape") gives back the exact bytes.
+ * Every line is I-JSON (RFC 7493): UTF-8 with no lone surrogate. Strings: valid UTF-8
+ * (Unicode table 3-7) is copied; '"' and '\\' are escaped; bytes 0x00-0x1f and 0x7f are
+ * written as \b \f \n \r \t or \u00XX; every byte that does not belong to a well-formed
+ * sequence (a stray continuation byte, C0, C1, F5-FF, a truncated sequence's bytes, an
+ * overlong form, a surrogate encoded in UTF-8 (ED A0-BF ..), a code point above U+10FFFF)
+ * is written as U+FFFD, one per byte. A string field taken from the system (path, name,
+ * comm, exe, ...) that had such a byte is followed by <field>_raw, its exact bytes as an
+ * array of numbers (fatrace's convention), so nothing is lost and nothing is refused.
  */
 #ifndef FANOTIFYD_RECORD_H
 #define FANOTIFYD_RECORD_H
@@ -129,7 +132,54 @@ int record_stats_prom(struct buf *out, const struct stats *s);
  */
 size_t record_mask_names(uint64_t mask, char *out, size_t cap);
 
-/* Appends s (len bytes) as a quoted JSON string per the scheme above. 0 or -ENOMEM. */
+/* Appends s (len bytes) as a quoted JSON string per the scheme above. Returns 0, 1 if a
+ * byte was not valid UTF-8 (written as U+FFFD), or -ENOMEM (nothing appended). */
 int record_json_string(struct buf *out, const char *s, size_t len);
+
+/* One mark of the start record: its kind ("watch", "mount", "filesystem") and path. */
+struct record_mark {
+	const char *kind;
+	const char *path;
+};
+
+/* What the start record says (main.c fills it; every pointer is borrowed). */
+struct record_start {
+	uint64_t seq, ts_ms;
+	const char *version;
+	const char *boot_id;		/* /proc/sys/kernel/random/boot_id; NULL: unknown */
+	const char *config_digest;	/* 16 hex digits; see main.c */
+	const char *mode;		/* "observe" or "permission" */
+	int64_t pid;
+	const struct record_mark *marks;
+	size_t n_marks;
+};
+
+/*
+ * Appends {"schema_version":1,"type":"start","seq":S,"ts_ms":T,"version":V,"boot_id":B,
+ * "config_digest":D,"mode":M,"pid":P,"marks":[{"kind":K,"path":P},...]}: the first record
+ * of a run. 0 or -ENOMEM.
+ */
+int record_start(struct buf *out, const struct record_start *r);
+
+/*
+ * Appends {"schema_version":1,"type":"stop","seq":S,"ts_ms":T,"reason":R,"records":S,
+ * "dropped_records":N}: the last record of a run; records is S (every seq was given out),
+ * dropped_records how many of them are known lost. 0 or -ENOMEM.
+ */
+int record_stop(struct buf *out, uint64_t seq, uint64_t ts_ms, const char *reason,
+		uint64_t dropped);
+
+/*
+ * Appends the fields every record of a run ends with, ,"run_id":R[,"host":H] (host left
+ * out when NULL), for record_tail(). 0 or -ENOMEM.
+ */
+int record_ident(struct buf *out, const char *run_id, const char *host);
+
+/*
+ * The record that begins at start and ends out (with "}\n") gets tail (len bytes, as
+ * record_ident() made it) before its closing brace. Returns 0; -ENOMEM: the record is
+ * removed (out->len = start); -EINVAL: out does not end with a record after start.
+ */
+int record_tail(struct buf *out, size_t start, const char *tail, size_t len);
 
 #endif

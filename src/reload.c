@@ -582,6 +582,8 @@ static void refusals(const struct daemon *d, const struct config *o, const struc
 		{ "events", o->events != n->events, "every mark would change" },
 		{ "access_perm", o->access_perm != n->access_perm, "every mark would change" },
 		{ "allow_cache", o->allow_cache != n->allow_cache, "fixed at start" },
+		{ "record_host", o->record_host != n->record_host,
+		  "a run's records keep the fields its start record set" },
 		{ "output", !str_eq(o->output, n->output), "opened before the first mark" },
 		{ "output_mode", o->output_mode_set != n->output_mode_set ||
 					 o->output_mode != n->output_mode,

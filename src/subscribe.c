@@ -222,13 +222,8 @@ static int render(struct buf *out, const char *line, size_t len, bool color)
 		r = text_start(out, ts_ms, field(o, "host", &s), field(o, "version", &s),
 			       field(o, "run_id", &s), &st);
 	} else if (strcmp(type, "stop") == 0) {
-		/* The lifecycle records' counters, under either name they may carry. */
-		uint64_t rec = json_object_get(o, "records") ? num(o, "records")
-							      : num(o, "records_written");
-		uint64_t drop = json_object_get(o, "dropped") ? num(o, "dropped")
-							       : num(o, "records_dropped");
-
-		r = text_stop(out, ts_ms, field(o, "reason", &s), rec, drop, &st);
+		r = text_stop(out, ts_ms, field(o, "reason", &s), num(o, "records"),
+			      num(o, "dropped_records"), &st);
 	} else {
 		r = text_other(out, ts_ms, true, line, len, &st);
 	}

@@ -4,10 +4,13 @@
  * Input: a 47-byte header (which record, flags, which strings are NULL, the numbers; short
  * inputs are padded with zeros), then the string fields separated by NUL bytes. Builds an
  * event, alert or dropped record and checks that the output is exactly one line holding
- * one strict JSON object (RFC 8259 grammar, UTF-8, no duplicate names), with the fields in
- * record.h's order, the numbers as given, and every string field's original bytes
- * recoverable by the README's escaping convention (field_bytes(), the one function that
- * knows it). The whole string part, NULs included, also goes through record_json_string().
+ * one strict I-JSON object (RFC 8259 grammar, strict UTF-8, no \u escape of a surrogate
+ * (RFC 7493), no duplicate names), with the fields in record.h's order, the numbers as
+ * given, and every string field's original bytes recoverable by the README's convention
+ * (field_bytes(), the one function that knows it): the string is the bytes with U+FFFD for
+ * each byte outside well-formed UTF-8, and when there was one, <field>_raw right after it
+ * holds the exact bytes. The whole string part, NULs included, also goes through
+ * record_json_string().
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,6 +43,8 @@ struct member {
 	size_t key_len;
 	const char *val;
 	size_t val_len;
+	const char *raw;	/* its <key>_raw sibling's value (the member after it), or NULL */
+	size_t raw_len;
 };
 
 struct object {
@@ -166,7 +171,10 @@ static bool r_string(struct reader *r)
 				return false;
 			c = r->s[r->i + 1];
 			if (c == 'u') {
-				if (r->len - r->i < 6 || hex4(r->s + r->i + 2) < 0)
+				int u = r->len - r->i < 6 ? -1 : hex4(r->s + r->i + 2);
+
+				/* I-JSON: no surrogate, lone or paired (nothing is written as a pair) */
+				if (u < 0 || (u >= 0xd800 && u <= 0xdfff))
 					return false;
 				r->i += 6;
 			} else if (strchr("\"\\/bfnrt", c) && c) {
@@ -275,6 +283,78 @@ static void parse_line(const char *line, size_t len, struct object *obj)
 		for (size_t b = a + 1; b < obj->n; b++)
 			CHECK(obj->m[a].key_len != obj->m[b].key_len ||
 			      memcmp(obj->m[a].key, obj->m[b].key, obj->m[a].key_len) != 0);
+	/* Each <key>_raw goes with the member just before it, named key; it is taken out of
+	 * the list, so that the checks below see record.h's fields in record.h's order. */
+	size_t n = 0;
+
+	for (size_t a = 0; a < obj->n; a++) {
+		const struct member *m = &obj->m[a];
+
+		if (m->key_len > 4 && memcmp(m->key + m->key_len - 4, "_raw", 4) == 0) {
+			struct member *f = n ? &obj->m[n - 1] : NULL;
+
+			CHECK(f && !f->raw && f->key_len == m->key_len - 4 &&
+			      memcmp(f->key, m->key, f->key_len) == 0);
+			f->raw = m->val;
+			f->raw_len = m->val_len;
+			continue;
+		}
+		obj->m[n] = *m;
+		obj->m[n].raw = NULL;
+		n++;
+	}
+	obj->n = n;
+}
+
+/* s with U+FFFD for each byte outside well-formed UTF-8, into out (3 * len bytes). */
+static size_t replace_bad(const unsigned char *s, size_t len, unsigned char *out)
+{
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		size_t n = utf8_len(s + i, len - i);
+
+		if (n == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(out + o, s + i, n);
+		o += n;
+		i += n;
+	}
+	return o;
+}
+
+/* A _raw value: "[b,b,...]", each a decimal 0-255 without leading zeros. Its bytes into out
+ * (malloc'd). */
+static size_t raw_array(const char *v, size_t len, unsigned char **out)
+{
+	size_t i = 1, n = 0;
+
+	CHECK(len >= 2 && v[0] == '[' && v[len - 1] == ']');
+	*out = malloc(len);
+	CHECK(*out);
+	while (i < len - 1) {
+		unsigned x = 0;
+		size_t d = 0;
+
+		while (v[i] >= '0' && v[i] <= '9') {
+			CHECK(d == 0 || v[i - d] != '0');
+			x = x * 10 + (unsigned)(v[i] - '0');
+			i++;
+			d++;
+			CHECK(d <= 3);
+		}
+		CHECK(d > 0 && x <= 255);
+		(*out)[n++] = (unsigned char)x;
+		if (v[i] == ',')
+			i++;
+		else
+			CHECK(i == len - 1);
+	}
+	return n;
 }
 
 /*
@@ -317,9 +397,10 @@ static uint32_t next_char(const unsigned char *s, size_t *i)
 
 /*
  * The original bytes of string field key of obj, as a reader following the README
- * recovers them: UTF-8 for each character, except that a lone surrogate U+DC80-U+DCFF
- * stands for the byte 0x80-0xFF. Any other lone surrogate breaks the convention. Returns 1
- * and sets out (malloc'd) and *out_len, 0 for null, -1 if the field is missing.
+ * recovers them: key_raw's bytes if it is there, else the string's UTF-8. Checks the
+ * string against them: the bytes with U+FFFD for each byte outside well-formed UTF-8, and
+ * a _raw exactly when there was such a byte. Returns 1 and sets out (malloc'd) and
+ * *out_len, 0 for null, -1 if the field is missing.
  */
 static int field_bytes(const struct object *obj, const char *key, unsigned char **out,
 		       size_t *out_len)
@@ -344,11 +425,6 @@ static int field_bytes(const struct object *obj, const char *key, unsigned char 
 		uint32_t u = next_char(s, &i);
 		unsigned char *p = *out + n;
 
-		if (u >= 0xdc80 && u <= 0xdcff) {
-			p[0] = (unsigned char)(u - 0xdc00);
-			n += 1;
-			continue;
-		}
 		CHECK(u < 0xd800 || u > 0xdfff);
 		if (u < 0x80) {
 			p[0] = (unsigned char)u;
@@ -371,6 +447,25 @@ static int field_bytes(const struct object *obj, const char *key, unsigned char 
 		}
 	}
 	*out_len = n;
+	if (m->raw) {
+		unsigned char *raw, *rep;
+		size_t raw_len = raw_array(m->raw, m->raw_len, &raw), rep_len;
+
+		rep = malloc(3 * raw_len + 1);
+		CHECK(rep);
+		rep_len = replace_bad(raw, raw_len, rep);
+		/* A _raw only for bytes that are not UTF-8; the string is their U+FFFD form. */
+		CHECK(rep_len != raw_len || memcmp(rep, raw, raw_len) != 0);
+		CHECK(rep_len == n && memcmp(rep, *out, n) == 0);
+		free(rep);
+		free(*out);
+		*out = raw;
+		*out_len = raw_len;
+	} else {
+		/* No _raw: the string's bytes are the original, which were UTF-8. */
+		for (i = 0; i < n; i += utf8_len(*out + i, n - i))
+			CHECK(utf8_len(*out + i, n - i) > 0);
+	}
 	return 1;
 }
 
@@ -606,13 +701,22 @@ static void check_json_string(const char *s, size_t len)
 	struct reader r;
 
 	CHECK(buf_append(&b, "{\"s\":", 5) == 0);
-	CHECK(record_json_string(&b, s, len) == 0);
+	unsigned char *rep = malloc(3 * len + 1);
+	size_t rep_len;
+	int lossy;
+
+	CHECK(rep);
+	rep_len = replace_bad((const unsigned char *)s, len, rep);
+	lossy = record_json_string(&b, s, len);
+	CHECK(lossy == (rep_len != len || memcmp(rep, s, len) != 0));
 	CHECK(buf_append(&b, "}\n", 2) == 0);
 	r = (struct reader){ (const unsigned char *)b.data, 5, b.len - 2 };
 	CHECK(r_string(&r) && r.i == r.len);
 	parse_line(b.data, b.len, &obj);
-	expect_bytes(&obj, "s", len ? s : "", len);
+	/* Without a _raw sibling: the string is the U+FFFD form, exactly. */
+	expect_bytes(&obj, "s", rep_len ? (const char *)rep : "", rep_len);
 	buf_free(&b);
+	free(rep);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -58,14 +58,30 @@ setup() {
 	OUT=$S/out.jsonl
 	ERR=$S/err.log
 	PIDF=$S/pid
+	# jsonl.py checks every line it reads once (schema, I-JSON) and lists the bad ones here,
+	# outside the test's mounts; finish (or the exit) fails the test for any.
+	export JSONL_CHECKED=$IT_BASE_DIR/jsonl-checked JSONL_VIOLATIONS=$IT_BASE_DIR/jsonl-bad \
+		JSONL_SCHEMA=$HERE/../../schema/record.schema.json
 	trap cleanup EXIT
+}
+
+# violations: "not ok" for every record jsonl.py found invalid, once; 1 if there were any.
+violations() {
+	local v=${JSONL_VIOLATIONS:-}
+	[ -n "$v" ] && [ -s "$v" ] || return 0
+	while IFS= read -r l; do fail "invalid record: $l"; done < <(sort -u "$v" | head -n 10)
+	[ "$(sort -u "$v" | wc -l)" -le 10 ] || fail "invalid records: $(sort -u "$v" | wc -l) in all"
+	: >"$v"
+	return 1
 }
 
 # Subscriber processes a test started (killed at exit) and its own extra clean-up step.
 SUBS=
 cleanup_more() { :; }
 cleanup() {
+	local bad=0
 	stop_daemon
+	violations || bad=1
 	unhold
 	for p in $SUBS; do kill "$p" 2>/dev/null; done
 	cleanup_more
@@ -73,6 +89,7 @@ cleanup() {
 	umount -l "$W" 2>/dev/null
 	umount -l "$S" 2>/dev/null
 	[ -n "${IT_BASE_DIR:-}" ] && rm -rf "$IT_BASE_DIR"
+	[ "$bad" = 0 ] || exit 1
 	true
 }
 
@@ -252,6 +269,9 @@ run() {
 
 finish() {
 	stop_daemon
+	# Every record of the output, also those no check read, is checked.
+	[ -n "${OUT:-}" ] && [ -f "$OUT" ] && $JSONL check "$OUT"
+	violations
 	[ "$FAILED" = 0 ] && [ "$CHECKS" = 0 ] && ok
 	exit "$FAILED"
 }
@@ -287,6 +307,9 @@ keys = {"schema_version", "type", "seq", "ts_ms", "kind", "job_id", "path_role",
         "comm", "exe", "path", "reason"}
 if a.get("kind") == "burst":
     keys |= {"count", "window_ms"}
+# Every record ends with its run's run_id (host with record_host); a field that is not
+# UTF-8 has its _raw.
+keys |= {"run_id"} | {k for k in a if k == "host" or k.endswith("_raw")}
 if set(a) != keys:
     bad("keys differ: extra %s missing %s" % (sorted(set(a) - keys), sorted(keys - set(a))))
 if a["path"] != path:

@@ -115,7 +115,7 @@ echo s >"$W/.s1"
 $JSONL wait "$OUT" --timeout 10 path="$W/.s1" events~MODIFY || fail "sentinel .s1 never reported"
 check "command-line output wins over the file's" [ ! -s "$S/from-file.jsonl" ]
 check "file mount mark: deep write" has events=MODIFY path="$W/deep/er/file"
-check "file events list + no_fid: only MODIFY (no CREATE in FD mode)" [ "$(count events!=MODIFY)" = 0 ]
+check "file events list + no_fid: only MODIFY (no CREATE in FD mode)" [ "$(count type=event events!=MODIFY)" = 0 ]
 check "no_fid true: CREATE announced undeliverable" grep -q -- "--no-fid: CREATE cannot be delivered" "$ERR"
 stop_daemon
 check "second config daemon: SIGTERM exits 0" [ "$DSTATUS" = 0 ]

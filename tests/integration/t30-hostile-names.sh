@@ -1,6 +1,7 @@
 # Hostile file names: control bytes, quotes, backslashes, invalid UTF-8, long names and a
-# ~4000-byte deep path. The output stays strict-UTF-8 JSON and every path / name / old_path
-# decodes (surrogateescape) back to exactly the original bytes, in FID and in FD mode.
+# ~4000-byte deep path. The output stays I-JSON (strict UTF-8, no lone surrogate: what
+# serde_json, Vector's parser, takes) and every path / name / old_path gives back exactly the
+# original bytes, from its _raw array where the name is not UTF-8, in FID and in FD mode.
 . "$(dirname "$0")/lib.sh"
 require_fanotify fid
 setup
@@ -75,8 +76,33 @@ def create():
     with open(sys.argv[3], "w") as f:
         json.dump({k: [os.fsdecode(p) for p in v] for k, v in man.items()}, f)
 
-def raw(v):
-    return v.encode("utf-8", "surrogateescape") if isinstance(v, str) else v
+def raw(r, k):
+    # A field that was not valid UTF-8 has U+FFFD in the string and its bytes in k_raw.
+    if isinstance(r.get(k + "_raw"), list):
+        return bytes(r[k + "_raw"])
+    v = r.get(k)
+    return v.encode("utf-8") if isinstance(v, str) else v
+
+def ijson(out):
+    # RFC 7493: strict UTF-8, and no string (key or value) with a surrogate code point,
+    # which json.loads lets through from a \udXXX escape but UTF-8 cannot encode.
+    bad = 0
+    with open(out, "rb") as f:
+        lines = [l for l in f.read().split(b"\n") if l]
+    for n, l in enumerate(lines, 1):
+        try:
+            r = json.loads(l.decode("utf-8", "strict"))
+            for k, v in r.items():
+                k.encode("utf-8")
+                if isinstance(v, str):
+                    v.encode("utf-8")
+                if k.endswith("_raw"):
+                    assert all(isinstance(x, int) and 0 <= x <= 255 for x in v), k
+                    assert isinstance(r.get(k[:-4]), str), k
+        except (ValueError, UnicodeError, AssertionError) as e:
+            bad += 1
+            print("#   line %d is not I-JSON: %s" % (n, e))
+    return bad == 0 and len(lines) > 0
 
 def records(out):
     with open(out, "rb") as f:
@@ -88,14 +114,14 @@ def check(out, man_file, cat, want):
     seen = {}
     for r in recs:
         if r.get("type") == "event" and isinstance(r.get("path"), str):
-            seen.setdefault(raw(r["path"]), []).append(r)
+            seen.setdefault(raw(r, "path"), []).append(r)
     bad = 0
     for p in man[cat]:
         p = os.fsencode(p)
         rs = seen.get(p, [])
         base = p.rsplit(b"/", 1)[1]
         if want == "create":
-            ok = any("CREATE" in r["events"].split(",") and raw(r.get("name")) == base
+            ok = any("CREATE" in r["events"].split(",") and raw(r, "name") == base
                      and r.get("is_dir") is False for r in rs)
         else:
             ok = any("CLOSE_WRITE" in r["events"].split(",") for r in rs)
@@ -122,10 +148,9 @@ def known(out, man_file, extra):
         if r.get("type") != "event":
             continue
         for k in ("path", "old_path"):
-            v = r.get(k)
-            if v is None:
+            if r.get(k) is None:
                 continue
-            b = raw(v)
+            b = raw(r, k)
             if b.startswith(W) and b not in ok and b"/.sentinel-" not in b:
                 bad += 1
                 if bad <= 5:
@@ -135,6 +160,8 @@ def known(out, man_file, extra):
 cmd = sys.argv[1]
 if cmd == "create":
     create()
+elif cmd == "ijson":
+    sys.exit(0 if ijson(sys.argv[3]) else 1)
 elif cmd == "check":
     sys.exit(0 if check(sys.argv[4], sys.argv[3], sys.argv[5], sys.argv[6]) else 1)
 elif cmd == "known":
@@ -159,6 +186,9 @@ mv "$W/$OLDN" "$W/$NEWN"
 sentinel || finish
 
 check "FID: output is valid JSONL (strict UTF-8, one object per line)" $JSONL valid "$OUT"
+check "FID: output is I-JSON (no lone surrogate anywhere)" "$PY" "$HPY" ijson "$W" "$OUT"
+check "FID: no surrogate escape in the bytes written" \
+	"$PY" -c 'import re,sys; sys.exit(1 if re.search(rb"(?<!\\)(\\\\)*\\u[dD][89a-fA-F]", open(sys.argv[1],"rb").read()) else 0)' "$OUT"
 while IFS= read -r cat; do
 	check "FID: $cat: CREATE record decodes to the exact path and name bytes" \
 		"$PY" "$HPY" check "$W" "$MAN" "$OUT" "$cat" create
@@ -184,6 +214,7 @@ PY
 printf y >>"$W/$NEWN"
 sentinel || finish
 check "FD: output is valid JSONL (strict UTF-8, one object per line)" $JSONL valid "$OUT"
+check "FD: output is I-JSON (no lone surrogate anywhere)" "$PY" "$HPY" ijson "$W" "$OUT"
 while IFS= read -r cat; do
 	check "FD: $cat: CLOSE_WRITE record decodes to the exact path bytes" \
 		"$PY" "$HPY" check "$W" "$MAN" "$OUT" "$cat" close_write

@@ -21,13 +21,17 @@ if seqs != list(range(1, len(seqs) + 1)):
     sys.exit(1)
 PY
 }
-# last_is_stats FILE: the last line is a stats record whose records = its seq = the lines.
+# last_is_stats FILE: the last line but the stop record is a stats record whose records = its
+# seq = the lines before the stop record.
 last_is_stats() {
 	"$PY" - "$1" <<'PY'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1], "rb")]
-r = recs[-1]
-if r.get("type") != "stats" or not r["seq"] == r["records"] == len(recs):
+if recs[-1].get("type") != "stop":
+    print("# last of %d is no stop record: %s" % (len(recs), json.dumps(recs[-1])[:300]))
+    sys.exit(1)
+r = recs[-2]
+if r.get("type") != "stats" or not r["seq"] == r["records"] == len(recs) - 1:
     print("# last of %d: %s" % (len(recs), json.dumps(r)[:300]))
     sys.exit(1)
 PY
@@ -64,7 +68,8 @@ same_line() {
 	"$PY" - "$S/stats.json" "$ERR" <<'PY'
 import json, sys, time
 rec = json.load(open(sys.argv[1]))
-want = {k: v for k, v in rec.items() if k not in ("schema_version", "type", "seq", "ts_ms")}
+want = {k: v for k, v in rec.items()
+        if k not in ("schema_version", "type", "seq", "ts_ms", "run_id", "host")}
 deadline = time.monotonic() + 10
 while True:
     lines = [l for l in open(sys.argv[2], errors="replace") if "stats: " in l]
@@ -84,7 +89,8 @@ PY
 check "the stats: log line has the record's keys and numbers" same_line
 stop_daemon
 check "SIGTERM exits 0" [ "$DSTATUS" = 0 ]
-check "exit writes a stats record: the last line, records = seq = lines" last_is_stats "$OUT"
+check "exit writes a stats record: the last line before the stop record, records = seq = lines" \
+	last_is_stats "$OUT"
 check "two stats records in all (SIGUSR1, exit)" [ "$(count type=stats)" = 2 ]
 check "seq contiguous, stats records included" seq_ok "$OUT"
 
@@ -125,7 +131,8 @@ sentinel || finish
 stop_daemon
 check "--stats-interval-ms: SIGTERM exits 0" [ "$DSTATUS" = 0 ]
 check "--stats-interval-ms: seq contiguous with the stats records among the events" seq_ok "$OUT"
-check "--stats-interval-ms: the last record is the exit's stats record" last_is_stats "$OUT"
+check "--stats-interval-ms: the last record before the stop record is the exit's stats record" \
+	last_is_stats "$OUT"
 periodic() {
 	"$PY" - "$OUT" <<'PY'
 import json, sys

@@ -100,8 +100,11 @@ wait "$PYSUB"
 SUBS=
 check "--subscribe exits 0 at the daemon's EOF" [ "$rc1:$rc2" = 0:0 ]
 check "--subscribe printed no message" [ ! -s "$S/sub1.err" ]
-check "whole streams equal the whole output file" \
+# (but its start record, written before any subscriber could connect)
+tail -n +2 "$OUT" >"$S/out-after-start"
+check "the output begins with its start record" grep -q '"type":"start"' <(head -n 1 "$OUT")
+check "whole streams equal the whole output file after its start record" \
 	bash -c 'for f in "$@"; do cmp -s "$1" "$f" || exit 1; done' _ \
-	"$OUT" "$S/sub1" "$S/sub2" "$S"/py.*
+	"$S/out-after-start" "$S/sub1" "$S/sub2" "$S"/py.*
 check "socket file removed on exit" [ ! -e "$SOCK" ]
 finish

@@ -92,7 +92,7 @@ check "reload record: refused empty, error null" [ "$(rf refused)/$(rf error)" =
 check "reload record: exactly its keys" "$PY" -c 'import json, sys
 r = json.load(open(sys.argv[1]))
 keys = ["schema_version", "type", "seq", "ts_ms", "status", "changed", "marks_added",
-        "marks_removed", "refused", "error"]
+        "marks_removed", "refused", "error", "run_id"]
 sys.exit(0 if list(r) == keys and r["schema_version"] == 1 else 1)' "$S/reload.json"
 check "the daemon logs the reload" grep -qF 'reload: applied (canary burst_threshold burst_window_ms quarantine_ms watch; 1 watch(es) added, 1 removed)' "$ERR"
 

@@ -3,6 +3,7 @@
  * differential check against a slow reference encoder, and round trips through an
  * independent JSON string decoder), mask names and whole event/alert/dropped lines.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,9 @@
 
 #include "compat.h"
 #include "record.h"
+
+/* U+FFFD in UTF-8: what each byte outside well-formed UTF-8 is written as. */
+#define FFFD "\xef\xbf\xbd"
 
 /* A byte-string literal and its length, NULs included. */
 #define BYTES(s) (s), (sizeof(s) - 1)
@@ -85,7 +89,8 @@ static size_t ref_encode(const unsigned char *s, size_t n, char *out)
 		size_t l = ref_utf8_decode(s + i, n - i, &cp);
 
 		if (l == 0) {
-			o += (size_t)sprintf(out + o, "\\udc%02x", s[i]);
+			memcpy(out + o, FFFD, 3);
+			o += 3;
 			i++;
 		} else if (l > 1) {
 			memcpy(out + o, s + i, l);
@@ -158,10 +163,10 @@ static size_t put_utf8(uint32_t cp, unsigned char *o)
 }
 
 /*
- * Decodes the JSON string that is exactly in[0..n) (quotes included) into bytes, the way
- * json.loads() + encode("utf-8", "surrogateescape") does: \udc80-\udcff become the raw
- * byte, surrogate pairs become their code point. Returns the byte count, or -1 if the
- * text is not one well-formed JSON string or holds an unrepresentable escape.
+ * Decodes the JSON string that is exactly in[0..n) (quotes included) into UTF-8 bytes, the
+ * way json.loads() + encode("utf-8") does: surrogate pairs become their code point, and a
+ * lone surrogate (not I-JSON; serde_json refuses it) fails. Returns the byte count, or -1
+ * if the text is not one well-formed JSON string or holds a lone surrogate.
  */
 static long json_decode(const char *in, size_t n, unsigned char *out)
 {
@@ -205,8 +210,6 @@ static long json_decode(const char *in, size_t n, unsigned char *out)
 				return -1;
 			i += 6;
 			o += put_utf8(0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00), out + o);
-		} else if (cp >= 0xdc80 && cp <= 0xdcff) {
-			out[o++] = (unsigned char)(cp - 0xdc00);
 		} else if (cp >= 0xdc00 && cp <= 0xdfff) {
 			return -1;
 		} else {
@@ -223,27 +226,52 @@ static void check_encoding(const char *name, const void *s, size_t n, const char
 {
 	struct buf b = { 0 };
 
-	assert_int_equal(record_json_string(&b, s, n), 0);
+	/* 1: a byte was not UTF-8, and a record would add the field's _raw. */
+	assert_int_equal(record_json_string(&b, s, n), ref_utf8_valid(s, n) ? 0 : 1);
 	if (b.len != strlen(want) || memcmp(b.data, want, b.len) != 0)
 		fail_msg("%s: got %.*s, want %s", name, (int)b.len, b.data, want);
 	buf_free(&b);
 }
 
+/* s with U+FFFD for each byte outside well-formed UTF-8 (3 * n bytes at most). */
+static size_t ref_replace(const unsigned char *s, size_t n, unsigned char *out)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		uint32_t cp;
+		size_t l = ref_utf8_decode(s + i, n - i, &cp);
+
+		if (l == 0) {
+			memcpy(out + o, FFFD, 3);
+			o += 3;
+			i++;
+		} else {
+			memcpy(out + o, s + i, l);
+			o += l;
+			i += l;
+		}
+	}
+	return o;
+}
+
 /*
  * Encodes s and checks the output: equal to the reference encoder's, valid UTF-8, free of
- * raw control bytes and DEL, and decoding back to exactly s.
+ * raw control bytes and DEL, without a lone surrogate, and decoding back to exactly s with
+ * U+FFFD for each byte outside well-formed UTF-8 (all of s when s is UTF-8).
  */
 static void check_roundtrip(struct buf *b, const unsigned char *s, size_t n)
 {
 	char *ref = malloc(6 * n + 2);
-	unsigned char *dec = malloc(n + 1);
-	size_t ref_len, i;
+	unsigned char *dec = malloc(3 * n + 1), *rep = malloc(3 * n + 1);
+	size_t ref_len, rep_len, i;
 	long dec_len;
 
 	assert_non_null(ref);
 	assert_non_null(dec);
+	assert_non_null(rep);
 	b->len = 0;
-	assert_int_equal(record_json_string(b, (const char *)s, n), 0);
+	assert_int_equal(record_json_string(b, (const char *)s, n), ref_utf8_valid(s, n) ? 0 : 1);
 
 	ref_len = ref_encode(s, n, ref);
 	if (b->len != ref_len || memcmp(b->data, ref, ref_len) != 0) {
@@ -260,11 +288,13 @@ static void check_roundtrip(struct buf *b, const unsigned char *s, size_t n)
 		assert_true(c >= 0x20 && c != 0x7f);
 	}
 	dec_len = json_decode(b->data, b->len, dec);
-	assert_int_equal(dec_len, (long)n);
-	if (n)
-		assert_memory_equal(dec, s, n);
+	rep_len = ref_replace(s, n, rep);
+	assert_int_equal(dec_len, (long)rep_len);
+	if (rep_len)
+		assert_memory_equal(dec, rep, rep_len);
 	free(ref);
 	free(dec);
+	free(rep);
 }
 
 /* A fixed-seed xorshift64 PRNG: the same strings on every run. */
@@ -470,60 +500,164 @@ static void test_string_valid_utf8(void **state)
 	run_enc_cases(cases, ARRAY_SIZE(cases));
 }
 
-static void test_string_invalid_utf8(void **state)
-{
-	static const struct enc_case cases[] = {
-		{ "lone continuation 80", BYTES("\x80"), "\"\\udc80\"" },
-		{ "lone continuation bf", BYTES("\xbf"), "\"\\udcbf\"" },
-		{ "continuations in text", BYTES("a\x80\x81" "b"), "\"a\\udc80\\udc81b\"" },
-		{ "truncated 2 at end", BYTES("a\xc3"), "\"a\\udcc3\"" },
-		{ "truncated 3 at end", BYTES("\xe2\x82"), "\"\\udce2\\udc82\"" },
-		{ "truncated 4 at end", BYTES("\xf0\x9f\x98"), "\"\\udcf0\\udc9f\\udc98\"" },
-		{ "lead then ASCII", BYTES("\xc3" "A"), "\"\\udcc3A\"" },
-		{ "truncated 3 then ASCII", BYTES("\xe2\x82" "A"), "\"\\udce2\\udc82A\"" },
-		{ "lead then valid", BYTES("\xc3\xc3\xa9"), "\"\\udcc3\xc3\xa9\"" },
+/*
+ * The bytes that are not UTF-8 (RFC 3629, Unicode table 3-7), each case named: every byte
+ * that does not belong to a well-formed sequence is one U+FFFD, the sequence's start and
+ * each byte after it that cannot continue it alike, and decoding restarts at the next one.
+ */
+static const struct enc_case invalid_cases[] = {
+		{ "lone continuation 80", BYTES("\x80"), "\"" FFFD "\"" },
+		{ "lone continuation bf", BYTES("\xbf"), "\"" FFFD "\"" },
+		{ "continuations in text", BYTES("a\x80\x81" "b"), "\"a" FFFD "" FFFD "b\"" },
+		{ "truncated 2 at end", BYTES("a\xc3"), "\"a" FFFD "\"" },
+		{ "truncated 3 at end", BYTES("\xe2\x82"), "\"" FFFD "" FFFD "\"" },
+		{ "truncated 4 at end", BYTES("\xf0\x9f\x98"), "\"" FFFD "" FFFD "" FFFD "\"" },
+		{ "lead then ASCII", BYTES("\xc3" "A"), "\"" FFFD "A\"" },
+		{ "truncated 3 then ASCII", BYTES("\xe2\x82" "A"), "\"" FFFD "" FFFD "A\"" },
+		{ "lead then valid", BYTES("\xc3\xc3\xa9"), "\"" FFFD "\xc3\xa9\"" },
 		{ "truncated 4 then valid 4", BYTES("\xf0\x9f\xf0\x9f\x98\x80"),
-		  "\"\\udcf0\\udc9f\xf0\x9f\x98\x80\"" },
-		{ "lead then NUL", BYTES("\xe2\x00"), "\"\\udce2\\u0000\"" },
-		{ "lead then quote", BYTES("\xc3\""), "\"\\udcc3\\\"\"" },
-		{ "overlong C0 80 (NUL)", BYTES("\xc0\x80"), "\"\\udcc0\\udc80\"" },
-		{ "overlong C1 BF", BYTES("\xc1\xbf"), "\"\\udcc1\\udcbf\"" },
-		{ "overlong C0 AF (slash)", BYTES("\xc0\xaf"), "\"\\udcc0\\udcaf\"" },
-		{ "overlong E0 80 80", BYTES("\xe0\x80\x80"), "\"\\udce0\\udc80\\udc80\"" },
-		{ "overlong E0 9F BF", BYTES("\xe0\x9f\xbf"), "\"\\udce0\\udc9f\\udcbf\"" },
+		  "\"" FFFD "" FFFD "\xf0\x9f\x98\x80\"" },
+		{ "lead then NUL", BYTES("\xe2\x00"), "\"" FFFD "\\u0000\"" },
+		{ "lead then quote", BYTES("\xc3\""), "\"" FFFD "\\\"\"" },
+		{ "overlong C0 80 (NUL)", BYTES("\xc0\x80"), "\"" FFFD "" FFFD "\"" },
+		{ "overlong C1 BF", BYTES("\xc1\xbf"), "\"" FFFD "" FFFD "\"" },
+		{ "overlong C0 AF (slash)", BYTES("\xc0\xaf"), "\"" FFFD "" FFFD "\"" },
+		{ "overlong E0 80 80", BYTES("\xe0\x80\x80"), "\"" FFFD "" FFFD "" FFFD "\"" },
+		{ "overlong E0 9F BF", BYTES("\xe0\x9f\xbf"), "\"" FFFD "" FFFD "" FFFD "\"" },
 		{ "overlong F0 80 80 80", BYTES("\xf0\x80\x80\x80"),
-		  "\"\\udcf0\\udc80\\udc80\\udc80\"" },
+		  "\"" FFFD "" FFFD "" FFFD "" FFFD "\"" },
 		{ "overlong F0 8F BF BF", BYTES("\xf0\x8f\xbf\xbf"),
-		  "\"\\udcf0\\udc8f\\udcbf\\udcbf\"" },
+		  "\"" FFFD "" FFFD "" FFFD "" FFFD "\"" },
 		{ "surrogate ED A0 80 (U+D800)", BYTES("\xed\xa0\x80"),
-		  "\"\\udced\\udca0\\udc80\"" },
+		  "\"" FFFD "" FFFD "" FFFD "\"" },
 		{ "surrogate ED BF BF (U+DFFF)", BYTES("\xed\xbf\xbf"),
-		  "\"\\udced\\udcbf\\udcbf\"" },
+		  "\"" FFFD "" FFFD "" FFFD "\"" },
 		{ "surrogate ED B2 80 (U+DC80)", BYTES("\xed\xb2\x80"),
-		  "\"\\udced\\udcb2\\udc80\"" },
+		  "\"" FFFD "" FFFD "" FFFD "\"" },
 		{ "above max F4 90 80 80", BYTES("\xf4\x90\x80\x80"),
-		  "\"\\udcf4\\udc90\\udc80\\udc80\"" },
+		  "\"" FFFD "" FFFD "" FFFD "" FFFD "\"" },
 		{ "above max F4 BF BF BF", BYTES("\xf4\xbf\xbf\xbf"),
-		  "\"\\udcf4\\udcbf\\udcbf\\udcbf\"" },
-		{ "F5", BYTES("\xf5"), "\"\\udcf5\"" },
-		{ "F5 80 80 80", BYTES("\xf5\x80\x80\x80"), "\"\\udcf5\\udc80\\udc80\\udc80\"" },
-		{ "F6", BYTES("\xf6"), "\"\\udcf6\"" },
-		{ "F7 BF BF BF", BYTES("\xf7\xbf\xbf\xbf"), "\"\\udcf7\\udcbf\\udcbf\\udcbf\"" },
-		{ "F8", BYTES("\xf8"), "\"\\udcf8\"" },
-		{ "F9", BYTES("\xf9"), "\"\\udcf9\"" },
-		{ "FA", BYTES("\xfa"), "\"\\udcfa\"" },
-		{ "FB", BYTES("\xfb"), "\"\\udcfb\"" },
-		{ "FC", BYTES("\xfc"), "\"\\udcfc\"" },
-		{ "FD", BYTES("\xfd"), "\"\\udcfd\"" },
-		{ "FE", BYTES("\xfe"), "\"\\udcfe\"" },
-		{ "FF", BYTES("\xff"), "\"\\udcff\"" },
+		  "\"" FFFD "" FFFD "" FFFD "" FFFD "\"" },
+		{ "F5", BYTES("\xf5"), "\"" FFFD "\"" },
+		{ "F5 80 80 80", BYTES("\xf5\x80\x80\x80"), "\"" FFFD "" FFFD "" FFFD "" FFFD "\"" },
+		{ "F6", BYTES("\xf6"), "\"" FFFD "\"" },
+		{ "F7 BF BF BF", BYTES("\xf7\xbf\xbf\xbf"), "\"" FFFD "" FFFD "" FFFD "" FFFD "\"" },
+		{ "F8", BYTES("\xf8"), "\"" FFFD "\"" },
+		{ "F9", BYTES("\xf9"), "\"" FFFD "\"" },
+		{ "FA", BYTES("\xfa"), "\"" FFFD "\"" },
+		{ "FB", BYTES("\xfb"), "\"" FFFD "\"" },
+		{ "FC", BYTES("\xfc"), "\"" FFFD "\"" },
+		{ "FD", BYTES("\xfd"), "\"" FFFD "\"" },
+		{ "FE", BYTES("\xfe"), "\"" FFFD "\"" },
+		{ "FF", BYTES("\xff"), "\"" FFFD "\"" },
 		{ "5-byte form F8 88 80 80 80", BYTES("\xf8\x88\x80\x80\x80"),
-		  "\"\\udcf8\\udc88\\udc80\\udc80\\udc80\"" },
-		{ "latin-1 name", BYTES("caf\xe9.txt"), "\"caf\\udce9.txt\"" },
+		  "\"" FFFD "" FFFD "" FFFD "" FFFD "" FFFD "\"" },
+		{ "latin-1 name", BYTES("caf\xe9.txt"), "\"caf" FFFD ".txt\"" },
 	};
 
+static void test_string_invalid_utf8(void **state)
+{
 	(void)state;
-	run_enc_cases(cases, ARRAY_SIZE(cases));
+	run_enc_cases(invalid_cases, ARRAY_SIZE(invalid_cases));
+}
+
+static void check_line(const char *name, const struct buf *b, const char *want);
+
+/* ",\"name\":" want ",\"name_raw\":[b,...]": the field, then its exact bytes. */
+static void expect_raw_field(const char *what, const struct buf *b, const char *want_str,
+			     const unsigned char *bytes, size_t n)
+{
+	char want[4096];
+	size_t o;
+
+	o = (size_t)snprintf(want, sizeof(want), ",\"name\":%s,\"name_raw\":[", want_str);
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)snprintf(want + o, sizeof(want) - o, "%s%u", i ? "," : "", bytes[i]);
+	o += (size_t)snprintf(want + o, sizeof(want) - o, "],\"is_dir\":");
+	if (!memmem(b->data, b->len, want, o))
+		fail_msg("%s: %s not in %.*s", what, want, (int)b->len, b->data);
+}
+
+/*
+ * Every named invalid case as an event's name: the name is its U+FFFD form and name_raw,
+ * right after it, its exact bytes; the line has no lone surrogate escape. Valid UTF-8 (and
+ * control bytes, which are valid) gets no _raw.
+ */
+static void test_raw_fields(void **state)
+{
+	static const char *const valid[] = { "", "plain", "caf\xc3\xa9", "\xf4\x8f\xbf\xbf",
+					     "nl\n\x01\x7f", "\xed\x9f\xbf" };
+	struct record_event r = { .seq = 1, .ts_ms = 1, .proc = { .pid = 1 } };
+	struct buf b = { 0 };
+	char name[64];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(invalid_cases); i++) {
+		const struct enc_case *c = &invalid_cases[i];
+
+		if (memchr(c->in, 0, c->len))
+			continue; /* a C string (a file name) cannot hold a NUL */
+		memcpy(name, c->in, c->len);
+		name[c->len] = '\0';
+		r.name = name;
+		b.len = 0;
+		assert_int_equal(record_event(&b, &r), 0);
+		expect_raw_field(c->name, &b, c->want, (const unsigned char *)c->in, c->len);
+		assert_null(memmem(b.data, b.len, "\\ud", 3));
+		assert_true(ref_utf8_valid((const unsigned char *)b.data, b.len));
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(valid); i++) {
+		r.name = valid[i];
+		b.len = 0;
+		assert_int_equal(record_event(&b, &r), 0);
+		assert_null(memmem(b.data, b.len, "_raw", 4));
+	}
+	buf_free(&b);
+}
+
+/* Every string field of an event, an alert and a dropped notice gets its _raw. */
+static void test_raw_every_field(void **state)
+{
+	static const struct proc_info proc = { .pid = 2, .comm = "c\xff", .exe = "/e\xfe" };
+	struct record_event r = {
+		.seq = 1, .ts_ms = 1, .job_id = "j\x80", .path_role = "r\x81", .proc = proc,
+		.path = "/p\xc0", .name = "n\xc1", .old_path = "/o\xf5", .is_rename = true,
+		.reason = "why\xed\xa0\x80",
+	};
+	struct alert a = { .seq = 2, .ts_ms = 2, .kind = ALERT_CANARY, .pid = 2, .proc = &proc,
+			   .path = "/p\xc0", .reason = "x\xff", .job_id = "j\x80",
+			   .path_role = "r\x81" };
+	static const char *const event_keys[] = {
+		"\"job_id_raw\":[106,128],\"path_role\":",
+		"\"path_role_raw\":[114,129],\"pid\":",
+		"\"comm_raw\":[99,255],\"exe\":", "\"exe_raw\":[47,101,254],\"path\":",
+		"\"path_raw\":[47,112,192],\"name\":", "\"name_raw\":[110,193],\"is_dir\":",
+		"\"old_path_raw\":[47,111,245],\"reason\":",
+		"\"reason_raw\":[119,104,121,237,160,128]}\n",
+	};
+	static const char *const alert_keys[] = {
+		"\"job_id_raw\":[106,128],", "\"path_role_raw\":[114,129],",
+		"\"comm_raw\":[99,255],", "\"exe_raw\":[47,101,254],",
+		"\"path_raw\":[47,112,192],", "\"reason_raw\":[120,255]}\n",
+	};
+	struct buf b = { 0 };
+
+	(void)state;
+	assert_int_equal(record_event(&b, &r), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(event_keys); i++)
+		if (!memmem(b.data, b.len, event_keys[i], strlen(event_keys[i])))
+			fail_msg("event: %s not in %.*s", event_keys[i], (int)b.len, b.data);
+	b.len = 0;
+	assert_int_equal(record_alert(&b, &a), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(alert_keys); i++)
+		if (!memmem(b.data, b.len, alert_keys[i], strlen(alert_keys[i])))
+			fail_msg("alert: %s not in %.*s", alert_keys[i], (int)b.len, b.data);
+	b.len = 0;
+	assert_int_equal(record_dropped(&b, 1, 2, 3, "e\xff"), 0);
+	check_line("dropped", &b,
+		   "{\"schema_version\":1,\"type\":\"dropped\",\"seq\":1,\"ts_ms\":2,\"count\":3,"
+		   "\"reason\":\"e" FFFD "\",\"reason_raw\":[101,255]}\n");
+	buf_free(&b);
 }
 
 /* ---- JSON strings: round trips and the reference encoder */
@@ -663,7 +797,7 @@ static void test_roundtrip_long_name_and_path(void **state)
 	check_roundtrip(&b, name, sizeof(name));
 	memset(name, 0xff, sizeof(name));
 	check_roundtrip(&b, name, sizeof(name));
-	assert_int_equal(b.len, 2 + 6 * sizeof(name));
+	assert_int_equal(b.len, 2 + 3 * sizeof(name));
 	memset(name, 'n', sizeof(name));
 	check_roundtrip(&b, name, sizeof(name));
 	assert_int_equal(b.len, 2 + sizeof(name));
@@ -904,8 +1038,11 @@ static void test_event_records(void **state)
 		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":2,\"ts_ms\":3,"
 		  "\"mask\":4294967552,\"events\":\"CREATE,0x100000000\",\"decision\":\"observe\","
 		  "\"job_id\":\"a\\\"b\",\"path_role\":\"cache\",\"pid\":9,\"ppid\":null,"
-		  "\"uid\":null,\"comm\":\"x\\ty\",\"exe\":\"/bin/\\udcff\","
-		  "\"path\":\"/t/caf\xc3\xa9\\n\\udc80\",\"name\":\"caf\xc3\xa9\\n\\udc80\","
+		  "\"uid\":null,\"comm\":\"x\\ty\",\"exe\":\"/bin/" FFFD "\","
+		  "\"exe_raw\":[47,98,105,110,47,255],"
+		  "\"path\":\"/t/caf\xc3\xa9\\n" FFFD "\","
+		  "\"path_raw\":[47,116,47,99,97,102,195,169,10,128],"
+		  "\"name\":\"caf\xc3\xa9\\n" FFFD "\",\"name_raw\":[99,97,102,195,169,10,128],"
 		  "\"is_dir\":false,\"old_path\":\"/t/\\\\\"}\n" },
 		{ "negative pid",
 		  { .seq = 1, .ts_ms = 1, .proc = { .pid = -2147483647 - 1, .ppid = -1,
@@ -960,7 +1097,8 @@ static void test_alert_records(void **state)
 		    .path = "/srv/c\xff", .reason = NULL },
 		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":3,\"ts_ms\":4,"
 		  "\"kind\":\"canary\",\"job_id\":null,\"path_role\":null,\"pid\":321,"
-		  "\"comm\":null,\"exe\":null,\"path\":\"/srv/c\\udcff\",\"reason\":null}\n" },
+		  "\"comm\":null,\"exe\":null,\"path\":\"/srv/c" FFFD "\","
+		  "\"path_raw\":[47,115,114,118,47,99,255],\"reason\":null}\n" },
 		{ "burst",
 		  { .seq = 100, .ts_ms = 200, .kind = ALERT_BURST, .pid = 55, .proc = &rm,
 		    .path = NULL, .reason = "too many mutating events", .count = 500,
@@ -1156,7 +1294,7 @@ static void test_event_long_path(void **state)
 	struct record_event r = { .seq = 1, .ts_ms = 1, .mask = FAN_CREATE,
 				  .proc = { .pid = 1 } };
 	struct buf b = { 0 };
-	unsigned char dec[4096];
+	unsigned char dec[3 * 4096];
 	const char *p, *q;
 
 	(void)state;
@@ -1172,12 +1310,91 @@ static void test_event_long_path(void **state)
 	p = memmem(b.data, b.len, "\"path\":", 7);
 	assert_non_null(p);
 	p += 7;
-	q = memmem(p, b.len - (size_t)(p - b.data), ",\"name\":", 8);
+	q = memmem(p, b.len - (size_t)(p - b.data), ",\"path_raw\":[47,", 16);
 	assert_non_null(q);
-	assert_int_equal(q - p, 2 + 1 + 6 * 4094);
-	assert_int_equal(json_decode(p, (size_t)(q - p), dec), 4095);
-	assert_memory_equal(dec, path, 4095);
+	assert_int_equal(q - p, 2 + 1 + 3 * 4094);
+	assert_int_equal(json_decode(p, (size_t)(q - p), dec), 1 + 3 * 4094);
+	for (size_t i = 1; i < 4095; i++)
+		assert_memory_equal(dec + 1 + 3 * (i - 1), FFFD, 3);
+	/* The _raw array holds every byte: "47" and 4094 times ",254", then the name. */
+	p = q + 12;
+	assert_memory_equal(p, "[47", 3);
+	for (size_t i = 0; i < 4094; i++)
+		assert_memory_equal(p + 3 + 4 * i, ",254", 4);
+	assert_memory_equal(p + 3 + 4 * 4094, "],\"name\":", 9);
 	buf_free(&b);
+}
+
+static void test_lifecycle_records(void **state)
+{
+	static const struct record_mark marks[] = { { "watch", "/w" },
+						    { "mount", "/m\xff" } };
+	struct record_start st = {
+		.seq = 1, .ts_ms = 2, .version = "0.1.0",
+		.boot_id = "3619c250-a92d-4861-81ee-b7d1e0ff4659",
+		.config_digest = "0123456789abcdef", .mode = "observe", .pid = 42,
+		.marks = marks, .n_marks = 2,
+	};
+	struct buf b = { 0 };
+
+	(void)state;
+	assert_int_equal(record_start(&b, &st), 0);
+	check_line("start", &b,
+		   "{\"schema_version\":1,\"type\":\"start\",\"seq\":1,\"ts_ms\":2,"
+		   "\"version\":\"0.1.0\",\"boot_id\":\"3619c250-a92d-4861-81ee-b7d1e0ff4659\","
+		   "\"config_digest\":\"0123456789abcdef\",\"mode\":\"observe\",\"pid\":42,"
+		   "\"marks\":[{\"kind\":\"watch\",\"path\":\"/w\"},{\"kind\":\"mount\","
+		   "\"path\":\"/m" FFFD "\",\"path_raw\":[47,109,255]}]}\n");
+	b.len = 0;
+	st.boot_id = NULL;
+	st.n_marks = 0;
+	assert_int_equal(record_start(&b, &st), 0);
+	check_line("start, no boot_id, no marks", &b,
+		   "{\"schema_version\":1,\"type\":\"start\",\"seq\":1,\"ts_ms\":2,"
+		   "\"version\":\"0.1.0\",\"boot_id\":null,"
+		   "\"config_digest\":\"0123456789abcdef\",\"mode\":\"observe\",\"pid\":42,"
+		   "\"marks\":[]}\n");
+	b.len = 0;
+	assert_int_equal(record_stop(&b, 77, 8, "SIGTERM", 5), 0);
+	check_line("stop", &b,
+		   "{\"schema_version\":1,\"type\":\"stop\",\"seq\":77,\"ts_ms\":8,"
+		   "\"reason\":\"SIGTERM\",\"records\":77,\"dropped_records\":5}\n");
+	buf_free(&b);
+}
+
+/* record_ident() + record_tail(): the run's fields go in before every record's "}". */
+static void test_ident_tail(void **state)
+{
+	struct buf id = { 0 }, b = { 0 };
+	size_t run_len, start;
+
+	(void)state;
+	assert_int_equal(record_ident(&id, "00112233445566778899aabbccddeeff", NULL), 0);
+	run_len = id.len;
+	id.len = 0;
+	assert_int_equal(record_ident(&id, "00112233445566778899aabbccddeeff", "h\xffst"), 0);
+	assert_memory_equal(id.data, ",\"run_id\":\"00112233445566778899aabbccddeeff\"",
+			    run_len);
+	assert_int_equal(id.len - run_len,
+			 strlen(",\"host\":\"h" FFFD "st\",\"host_raw\":[104,255,115,116]"));
+
+	assert_int_equal(record_dropped(&b, 1, 2, 3, "r"), 0);
+	start = b.len;
+	assert_int_equal(record_dropped(&b, 4, 5, 6, "r"), 0);
+	assert_int_equal(record_tail(&b, start, id.data, run_len), 0);
+	/* The first record is untouched, the second ends with run_id. */
+	check_line("tail", &b,
+		   "{\"schema_version\":1,\"type\":\"dropped\",\"seq\":1,\"ts_ms\":2,\"count\":3,"
+		   "\"reason\":\"r\"}\n"
+		   "{\"schema_version\":1,\"type\":\"dropped\",\"seq\":4,\"ts_ms\":5,\"count\":6,"
+		   "\"reason\":\"r\",\"run_id\":\"00112233445566778899aabbccddeeff\"}\n");
+	start = b.len;
+	assert_int_equal(record_tail(&b, start, id.data, id.len), -EINVAL);
+	assert_int_equal(b.len, start);
+	assert_int_equal(record_tail(&b, 0, id.data, 0), 0);
+	assert_int_equal(b.len, start);
+	buf_free(&b);
+	buf_free(&id);
 }
 
 int main(void)
@@ -1188,6 +1405,10 @@ int main(void)
 		cmocka_unit_test(test_string_quote_backslash),
 		cmocka_unit_test(test_string_valid_utf8),
 		cmocka_unit_test(test_string_invalid_utf8),
+		cmocka_unit_test(test_raw_fields),
+		cmocka_unit_test(test_raw_every_field),
+		cmocka_unit_test(test_lifecycle_records),
+		cmocka_unit_test(test_ident_tail),
 		cmocka_unit_test(test_roundtrip_all_single_bytes),
 		cmocka_unit_test(test_roundtrip_all_two_bytes),
 		cmocka_unit_test(test_roundtrip_edge_sequences),
