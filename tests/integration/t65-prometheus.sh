@@ -27,7 +27,7 @@ if src.startswith("http://"):
     text = urllib.request.urlopen(src, timeout=5).read().decode()
 else:
     text = open(src).read()
-skip = {"schema_version", "type", "seq", "ts_ms"}
+skip = {"schema_version", "type", "seq", "ts_ms", "run_id", "host"}
 keys = [k for k in rec if k not in skip]
 samples, types, helps = {}, {}, set()
 for line in text.splitlines():
@@ -203,7 +203,7 @@ if have_fanotify perm; then
 	check "the test's own reads of the file are recorded (the mark sees it)" \
 		[ "$(count path="$PROM" comm=cat)" -ge 1 ]
 	check "no record of the daemon's own (pid $dpid) writes, no temporary file named" \
-		eval '[ "$(count pid="$dpid")" = 0 ] && [ "$(count path~"$W/tf/.*[.]tmp[.]")" = 0 ]'
+		eval '[ "$(count type=event pid="$dpid")" = 0 ] && [ "$(count path~"$W/tf/.*[.]tmp[.]")" = 0 ]'
 	check "no temporary file left in $W/tf" no_tmp "$W/tf"
 fi
 

@@ -37,6 +37,12 @@ tsentinel() {
 	return 1
 }
 has_re() { grep -qE -- "$1" "${2:-$OUT}"; }
+# The output here is text: finish checks only what it reads as JSON Lines (the subscribers').
+eval "$(declare -f finish | sed '1s/^finish/lib_finish/')"
+finish() { OUT= lib_finish; }
+# records FILE: FILE's lines but the start record's (a subscriber, connected later, never
+# gets that one).
+records() { grep -vE '^[0-9:.]+ START ' "$1"; }
 no_esc() { ! grep -q $'\033' "$1"; }
 # raw_ctl FILE: FILE's control bytes other than newline, as od shows them (none: empty).
 raw_ctl() { od -An -v -tx1 "$1" | tr -s ' ' '\n' | grep -E '^(0[0-9a-f]|1[0-9a-f]|7f)$' | grep -vx 0a; }
@@ -85,12 +91,13 @@ TS1=$("$PY" -c 'import json, sys; print(json.loads(open(sys.argv[1]).readline())
 	"$S/sub.jsonl")
 WANT="$(date -d "@$((TS1 / 1000))" +%H:%M:%S).$(printf %03d $((TS1 % 1000)))"
 check "local time: the first line's is the first record's ts_ms in TZ ($WANT)" \
-	[ "$(head -n 1 "$OUT" | cut -d ' ' -f 1)" = "$WANT" ]
+	[ "$(records "$OUT" | head -n 1 | cut -d ' ' -f 1)" = "$WANT" ]
 check "every line is a record line (time, then a word)" \
 	bash -c '! grep -vE "^$1 [A-Z?]" "$2"' _ "$TIME" "$OUT"
 NJ=$(grep -c '' "$S/sub.jsonl")
-check "one line per record: $(wc -l <"$OUT") lines = $NJ JSON records" \
-	[ "$(grep -c '' "$OUT")" = "$NJ" ]
+check "one line per record: $(records "$OUT" | grep -c '') lines (and START) = $NJ JSON records" \
+	[ "$(records "$OUT" | grep -c '')" = "$NJ" ]
+check "the start record's line comes first" grep -qE "^$TIME START " <(head -n 1 "$OUT")
 check "no colour into a file" no_esc "$OUT"
 check "od: no raw control byte but newline" no_raw_ctl "$OUT"
 check "subscriber JSON is still JSON Lines" $JSONL valid "$S/sub.jsonl"
@@ -177,7 +184,7 @@ check "hostile: every name's line as the reference escaper writes it, valid UTF-
 	"$PY" "$HPY" check "$W" "$OUT"
 check "hostile: od: no raw control byte but newline" no_raw_ctl "$OUT"
 check "hostile: one line per record ($(grep -c '' "$S/sub2.jsonl") records)" \
-	[ "$(grep -c '' "$OUT")" = "$(grep -c '' "$S/sub2.jsonl")" ]
+	[ "$(records "$OUT" | grep -c '')" = "$(grep -c '' "$S/sub2.jsonl")" ]
 find "$W" -mindepth 1 -maxdepth 1 ! -name ws -exec rm -rf {} +
 
 # --- 3. Colour under a pty (alerts red), none with NO_COLOR. The daemon writes to stdout,
