@@ -7,7 +7,7 @@
 # - the directives the daemon relies on are there (Type=notify, --check-config before the
 #   start, --foreground, reload by SIGHUP, exit 2 not restarted, the watchdog);
 # - the daemon runs with what the unit gives it: its capability bounding set only, its
-#   Nice= and LimitNOFILE=, a /proc mounted as ProtectProc=invisible + ProcSubset=pid, in a
+#   Nice= and LimitNOFILE=, a /proc mounted as ProtectProc=invisible, in a
 #   mount namespace of its own (as ProtectSystem= makes): it starts, keeps what it should,
 #   has the proc connector, and attributes a root process's open to its exe;
 # - in that namespace a `mount` mark would see nothing of a process outside it (the
@@ -81,7 +81,7 @@ NOFILE=$(key LimitNOFILE)
 unit_daemon() {
 	rm -f "$PIDF"
 	timeout -s KILL 60 unshare -m --propagation slave sh -c \
-		'mount -t proc -o hidepid=invisible,subset=pid proc /proc &&
+		'mount -t proc -o hidepid=invisible proc /proc &&
 		 n=$0 f=$1 b=$2 && shift 2 &&
 		 exec nice -n "$n" prlimit --nofile="$f" setpriv --bounding-set "$b" "$@"' \
 		"$NICE" "$NOFILE" "$BSET" "$FANOTIFYD" --foreground --pid-file "$PIDF" \
@@ -101,6 +101,8 @@ check "unit limits: it keeps CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE" \
 check "unit limits: CAP_SETPCAP there (the bounding set is emptied)" \
 	eval '! grep -q "no CAP_SETPCAP" "$ERR"'
 check "unit limits: the proc connector works" eval '! grep -q "proc connector unavailable" "$ERR"'
+check "unit limits: the start record has the kernel's boot_id (/proc/sys is not hidden)" \
+	has type=start boot_id="$(cat /proc/sys/kernel/random/boot_id)"
 check "unit limits: Nice= makes CAP_SYS_NICE needless" eval '! grep -q "cannot raise priority" "$ERR"'
 check "unit limits: LimitNOFILE= ($NOFILE here) makes CAP_SYS_RESOURCE needless" \
 	grep -q "descriptor limit $NOFILE\$" "$ERR"
