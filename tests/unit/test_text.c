@@ -28,7 +28,8 @@ static char *str(const struct buf *b)
 	char *s = malloc(b->len + 1);
 
 	assert_non_null(s);
-	memcpy(s, b->data, b->len);
+	if (b->len)
+		memcpy(s, b->data, b->len); /* an empty buf may have no data at all */
 	s[b->len] = '\0';
 	return s;
 }
