@@ -176,7 +176,7 @@ POLICY=$W/policy.conf
 		echo "cache $T/cache"
 	done
 } >"$POLICY"
-"$FAN" --check-config --perm -c "$POLICY" --mount "$T" >/dev/null ||
+"$FAN" --check-config --foreground --perm -c "$POLICY" --mount "$T" >/dev/null ||
 	{ echo "bench: the policy configuration does not pass --check-config" >&2; exit 1; }
 
 # --- listeners ---------------------------------------------------------------------------------
