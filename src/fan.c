@@ -38,6 +38,7 @@
 
 #include "compat.h"
 #include "fan.h"
+#include "fdio.h"
 #include "log.h"
 #include "record.h"
 
@@ -355,10 +356,7 @@ static void mark_ancestors(const struct fan *f, const char *path)
 				  "may go stale if it is renamed)", p);
 		if (n <= 1)
 			break;
-		while (n > 1 && p[n - 1] != '/')
-			n--;
-		if (n > 1)
-			n--; /* the slash, unless it is the root */
+		n = fdio_parent_len(p, n);
 		p[n] = '\0';
 	}
 	free(p);

@@ -42,6 +42,20 @@ static inline int fdio_write_all(int fd, const void *p, size_t len, size_t *done
 }
 
 /*
+ * The length of the directory above the absolute path p[0..n) ("/a/b" -> 2, "/a" -> 1, the
+ * root; "/" stays 1). A walk up to the root: cut at the result until n <= 1. The one walk of
+ * fan.c's FAN_MOVE_SELF marks and reload.c's list of them.
+ */
+static inline size_t fdio_parent_len(const char *p, size_t n)
+{
+	while (n > 1 && p[n - 1] != '/')
+		n--;
+	if (n > 1)
+		n--; /* the slash, unless it is the root */
+	return n;
+}
+
+/*
  * Whether a file could be created at path: its directory (written into dir, dir_len bytes)
  * exists, is a directory and lets us add entries (access(2), which also sees a read-only
  * mount). Creates and opens nothing. Returns 0 or negative errno.

@@ -1011,10 +1011,12 @@ static unsigned check_config(const struct config *c, const char *priv_msg)
 	unsigned n = 0;
 	struct stat st;
 	gid_t gid;
+	const char *why;
 	int r;
 
-	if (output_problem(c))
-		problem(&n, "%s", output_problem(c));
+	why = output_problem(c);
+	if (why)
+		problem(&n, "%s", why);
 	/* fan_open() stats each mark path first; any kind of file takes any kind of mark. */
 	for (size_t i = 0; i < c->n_marks; i++)
 		if (stat(c->marks[i].path, &st) < 0)
@@ -1044,8 +1046,9 @@ static unsigned check_config(const struct config *c, const char *priv_msg)
 		problem(&n, "%s", priv_msg);
 	if (c->hook && hook_check(c->hook, msg, sizeof(msg)) < 0)
 		problem(&n, "%s", msg);
-	if (mount_ns_problem(c))
-		problem(&n, "%s", mount_ns_problem(c));
+	why = mount_ns_problem(c);
+	if (why)
+		problem(&n, "%s", why);
 	return n;
 }
 
@@ -1081,6 +1084,7 @@ int main(int argc, char **argv)
 	struct run run = { .d = &d, .loop = &loop, .reload = &reload };
 	char msg[4096] = "";
 	char ready[256];
+	const char *why;
 	int status_fd = -1;
 	sigset_t sigs;
 	int r;
@@ -1162,9 +1166,11 @@ int main(int argc, char **argv)
 	 * never change and CAP_SYS_ADMIN goes with the rest. */
 	d.priv.keep_admin = d.cfg.config_file != NULL;
 	log_setup(d.cfg.verbose, false);
-	if (output_problem(&d.cfg) || mount_ns_problem(&d.cfg)) {
-		fprintf(stderr, "fanotifyd: %s\n",
-			output_problem(&d.cfg) ? output_problem(&d.cfg) : mount_ns_problem(&d.cfg));
+	why = output_problem(&d.cfg);
+	if (!why)
+		why = mount_ns_problem(&d.cfg);
+	if (why) {
+		fprintf(stderr, "fanotifyd: %s\n", why);
 		config_free(&d.cfg);
 		return EXIT_CONFIG;
 	}

@@ -197,26 +197,25 @@ static size_t plain_run(const unsigned char *s, size_t i, size_t len)
 
 static const char hex_digits[16] = "0123456789abcdef";
 
-/*
- * Length of the well-formed UTF-8 sequence of 2-4 bytes at s (n bytes available), or 0 if
- * s does not start one. Follows Unicode table 3-7: the second byte's range depends on
- * the lead, which rules out overlong forms, surrogates and code points above U+10FFFF.
- */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
+size_t record_utf8_seq(const unsigned char *s, size_t n, uint32_t *ret_cp)
 {
 	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	uint32_t cp;
 	size_t len, i;
 
 	if (c >= 0xc2 && c <= 0xdf) {
 		len = 2;
+		cp = c & 0x1f;
 	} else if (c >= 0xe0 && c <= 0xef) {
 		len = 3;
+		cp = c & 0x0f;
 		if (c == 0xe0)
 			lo = 0xa0;	/* below: overlong */
 		else if (c == 0xed)
 			hi = 0x9f;	/* above: U+D800-DFFF, surrogates */
 	} else if (c >= 0xf0 && c <= 0xf4) {
 		len = 4;
+		cp = c & 0x07;
 		if (c == 0xf0)
 			lo = 0x90;	/* below: overlong */
 		else if (c == 0xf4)
@@ -229,6 +228,11 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
 	for (i = 2; i < len; i++)
 		if (s[i] < 0x80 || s[i] > 0xbf)
 			return 0;
+	if (ret_cp) {
+		for (i = 1; i < len; i++)
+			cp = cp << 6 | (s[i] & 0x3f);
+		*ret_cp = cp;
+	}
 	return len;
 }
 
@@ -281,7 +285,7 @@ static bool w_string(struct writer *w, const char *str, size_t len)
 		/* Copy the longest run of bytes that need no escaping with one append. */
 		for (;;) {
 			i = plain_run(s, i, len);
-			if (i < len && s[i] >= 0x80 && (n = utf8_seq_len(s + i, len - i))) {
+			if (i < len && s[i] >= 0x80 && (n = record_utf8_seq(s + i, len - i, NULL))) {
 				i += n;
 				continue;
 			}

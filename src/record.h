@@ -132,6 +132,14 @@ int record_stats_prom(struct buf *out, const struct stats *s);
  */
 size_t record_mask_names(uint64_t mask, char *out, size_t cap);
 
+/*
+ * Length of the well-formed UTF-8 sequence of 2-4 bytes at s (n bytes available), or 0 if
+ * s does not start one. Follows Unicode table 3-7: the second byte's range depends on the
+ * lead, which rules out overlong forms, surrogates and code points above U+10FFFF. With
+ * ret_cp, also the code point. The one UTF-8 rule of the records and of --format text.
+ */
+size_t record_utf8_seq(const unsigned char *s, size_t n, uint32_t *ret_cp);
+
 /* Appends s (len bytes) as a quoted JSON string per the scheme above. Returns 0, 1 if a
  * byte was not valid UTF-8 (written as U+FFFD), or -ENOMEM (nothing appended). */
 int record_json_string(struct buf *out, const char *s, size_t len);

@@ -25,6 +25,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "now.h"
 #include "priv.h"
@@ -122,10 +123,7 @@ static int paths_add_ancestors(struct reload_paths *p, const char *path)
 		r = paths_add(p, s);
 		if (r < 0 || n <= 1)
 			break;
-		while (n > 1 && s[n - 1] != '/')
-			n--;
-		if (n > 1)
-			n--;
+		n = fdio_parent_len(s, n);
 		s[n] = '\0';
 	}
 	free(s);

@@ -62,41 +62,6 @@ static bool cp_hidden(uint32_t cp)
 	       (cp >= 0x2066 && cp <= 0x2069);
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left) and its code point, or 0 if the
- * first byte starts no valid sequence (overlong forms, surrogates, > U+10FFFF included). */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *ret_cp)
-{
-	uint32_t cp, min;
-	size_t len;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	*ret_cp = cp;
-	return len;
-}
-
 int text_escape(struct buf *out, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -113,7 +78,7 @@ int text_escape(struct buf *out, const char *s, size_t len)
 			i++;
 			continue;
 		}
-		if (c >= 0x80 && (n = utf8_seq(p + i, len - i, &cp)) && !cp_hidden(cp)) {
+		if (c >= 0x80 && (n = record_utf8_seq(p + i, len - i, &cp)) && !cp_hidden(cp)) {
 			i += n;
 			continue;
 		}
@@ -130,7 +95,7 @@ int text_escape(struct buf *out, const char *s, size_t len)
 			r = put(out, "\\r", 2);
 		else if (c < 0x80)
 			r = put_hex(out, "\\x%02x", c);
-		else if ((n = utf8_seq(p + i, len - i, &cp)))
+		else if ((n = record_utf8_seq(p + i, len - i, &cp)))
 			r = put_hex(out, "\\u%04x", cp); /* a hidden code point */
 		else
 			r = put_hex(out, "\\x%02x", c);
