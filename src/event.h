@@ -61,8 +61,12 @@ struct proc_info {
 	bool ppid_known;
 	uid_t uid;
 	bool uid_known;
+	pid_t sid;			/* session id (/proc/PID/stat) */
+	bool sid_known;
 	const char *comm;		/* borrowed from the process cache */
 	const char *exe;		/* borrowed from the process cache */
+	const char *cgroup;		/* cgroup v2 path ("/jobs.slice/j1.scope"), borrowed
+					 * from the process cache */
 };
 
 /* What an alert is about; record.c names them ("canary", "burst", ...). The kinds policy.c

@@ -437,14 +437,17 @@ static void release(struct pipeline *pl, int group_fd, struct fan_event *ev)
 
 /* One decoded event, from its paths to its records; answers it when the policy decides
  * (unless batch-allow did already). release() closes its fds afterwards. */
-static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev, uint64_t ts_ms)
+/* ts_ms and mono_ms are the batch's clocks, read together: records carry ts_ms, the policy
+ * counts in mono_ms, so a replay of the records (replay.c, clocked by ts_ms) sees the same
+ * intervals the live policy did. */
+static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev, uint64_t ts_ms,
+			 uint64_t mono_ms)
 {
 	bool perm = ev->mask & FAN_PERM_EVENTS;
 	struct record_event rec = { .ts_ms = ts_ms };
 	struct paths p;
 	struct policy_result pr;
 	struct policy_input pin;
-	uint64_t mono_ms;
 
 	/* Only the small fields: the path buffers (20 KiB) are written before they are read. */
 	paths_init(&p);
@@ -493,14 +496,22 @@ static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev
 		}
 	}
 
-	/* Policy is in-memory and bounded (policy.c): it may run before the answer. */
-	mono_ms = now_mono_ms();
+	/* Policy is in-memory and bounded (policy.c): it may run before the answer. When it
+	 * decides by the process (a job's cgroup, a burst scope), the process is looked up
+	 * first: from the cache, or /proc for a process not seen before. */
+	if (pl->drain_pending && policy_needs_proc(pl->policy)) {
+		proc_drain(pl->proc);
+		pl->drain_pending = false;
+	}
+	if (policy_needs_proc(pl->policy))
+		proc_lookup(pl->proc, ev->pid, ev->pidfd, perm && !ev->answered, &rec.proc);
 	pin = (struct policy_input){
 		.mask = ev->mask,
 		.pid = ev->pid,
 		.path = p.path,
 		.old_path = p.old_path,
 		.now_ms = mono_ms,
+		.proc = policy_needs_proc(pl->policy) ? &rec.proc : NULL,
 	};
 	policy_eval(pl->policy, &pin, &pr);
 	if (pr.decisions_changed)
@@ -531,7 +542,8 @@ static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev
 		proc_drain(pl->proc);
 		pl->drain_pending = false;
 	}
-	proc_lookup(pl->proc, ev->pid, ev->pidfd, false, &rec.proc);
+	if (!pin.proc)
+		proc_lookup(pl->proc, ev->pid, ev->pidfd, false, &rec.proc);
 
 	rec.mask = ev->mask;
 	rec.verdict = pr.verdict;
@@ -644,7 +656,7 @@ unsigned pipeline_read_group(struct pipeline *pl, int group_fd, bool fid)
 		unsigned n_ev;
 		bool bad;
 		size_t got;
-		uint64_t ts_ms;
+		uint64_t ts_ms, mono_ns;
 
 		if (perm_group)
 			pl->perm_read_ns = now_mono_ns();
@@ -667,8 +679,9 @@ unsigned pipeline_read_group(struct pipeline *pl, int group_fd, bool fid)
 		if (fid && pl->fan->pidfd)
 			pl->fid_fds_held = (unsigned)(got / PIPELINE_FID_EVENT_MIN);
 		ts_ms = now_real_ms();
+		mono_ns = now_mono_ns();
 		if (perm_group) {
-			pl->read_ns = now_mono_ns();
+			pl->read_ns = mono_ns;
 			now_batch_start(&pl->perm_batches, pl->read_ns);
 		}
 		/* Every process in this batch has had its fork/exec notice queued by now; it
@@ -687,7 +700,7 @@ unsigned pipeline_read_group(struct pipeline *pl, int group_fd, bool fid)
 		if (perm_group && pl->policy->quarantine_ms && pl->fan->fid_fd >= 0)
 			(void)pipeline_read_group(pl, pl->fan->fid_fd, true);
 		for (unsigned k = 0; k < n_ev; k++) {
-			handle_event(pl, group_fd, &evs[k], ts_ms);
+			handle_event(pl, group_fd, &evs[k], ts_ms, mono_ns / 1000000);
 			release(pl, group_fd, &evs[k]);
 			events++;
 			if (fid && pl->fid_fds_held)

@@ -245,6 +245,13 @@ bool policy_canary_match(const struct policy *p, const char *path)
 	return false;
 }
 
+/* Milliseconds from then to now; 0 when the clock went back (a replayed stream's ts_ms, or
+ * a batch read after another but handled before it). */
+static uint64_t since(uint64_t now_ms, uint64_t then_ms)
+{
+	return now_ms > then_ms ? now_ms - then_ms : 0;
+}
+
 static struct policy_proc *proc_get(struct policy *p, pid_t pid, uint64_t now_ms)
 {
 	unsigned start = ((unsigned)pid * 2654435761u) & (POLICY_PROCS_MAX - 1);
@@ -303,7 +310,7 @@ static const char *canary_reason(uint64_t mask, unsigned *ret_severity)
 static bool cooldown_pass(struct policy *p, struct policy_proc *e, enum alert_kind kind,
 			  uint64_t now_ms)
 {
-	if (e->alerted[kind] && now_ms - e->last_alert_ms[kind] < p->cooldown_ms) {
+	if (e->alerted[kind] && since(now_ms, e->last_alert_ms[kind]) < p->cooldown_ms) {
 		p->suppressed++;
 		return false;
 	}
@@ -322,7 +329,7 @@ static bool burst_step(struct policy *p, struct policy_proc *e, uint64_t now_ms)
 			return false; /* no memory: this process is not counted */
 	}
 	/* Drop timestamps that left the window (now - t >= window). */
-	while (e->n && now_ms - e->ring[e->head] >= p->burst_window_ms) {
+	while (e->n && since(now_ms, e->ring[e->head]) >= p->burst_window_ms) {
 		e->head = (e->head + 1) % cap;
 		e->n--;
 	}
@@ -440,6 +447,12 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 		return;
 	}
 	out->deny_reason = NULL;
+}
+
+bool policy_needs_proc(const struct policy *p)
+{
+	(void)p;
+	return false;
 }
 
 bool policy_containing(const struct policy *p, uint64_t now_ms)

@@ -83,7 +83,11 @@ struct policy_input {
 	pid_t pid;
 	const char *path;		/* NULL = unknown */
 	const char *old_path;		/* rename: where it was */
-	uint64_t now_ms;		/* any monotonic millisecond clock */
+	uint64_t now_ms;		/* the event's clock in milliseconds: live, the batch's
+					 * CLOCK_MONOTONIC read beside its ts_ms; in a replay,
+					 * ts_ms. Time stepping back counts as no time passed. */
+	const struct proc_info *proc;	/* the process, when policy_needs_proc() asked for it
+					 * before the answer; NULL = only pid is known */
 };
 
 struct policy_result {
@@ -107,6 +111,10 @@ int policy_init(struct policy *p, const struct config *c, char *msg, size_t msg_
 /* Tags, alerts and verdict for one event. A permission event (mask has a *_PERM bit) gets
  * VERDICT_ALLOW or VERDICT_DENY, anything else VERDICT_OBSERVE. */
 void policy_eval(struct policy *p, const struct policy_input *in, struct policy_result *out);
+
+/* True when policy_eval() needs in->proc (a job names a cgroup, a burst is counted for
+ * something other than the process): the pipeline looks the process up before it answers. */
+bool policy_needs_proc(const struct policy *p);
 
 /* True while any process is contained (its permission events are all denied). */
 bool policy_containing(const struct policy *p, uint64_t now_ms);
