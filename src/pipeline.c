@@ -13,6 +13,7 @@
  * (struct pipeline); borrows the modules it calls, which struct daemon owns.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +158,18 @@ static int out_reload(struct pipeline *pl, uint64_t seq, uint64_t ts_ms,
 	return text_too(pl, start, r, text_reload(&pl->text_batch, ts_ms, rl, &st));
 }
 
+static int out_clock(struct pipeline *pl, uint64_t seq, uint64_t ts_ms, int64_t step_ms)
+{
+	size_t start = pl->batch.len;
+	struct text_style st;
+	int r = tail_on(pl, start, record_clock(&pl->batch, seq, ts_ms, step_ms), false);
+
+	if (r < 0 || !pl->text)
+		return r;
+	st = text_style(pl, ts_ms);
+	return text_too(pl, start, r, text_clock(&pl->text_batch, ts_ms, step_ms, &st));
+}
+
 /* Before the first record of a turn: say how many records the output lost before it, one
  * cause per notice: failed writes first (the writer thread's count), then the full queue. */
 static void batch_begin(struct pipeline *pl, uint64_t ts_ms)
@@ -226,7 +239,7 @@ static void emit_overflow(struct pipeline *pl, uint64_t ts_ms)
 /* Alert records (after the event's own record) and their hooks: policy's alerts, completed
  * with the process pi. */
 static void emit_alerts(struct pipeline *pl, struct policy_result *pr,
-			const struct proc_info *pi, uint64_t ts_ms, uint64_t mono_ms)
+			const struct proc_info *pi, uint64_t ts_ms)
 {
 	for (unsigned i = 0; i < pr->n_alerts; i++) {
 		struct alert *a = &pr->alerts[i];
@@ -234,7 +247,8 @@ static void emit_alerts(struct pipeline *pl, struct policy_result *pr,
 		a->proc = pi;
 		if (alert_out(pl, a, ts_ms) < 0)
 			pl->st.dropped_records++;
-		(void)hook_run(pl->hook, a, mono_ms); /* failures are counted and logged there */
+		/* failures are counted and logged there */
+		(void)hook_run(pl->hook, a, now_mono_ms());
 	}
 }
 
@@ -437,11 +451,9 @@ static void release(struct pipeline *pl, int group_fd, struct fan_event *ev)
 
 /* One decoded event, from its paths to its records; answers it when the policy decides
  * (unless batch-allow did already). release() closes its fds afterwards. */
-/* ts_ms and mono_ms are the batch's clocks, read together: records carry ts_ms, the policy
- * counts in mono_ms, so a replay of the records (replay.c, clocked by ts_ms) sees the same
- * intervals the live policy did. */
+/* ts_ms is the batch's wall clock, policy_ms the policy's (policy_clock()). */
 static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev, uint64_t ts_ms,
-			 uint64_t mono_ms)
+			 uint64_t policy_ms)
 {
 	bool perm = ev->mask & FAN_PERM_EVENTS;
 	struct record_event rec = { .ts_ms = ts_ms };
@@ -510,7 +522,7 @@ static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev
 		.pid = ev->pid,
 		.path = p.path,
 		.old_path = p.old_path,
-		.now_ms = mono_ms,
+		.now_ms = policy_ms,
 		.proc = policy_needs_proc(pl->policy) ? &rec.proc : NULL,
 	};
 	policy_eval(pl->policy, &pin, &pr);
@@ -526,7 +538,7 @@ static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev
 	if (ev->fd >= 0 && stat_fd(ev->fd, &p) == 0 && pl->cache->on &&
 	    (ev->mask & CACHE_EVENTS) && pr.verdict == VERDICT_ALLOW &&
 	    !pr.canary && !p.fd_is_dir && p.nlink == 1 &&
-	    !policy_containing(pl->policy, mono_ms))
+	    !policy_containing(pl->policy, policy_ms))
 		cache_allow(pl->cache, ev->fd, p.dev, p.ino);
 	/* Answered above: the fd is not needed any more (release() checks the answer). */
 	if (!perm || ev->answered)
@@ -566,7 +578,7 @@ static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev
 		pl->batch_records++;
 		pl->st.records++;
 	}
-	emit_alerts(pl, &pr, &rec.proc, ts_ms, mono_ms);
+	emit_alerts(pl, &pr, &rec.proc, ts_ms);
 }
 
 /*
@@ -625,6 +637,46 @@ static size_t read_len(const struct pipeline *pl, bool fid)
 
 /* The kernel could not open a descriptor for an event: a permission event was denied
  * (the opener got EPERM), a notification lost. Said as an alert, like an overflow. */
+/*
+ * The policy's clock for a batch read at ts_ms: ts_ms less the wall clock's offset from
+ * CLOCK_MONOTONIC. The offset is taken once, and again only when the wall clock has been
+ * stepped (it drifts from CLOCK_MONOTONIC by more than PIPELINE_CLOCK_STEP_MS; slewing moves
+ * both alike), which a clock record reports. So the policy's windows never jump with the wall
+ * clock, and between steps they see exactly the intervals of the records' ts_ms: a replay
+ * (replay.c) clocked by ts_ms, less each clock record's step_ms, decides as the live policy
+ * did.
+ */
+static uint64_t policy_clock(struct pipeline *pl, uint64_t ts_ms)
+{
+	int64_t off = (int64_t)ts_ms - (int64_t)now_mono_ms();
+	int64_t step = off - pl->clock_off_ms;
+
+	if (!pl->clock_anchored) {
+		pl->clock_anchored = true;
+		pl->clock_off_ms = off;
+	} else if (step > PIPELINE_CLOCK_STEP_MS || step < -PIPELINE_CLOCK_STEP_MS) {
+		pl->clock_off_ms = off;
+		batch_begin(pl, ts_ms);
+		if (out_clock(pl, pl->seq + 1, ts_ms, step) == 0) {
+			pl->seq++;
+			pl->batch_records++;
+			pl->st.records++;
+		} else {
+			pl->pending_dropped++;
+			pl->st.dropped_records++;
+		}
+		log_rl(LOG_LEVEL_WARN, "the wall clock was stepped by %+" PRId64 " ms", step);
+	}
+	return (uint64_t)((int64_t)ts_ms - pl->clock_off_ms);
+}
+
+uint64_t pipeline_policy_ms(const struct pipeline *pl)
+{
+	if (!pl->clock_anchored)
+		return now_mono_ms();
+	return (uint64_t)((int64_t)now_real_ms() - pl->clock_off_ms);
+}
+
 static void emit_fd_exhausted(struct pipeline *pl, int err, bool perm_group)
 {
 	const char *reason = perm_group
@@ -656,7 +708,7 @@ unsigned pipeline_read_group(struct pipeline *pl, int group_fd, bool fid)
 		unsigned n_ev;
 		bool bad;
 		size_t got;
-		uint64_t ts_ms, mono_ns;
+		uint64_t ts_ms, policy_ms;
 
 		if (perm_group)
 			pl->perm_read_ns = now_mono_ns();
@@ -679,9 +731,9 @@ unsigned pipeline_read_group(struct pipeline *pl, int group_fd, bool fid)
 		if (fid && pl->fan->pidfd)
 			pl->fid_fds_held = (unsigned)(got / PIPELINE_FID_EVENT_MIN);
 		ts_ms = now_real_ms();
-		mono_ns = now_mono_ns();
+		policy_ms = policy_clock(pl, ts_ms);
 		if (perm_group) {
-			pl->read_ns = mono_ns;
+			pl->read_ns = now_mono_ns();
 			now_batch_start(&pl->perm_batches, pl->read_ns);
 		}
 		/* Every process in this batch has had its fork/exec notice queued by now; it
@@ -700,7 +752,7 @@ unsigned pipeline_read_group(struct pipeline *pl, int group_fd, bool fid)
 		if (perm_group && pl->policy->quarantine_ms && pl->fan->fid_fd >= 0)
 			(void)pipeline_read_group(pl, pl->fan->fid_fd, true);
 		for (unsigned k = 0; k < n_ev; k++) {
-			handle_event(pl, group_fd, &evs[k], ts_ms, mono_ns / 1000000);
+			handle_event(pl, group_fd, &evs[k], ts_ms, policy_ms);
 			release(pl, group_fd, &evs[k]);
 			events++;
 			if (fid && pl->fid_fds_held)

@@ -22,6 +22,8 @@
 #include "sink_sock.h"
 #include "text.h"
 
+#define PIPELINE_CLOCK_STEP_MS 100	/* the wall clock moved against CLOCK_MONOTONIC by more:
+					 * stepped (a clock record) */
 #define PIPELINE_LAT_LINEAR 1024	/* answer latency: 1 us buckets below 1024 us, */
 #define PIPELINE_LAT_LOG 22		/* then one per power of two up to 2^32 us */
 
@@ -84,6 +86,8 @@ struct pipeline {
 	bool ident_host;		/* record_host: every record gets the host part too */
 	const char *run_id, *host;	/* borrowed (struct daemon's): --format text's start line */
 	uint64_t read_ns;		/* CLOCK_MONOTONIC when the current batch was read */
+	int64_t clock_off_ms;		/* ts_ms - the policy's clock (policy_clock()) */
+	bool clock_anchored;		/* ... taken */
 	bool drain_pending;		/* connector not drained since the last read */
 	bool reading_perm, reading_fid;	/* pipeline_read_group() of that group is running */
 	uint64_t perm_read_ns;		/* last read of the permission group */
@@ -130,6 +134,9 @@ int pipeline_write_start(struct pipeline *pl, struct record_start *r);
 /* Appends the stop record, the run's last: reason, records (its seq) and the records known
  * lost so far (dropped_records). Lost like any other if it cannot be built. */
 void pipeline_write_stop(struct pipeline *pl, const char *reason);
+/* The policy's clock now (what policy_eval() was last given, moved on since): for
+ * policy_containing() outside an event. */
+uint64_t pipeline_policy_ms(const struct pipeline *pl);
 /* A reload's new policy: used from the next event on (the caller frees the old one). */
 void pipeline_set_policy(struct pipeline *pl, struct policy *policy);
 /* Frees what pipeline_init() allocated and the records not flushed; safe on a zeroed

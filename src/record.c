@@ -578,6 +578,18 @@ int record_dropped(struct buf *out, uint64_t seq, uint64_t ts_ms, uint64_t count
 	return w_end(&w);
 }
 
+int record_clock(struct buf *out, uint64_t seq, uint64_t ts_ms, int64_t step_ms)
+{
+	struct writer w;
+
+	w_begin(&w, out);
+	w_head_lit(&w, ",\"type\":\"clock\"", seq, ts_ms);
+	w_lit(&w, ",\"step_ms\":");
+	w_i64(&w, step_ms);
+	w_lit(&w, "}\n");
+	return w_end(&w);
+}
+
 static void w_names(struct writer *w, const char *const *names, size_t n)
 {
 	w_lit(w, "[");

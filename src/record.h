@@ -80,6 +80,12 @@ int record_dropped(struct buf *out, uint64_t seq, uint64_t ts_ms, uint64_t count
 		   const char *reason);
 
 /*
+ * Appends {"schema_version":1,"type":"clock","seq":S,"ts_ms":T,"step_ms":N}: the wall clock
+ * was stepped by N ms; ts_ms before and after it are not comparable. 0 or -ENOMEM.
+ */
+int record_clock(struct buf *out, uint64_t seq, uint64_t ts_ms, int64_t step_ms);
+
+/*
  * Appends {"schema_version":1,"type":"stats","seq":S,"ts_ms":T,"events":N,...}: every
  * counter of s, each a number, keyed and ordered as struct stats (event.h) names them.
  * Returns 0 or -ENOMEM.

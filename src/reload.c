@@ -612,7 +612,7 @@ static void refusals(const struct daemon *d, const struct config *o, const struc
 						   marks_missing(n, o, CONFIG_MARK_FILESYSTEM)),
 		  "filesystem marks need CAP_SYS_ADMIN, not kept after start" },
 		{ "deny_on_alert", o->deny_on_alert && !n->deny_on_alert &&
-					   policy_containing(d->policy, now_mono_ms()),
+					   policy_containing(d->policy, pipeline_policy_ms(&d->pipeline)),
 		  "a process is contained: turning it off would release it" },
 	};
 

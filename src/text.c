@@ -263,6 +263,21 @@ int text_alert(struct buf *out, const struct alert *a, const struct text_style *
 	return done(out, start, e);
 }
 
+int text_clock(struct buf *out, uint64_t ts_ms, int64_t step_ms, const struct text_style *st)
+{
+	size_t start = out->len;
+	char step[48];
+	int e;
+
+	snprintf(step, sizeof(step), "CLOCK stepped by %+.3fs", (double)step_ms / 1000);
+	e = begin(out, ts_ms, true, NULL, st);
+	if (e == 0)
+		e = put_str(out, step);
+	if (e == 0)
+		e = end(out, NULL, st);
+	return done(out, start, e);
+}
+
 int text_dropped(struct buf *out, uint64_t ts_ms, uint64_t count, const char *reason,
 		 const struct text_style *st)
 {

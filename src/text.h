@@ -39,6 +39,8 @@ int text_event(struct buf *out, const struct record_event *r, const struct text_
 /* An alert: "ALERT kind", comm[pid] when a->proc is set, the path, the job; for a burst
  * count/window; for the kernel's own alerts (no process) the reason. */
 int text_alert(struct buf *out, const struct alert *a, const struct text_style *st);
+/* "CLOCK stepped by +Ns": the wall clock moved (a clock record). */
+int text_clock(struct buf *out, uint64_t ts_ms, int64_t step_ms, const struct text_style *st);
 int text_dropped(struct buf *out, uint64_t ts_ms, uint64_t count, const char *reason,
 		 const struct text_style *st);
 /* The counters a reader watches: events, records, alerts, perm_denied, dropped_records. */

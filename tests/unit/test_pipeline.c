@@ -30,6 +30,26 @@
 #include "daemon.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The test binary links with --wrap=clock_gettime: a test can step the wall clock the
+ * pipeline sees (CLOCK_REALTIME + realtime_step_ms) without stepping the machine's. */
+int __real_clock_gettime(clockid_t clk, struct timespec *ts);
+static int64_t realtime_step_ms;
+
+int __wrap_clock_gettime(clockid_t clk, struct timespec *ts);
+int __wrap_clock_gettime(clockid_t clk, struct timespec *ts)
+{
+	int r = __real_clock_gettime(clk, ts);
+
+	if (r == 0 && clk == CLOCK_REALTIME && realtime_step_ms) {
+		int64_t ns = (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec +
+			     realtime_step_ms * 1000000;
+
+		ts->tv_sec = ns / 1000000000;
+		ts->tv_nsec = ns % 1000000000;
+	}
+	return r;
+}
 #define MAX_EVENTS 16
 
 struct fixture {
@@ -394,6 +414,46 @@ static void test_contained(void **state)
 	daemon_down(&f);
 }
 
+/* The wall clock stepped forward an hour between two batches: one clock record says so
+ * (step_ms ~ 3,600,000, the next seq), and the policy's clock does not move with it: the
+ * burst window (1 s) still holds the first batch's writes, so the second batch's write
+ * completes the burst and the open is denied. */
+static void test_clock_step(void **state)
+{
+	static const char *const args[] = { "--perm", "--no-fid", "--deny-on-alert",
+					    "--burst-threshold", "3", "--burst-window-ms",
+					    "1000", NULL };
+	const struct ev_spec before[] = { { .mask = FAN_MODIFY }, { .mask = FAN_MODIFY } };
+	const struct ev_spec after[] = { { .mask = FAN_MODIFY }, { .mask = FAN_OPEN_PERM } };
+	struct fixture f;
+	struct response rs[16];
+	int fds[2];
+	size_t n;
+
+	(void)state;
+	daemon_up(&f, args);
+	feed(&f, f.perm[1], before, 2, fds);
+	assert_int_equal(pipeline_read_group(&f.d.pipeline, f.perm[0], false), 2);
+	realtime_step_ms = 3600 * 1000;
+	feed(&f, f.perm[1], after, 2, fds);
+	assert_int_equal(pipeline_read_group(&f.d.pipeline, f.perm[0], false), 2);
+	/* A second batch after the step: no second clock record. */
+	feed(&f, f.perm[1], before, 1, fds);
+	assert_int_equal(pipeline_read_group(&f.d.pipeline, f.perm[0], false), 1);
+	realtime_step_ms = 0;
+	pipeline_flush(&f.d.pipeline);
+	n = responses(f.perm[1], rs, 16);
+	assert_int_equal(n, 1);
+	assert_int_equal(rs[0].response, FAN_DENY);
+	assert_int_equal(lines_with(f.out, "\"type\":\"clock\"", NULL), 1);
+	assert_int_equal(lines_with(f.out, "\"type\":\"clock\",\"seq\":3,", NULL), 1);
+	assert_int_equal(lines_with(f.out, "\"step_ms\":3599", NULL) +
+				 lines_with(f.out, "\"step_ms\":3600", NULL),
+			 1);
+	assert_int_equal(lines_with(f.out, "\"kind\":\"burst\"", NULL), 1);
+	daemon_down(&f);
+}
+
 /* Permission events waiting while the FID group's read is handled: the pipeline looks at
  * the permission group between FID events and answers them, once each, before the FID
  * read is done. */
@@ -456,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_contained),
+		cmocka_unit_test(test_clock_step),
 		cmocka_unit_test(test_perm_while_fid_busy),
 		cmocka_unit_test(test_observe_answers_nothing),
 	};
