@@ -206,6 +206,8 @@ static int render(struct buf *out, const char *line, size_t len, bool color)
 		r = render_alert(out, o, ts_ms, &s, &st);
 	} else if (strcmp(type, "dropped") == 0) {
 		r = text_dropped(out, ts_ms, num(o, "count"), field(o, "reason", &s), &st);
+	} else if (strcmp(type, "clock") == 0) {
+		r = text_clock(out, ts_ms, json_integer_value(json_object_get(o, "step_ms")), &st);
 	} else if (strcmp(type, "stats") == 0) {
 		struct stats stats = {
 			.events = num(o, "events"),

@@ -186,6 +186,7 @@ static void test_text_mode(void **state)
 		"\"reason\":\"subscriber too slow\"}\n"
 		"{\"type\":\"stats\",\"ts_ms\":1700000000128,\"events\":9,\"records\":8,"
 		"\"alerts\":1,\"perm_denied\":1,\"dropped_records\":0}\n"
+		"{\"type\":\"clock\",\"seq\":9,\"ts_ms\":1700000000129,\"step_ms\":-3600000}\n"
 		"not json \x1b\n";
 	struct proc_info sh = { .pid = 44, .comm = "sh" };
 	struct record_event e1 = { .ts_ms = 1700000000123ull, .mask = FAN_OPEN, .job_id = "j",
@@ -214,6 +215,7 @@ static void test_text_mode(void **state)
 	assert_int_equal(text_event(&want, &e3, &ts), 0);
 	assert_int_equal(text_dropped(&want, 1700000000127ull, 3, "subscriber too slow", &ts), 0);
 	assert_int_equal(text_stats(&want, 1700000000128ull, &st, &ts), 0);
+	assert_int_equal(text_clock(&want, 1700000000129ull, -3600000, &ts), 0);
 	assert_int_equal(text_other(&want, 0, false, "not json \x1b", 10, &ts), 0);
 
 	listen_on(f);
