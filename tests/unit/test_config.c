@@ -1740,7 +1740,7 @@ static void test_validate(void **state)
 		{ "background without output", "watch /a\n", NULL },
 		{ "background with stdout", "watch /a\noutput -\n", NULL },
 		{ "job without roots", "watch /a\nforeground 1\njob j\nrootfs /r\njob k\n",
-		  "job 'k' has no rootfs, workspace, export or cache" },
+		  "job 'k' has no rootfs, workspace, export, cache or cgroup" },
 		{ "job with one root", "watch /a\nforeground 1\njob k\ncache /c\n", NULL },
 		{ "allow_cache with perm and a mount", "mount /a\nperm 1\nallow_cache 1\n", NULL },
 		{ "allow_cache with perm and a filesystem",

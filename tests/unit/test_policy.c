@@ -67,6 +67,7 @@ static void cfg_jobs(struct config *c, struct config_job *store, const struct tj
 		store[i].id = (char *)jobs[i].id;
 		for (int r = 0; r < CONFIG_ROLE_COUNT; r++)
 			store[i].root[r] = (char *)jobs[i].root[r];
+		store[i].cgroup = NULL;
 	}
 	c->jobs = store;
 	c->n_jobs = n;
