@@ -112,8 +112,10 @@ struct policy_input {
 
 struct policy_result {
 	enum verdict verdict;
-	const char *job_id;		/* borrowed from the config; NULL = none */
-	const char *path_role;		/* "rootfs" ...; NULL = none */
+	const char *job_id;		/* borrowed from the config; NULL = none. The job of
+					 * the process's cgroup (in->proc), else the path's */
+	const char *path_role;		/* "rootfs" ...; NULL = none (also: a path outside
+					 * the roots of the process's job) */
 	const char *deny_reason;	/* why a permission event is denied */
 	struct alert alerts[POLICY_KINDS];	/* kind to window_ms filled; path borrowed
 						 * from the input */
@@ -139,7 +141,8 @@ bool policy_needs_proc(const struct policy *p);
 /* True while any process is contained (its permission events are all denied). */
 bool policy_containing(const struct policy *p, uint64_t now_ms);
 
-/* Job and role of a path by path components; the longest root wins. */
+/* Job and role of a path by path components; the longest root wins (the path alone: a
+ * process's cgroup is policy_eval()'s to weigh). */
 void policy_tag(const struct policy *p, const char *path, const char **ret_job,
 		const char **ret_role);
 
