@@ -39,8 +39,8 @@
  *   error. Numbers are plain decimal digits. Booleans: 0/1, yes/no, true/false, on/off,
  *   any case. A key with no value is an error, booleans included.
  * - Scalar keys given again replace the earlier value; watch, mount, filesystem and canary
- *   accumulate. `job NAME` opens a job block: rootfs, workspace, export and cache lines
- *   after it (in the same text) belong to it; other keys do not end the block.
+ *   accumulate. `job NAME` opens a job block: rootfs, workspace, export, cache and cgroup
+ *   lines after it (in the same text) belong to it; other keys do not end the block.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -79,6 +79,7 @@ enum key_kind {
 	KIND_FORMAT,	/* output format name (format_names) */
 	KIND_JOB,	/* file only: opens a job block */
 	KIND_ROLE,	/* file only: a root of the current job */
+	KIND_CGROUP,	/* file only: the cgroup of the current job */
 };
 
 enum key_id {
@@ -121,6 +122,7 @@ enum key_id {
 	K_WORKSPACE,
 	K_EXPORT,
 	K_CACHE,
+	K_CGROUP,
 	K_CONFIG,
 	K_CHECK_CONFIG,
 	K_HELP,
@@ -200,6 +202,7 @@ static const struct key_def keys[K_COUNT] = {
 	[K_WORKSPACE] = { "workspace", NULL, 0, KIND_ROLE, 0, 0, 0, CONFIG_ROLE_WORKSPACE },
 	[K_EXPORT] = { "export", NULL, 0, KIND_ROLE, 0, 0, 0, CONFIG_ROLE_EXPORT },
 	[K_CACHE] = { "cache", NULL, 0, KIND_ROLE, 0, 0, 0, CONFIG_ROLE_CACHE },
+	[K_CGROUP] = { "cgroup", NULL, 0, KIND_CGROUP, 0, 0, 0, 0 },
 	[K_CONFIG] = { NULL, "config", 'c', KIND_STRING, F(config_file), 0, 0, 0 },
 	[K_CHECK_CONFIG] = { NULL, "check-config", 0, KIND_BOOL, F(check_config), 0, 0, 0 },
 	[K_HELP] = { NULL, "help", 'h', KIND_BOOL, F(help), 0, 0, 0 },
@@ -313,8 +316,9 @@ static const char usage_text[] =
 	"version is a key, with dashes written as underscores (pid_file,\n"
 	"burst_threshold, no_fid); booleans take 0/1, yes/no, true/false or on/off\n"
 	"(any case). \"job NAME\" starts a job block whose rootfs, workspace, export\n"
-	"and cache lines tag events under those roots. Command-line values override\n"
-	"the file's; repeatable options add to it.\n"
+	"and cache lines tag events under those roots, and whose cgroup line tags\n"
+	"the events of the processes in that cgroup v2 (or below it). Command-line\n"
+	"values override the file's; repeatable options add to it.\n"
 	"\n"
 	"Exit status: 0 on success, 1 when the start fails, 2 for a bad option or\n"
 	"configuration (--check-config: any problem it finds).\n";
@@ -523,6 +527,33 @@ static int add_canary(struct config *c, const char *pattern, const char *name, c
 	return 0;
 }
 
+const char *config_cgroup_problem(const char *path)
+{
+	size_t i, start;
+
+	/* As /proc/PID/cgroup names it: from the root of the hierarchy, and matched by
+	 * components, so there is one spelling of each cgroup. */
+	if (path[0] != '/')
+		return "is not an absolute cgroup path (as /proc/PID/cgroup shows: "
+		       "/jobs.slice/J.scope)";
+	if (path[1] == '\0')
+		return "is the root cgroup, which holds every process";
+	for (i = 1, start = 1;; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		if (i == start)
+			return "has an empty component ('//' or a trailing '/')";
+		if ((i - start == 1 && path[start] == '.') ||
+		    (i - start == 2 && path[start] == '.' && path[start + 1] == '.'))
+			return "has a '.' or '..' component";
+		if (i - start > CONFIG_CGROUP_NAME_MAX)
+			return "has a component longer than 255 bytes";
+		if (path[i] == '\0')
+			return NULL;
+		start = i + 1;
+	}
+}
+
 static int add_job(struct config *c, const char *id, char *msg, size_t msg_len)
 {
 	struct config_job *jobs;
@@ -669,6 +700,7 @@ static int apply(struct config *c, enum key_id id, const char *value, const char
 		return -EINVAL;
 	case KIND_JOB:
 	case KIND_ROLE:
+	case KIND_CGROUP:
 		break;
 	}
 	set_msg(msg, msg_len, "%s: not allowed here", name);
@@ -875,6 +907,28 @@ static int parse_line(struct config *c, const char *p, size_t n, long *job, char
 		jb->root[k->arg] = strdup(value);
 		return jb->root[k->arg] ? 0 : -ENOMEM;
 	}
+	if (k->kind == KIND_CGROUP) {
+		struct config_job *jb;
+		const char *why;
+
+		if (*job < 0) {
+			set_msg(msg, msg_len, "%s: no job to belong to; put 'job NAME' before it",
+				k->key);
+			return -EINVAL;
+		}
+		jb = &c->jobs[*job];
+		why = config_cgroup_problem(value);
+		if (why) {
+			set_msg(msg, msg_len, "cgroup: '%.*s' %s", SHOW_MAX, value, why);
+			return -EINVAL;
+		}
+		if (jb->cgroup) {
+			set_msg(msg, msg_len, "cgroup: given twice for job '%s'", jb->id);
+			return -EINVAL;
+		}
+		jb->cgroup = strdup(value);
+		return jb->cgroup ? 0 : -ENOMEM;
+	}
 	return apply(c, (enum key_id)id, value, k->key, msg, msg_len);
 }
 
@@ -921,6 +975,7 @@ void config_free(struct config *c)
 		free(c->jobs[i].id);
 		for (role = 0; role < CONFIG_ROLE_COUNT; role++)
 			free(c->jobs[i].root[role]);
+		free(c->jobs[i].cgroup);
 	}
 	free(c->jobs);
 	memset(c, 0, sizeof(*c));
@@ -1219,11 +1274,20 @@ int config_validate(const struct config *c, char *msgbuf, size_t msgbuf_len)
 		for (role = 0; role < CONFIG_ROLE_COUNT; role++)
 			if (c->jobs[i].root[role])
 				break;
-		if (role == CONFIG_ROLE_COUNT) {
+		if (role == CONFIG_ROLE_COUNT && !c->jobs[i].cgroup) {
 			set_msg(msgbuf, msgbuf_len,
-				"job '%s' has no rootfs, workspace, export or cache",
+				"job '%s' has no rootfs, workspace, export, cache or cgroup",
 				c->jobs[i].id ? c->jobs[i].id : "");
 			return -EINVAL;
+		}
+		/* A process is in one cgroup: it can belong to one job only. */
+		for (size_t j = 0; c->jobs[i].cgroup && j < i; j++) {
+			if (c->jobs[j].cgroup && strcmp(c->jobs[j].cgroup, c->jobs[i].cgroup) == 0) {
+				set_msg(msgbuf, msgbuf_len, "jobs '%s' and '%s' have the same cgroup %s",
+					c->jobs[j].id ? c->jobs[j].id : "",
+					c->jobs[i].id ? c->jobs[i].id : "", c->jobs[i].cgroup);
+				return -EINVAL;
+			}
 		}
 	}
 	return 0;
@@ -1397,6 +1461,8 @@ char *config_dump(const struct config *c)
 		for (role = 0; role < CONFIG_ROLE_COUNT; role++)
 			if (jb->root[role])
 				dump_pair(f, role_names[role], jb->root[role], bad);
+		if (jb->cgroup)
+			dump_pair(f, "cgroup", jb->cgroup, bad);
 	}
 
 	if (ferror(f)) {

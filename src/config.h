@@ -44,6 +44,7 @@
 #define CONFIG_OUTPUT_MODE_MIN 0200u
 #define CONFIG_LINE_MAX 4096			/* longer config lines are an error */
 #define CONFIG_ITEMS_MAX 4096			/* bound on marks, canaries, jobs each */
+#define CONFIG_CGROUP_NAME_MAX 255		/* bytes of a cgroup's name (NAME_MAX) */
 
 /* The events --events may select (FAN_* bits), and the default selection. */
 #define CONFIG_EV_DEFAULT                                                                    \
@@ -79,6 +80,9 @@ enum config_format {
 struct config_job {
 	char *id;				/* owned */
 	char *root[CONFIG_ROLE_COUNT];		/* owned; NULL = role not set */
+	char *cgroup;				/* owned; cgroup v2 path ("/jobs.slice/J.scope",
+						 * config_cgroup_problem() says none); NULL =
+						 * none */
 };
 
 struct config {
@@ -186,6 +190,10 @@ const char *config_usage(void);
 
 /* Name of a format as --format takes it: "jsonl", "text". */
 const char *config_format_name(enum config_format format);
+
+/* Why path is not a cgroup path a job can name (absolute, not the root, no empty, '.' or
+ * '..' component, components of at most CONFIG_CGROUP_NAME_MAX bytes), or NULL. */
+const char *config_cgroup_problem(const char *path);
 
 /* Name of a role as printed in records: "rootfs", "workspace", "export", "cache". */
 const char *config_role_name(enum config_role role);

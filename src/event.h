@@ -175,6 +175,7 @@ struct stats {
 	uint64_t proc_reads;		/* proc.c: files read under /proc */
 	uint64_t dircache_flushes;	/* resolve.c: whole-cache flushes (directory moved) */
 	uint64_t resolve_failures;	/* resolve.c: handles no view could name (gone) */
+	uint64_t cgroup_unknown;	/* proc.c: lookups that found no cgroup */
 };
 
 #endif

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <malloc.h>
 #include <sched.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -985,6 +987,48 @@ static const char *mount_ns_problem(const struct config *cfg)
 	       "run it without the unit's mount options (README, Running as a service)";
 }
 
+/* Where cgroup v2 is mounted: /sys/fs/cgroup on a unified host, /sys/fs/cgroup/unified on a
+ * hybrid one (systemd's layouts); NULL when neither is. */
+static const char *cgroup2_mount(void)
+{
+	static const char *const where[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	struct statfs sf;
+
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++)
+		if (statfs(where[i], &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
+			return where[i];
+	return NULL;
+}
+
+/* A job's cgroup that does not exist yet is said, not refused: jobs are configured before
+ * they start, and a process in it is tagged from the moment it runs there. */
+static void check_cgroups(const struct config *c)
+{
+	const char *mnt = NULL;
+	char path[PATH_MAX];
+	struct stat st;
+
+	for (size_t i = 0; i < c->n_jobs; i++) {
+		const char *cg = c->jobs[i].cgroup;
+
+		if (!cg)
+			continue;
+		if (!mnt)
+			mnt = cgroup2_mount();
+		if (!mnt) {
+			fprintf(stderr, "fanotifyd: warning: job %s: cgroup %s: no cgroup v2 mounted "
+				"at /sys/fs/cgroup or /sys/fs/cgroup/unified: records will have a null "
+				"cgroup and no process is tagged by it\n", c->jobs[i].id, cg);
+			return;
+		}
+		if ((size_t)snprintf(path, sizeof(path), "%s%s", mnt, cg) >= sizeof(path) ||
+		    stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+			fprintf(stderr, "fanotifyd: warning: job %s: cgroup %s does not exist (yet): "
+				"no %s%s; its processes are tagged once they run in it\n",
+				c->jobs[i].id, cg, mnt, cg);
+	}
+}
+
 /*
  * --check-config beyond the syntax: what start() would refuse in this config, each found
  * with the rule start() applies (sink_file_check(), nss_group(), priv_init()'s message) and
@@ -1049,6 +1093,7 @@ static unsigned check_config(const struct config *c, const char *priv_msg)
 	why = mount_ns_problem(c);
 	if (why)
 		problem(&n, "%s", why);
+	check_cgroups(c);
 	return n;
 }
 

@@ -5,6 +5,9 @@
  *
  *   job roots  hash of every '/'-bounded prefix of the path, longest first: O(path length),
  *              whatever the number of roots.
+ *   job cgroups the same over the process's cgroup path (when a job names a cgroup, the
+ *              pipeline passes the process in): a process in a job's cgroup or below it
+ *              is that job's, wherever its path is.
  *   canaries   exact patterns by a hash of the path; globs by a hash of each '/'-bounded
  *              prefix (the directory of their literal head), then literal head and tail,
  *              then fnmatch(3) with FNM_PATHNAME ('*' does not cross '/'): O(path
@@ -32,7 +35,7 @@
 static int add_root(struct policy *p, const char *path, const char *job, enum config_role role,
 		    char *msg, size_t msg_len)
 {
-	struct policy_root *r = &p->roots[p->n_roots];
+	struct policy_root *r = &p->roots[p->n_root_entries];
 	size_t n = strlen(path);
 
 	if (path[0] != '/') {
@@ -48,9 +51,11 @@ static int add_root(struct policy *p, const char *path, const char *job, enum co
 	r->len = n;
 	r->hash = hash_bytes(HASH_SEED, r->path, n);
 	r->job_id = job;
+	r->owner = job;
 	r->role = role;
 	/* The same directory as a root of two jobs (a shared cache): its role is known, its job
-	 * is not; job_id stays null for it. */
+	 * is not; job_id stays null for it. Each job that named it is kept (same), so that a
+	 * job's process, known by its cgroup, keeps the role there. */
 	for (struct policy_root *o = p->buckets[r->hash & (POLICY_ROOT_BUCKETS - 1)]; o;
 	     o = o->next) {
 		if (o->len == n && memcmp(o->path, r->path, n) == 0) {
@@ -58,6 +63,9 @@ static int add_root(struct policy *p, const char *path, const char *job, enum co
 				o->job_id = NULL;
 			free(r->path);
 			r->path = NULL;
+			r->same = o->same;
+			o->same = r;
+			p->n_root_entries++;
 			return 0;
 		}
 	}
@@ -71,6 +79,44 @@ static int add_root(struct policy *p, const char *path, const char *job, enum co
 	r->next = p->buckets[r->hash & (POLICY_ROOT_BUCKETS - 1)];
 	p->buckets[r->hash & (POLICY_ROOT_BUCKETS - 1)] = r;
 	p->n_roots++;
+	p->n_root_entries++;
+	return 0;
+}
+
+/* Components of path (absolute, no trailing '/'). */
+static size_t path_depth(const char *path, size_t n)
+{
+	size_t depth = 0;
+
+	for (size_t i = 1; i <= n; i++)
+		if (i == n || path[i] == '/')
+			depth++;
+	return depth;
+}
+
+static int add_cgroup(struct policy *p, const char *path, const char *job, char *msg,
+		      size_t msg_len)
+{
+	struct policy_cgroup *g = &p->cgroups[p->n_cgroups];
+	size_t n = strlen(path);
+
+	/* config.c refuses worse (config_cgroup_problem()); this is what matching needs. */
+	if (path[0] != '/' || n < 2 || path[n - 1] == '/') {
+		snprintf(msg, msg_len, "job %s: cgroup '%s' is not an absolute cgroup path below "
+			 "the root, without a trailing '/'", job, path);
+		return -EINVAL;
+	}
+	g->path = strndup(path, n);
+	if (!g->path)
+		return -ENOMEM;
+	g->len = n;
+	g->hash = hash_bytes(HASH_SEED, g->path, n);
+	g->job_id = job;
+	if (path_depth(g->path, n) > p->max_cgroup_depth)
+		p->max_cgroup_depth = path_depth(g->path, n);
+	g->next = p->cgroup_buckets[g->hash & (POLICY_CGROUP_BUCKETS - 1)];
+	p->cgroup_buckets[g->hash & (POLICY_CGROUP_BUCKETS - 1)] = g;
+	p->n_cgroups++;
 	return 0;
 }
 
@@ -87,8 +133,16 @@ int policy_init(struct policy *p, const struct config *c, char *msg, size_t msg_
 
 	p->roots = calloc(c->n_jobs * CONFIG_ROLE_COUNT + 1, sizeof(*p->roots));
 	p->canaries = calloc(c->n_canaries + 1, sizeof(*p->canaries));
-	if (!p->roots || !p->canaries)
+	p->cgroups = calloc(c->n_jobs + 1, sizeof(*p->cgroups));
+	if (!p->roots || !p->canaries || !p->cgroups)
 		return -ENOMEM;
+	for (size_t j = 0; j < c->n_jobs; j++) {
+		if (!c->jobs[j].cgroup)
+			continue;
+		r = add_cgroup(p, c->jobs[j].cgroup, c->jobs[j].id, msg, msg_len);
+		if (r < 0)
+			return r;
+	}
 	for (size_t j = 0; j < c->n_jobs; j++) {
 		for (int role = 0; role < CONFIG_ROLE_COUNT; role++) {
 			if (!c->jobs[j].root[role])
@@ -155,24 +209,18 @@ static const struct policy_root *root_find(const struct policy *p, const char *s
 	return NULL;
 }
 
-void policy_tag(const struct policy *p, const char *path, const char **ret_job,
-		const char **ret_role)
+/*
+ * Hashes every prefix of path that ends at a component boundary, in one pass, up to
+ * max_depth of them (deeper ones cannot match a table whose deepest entry has that many
+ * components): ends[k] and hashes[k] for the prefix of k + 1 components. Returns how many.
+ */
+static unsigned prefixes(const char *path, size_t max_depth, size_t *ends, uint64_t *hashes)
 {
-	size_t ends[PATH_DEPTH_MAX];
-	uint64_t hashes[PATH_DEPTH_MAX];
 	unsigned depth = 0;
 	uint64_t h = HASH_SEED;
-	const struct policy_root *r;
-	size_t i;
 
-	*ret_job = NULL;
-	*ret_role = NULL;
-	if (!p->n_roots || !path || path[0] != '/')
-		return;
-	/* Hash every prefix that ends at a component boundary, in one pass; prefixes deeper
-	 * than the deepest root cannot match. */
-	for (i = 0;; i++) {
-		if ((path[i] == '/' || path[i] == '\0') && i > 0 && depth < p->max_root_depth &&
+	for (size_t i = 0;; i++) {
+		if ((path[i] == '/' || path[i] == '\0') && i > 0 && depth < max_depth &&
 		    depth < PATH_DEPTH_MAX) {
 			ends[depth] = i;
 			hashes[depth++] = h;
@@ -181,17 +229,80 @@ void policy_tag(const struct policy *p, const char *path, const char **ret_job,
 			break;
 		h = hash_step(h, (unsigned char)path[i]);
 	}
+	return depth;
+}
+
+/* The root a path is under (the longest), or NULL. */
+static const struct policy_root *tag_root(const struct policy *p, const char *path)
+{
+	size_t ends[PATH_DEPTH_MAX];
+	uint64_t hashes[PATH_DEPTH_MAX];
+	const struct policy_root *r;
+	unsigned depth;
+
+	if (!p->n_roots || !path || path[0] != '/')
+		return NULL;
+	depth = prefixes(path, p->max_root_depth, ends, hashes);
 	while (depth--) {
 		r = root_find(p, path, ends[depth], hashes[depth]);
 		if (r)
-			goto found;
+			return r;
 	}
-	r = root_find(p, "/", 1, hash_bytes(HASH_SEED, "/", 1));
-	if (!r)
+	return root_find(p, "/", 1, hash_bytes(HASH_SEED, "/", 1));
+}
+
+void policy_tag(const struct policy *p, const char *path, const char **ret_job,
+		const char **ret_role)
+{
+	const struct policy_root *r = tag_root(p, path);
+
+	*ret_job = r ? r->job_id : NULL;
+	*ret_role = r ? config_role_name(r->role) : NULL;
+}
+
+/* Whether job named root r (alone or among the jobs sharing it). */
+static bool root_of_job(const struct policy_root *r, const char *job)
+{
+	for (; r; r = r->same)
+		if (strcmp(r->owner, job) == 0)
+			return true;
+	return false;
+}
+
+const char *policy_cgroup_job(const struct policy *p, const char *cgroup)
+{
+	size_t ends[PATH_DEPTH_MAX];
+	uint64_t hashes[PATH_DEPTH_MAX];
+	unsigned depth;
+
+	if (!p->n_cgroups || !cgroup || cgroup[0] != '/')
+		return NULL;
+	/* Longest first: a job's cgroup nested in another's is that job's. */
+	depth = prefixes(cgroup, p->max_cgroup_depth, ends, hashes);
+	while (depth--) {
+		for (const struct policy_cgroup *g =
+			     p->cgroup_buckets[hashes[depth] & (POLICY_CGROUP_BUCKETS - 1)];
+		     g; g = g->next)
+			if (g->hash == hashes[depth] && g->len == ends[depth] &&
+			    memcmp(g->path, cgroup, g->len) == 0)
+				return g->job_id;
+	}
+	return NULL;
+}
+
+/* The tags (job, role) of a path whose root is r, for an event of a process of job (NULL:
+ * a process in no job's cgroup, tagged by the path alone). */
+static void tags_of(const struct policy_root *r, const char *job, const char *ret[2])
+{
+	if (!job) {
+		ret[0] = r ? r->job_id : NULL;
+		ret[1] = r ? config_role_name(r->role) : NULL;
 		return;
-found:
-	*ret_job = r->job_id;
-	*ret_role = config_role_name(r->role);
+	}
+	/* The process's job, wherever the path is; the path's role only on that job's own
+	 * paths (a shared cache included). */
+	ret[0] = job;
+	ret[1] = r && root_of_job(r, job) ? config_role_name(r->role) : NULL;
 }
 
 /* fnmatch anchors both ends: a glob's literal head and tail must match before it is worth
@@ -368,6 +479,7 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 	struct policy_proc *e = NULL;
 	const char *canary_path = NULL;
 	const char *tag[2], *old_tag[2] = { NULL, NULL }; /* job, role */
+	const char *job = NULL;	/* of the process, by its cgroup */
 	bool deny = false;
 
 	memset(out, 0, sizeof(*out));
@@ -380,11 +492,14 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 			canary_path = in->path;
 	}
 	/* The event takes the tags of its path, or of its old path when the path has no
-	 * role; an alert about the old path takes the old path's. */
-	policy_tag(p, in->path, &tag[0], &tag[1]);
+	 * role; an alert about the old path takes the old path's. A process in a job's
+	 * cgroup is that job's on every path. */
+	if (in->proc)
+		job = policy_cgroup_job(p, in->proc->cgroup);
+	tags_of(tag_root(p, in->path), job, tag);
 	if (in->old_path && (!tag[1] || canary_path == in->old_path))
-		policy_tag(p, in->old_path, &old_tag[0], &old_tag[1]);
-	out->job_id = tag[1] ? tag[0] : old_tag[0];
+		tags_of(tag_root(p, in->old_path), job, old_tag);
+	out->job_id = tag[1] || job ? tag[0] : old_tag[0];
 	out->path_role = tag[1] ? tag[1] : old_tag[1];
 	out->canary = canary_path != NULL;
 	/* A path that is a canary now (created, renamed or linked there, or any other
@@ -451,8 +566,8 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 
 bool policy_needs_proc(const struct policy *p)
 {
-	(void)p;
-	return false;
+	/* Each rule that decides by the process adds its condition here. */
+	return p->n_cgroups > 0;
 }
 
 bool policy_containing(const struct policy *p, uint64_t now_ms)
@@ -501,9 +616,12 @@ void policy_stats(const struct policy *p, struct stats *s)
 
 void policy_free(struct policy *p)
 {
-	for (size_t i = 0; i < p->n_roots; i++)
+	for (size_t i = 0; i < p->n_root_entries; i++)
 		free(p->roots[i].path);
 	free(p->roots);
+	for (size_t i = 0; i < p->n_cgroups; i++)
+		free(p->cgroups[i].path);
+	free(p->cgroups);
 	free(p->canaries);
 	for (size_t i = 0; i < POLICY_PROCS_MAX; i++)
 		free(p->procs[i].ring);

@@ -17,15 +17,29 @@
 #define POLICY_PROBE 8			/* hash probe length; bounds per-event work */
 #define POLICY_ROOT_BUCKETS 1024	/* hash buckets for job roots (power of two) */
 #define POLICY_CANARY_BUCKETS 1024	/* ... for exact canaries and for glob directories */
+#define POLICY_CGROUP_BUCKETS 1024	/* ... for job cgroups */
 #define POLICY_KINDS 2			/* alert kinds policy raises: ALERT_CANARY, ALERT_BURST */
 
 struct policy_root {
 	char *path;			/* owned; no trailing '/' ("/" for the root) */
 	size_t len;
 	uint64_t hash;
-	const char *job_id;		/* borrowed from the config */
+	const char *job_id;		/* borrowed from the config; NULL when the directory is
+					 * a root of several jobs */
+	const char *owner;		/* the job that named it (never NULL) */
 	enum config_role role;
+	struct policy_root *same;	/* the same directory named by another job (path
+					 * NULL, not in a bucket) */
 	struct policy_root *next;	/* bucket chain */
+};
+
+/* A job's cgroup: its processes, and those of every cgroup below it, belong to the job. */
+struct policy_cgroup {
+	char *path;			/* owned; "/jobs.slice/J.scope", no trailing '/' */
+	size_t len;
+	uint64_t hash;
+	const char *job_id;		/* borrowed from the config */
+	struct policy_cgroup *next;	/* bucket chain */
 };
 
 struct policy_canary {
@@ -56,7 +70,9 @@ struct policy_proc {
 struct policy {
 	struct policy_root *buckets[POLICY_ROOT_BUCKETS];
 	struct policy_root *roots;	/* owned array */
-	size_t n_roots;
+	size_t n_roots;			/* distinct directories */
+	size_t n_root_entries;		/* used entries of roots: a directory that several
+					 * jobs name has one per job */
 	struct policy_canary *canaries;	/* owned array */
 	size_t n_canaries;
 	/* Exact canaries by the hash of the path; globs by the hash of the directory their
@@ -65,6 +81,10 @@ struct policy {
 	struct policy_canary *exact_buckets[POLICY_CANARY_BUCKETS];
 	struct policy_canary *glob_buckets[POLICY_CANARY_BUCKETS];
 	size_t max_root_depth;		/* components of the deepest root */
+	struct policy_cgroup *cgroup_buckets[POLICY_CGROUP_BUCKETS];
+	struct policy_cgroup *cgroups;	/* owned array */
+	size_t n_cgroups;
+	size_t max_cgroup_depth;	/* components of the deepest job cgroup */
 	struct policy_proc procs[POLICY_PROCS_MAX];
 	struct policy_proc nobody;	/* state of events without a process (pid 0) */
 	unsigned burst_threshold;
@@ -92,8 +112,10 @@ struct policy_input {
 
 struct policy_result {
 	enum verdict verdict;
-	const char *job_id;		/* borrowed from the config; NULL = none */
-	const char *path_role;		/* "rootfs" ...; NULL = none */
+	const char *job_id;		/* borrowed from the config; NULL = none. The job of
+					 * the process's cgroup (in->proc), else the path's */
+	const char *path_role;		/* "rootfs" ...; NULL = none (also: a path outside
+					 * the roots of the process's job) */
 	const char *deny_reason;	/* why a permission event is denied */
 	struct alert alerts[POLICY_KINDS];	/* kind to window_ms filled; path borrowed
 						 * from the input */
@@ -119,9 +141,13 @@ bool policy_needs_proc(const struct policy *p);
 /* True while any process is contained (its permission events are all denied). */
 bool policy_containing(const struct policy *p, uint64_t now_ms);
 
-/* Job and role of a path by path components; the longest root wins. */
+/* Job and role of a path by path components; the longest root wins (the path alone: a
+ * process's cgroup is policy_eval()'s to weigh). */
 void policy_tag(const struct policy *p, const char *path, const char **ret_job,
 		const char **ret_role);
+
+/* The job whose cgroup is cgroup or one above it (the longest wins), or NULL. */
+const char *policy_cgroup_job(const struct policy *p, const char *cgroup);
 
 /* True when any canary pattern matches path (fnmatch, FNM_PATHNAME). */
 bool policy_canary_match(const struct policy *p, const char *path);

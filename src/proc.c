@@ -8,6 +8,14 @@
  * pid after reuse, so a late event of a dead process finds its own entry, not its
  * successor's. FAN_REPORT_PIDFD says whether the acting process is still alive.
  *
+ * Each entry also holds the session id (/proc/PID/stat; fork copies it, PROC_EVENT_SID
+ * updates it) and the cgroup v2 path (/proc/PID/cgroup's "0::" line), read when the entry is
+ * first filled and again at every exec, and copied at fork. A move to another cgroup
+ * (a write to cgroup.procs) sends no notice: the entry shows it from the process's next
+ * exec on, which is when a job runner's child (systemd-run, a shell that moves itself
+ * and execs) starts the job's work. Many processes share a cgroup, so the paths are
+ * interned: one string per cgroup, counted references, at most PROC_CGROUPS_MAX.
+ *
  * Must not: read anything but /proc (the daemon may hold unanswered permission events on
  * any other filesystem). Gets pids from pipeline.c; hands back borrowed strings.
  */
@@ -26,14 +34,108 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "hash.h"
 #include "log.h"
 #include "proc.h"
 
 #define PROC_NL_RCVBUF (8 << 20) /* bytes of connector backlog before ENOBUFS */
 
-static void entry_clear(struct proc_entry *e)
+static struct proc_cgroup *cgroup_slot(struct proc *p, const char *path, size_t len,
+				       uint32_t h)
+{
+	for (unsigned i = 0; i < PROC_CGROUP_PROBE; i++) {
+		struct proc_cgroup *c = &p->cgroups[(h + i) & (PROC_CGROUP_SLOTS - 1)];
+
+		if (!c->path)
+			return c;
+		if (c->hash == h && strncmp(c->path, path, len) == 0 && c->path[len] == '\0')
+			return c;
+	}
+	return NULL;
+}
+
+const char *proc_cgroup_get(struct proc *p, const char *path, size_t len)
+{
+	uint32_t h = (uint32_t)hash_bytes(HASH_SEED, path, len);
+	struct proc_cgroup *c = cgroup_slot(p, path, len, h);
+
+	if (c && c->path) {
+		c->refs++;
+		return c->path;
+	}
+	if (!c || p->n_cgroups >= PROC_CGROUPS_MAX) {
+		p->cgroup_full++;
+		log_rl(LOG_LEVEL_WARN, "cgroup table full (%d paths): a cgroup is recorded as "
+				       "unknown", PROC_CGROUPS_MAX);
+		return NULL;
+	}
+	c->path = strndup(path, len);
+	if (!c->path)
+		return NULL; /* ENOMEM: cgroup unknown */
+	c->hash = h;
+	c->refs = 1;
+	p->n_cgroups++;
+	return c->path;
+}
+
+void proc_cgroup_put(struct proc *p, const char *cgroup)
+{
+	uint32_t h;
+	unsigned i, j;
+
+	if (!cgroup)
+		return;
+	h = (uint32_t)hash_bytes(HASH_SEED, cgroup, strlen(cgroup));
+	for (i = 0; i < PROC_CGROUP_PROBE; i++)
+		if (p->cgroups[(h + i) & (PROC_CGROUP_SLOTS - 1)].path == cgroup)
+			break;
+	if (i == PROC_CGROUP_PROBE)
+		return; /* not ours: a bug, but never a free of a foreign pointer */
+	i = (h + i) & (PROC_CGROUP_SLOTS - 1);
+	if (--p->cgroups[i].refs)
+		return;
+	free(p->cgroups[i].path);
+	p->cgroups[i].path = NULL;
+	p->n_cgroups--;
+	/* Linear probing without tombstones: pull back each later entry of the run that
+	 * may sit in the freed slot (its home is not between the hole and itself). */
+	for (j = (i + 1) & (PROC_CGROUP_SLOTS - 1); p->cgroups[j].path;
+	     j = (j + 1) & (PROC_CGROUP_SLOTS - 1)) {
+		unsigned home = p->cgroups[j].hash & (PROC_CGROUP_SLOTS - 1);
+
+		if (((j - home) & (PROC_CGROUP_SLOTS - 1)) >= ((j - i) & (PROC_CGROUP_SLOTS - 1))) {
+			p->cgroups[i] = p->cgroups[j];
+			p->cgroups[j].path = NULL;
+			i = j;
+		}
+	}
+}
+
+int proc_cgroup_parse(const char *buf, size_t len, const char **ret_path, size_t *ret_len)
+{
+	size_t i = 0;
+
+	/* One line per hierarchy, "ID:CONTROLLERS:PATH"; cgroup v2 is ID 0 with no
+	 * controllers. The kernel refuses a newline in a cgroup name (mkdir: EINVAL), so
+	 * the line ends at the first one; other bytes are the name's own, unescaped. */
+	while (i < len) {
+		const char *nl = memchr(buf + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - buf) : len;
+
+		if (end - i >= 4 && memcmp(buf + i, "0::/", 4) == 0) {
+			*ret_path = buf + i + 3;
+			*ret_len = end - i - 3;
+			return 0;
+		}
+		i = end + 1;
+	}
+	return -ENOENT;
+}
+
+static void entry_clear(struct proc *p, struct proc_entry *e)
 {
 	free(e->exe);
+	proc_cgroup_put(p, e->cgroup);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -58,14 +160,38 @@ static ssize_t read_small(const char *path, char *buf, size_t len)
 	return n;
 }
 
+/* Replaces e's cgroup with the one /proc/PID/cgroup names now; keeps it when the file
+ * cannot be read (the process is gone: what fork copied is the best there is). */
+static void read_cgroup(struct proc *p, pid_t pid, struct proc_entry *e)
+{
+	char path[64], buf[PROC_CGROUP_FILE_MAX];
+	const char *cg;
+	size_t len;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	n = read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return;
+	if (proc_cgroup_parse(buf, (size_t)n, &cg, &len) < 0) {
+		proc_cgroup_put(p, e->cgroup);
+		e->cgroup = NULL;	/* no cgroup v2 line: unknown on this host */
+		return;
+	}
+	if (e->cgroup && strncmp(e->cgroup, cg, len) == 0 && e->cgroup[len] == '\0')
+		return;			/* the same (the common case at exec) */
+	proc_cgroup_put(p, e->cgroup);
+	e->cgroup = proc_cgroup_get(p, cg, len);
+}
+
 /* Fills e from /proc/PID. Returns 0 when the process was there (exe may still be NULL:
  * kernel threads and zombies have none), negative errno otherwise. */
-static int read_proc(pid_t pid, struct proc_entry *e)
+static int read_proc(struct proc *p, pid_t pid, struct proc_entry *e)
 {
 	char path[64], buf[1024], exe[PATH_MAX];
 	const char *open_paren, *close_paren;
 	ssize_t n, exe_len;
-	int ppid;
+	int ppid, sid;
 
 	/* exe first: of everything here it is the one lost when the process exits. */
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
@@ -79,7 +205,7 @@ static int read_proc(pid_t pid, struct proc_entry *e)
 	close_paren = strrchr(buf, ')');
 	if (!open_paren || !close_paren || close_paren < open_paren)
 		return -EINVAL;
-	entry_clear(e);
+	entry_clear(p, e);
 	e->pid = pid;
 	n = close_paren - open_paren - 1;
 	if (n >= PROC_COMM_LEN)
@@ -87,9 +213,18 @@ static int read_proc(pid_t pid, struct proc_entry *e)
 	memcpy(e->comm, open_paren + 1, (size_t)n);
 	e->comm[n] = '\0';
 	e->comm_known = true;
-	if (sscanf(close_paren + 1, " %*c %d", &ppid) == 1) {
+	/* "S PPID PGRP SID ..." (proc_pid_stat(5)): state, ppid, process group, session. */
+	switch (sscanf(close_paren + 1, " %*c %d %*d %d", &ppid, &sid)) {
+	case 2:
+		e->sid = sid;
+		e->sid_known = true;
+		/* fallthrough */
+	case 1:
 		e->ppid = ppid;
 		e->ppid_known = true;
+		break;
+	default:
+		break;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	if (read_small(path, buf, sizeof(buf)) > 0) {
@@ -105,13 +240,16 @@ static int read_proc(pid_t pid, struct proc_entry *e)
 		exe[exe_len] = '\0';
 		e->exe = strdup(exe); /* NULL on ENOMEM: exe unknown */
 	}
+	read_cgroup(p, pid, e);
 	return 0;
 }
 
-/* After an exec only the exe and comm change: pid, ppid and uid stay (a set-uid exec sends
- * its own PROC_EVENT_UID). Two reads instead of read_proc()'s three, and not the costly
- * stat and status files. Returns 0, or negative errno when the process is gone. */
-static int read_exec(pid_t pid, struct proc_entry *e)
+/* After an exec only the exe and comm change: pid, ppid, uid and sid stay (a set-uid exec
+ * sends its own PROC_EVENT_UID, setsid() PROC_EVENT_SID). The cgroup is read again: a job
+ * runner moves its child into the job's cgroup between fork and exec. Three reads instead
+ * of read_proc()'s four, and not the costly stat and status files. Returns 0, or negative
+ * errno when the process is gone. */
+static int read_exec(struct proc *p, pid_t pid, struct proc_entry *e)
 {
 	char path[64], comm[PROC_COMM_LEN + 1], exe[PATH_MAX];
 	ssize_t n, exe_len;
@@ -135,6 +273,7 @@ static int read_exec(pid_t pid, struct proc_entry *e)
 		exe[exe_len] = '\0';
 		e->exe = strdup(exe); /* NULL on ENOMEM: exe unknown */
 	}
+	read_cgroup(p, pid, e);
 	return 0;
 }
 
@@ -144,15 +283,15 @@ static struct proc_entry *slot_new(struct proc *p, pid_t pid)
 	struct proc_slot *s = slot_of(p, pid);
 
 	if (s->cur.pid == pid && s->cur.exited) {
-		entry_clear(&s->prev);
+		entry_clear(p, &s->prev);
 		s->prev = s->cur;
 		memset(&s->cur, 0, sizeof(s->cur));
 	} else if (s->cur.pid && s->cur.pid != pid) {
 		p->evictions++;
-		entry_clear(&s->cur);
-		entry_clear(&s->prev);
+		entry_clear(p, &s->cur);
+		entry_clear(p, &s->prev);
 	} else {
-		entry_clear(&s->cur);
+		entry_clear(p, &s->cur);
 	}
 	return &s->cur;
 }
@@ -168,8 +307,8 @@ static void on_fork(struct proc *p, pid_t parent, pid_t child)
 	if (ps != slot_of(p, child) && !(ps->cur.pid == parent && !ps->cur.exited)) {
 		e = slot_new(p, parent);
 		p->proc_reads++;
-		if (read_proc(parent, e) < 0)
-			entry_clear(e);
+		if (read_proc(p, parent, e) < 0)
+			entry_clear(p, e);
 	}
 	e = slot_new(p, child);
 	if (ps->cur.pid == parent && !ps->cur.exited) {
@@ -179,14 +318,20 @@ static void on_fork(struct proc *p, pid_t parent, pid_t child)
 		e->exe = ps->cur.exe ? strdup(ps->cur.exe) : NULL;
 		e->uid = ps->cur.uid;
 		e->uid_known = ps->cur.uid_known;
+		e->sid = ps->cur.sid;
+		e->sid_known = ps->cur.sid_known;
+		/* Born in its parent's cgroup (clone3's CLONE_INTO_CGROUP aside: its exec
+		 * reads the cgroup again). Another reference, no copy. */
+		if (ps->cur.cgroup)
+			e->cgroup = proc_cgroup_get(p, ps->cur.cgroup, strlen(ps->cur.cgroup));
 		e->pid = child;
 		e->ppid = parent;
 		e->ppid_known = true;
 		return;
 	}
 	p->proc_reads++;
-	if (read_proc(child, e) < 0) {
-		entry_clear(e);
+	if (read_proc(p, child, e) < 0) {
+		entry_clear(p, e);
 		e->pid = child;
 		e->ppid = parent;
 		e->ppid_known = true;
@@ -201,9 +346,10 @@ static void on_exec(struct proc *p, pid_t pid)
 	bool ppid_known = e->ppid_known;
 
 	p->proc_reads++;
-	if ((e->pid == pid && e->ppid_known && e->uid_known ? read_exec(pid, e)
-							    : read_proc(pid, e)) < 0) {
-		/* Gone already: keep what fork told us, but never the pre-exec exe. */
+	if ((e->pid == pid && e->ppid_known && e->uid_known ? read_exec(p, pid, e)
+							    : read_proc(p, pid, e)) < 0) {
+		/* Gone already: keep what fork told us (its cgroup and session too: the
+		 * parent's at the fork), but never the pre-exec exe. */
 		free(e->exe);
 		e->exe = NULL;
 		e->comm_known = false;
@@ -236,6 +382,14 @@ static void handle_message(struct proc *p, const struct proc_event *ev)
 			s->cur.comm_known = true;
 		}
 		break;
+	case PROC_EVENT_SID:
+		/* setsid(): the process leads a session of its own from now on. */
+		s = slot_of(p, ev->event_data.sid.process_tgid);
+		if (s->cur.pid == ev->event_data.sid.process_tgid && !s->cur.exited) {
+			s->cur.sid = ev->event_data.sid.process_tgid;
+			s->cur.sid_known = true;
+		}
+		break;
 	case PROC_EVENT_UID:
 		s = slot_of(p, ev->event_data.id.process_tgid);
 		if (s->cur.pid == ev->event_data.id.process_tgid && !s->cur.exited) {
@@ -258,9 +412,15 @@ static void handle_message(struct proc *p, const struct proc_event *ev)
 static void cache_clear(struct proc *p)
 {
 	for (size_t i = 0; i < PROC_CACHE_MAX; i++) {
-		entry_clear(&p->slots[i].cur);
-		entry_clear(&p->slots[i].prev);
+		entry_clear(p, &p->slots[i].cur);
+		entry_clear(p, &p->slots[i].prev);
 	}
+	/* Every entry has given its references back; anything left would be a leak. */
+	for (size_t i = 0; i < PROC_CGROUP_SLOTS; i++) {
+		free(p->cgroups[i].path);
+		p->cgroups[i].path = NULL;
+	}
+	p->n_cgroups = 0;
 }
 
 int proc_open(struct proc *p)
@@ -364,6 +524,9 @@ static void fill(const struct proc_entry *e, struct proc_info *out)
 	out->ppid_known = e->ppid_known;
 	out->uid = e->uid;
 	out->uid_known = e->uid_known;
+	out->sid = e->sid;
+	out->sid_known = e->sid_known;
+	out->cgroup = e->cgroup;
 }
 
 void proc_lookup(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_info *out)
@@ -376,7 +539,7 @@ void proc_lookup(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_
 	out->pid = pid;
 	p->lookups++;
 	if (pid <= 0)
-		return;
+		goto out;
 	if (p->nl_fd >= 0 && p->nl_trusted) {
 		if (!dead && s->cur.pid == pid)
 			e = &s->cur;
@@ -395,18 +558,20 @@ void proc_lookup(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_
 	 * that acted, so a reused pid never lends its exe. */
 	e = slot_new(p, pid);
 	p->proc_reads++;
-	if (read_proc(pid, e) < 0) {
-		entry_clear(e);
+	if (read_proc(p, pid, e) < 0) {
+		entry_clear(p, e);
 		goto out;
 	}
 	if (pidfd >= 0 && !pinned && !pidfd_alive(pidfd)) {
-		entry_clear(e);
+		entry_clear(p, e);
 		goto out;
 	}
 	fill(e, out);
 out:
 	if (out->exe)
 		p->exe_known++;
+	if (!out->cgroup)
+		p->cgroup_unknown++;
 }
 
 void proc_stats(const struct proc *p, struct stats *s)
@@ -417,6 +582,7 @@ void proc_stats(const struct proc *p, struct stats *s)
 	s->nl_overruns = p->nl_overruns;
 	s->nl_messages = p->nl_messages;
 	s->proc_reads = p->proc_reads;
+	s->cgroup_unknown = p->cgroup_unknown;
 }
 
 void proc_close(struct proc *p)

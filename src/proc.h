@@ -1,6 +1,7 @@
 /*
- * proc.h - pid -> comm, exe, ppid, uid, through a bounded cache fed by the proc connector
- * (exec, fork, comm, exit notices) and by /proc reads while a process lives.
+ * proc.h - pid -> comm, exe, ppid, uid, session id and cgroup, through a bounded cache fed
+ * by the proc connector (exec, fork, comm, sid, exit notices) and by /proc reads while a
+ * process lives.
  */
 #ifndef FANOTIFYD_PROC_H
 #define FANOTIFYD_PROC_H
@@ -13,6 +14,10 @@
 
 #define PROC_CACHE_MAX 4096	/* processes remembered (power of two) */
 #define PROC_COMM_LEN 16	/* TASK_COMM_LEN */
+#define PROC_CGROUPS_MAX 1024	/* distinct cgroup paths held at once (interned) */
+#define PROC_CGROUP_SLOTS 2048	/* their hash table (power of two, 2x the maximum) */
+#define PROC_CGROUP_PROBE 16	/* probes per lookup: bounds the work a crafted name costs */
+#define PROC_CGROUP_FILE_MAX 8192 /* bytes of /proc/PID/cgroup read (v1 lines included) */
 
 struct proc_entry {
 	pid_t pid;		/* 0 = empty */
@@ -22,8 +27,19 @@ struct proc_entry {
 	bool uid_known;
 	bool exited;		/* the connector saw it exit: data describes a dead process */
 	bool comm_known;
+	bool sid_known;
+	pid_t sid;
 	char comm[PROC_COMM_LEN];
 	char *exe;		/* owned; NULL = unknown */
+	const char *cgroup;	/* one reference to a string of the cgroup table; NULL =
+				 * unknown */
+};
+
+/* One interned cgroup path, shared by the entries of every process in that cgroup. */
+struct proc_cgroup {
+	char *path;		/* owned; NULL = free slot */
+	uint32_t hash;
+	uint32_t refs;		/* entries pointing at path */
 };
 
 /* Each slot keeps the current holder of a pid and, after pid reuse, the one before it,
@@ -37,12 +53,16 @@ struct proc {
 	int nl_fd;			/* proc connector socket, or -1 (then /proc only) */
 	bool nl_trusted;		/* no connector message lost since the cache was reset */
 	struct proc_slot slots[PROC_CACHE_MAX];
+	struct proc_cgroup cgroups[PROC_CGROUP_SLOTS];
+	unsigned n_cgroups;		/* distinct paths held */
 	uint64_t lookups;
 	uint64_t exe_known;		/* lookups that found the exe */
 	uint64_t evictions;		/* entries dropped for another pid in their slot */
 	uint64_t nl_messages;		/* connector messages read */
 	uint64_t nl_overruns;		/* ENOBUFS: connector messages lost */
 	uint64_t proc_reads;		/* processes read from /proc */
+	uint64_t cgroup_unknown;	/* lookups that found no cgroup */
+	uint64_t cgroup_full;		/* cgroups not kept: table full or probe too long */
 };
 
 /* Empties the cache and subscribes to the proc connector (needs CAP_NET_ADMIN); without it
@@ -62,7 +82,25 @@ void proc_drain(struct proc *p);
  */
 void proc_lookup(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_info *out);
 
-/* Fills the process cache's counters of s (exe_known, proc_*, nl_*). */
+/*
+ * The cgroup v2 path in the text of a /proc/PID/cgroup file (len bytes): the rest of the
+ * "0::" line, without its newline. Only that line counts: the others are cgroup v1
+ * hierarchies (a hybrid host). Returns 0 and sets *ret_path (pointing into buf) and
+ * *ret_len; -ENOENT without a "0::" line or with an empty or relative path. [pure]
+ */
+int proc_cgroup_parse(const char *buf, size_t len, const char **ret_path, size_t *ret_len);
+
+/*
+ * The interned copy of the cgroup path (len bytes), with one more reference; NULL when the
+ * table is full (PROC_CGROUPS_MAX distinct paths, or PROC_CGROUP_PROBE probes: counted in
+ * cgroup_full) or memory is short. proc_cgroup_put() returns the reference.
+ */
+const char *proc_cgroup_get(struct proc *p, const char *path, size_t len);
+
+/* Drops one reference to an interned path (NULL: nothing); the last frees it. */
+void proc_cgroup_put(struct proc *p, const char *cgroup);
+
+/* Fills the process cache's counters of s (exe_known, proc_*, nl_*, cgroup_unknown). */
 void proc_stats(const struct proc *p, struct stats *s);
 
 /* Closes the connector and frees the cache; safe twice. */

@@ -476,6 +476,18 @@ static void w_head(struct writer *w, const char *type_field, size_t type_len, ui
 #define w_head_lit(w, type_field, seq, ts_ms) \
 	w_head((w), (type_field), sizeof(type_field) - 1, (seq), (ts_ms))
 
+/* ,"sid":N,"cgroup":S (each null when unknown). A cgroup name is any bytes but '/' and
+ * newline (mkdir in cgroupfs), so it takes the I-JSON rules of a path: cgroup_raw. */
+static void w_sid_cgroup(struct writer *w, const struct proc_info *p)
+{
+	w_lit(w, ",\"sid\":");
+	if (p->sid_known)
+		w_i64(w, p->sid);
+	else
+		w_lit(w, "null");
+	W_SFIELD(w, "cgroup", p->cgroup);
+}
+
 int record_event(struct buf *out, const struct record_event *r)
 {
 	struct writer w;
@@ -505,6 +517,7 @@ int record_event(struct buf *out, const struct record_event *r)
 		w_lit(&w, "null");
 	W_SFIELD(&w, "comm", r->proc.comm);
 	W_SFIELD(&w, "exe", r->proc.exe);
+	w_sid_cgroup(&w, &r->proc);
 	W_SFIELD(&w, "path", r->path);
 	W_SFIELD(&w, "name", r->name);
 	if (r->is_dir)
@@ -551,6 +564,7 @@ int record_alert(struct buf *out, const struct alert *a)
 	if (a->proc) {
 		W_SFIELD(&w, "comm", a->proc->comm);
 		W_SFIELD(&w, "exe", a->proc->exe);
+		w_sid_cgroup(&w, a->proc);
 	}
 	W_SFIELD(&w, "path", a->path);
 	W_SFIELD(&w, "reason", a->reason);
@@ -725,6 +739,7 @@ static const struct {
 	STATS_KEY(unknown_info),	STATS_KEY(out_write_errors),
 	STATS_KEY(nl_messages),		STATS_KEY(proc_reads),
 	STATS_KEY(dircache_flushes),	STATS_KEY(resolve_failures),
+	STATS_KEY(cgroup_unknown),
 };
 #undef STATS_KEY
 #define STATS_N (sizeof(stats_keys) / sizeof(stats_keys[0]))

@@ -8,7 +8,7 @@
  * sequence (a stray continuation byte, C0, C1, F5-FF, a truncated sequence's bytes, an
  * overlong form, a surrogate encoded in UTF-8 (ED A0-BF ..), a code point above U+10FFFF)
  * is written as U+FFFD, one per byte. A string field taken from the system (path, name,
- * comm, exe, ...) that had such a byte is followed by <field>_raw, its exact bytes as an
+ * comm, exe, cgroup, ...) that had such a byte is followed by <field>_raw, its exact bytes as an
  * array of numbers (fatrace's convention), so nothing is lost and nothing is refused.
  */
 #ifndef FANOTIFYD_RECORD_H
@@ -55,15 +55,15 @@ struct record_event {
 /*
  * Appends one newline-terminated JSON object. Field order:
  * schema_version,type,seq,ts_ms,mask,events,decision,job_id,path_role,pid,ppid,uid,comm,exe,
- * path,name,is_dir[,old_path][,reason]
+ * sid,cgroup,path,name,is_dir[,old_path][,reason]
  * Returns 0 or -ENOMEM (nothing appended).
  */
 int record_event(struct buf *out, const struct record_event *r);
 
 /*
  * Appends one alert line: schema_version,type("alert"),seq,ts_ms,kind,job_id,path_role,pid,
- * [comm,exe,]path,reason[,count,window_ms]; comm and exe when a->proc is set, count and
- * window_ms for ALERT_BURST. Returns 0 or -ENOMEM.
+ * [comm,exe,sid,cgroup,]path,reason[,count,window_ms]; comm, exe, sid and cgroup when a->proc
+ * is set, count and window_ms for ALERT_BURST. Returns 0 or -ENOMEM.
  */
 int record_alert(struct buf *out, const struct alert *a);
 

@@ -526,6 +526,8 @@ static bool jobs_eq(const struct config *a, const struct config *b)
 		for (int role = 0; role < CONFIG_ROLE_COUNT; role++)
 			if (!str_eq(a->jobs[i].root[role], b->jobs[i].root[role]))
 				return false;
+		if (!str_eq(a->jobs[i].cgroup, b->jobs[i].cgroup))
+			return false;
 	}
 	return true;
 }

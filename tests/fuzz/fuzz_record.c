@@ -544,6 +544,7 @@ enum {
 	FL_PPID = 1 << 3,
 	FL_UID = 1 << 4,
 	FL_HAS_PROC = 1 << 5,	/* alert: proc is the event's (else NULL) */
+	FL_SID = 1 << 6,	/* sid known (the ppid's value) */
 	FL_DROPPED = 1 << 7,	/* dropped notice (wins over FL_ALERT) */
 };
 
@@ -579,7 +580,8 @@ static void build(struct record_event *e, struct alert *a, const struct input *i
 		.proc = { .pid = (pid_t)in->pid, .ppid = (pid_t)in->ppid,
 			  .ppid_known = in->flags & FL_PPID, .uid = in->uid,
 			  .uid_known = in->flags & FL_UID, .comm = in->str[2],
-			  .exe = in->str[3] },
+			  .exe = in->str[3], .sid = (pid_t)in->ppid,
+			  .sid_known = in->flags & FL_SID, .cgroup = in->str[6] },
 		.path = in->str[4], .name = in->str[5], .is_dir = in->flags & FL_IS_DIR,
 		.old_path = in->str[6], .is_rename = in->flags & FL_RENAME,
 		.reason = in->str[7],
@@ -598,10 +600,11 @@ static void check_event(const struct record_event *e, const struct object *obj)
 	static const char *const verdicts[] = { "\"observe\"", "\"allow\"", "\"deny\"" };
 	const char *keys[24] = {
 		"schema_version", "type", "seq", "ts_ms", "mask", "events", "decision", "job_id",
-		"path_role", "pid", "ppid", "uid", "comm", "exe", "path", "name", "is_dir",
+		"path_role", "pid", "ppid", "uid", "comm", "exe", "sid", "cgroup", "path", "name",
+		"is_dir",
 	};
 	char names[RECORD_MASK_NAMES_MAX];
-	size_t n = 17;
+	size_t n = 19;
 
 	if (e->is_rename)
 		keys[n++] = "old_path";
@@ -631,9 +634,14 @@ static void check_event(const struct record_event *e, const struct object *obj)
 		expect_raw(obj, 11, "null");
 	expect_str(obj, "comm", e->proc.comm);
 	expect_str(obj, "exe", e->proc.exe);
+	if (e->proc.sid_known)
+		expect_i64(obj, 14, e->proc.sid);
+	else
+		expect_raw(obj, 14, "null");
+	expect_str(obj, "cgroup", e->proc.cgroup);
 	expect_str(obj, "path", e->path);
 	expect_str(obj, "name", e->name);
-	expect_raw(obj, 16, e->is_dir ? "true" : "false");
+	expect_raw(obj, 18, e->is_dir ? "true" : "false");
 	if (e->is_rename)
 		expect_str(obj, "old_path", e->old_path);
 	if (e->reason)
@@ -642,7 +650,7 @@ static void check_event(const struct record_event *e, const struct object *obj)
 
 static void check_alert(const struct alert *a, const struct object *obj)
 {
-	const char *keys[16] = { "schema_version", "type", "seq", "ts_ms", "kind", "job_id",
+	const char *keys[20] = { "schema_version", "type", "seq", "ts_ms", "kind", "job_id",
 				 "path_role", "pid" };
 	bool burst = a->kind == ALERT_BURST;
 	size_t n = 8;
@@ -650,6 +658,8 @@ static void check_alert(const struct alert *a, const struct object *obj)
 	if (a->proc) {
 		keys[n++] = "comm";
 		keys[n++] = "exe";
+		keys[n++] = "sid";
+		keys[n++] = "cgroup";
 	}
 	keys[n++] = "path";
 	keys[n++] = "reason";
@@ -670,6 +680,11 @@ static void check_alert(const struct alert *a, const struct object *obj)
 	if (a->proc) {
 		expect_str(obj, "comm", a->proc->comm);
 		expect_str(obj, "exe", a->proc->exe);
+		if (a->proc->sid_known)
+			expect_i64(obj, 10, a->proc->sid);
+		else
+			expect_raw(obj, 10, "null");
+		expect_str(obj, "cgroup", a->proc->cgroup);
 	}
 	expect_str(obj, "path", a->path);
 	expect_str(obj, "reason", a->reason);

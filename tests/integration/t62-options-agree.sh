@@ -28,6 +28,7 @@ rootfs $S/j
 workspace $S/j
 export $S/j
 cache $S/j
+cgroup /fanotifyd-t62.slice/j.scope
 foreground yes
 EOF
 "$FANOTIFYD" --check-config -c "$S/full.conf" >"$S/dump" 2>&1

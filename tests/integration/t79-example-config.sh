@@ -5,7 +5,8 @@
 # directory a bind mount of itself as on a job platform, and its keys take effect: job tags
 # for root / workspace / export / cache, nothing from outside the four mounts, the canary
 # denied with EPERM, a 32-event burst alert (window 1000 ms) followed by containment, the
-# socket where the config puts it.
+# socket where the config puts it; its job cgroup is shown by --check-config, with a
+# warning while it does not exist.
 . "$(dirname "$0")/lib.sh"
 require_fanotify perm
 require_fanotify fid
@@ -31,7 +32,8 @@ sed -e "s|/run/jobs/|$W/run/jobs/|g" -e "s|/var/cache/job-platform|$W/var/cache/
 check "every path of the copy is inside the test's tmpfs" "$PY" - "$S/J.conf" "$W" "$S" <<'PY'
 import sys
 conf, w, s = sys.argv[1:4]
-bad = [l for l in open(conf) if not l.startswith("#") and len(l.split()) > 1
+# A cgroup line names a cgroup, not a file: it stays as it is.
+bad = [l for l in open(conf) if not l.startswith(("#", "cgroup ")) and len(l.split()) > 1
        and l.split()[1].startswith("/") and not l.split()[1].startswith((w + "/", s + "/"))]
 print("".join("# outside: " + l for l in bad), end="")
 sys.exit(1 if bad else 0)
@@ -45,6 +47,11 @@ check "--check-config of the copy, its paths present, exits 0 (got $rc: $(head -
 	[ "$rc" = 0 ]
 check "... and it shows the example's keys" grep -qx "burst_threshold 32" "$S/check.out"
 check "... (canary)" grep -qx "canary $R/etc/shadow" "$S/check.out"
+check "... (the job's cgroup)" grep -qx "cgroup /jobs.slice/J.scope" "$S/check.out"
+[ -d /sys/fs/cgroup/jobs.slice/J.scope ] || [ -d /sys/fs/cgroup/unified/jobs.slice/J.scope ] ||
+	check "... warning, not failing, that the job's cgroup does not exist yet" \
+		grep -q "^fanotifyd: warning: job J: cgroup /jobs.slice/J.scope does not exist (yet)" \
+		"$S/check.err"
 for d in "$R" "$WS" "$EX" "$C"; do mount --bind "$d" "$d" || fail "bind mount $d"; done
 mkdir -p "$R/etc" "$R/bin"
 echo 'root:*:19000:0:99999:7:::' >"$R/etc/shadow"

@@ -85,6 +85,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 		assert_string_equal(a->jobs[i].id, b->jobs[i].id);
 		for (role = 0; role < CONFIG_ROLE_COUNT; role++)
 			assert_str_or_null(a->jobs[i].root[role], b->jobs[i].root[role]);
+		assert_str_or_null(a->jobs[i].cgroup, b->jobs[i].cgroup);
 	}
 	assert_int_equal(a->burst_threshold, b->burst_threshold);
 	assert_int_equal(a->burst_window_ms, b->burst_window_ms);
@@ -586,6 +587,30 @@ static const struct text_error text_errors[] = {
 	  "canary: '*.key' is not an absolute path pattern (start it with '/')" },
 	{ "relative rootfs", "job j\nrootfs rel/dir\n", 2, "rootfs: 'rel/dir' is not an absolute path" },
 	{ "relative cache", "job j\ncache ./c\n", 2, "cache: './c' is not an absolute path" },
+	{ "cgroup before job", "cgroup /jobs.slice/j.scope\n", 1,
+	  "cgroup: no job to belong to; put 'job NAME' before it" },
+	{ "cgroup twice", "job j\ncgroup /a\ncgroup /b\n", 3, "cgroup: given twice for job 'j'" },
+	{ "relative cgroup", "job j\ncgroup jobs.slice/j.scope\n", 2,
+	  "cgroup: 'jobs.slice/j.scope' is not an absolute cgroup path (as /proc/PID/cgroup "
+	  "shows: /jobs.slice/J.scope)" },
+	{ "root cgroup", "job j\ncgroup /\n", 2,
+	  "cgroup: '/' is the root cgroup, which holds every process" },
+	{ "cgroup with a trailing slash", "job j\ncgroup /jobs.slice/\n", 2,
+	  "cgroup: '/jobs.slice/' has an empty component ('//' or a trailing '/')" },
+	{ "cgroup with //", "job j\ncgroup /jobs.slice//j\n", 2,
+	  "cgroup: '/jobs.slice//j' has an empty component ('//' or a trailing '/')" },
+	{ "cgroup with ..", "job j\ncgroup /jobs.slice/../j\n", 2,
+	  "cgroup: '/jobs.slice/../j' has a '.' or '..' component" },
+	{ "cgroup with .", "job j\ncgroup /./j\n", 2, "cgroup: '/./j' has a '.' or '..' component" },
+	{ "cgroup name too long", "job j\ncgroup /a/"
+	  "0123456789012345678901234567890123456789012345678901234567890123456789"
+	  "0123456789012345678901234567890123456789012345678901234567890123456789"
+	  "0123456789012345678901234567890123456789012345678901234567890123456789"
+	  "0123456789012345678901234567890123456789012345\n", 2,
+	  "cgroup: '/a/"
+	  "0123456789012345678901234567890123456789012345678901234567890123456789"
+	  "0123456789012345678901234567890123456789012345678901234' has a component longer "
+	  "than 255 bytes" },
 	{ "error after CRLF lines", "watch /a\r\nperm\r\n", 2, "perm: missing value" },
 	/* Found by fuzz_config: config_dump() could not write such a value back. */
 	{ "CR inside hook value", "watch /a\nhook  ache \r\r  ?\n", 2,
@@ -821,10 +846,17 @@ static void test_jobs(void **state)
 	assert_int_equal(c.n_jobs, 4);
 	assert_string_equal(c.jobs[3].root[CONFIG_ROLE_ROOTFS], "/d");
 
+	/* cgroup belongs to the job above it; spaces and bytes a cgroup name may hold stay. */
+	assert_int_equal(parse_str(&c, "job eps\ncgroup /jobs.slice/e ps \"q\\\xff.scope  # c\n"
+				   "job zeta\nrootfs /z\n", &line, msg, sizeof(msg)), 0);
+	assert_string_equal(c.jobs[4].cgroup, "/jobs.slice/e ps \"q\\\xff.scope");
+	assert_null(c.jobs[5].cgroup);
+	assert_null(c.jobs[0].cgroup);
+
 	/* 64-byte name is fine. */
 	assert_int_equal(parse_str(&c, "job 1234567890123456789012345678901234567890123456789012"
 				   "345678901234\n", &line, msg, sizeof(msg)), 0);
-	assert_int_equal(strlen(c.jobs[4].id), 64);
+	assert_int_equal(strlen(c.jobs[6].id), 64);
 	config_free(&c);
 }
 
@@ -1740,8 +1772,14 @@ static void test_validate(void **state)
 		{ "background without output", "watch /a\n", NULL },
 		{ "background with stdout", "watch /a\noutput -\n", NULL },
 		{ "job without roots", "watch /a\nforeground 1\njob j\nrootfs /r\njob k\n",
-		  "job 'k' has no rootfs, workspace, export or cache" },
+		  "job 'k' has no rootfs, workspace, export, cache or cgroup" },
 		{ "job with one root", "watch /a\nforeground 1\njob k\ncache /c\n", NULL },
+		{ "job with only a cgroup", "watch /a\nforeground 1\njob k\ncgroup /k\n", NULL },
+		{ "two jobs, one cgroup",
+		  "watch /a\nforeground 1\njob j\ncgroup /s/j\njob k\ncgroup /s/j\n",
+		  "jobs 'j' and 'k' have the same cgroup /s/j" },
+		{ "nested job cgroups", "watch /a\nforeground 1\njob j\ncgroup /s/j\njob k\n"
+		  "cgroup /s/j/k\n", NULL },
 		{ "allow_cache with perm and a mount", "mount /a\nperm 1\nallow_cache 1\n", NULL },
 		{ "allow_cache with perm and a filesystem",
 		  "filesystem /a\nperm 1\nallow_cache 1\ndeny_on_alert 1\n", NULL },
@@ -2113,7 +2151,10 @@ static void test_dump_round_trip(void **state)
 		"workspace /run/jobs/J/ws\n"
 		"job K.2\n"
 		"export /e\n"
-		"cache /var/cache\n";
+		"cache /var/cache\n"
+		"cgroup /jobs.slice/K.2.scope\n"
+		"job L\n"
+		"cgroup /jobs.slice/L.scope\n";
 	struct config c;
 	char msg[256] = "";
 	unsigned line = 0;
@@ -2128,6 +2169,9 @@ static void test_dump_round_trip(void **state)
 				     "open,open_exec,create,delete,rename\n"));
 	assert_non_null(strstr(dump, "\njob J\nrootfs /run/jobs/J/root\nworkspace "
 				     "/run/jobs/J/ws\n"));
+	assert_non_null(strstr(dump, "\njob K.2\nexport /e\ncache /var/cache\n"
+				     "cgroup /jobs.slice/K.2.scope\n"));
+	assert_non_null(strstr(dump, "\njob L\ncgroup /jobs.slice/L.scope\n"));
 	assert_non_null(strstr(dump, "\nforeground 1\n"));
 	assert_non_null(strstr(dump, "\nspin_us 0\n"));
 	assert_non_null(strstr(dump, "\nallow_cache 1\n"));

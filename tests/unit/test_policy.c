@@ -5,7 +5,9 @@
  * patterns, rename by either name), canary reasons by mask, the burst window (edge of the
  * window, threshold 0, count/window_ms, one alert then restart), the cooldown (per process
  * and kind, escalation, suppressed alerts counted, decisions never limited), containment
- * verdicts and the bounded process table (eviction, LRU, quarantined processes kept).
+ * verdicts and the bounded process table (eviction, LRU, quarantined processes kept); job
+ * cgroups (longest prefix by components, sibling names, path_role on the job's own paths
+ * only, alerts, a process in no job's cgroup keeping the path's tags).
  *
  * Time is an argument: no test reads the clock. The config is filled by hand (config.c is
  * not linked); config_role_name() is defined here.
@@ -67,6 +69,7 @@ static void cfg_jobs(struct config *c, struct config_job *store, const struct tj
 		store[i].id = (char *)jobs[i].id;
 		for (int r = 0; r < CONFIG_ROLE_COUNT; r++)
 			store[i].root[r] = (char *)jobs[i].root[r];
+		store[i].cgroup = NULL;
 	}
 	c->jobs = store;
 	c->n_jobs = n;
@@ -529,6 +532,227 @@ static void test_init_bad_root(void **state)
 	assert_non_null(strstr(msg, "export"));
 	policy_free(p);
 	policy_free(p); /* twice */
+	free(p);
+}
+
+/* ---- job cgroups ---------------------------------------------------------------------- */
+
+/* J has roots and a cgroup; K a root and a cgroup nested in J's; S only a cgroup whose name
+ * is a prefix of J's (a sibling, not a child); C shares J's cache. */
+static struct config_job cg_store[4];
+static void cfg_cgroup_jobs(struct config *c)
+{
+	static const struct tjob jobs[] = {
+		{ "J", { "/run/jobs/J/root", "/run/jobs/J/workspace", NULL, "/var/cache/shared" } },
+		{ "K", { "/run/jobs/K/root", NULL, NULL, NULL } },
+		{ "S", { NULL, NULL, NULL, NULL } },
+		{ "C", { NULL, NULL, NULL, "/var/cache/shared" } },
+	};
+
+	cfg_base(c);
+	cfg_jobs(c, cg_store, jobs, ARRAY_SIZE(jobs));
+	cg_store[0].cgroup = (char *)"/jobs.slice/J.scope";
+	cg_store[1].cgroup = (char *)"/jobs.slice/J.scope/K";
+	cg_store[2].cgroup = (char *)"/jobs.slice/J.sc";
+}
+
+static void eval_proc(struct policy *p, uint64_t mask, pid_t pid, const char *cgroup,
+		      const char *path, const char *old_path, uint64_t now_ms,
+		      struct policy_result *r)
+{
+	struct proc_info proc = { .pid = pid, .cgroup = cgroup };
+	struct policy_input in = {
+		.mask = mask,
+		.pid = pid,
+		.path = path,
+		.old_path = old_path,
+		.now_ms = now_ms,
+		.proc = &proc,
+	};
+
+	policy_eval(p, &in, r);
+	alerts_raised += r->n_alerts;
+}
+
+/* The job of a cgroup: itself or below it, longest first, by whole components. */
+static void test_cgroup_job_table(void **state)
+{
+	static const struct {
+		const char *cgroup, *job;
+	} cases[] = {
+		{ "/jobs.slice/J.scope", "J" },
+		{ "/jobs.slice/J.scope/sub", "J" },
+		{ "/jobs.slice/J.scope/sub/deeper/still", "J" },
+		{ "/jobs.slice/J.scope/K", "K" },		/* nested: the longer wins */
+		{ "/jobs.slice/J.scope/K/x", "K" },
+		{ "/jobs.slice/J.scope/Kx", "J" },		/* sibling of K, below J */
+		{ "/jobs.slice/J.sc", "S" },
+		{ "/jobs.slice/J.sc/x", "S" },
+		{ "/jobs.slice/J.scope2", NULL },		/* /a/b vs /a/bc */
+		{ "/jobs.slice/J.scop", NULL },
+		{ "/jobs.slice/J.scopeK", NULL },
+		{ "/jobs.slice", NULL },			/* the parent */
+		{ "/", NULL },
+		{ "/jobs.slice/J.scope/", "J" },		/* a trailing '/' */
+		{ "jobs.slice/J.scope", NULL },		/* relative: never from /proc */
+		{ "", NULL },
+		{ NULL, NULL },
+	};
+	struct config c;
+	struct policy *p;
+
+	(void)state;
+	cfg_cgroup_jobs(&c);
+	p = pol_new(&c);
+	assert_int_equal(p->n_cgroups, 3);
+	assert_true(policy_needs_proc(p));
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		assert_str_or_null(policy_cgroup_job(p, cases[i].cgroup), cases[i].job,
+				   cases[i].cgroup ? cases[i].cgroup : "(null)");
+	pol_del(p);
+
+	/* Without a job cgroup the pipeline need not look the process up first. */
+	cfg_cgroup_jobs(&c);
+	cg_store[0].cgroup = cg_store[1].cgroup = cg_store[2].cgroup = NULL;
+	p = pol_new(&c);
+	assert_false(policy_needs_proc(p));
+	assert_null(policy_cgroup_job(p, "/jobs.slice/J.scope"));
+	pol_del(p);
+}
+
+/* A process in a job's cgroup is that job's wherever its path is; path_role is the path's
+ * role on that job's own paths only. A process in no job's cgroup keeps the path's tags. */
+static void test_cgroup_tags_in_eval(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *cgroup;
+		uint64_t mask;
+		const char *path, *old_path;
+		const char *job, *role;
+	} cases[] = {
+		{ "J's process in J's workspace", "/jobs.slice/J.scope", FAN_MODIFY,
+		  "/run/jobs/J/workspace/a.o", NULL, "J", "workspace" },
+		{ "J's process below its cgroup, in J's rootfs", "/jobs.slice/J.scope/x/y",
+		  FAN_OPEN, "/run/jobs/J/root/etc/passwd", NULL, "J", "rootfs" },
+		{ "J's process in /tmp", "/jobs.slice/J.scope", FAN_CREATE, "/tmp/x", NULL, "J",
+		  NULL },
+		{ "J's process in K's root", "/jobs.slice/J.scope", FAN_MODIFY,
+		  "/run/jobs/K/root/f", NULL, "J", NULL },
+		{ "J's process in the cache J shares with C", "/jobs.slice/J.scope", FAN_MODIFY,
+		  "/var/cache/shared/pkg", NULL, "J", "cache" },
+		{ "C-less S's process in the shared cache", "/jobs.slice/J.sc", FAN_MODIFY,
+		  "/var/cache/shared/pkg", NULL, "S", NULL },
+		{ "J's process, unknown path", "/jobs.slice/J.scope", FAN_MODIFY, NULL, NULL, "J",
+		  NULL },
+		{ "K's process (nested cgroup) in J's rootfs", "/jobs.slice/J.scope/K", FAN_OPEN,
+		  "/run/jobs/J/root/bin/sh", NULL, "K", NULL },
+		{ "K's process in K's root", "/jobs.slice/J.scope/K/w", FAN_OPEN,
+		  "/run/jobs/K/root/bin/sh", NULL, "K", "rootfs" },
+		{ "J's rename from its workspace to /tmp", "/jobs.slice/J.scope", FAN_RENAME,
+		  "/tmp/out", "/run/jobs/J/workspace/out", "J", "workspace" },
+		{ "J's rename from K's root into its own", "/jobs.slice/J.scope", FAN_RENAME,
+		  "/run/jobs/J/root/f", "/run/jobs/K/root/f", "J", "rootfs" },
+		{ "J's rename from K's root to /tmp", "/jobs.slice/J.scope", FAN_RENAME, "/tmp/f",
+		  "/run/jobs/K/root/f", "J", NULL },
+		{ "no job's process in J's workspace: path tags", "/user.slice/u.scope", FAN_MODIFY,
+		  "/run/jobs/J/workspace/a.o", NULL, "J", "workspace" },
+		{ "sibling cgroup J.scope2 in K's root: path tags", "/jobs.slice/J.scope2",
+		  FAN_MODIFY, "/run/jobs/K/root/f", NULL, "K", "rootfs" },
+		{ "unknown cgroup in J's workspace: path tags", NULL, FAN_MODIFY,
+		  "/run/jobs/J/workspace/a.o", NULL, "J", "workspace" },
+		{ "unknown cgroup in /tmp", NULL, FAN_MODIFY, "/tmp/x", NULL, NULL, NULL },
+		{ "no job's process, rename out of K's root", "/", FAN_RENAME, "/tmp/f",
+		  "/run/jobs/K/root/f", "K", "rootfs" },
+	};
+	struct config c;
+	struct policy *p;
+	struct policy_result r;
+	char what[160];
+
+	(void)state;
+	cfg_cgroup_jobs(&c);
+	p = pol_new(&c);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		eval_proc(p, cases[i].mask, 100 + (pid_t)i, cases[i].cgroup, cases[i].path,
+			  cases[i].old_path, 1, &r);
+		snprintf(what, sizeof(what), "%s: job", cases[i].name);
+		assert_str_or_null(r.job_id, cases[i].job, what);
+		snprintf(what, sizeof(what), "%s: role", cases[i].name);
+		assert_str_or_null(r.path_role, cases[i].role, what);
+	}
+	/* Without the process (policy_input.proc NULL) only the path tags. */
+	eval(p, FAN_CREATE, 99, "/tmp/x", NULL, 1, &r);
+	assert_null(r.job_id);
+	eval(p, FAN_CREATE, 99, "/run/jobs/K/root/x", NULL, 1, &r);
+	assert_str_or_null(r.job_id, "K", "no proc: K's root");
+	pol_del(p);
+}
+
+/* Alerts of a job's process carry its job, and the role of their own path by the same rule;
+ * canaries and bursts alike. */
+static void test_cgroup_tags_in_alerts(void **state)
+{
+	static char *canaries[] = { "/*/canary", "/run/jobs/*/*/canary" };
+	struct config c;
+	struct policy *p;
+	struct policy_result r;
+	int k;
+
+	(void)state;
+	cfg_cgroup_jobs(&c);
+	c.canaries = canaries;
+	c.n_canaries = ARRAY_SIZE(canaries);
+	c.burst_threshold = 3;
+	p = pol_new(&c);
+	eval_proc(p, FAN_OPEN, 200, "/jobs.slice/J.scope", "/tmp/canary", NULL, 1, &r);
+	k = alert_of(&r, ALERT_CANARY);
+	assert_true(k >= 0);
+	assert_str_or_null(r.alerts[k].job_id, "J", "canary in /tmp: job");
+	assert_null(r.alerts[k].path_role);
+	eval_proc(p, FAN_OPEN, 201, "/jobs.slice/J.scope", "/run/jobs/J/workspace/canary",
+		  NULL, 1, &r);
+	k = alert_of(&r, ALERT_CANARY);
+	assert_true(k >= 0);
+	assert_str_or_null(r.alerts[k].job_id, "J", "canary in J's workspace: job");
+	assert_str_or_null(r.alerts[k].path_role, "workspace", "canary in J's workspace: role");
+	/* Renamed out of K's root into /tmp by J's process: the alert is about the old path
+	 * (it matched), K's, so J and no role. */
+	eval_proc(p, FAN_RENAME, 202, "/jobs.slice/J.scope", "/tmp/x",
+		  "/run/jobs/K/root/canary", 1, &r);
+	k = alert_of(&r, ALERT_CANARY);
+	assert_true(k >= 0);
+	assert_string_equal(r.alerts[k].path, "/run/jobs/K/root/canary");
+	assert_str_or_null(r.alerts[k].job_id, "J", "rename from K: job");
+	assert_null(r.alerts[k].path_role);
+	for (int i = 0; i < 3; i++)
+		eval_proc(p, FAN_MODIFY, 203, "/jobs.slice/J.scope/K", "/run/jobs/K/root/f", NULL,
+			  10, &r);
+	k = alert_of(&r, ALERT_BURST);
+	assert_true(k >= 0);
+	assert_str_or_null(r.alerts[k].job_id, "K", "burst: job");
+	assert_str_or_null(r.alerts[k].path_role, "rootfs", "burst: role");
+	pol_del(p);
+}
+
+/* policy_init refuses a cgroup matching could never use; config.c refuses more. */
+static void test_cgroup_init_bad(void **state)
+{
+	static const char *const bad[] = { "jobs.slice/J.scope", "/", "/jobs.slice/J.scope/", "" };
+	struct config c;
+	struct policy *p = calloc(1, sizeof(*p));
+	char msg[256];
+
+	(void)state;
+	assert_non_null(p);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		cfg_cgroup_jobs(&c);
+		cg_store[1].cgroup = (char *)bad[i];
+		msg[0] = '\0';
+		assert_int_equal(policy_init(p, &c, msg, sizeof(msg)), -EINVAL);
+		assert_non_null(strstr(msg, "job K"));
+		policy_free(p);
+	}
 	free(p);
 }
 
@@ -1752,6 +1976,10 @@ int main(void)
 		T(test_tag_deep_path),
 		T(test_tag_deep_nested_root),
 		T(test_init_bad_root),
+		T(test_cgroup_job_table),
+		T(test_cgroup_tags_in_eval),
+		T(test_cgroup_tags_in_alerts),
+		T(test_cgroup_init_bad),
 		T(test_canary_match_table),
 		T(test_canary_index_agrees_with_fnmatch),
 		T(test_canary_eval_table),

@@ -618,7 +618,9 @@ static void test_raw_fields(void **state)
 /* Every string field of an event, an alert and a dropped notice gets its _raw. */
 static void test_raw_every_field(void **state)
 {
-	static const struct proc_info proc = { .pid = 2, .comm = "c\xff", .exe = "/e\xfe" };
+	static const struct proc_info proc = { .pid = 2, .comm = "c\xff", .exe = "/e\xfe",
+					       .sid = 7, .sid_known = true,
+					       .cgroup = "/g\xff" };
 	struct record_event r = {
 		.seq = 1, .ts_ms = 1, .job_id = "j\x80", .path_role = "r\x81", .proc = proc,
 		.path = "/p\xc0", .name = "n\xc1", .old_path = "/o\xf5", .is_rename = true,
@@ -630,14 +632,16 @@ static void test_raw_every_field(void **state)
 	static const char *const event_keys[] = {
 		"\"job_id_raw\":[106,128],\"path_role\":",
 		"\"path_role_raw\":[114,129],\"pid\":",
-		"\"comm_raw\":[99,255],\"exe\":", "\"exe_raw\":[47,101,254],\"path\":",
+		"\"comm_raw\":[99,255],\"exe\":", "\"exe_raw\":[47,101,254],\"sid\":7,",
+		"\"cgroup\":\"/g" FFFD "\",\"cgroup_raw\":[47,103,255],\"path\":",
 		"\"path_raw\":[47,112,192],\"name\":", "\"name_raw\":[110,193],\"is_dir\":",
 		"\"old_path_raw\":[47,111,245],\"reason\":",
 		"\"reason_raw\":[119,104,121,237,160,128]}\n",
 	};
 	static const char *const alert_keys[] = {
 		"\"job_id_raw\":[106,128],", "\"path_role_raw\":[114,129],",
-		"\"comm_raw\":[99,255],", "\"exe_raw\":[47,101,254],",
+		"\"comm_raw\":[99,255],", "\"exe_raw\":[47,101,254],\"sid\":7,",
+		"\"cgroup_raw\":[47,103,255],\"path\":",
 		"\"path_raw\":[47,112,192],", "\"reason_raw\":[120,255]}\n",
 	};
 	struct buf b = { 0 };
@@ -970,20 +974,22 @@ static void test_event_records(void **state)
 		    .mask = FAN_MODIFY | FAN_CLOSE_WRITE | FAN_OPEN,
 		    .verdict = VERDICT_OBSERVE, .job_id = "job-1", .path_role = "workspace",
 		    .proc = { .pid = 4242, .ppid = 1, .ppid_known = true, .uid = 1000,
-			      .uid_known = true, .comm = "cc1", .exe = "/usr/bin/cc1" },
+			      .uid_known = true, .comm = "cc1", .exe = "/usr/bin/cc1", .sid = 4000,
+			      .sid_known = true, .cgroup = "/jobs.slice/j1.scope" },
 		    .path = "/work/a.c", .name = "a.c", .is_dir = false },
 		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":7,\"ts_ms\":1700000000123,"
 		  "\"mask\":42,\"events\":\"MODIFY,CLOSE_WRITE,OPEN\",\"decision\":\"observe\","
 		  "\"job_id\":\"job-1\",\"path_role\":\"workspace\",\"pid\":4242,\"ppid\":1,"
-		  "\"uid\":1000,\"comm\":\"cc1\",\"exe\":\"/usr/bin/cc1\",\"path\":\"/work/a.c\","
+		  "\"uid\":1000,\"comm\":\"cc1\",\"exe\":\"/usr/bin/cc1\",\"sid\":4000,"
+		  "\"cgroup\":\"/jobs.slice/j1.scope\",\"path\":\"/work/a.c\","
 		  "\"name\":\"a.c\",\"is_dir\":false}\n" },
 		{ "all unknown",
 		  { .seq = 0, .ts_ms = 0, .mask = 0, .verdict = VERDICT_OBSERVE,
 		    .proc = { .pid = 1 } },
 		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":0,\"ts_ms\":0,\"mask\":0,"
 		  "\"events\":\"\",\"decision\":\"observe\",\"job_id\":null,\"path_role\":null,"
-		  "\"pid\":1,\"ppid\":null,\"uid\":null,\"comm\":null,\"exe\":null,\"path\":null,"
-		  "\"name\":null,\"is_dir\":false}\n" },
+		  "\"pid\":1,\"ppid\":null,\"uid\":null,\"comm\":null,\"exe\":null,\"sid\":null,"
+		  "\"cgroup\":null,\"path\":null,\"name\":null,\"is_dir\":false}\n" },
 		{ "deny on a dir, uid 0, ppid 0",
 		  { .seq = 18446744073709551615ULL, .ts_ms = 5,
 		    .mask = FAN_OPEN_PERM | FAN_ONDIR, .verdict = VERDICT_DENY,
@@ -994,7 +1000,7 @@ static void test_event_records(void **state)
 		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":18446744073709551615,"
 		  "\"ts_ms\":5,\"mask\":1073807360,\"events\":\"OPEN_PERM\",\"decision\":\"deny\","
 		  "\"job_id\":null,\"path_role\":\"export\",\"pid\":2147483647,\"ppid\":0,"
-		  "\"uid\":0,\"comm\":\"cat\",\"exe\":null,\"path\":\"/srv/canary\",\"name\":null,"
+		  "\"uid\":0,\"comm\":\"cat\",\"exe\":null,\"sid\":null,\"cgroup\":null,\"path\":\"/srv/canary\",\"name\":null,"
 		  "\"is_dir\":true}\n" },
 		{ "allow, uid max",
 		  { .seq = 1, .ts_ms = 2, .mask = FAN_ACCESS_PERM, .verdict = VERDICT_ALLOW,
@@ -1002,7 +1008,8 @@ static void test_event_records(void **state)
 		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":1,\"ts_ms\":2,\"mask\":131072,"
 		  "\"events\":\"ACCESS_PERM\",\"decision\":\"allow\",\"job_id\":null,"
 		  "\"path_role\":null,\"pid\":3,\"ppid\":null,\"uid\":4294967295,\"comm\":null,"
-		  "\"exe\":null,\"path\":null,\"name\":null,\"is_dir\":false}\n" },
+		  "\"exe\":null,\"sid\":null,\"cgroup\":null,\"path\":null,\"name\":null,"
+		  "\"is_dir\":false}\n" },
 		{ "rename with old_path",
 		  { .seq = 9, .ts_ms = 10, .mask = FAN_RENAME, .verdict = VERDICT_OBSERVE,
 		    .job_id = "j", .path_role = "rootfs",
@@ -1012,7 +1019,7 @@ static void test_event_records(void **state)
 		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":9,\"ts_ms\":10,"
 		  "\"mask\":268435456,\"events\":\"RENAME\",\"decision\":\"observe\","
 		  "\"job_id\":\"j\",\"path_role\":\"rootfs\",\"pid\":77,\"ppid\":76,\"uid\":null,"
-		  "\"comm\":\"mv\",\"exe\":\"/bin/mv\",\"path\":\"/d/new\",\"name\":\"new\","
+		  "\"comm\":\"mv\",\"exe\":\"/bin/mv\",\"sid\":null,\"cgroup\":null,\"path\":\"/d/new\",\"name\":\"new\","
 		  "\"is_dir\":false,\"old_path\":\"/d/old\"}\n" },
 		{ "rename with unknown old_path",
 		  { .seq = 1, .ts_ms = 1, .mask = FAN_RENAME | FAN_ONDIR, .is_dir = true,
@@ -1020,7 +1027,8 @@ static void test_event_records(void **state)
 		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":1,\"ts_ms\":1,"
 		  "\"mask\":1342177280,\"events\":\"RENAME\",\"decision\":\"observe\","
 		  "\"job_id\":null,\"path_role\":null,\"pid\":5,\"ppid\":null,\"uid\":null,"
-		  "\"comm\":null,\"exe\":null,\"path\":null,\"name\":null,\"is_dir\":true,"
+		  "\"comm\":null,\"exe\":null,\"sid\":null,\"cgroup\":null,\"path\":null,"
+		  "\"name\":null,\"is_dir\":true,"
 		  "\"old_path\":null}\n" },
 		{ "old_path ignored without is_rename",
 		  { .seq = 1, .ts_ms = 1, .mask = FAN_CREATE, .proc = { .pid = 5 },
@@ -1028,7 +1036,7 @@ static void test_event_records(void **state)
 		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":1,\"ts_ms\":1,\"mask\":256,"
 		  "\"events\":\"CREATE\",\"decision\":\"observe\",\"job_id\":null,"
 		  "\"path_role\":null,\"pid\":5,\"ppid\":null,\"uid\":null,\"comm\":null,"
-		  "\"exe\":null,\"path\":\"/x\",\"name\":\"x\",\"is_dir\":false}\n" },
+		  "\"exe\":null,\"sid\":null,\"cgroup\":null,\"path\":\"/x\",\"name\":\"x\",\"is_dir\":false}\n" },
 		{ "escaped strings everywhere",
 		  { .seq = 2, .ts_ms = 3, .mask = FAN_CREATE | (1ULL << 32),
 		    .job_id = "a\"b", .path_role = "cache",
@@ -1039,7 +1047,7 @@ static void test_event_records(void **state)
 		  "\"mask\":4294967552,\"events\":\"CREATE,0x100000000\",\"decision\":\"observe\","
 		  "\"job_id\":\"a\\\"b\",\"path_role\":\"cache\",\"pid\":9,\"ppid\":null,"
 		  "\"uid\":null,\"comm\":\"x\\ty\",\"exe\":\"/bin/" FFFD "\","
-		  "\"exe_raw\":[47,98,105,110,47,255],"
+		  "\"exe_raw\":[47,98,105,110,47,255],\"sid\":null,\"cgroup\":null,"
 		  "\"path\":\"/t/caf\xc3\xa9\\n" FFFD "\","
 		  "\"path_raw\":[47,116,47,99,97,102,195,169,10,128],"
 		  "\"name\":\"caf\xc3\xa9\\n" FFFD "\",\"name_raw\":[99,97,102,195,169,10,128],"
@@ -1050,7 +1058,7 @@ static void test_event_records(void **state)
 		  "{\"schema_version\":1,\"type\":\"event\",\"seq\":1,\"ts_ms\":1,\"mask\":0,"
 		  "\"events\":\"\",\"decision\":\"observe\",\"job_id\":null,\"path_role\":null,"
 		  "\"pid\":-2147483648,\"ppid\":-1,\"uid\":null,\"comm\":null,\"exe\":null,"
-		  "\"path\":null,\"name\":null,\"is_dir\":false}\n" },
+		  "\"sid\":null,\"cgroup\":null,\"path\":null,\"name\":null,\"is_dir\":false}\n" },
 	};
 	struct buf b = { 0 };
 	size_t i;
@@ -1091,13 +1099,13 @@ static void test_alert_records(void **state)
 		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":3,\"ts_ms\":4,"
 		  "\"kind\":\"canary\",\"job_id\":\"job-9\",\"path_role\":\"workspace\","
 		  "\"pid\":321,\"comm\":\"ransom\",\"exe\":\"/tmp/ransom\","
-		  "\"path\":\"/srv/canary.docx\",\"reason\":\"canary file touched\"}\n" },
+		  "\"sid\":null,\"cgroup\":null,\"path\":\"/srv/canary.docx\",\"reason\":\"canary file touched\"}\n" },
 		{ "canary, process gone",
 		  { .seq = 3, .ts_ms = 4, .kind = ALERT_CANARY, .pid = 321, .proc = &gone,
 		    .path = "/srv/c\xff", .reason = NULL },
 		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":3,\"ts_ms\":4,"
 		  "\"kind\":\"canary\",\"job_id\":null,\"path_role\":null,\"pid\":321,"
-		  "\"comm\":null,\"exe\":null,\"path\":\"/srv/c" FFFD "\","
+		  "\"comm\":null,\"exe\":null,\"sid\":null,\"cgroup\":null,\"path\":\"/srv/c" FFFD "\","
 		  "\"path_raw\":[47,115,114,118,47,99,255],\"reason\":null}\n" },
 		{ "burst",
 		  { .seq = 100, .ts_ms = 200, .kind = ALERT_BURST, .pid = 55, .proc = &rm,
@@ -1105,7 +1113,7 @@ static void test_alert_records(void **state)
 		    .window_ms = 1000 },
 		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":100,\"ts_ms\":200,"
 		  "\"kind\":\"burst\",\"job_id\":null,\"path_role\":null,\"pid\":55,"
-		  "\"comm\":\"rm\",\"exe\":\"/bin/rm\",\"path\":null,"
+		  "\"comm\":\"rm\",\"exe\":\"/bin/rm\",\"sid\":null,\"cgroup\":null,\"path\":null,"
 		  "\"reason\":\"too many mutating events\",\"count\":500,\"window_ms\":1000}\n" },
 		{ "burst, no proc, max counts",
 		  { .seq = 1, .ts_ms = 1, .kind = ALERT_BURST, .pid = 1, .path = "/",
@@ -1126,7 +1134,7 @@ static void test_alert_records(void **state)
 		    .path = "/c", .reason = "canary opened", .count = 7, .window_ms = 9 },
 		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":5,\"ts_ms\":6,"
 		  "\"kind\":\"canary\",\"job_id\":null,\"path_role\":null,\"pid\":321,"
-		  "\"comm\":\"ransom\",\"exe\":\"/tmp/ransom\",\"path\":\"/c\","
+		  "\"comm\":\"ransom\",\"exe\":\"/tmp/ransom\",\"sid\":null,\"cgroup\":null,\"path\":\"/c\","
 		  "\"reason\":\"canary opened\"}\n" },
 	};
 	struct buf b = { 0 };
@@ -1215,7 +1223,7 @@ static void test_stats_record(void **state)
 		"sock_accepted", "sock_refused", "sock_refused_full", "sock_disconnected",
 		"sock_dropped_clients", "sock_dropped_records", "sock_accept_pauses", "read_errors",
 		"unknown_info", "out_write_errors", "nl_messages", "proc_reads", "dircache_flushes",
-		"resolve_failures",
+		"resolve_failures", "cgroup_unknown",
 	};
 	const size_t n = sizeof(keys) / sizeof(keys[0]);
 	uint64_t v[sizeof(struct stats) / sizeof(uint64_t)];
@@ -1265,8 +1273,8 @@ static void test_records_append(void **state)
 	const char *ev = "{\"schema_version\":1,\"type\":\"event\",\"seq\":1,\"ts_ms\":2,"
 			 "\"mask\":32,\"events\":\"OPEN\",\"decision\":\"observe\","
 			 "\"job_id\":null,\"path_role\":null,\"pid\":3,\"ppid\":null,"
-			 "\"uid\":null,\"comm\":null,\"exe\":null,\"path\":null,\"name\":null,"
-			 "\"is_dir\":false}\n";
+			 "\"uid\":null,\"comm\":null,\"exe\":null,\"sid\":null,\"cgroup\":null,"
+			 "\"path\":null,\"name\":null,\"is_dir\":false}\n";
 	const char *al = "{\"schema_version\":1,\"type\":\"alert\",\"seq\":2,\"ts_ms\":2,"
 			 "\"kind\":\"overflow\",\"job_id\":null,\"path_role\":null,\"pid\":0,"
 			 "\"path\":\"<overflow>\",\"reason\":\"fanotify queue overflowed\"}\n";

@@ -1,0 +1,247 @@
+/*
+ * test_proc.c - proc.c's cgroup part: the /proc/PID/cgroup parser (cgroup v2 only, hybrid
+ * hosts' v1 lines ignored, bytes of a hostile name kept), the interned cgroup table
+ * (one string per path, counted references, freed with the last one, bounded at
+ * PROC_CGROUPS_MAX and by PROC_CGROUP_PROBE, slots reused after removals), and a lookup
+ * of this very process (its cgroup and session id as /proc and getsid() say; an unknown
+ * process counted in cgroup_unknown).
+ *
+ * No root: the connector is not opened (nl_fd -1), so lookups read /proc, which anyone
+ * may for their own processes.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "log_keep.h"
+#include "proc.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct proc *proc_new(void)
+{
+	struct proc *p = calloc(1, sizeof(*p));
+
+	assert_non_null(p);
+	p->nl_fd = -1;
+	return p;
+}
+
+static void proc_del(struct proc *p)
+{
+	proc_close(p);
+	proc_close(p); /* twice */
+	free(p);
+}
+
+static void test_parse_table(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *in;
+		const char *want; /* NULL: -ENOENT */
+	} cases[] = {
+		{ "unified host", "0::/user.slice/user-0.slice/session-1.scope\n",
+		  "/user.slice/user-0.slice/session-1.scope" },
+		{ "root cgroup", "0::/\n", "/" },
+		{ "hybrid host: v1 lines first", "9:name=systemd:/\n4:memory:/process_api/8c\n"
+		  "1:cpu:/\n0::/jobs.slice/j1.scope\n", "/jobs.slice/j1.scope" },
+		{ "v2 line first, v1 after", "0::/a\n1:cpu:/b\n", "/a" },
+		{ "no newline at the end", "0::/jobs.slice/j1.scope", "/jobs.slice/j1.scope" },
+		{ "pure v1 host: no v2 line", "2:cpuacct:/\n1:cpu:/\n", NULL },
+		{ "v1 line whose path looks like v2", "10::/x\n", NULL },
+		{ "named v1 hierarchy 0?", "0:name=x:/y\n", NULL },
+		{ "empty path", "0::\n", NULL },
+		{ "relative path", "0::x\n", NULL },
+		{ "empty file", "", NULL },
+		{ "quote, backslash, tab, space kept", "0::/s/q\"t\\b\tx y\n", "/s/q\"t\\b\tx y" },
+		{ "invalid UTF-8 kept", "0::/s/x\xff\xfey\n", "/s/x\xff\xfey" },
+		{ "'0::/' inside a v1 path is not a line start", "3:cpu:/a0::/b\n", NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *path = NULL;
+		size_t len = 0;
+		int r = proc_cgroup_parse(cases[i].in, strlen(cases[i].in), &path, &len);
+
+		if (!cases[i].want) {
+			if (r != -ENOENT)
+				fail_msg("%s: got %d, want -ENOENT", cases[i].name, r);
+			continue;
+		}
+		if (r != 0 || len != strlen(cases[i].want) || memcmp(path, cases[i].want, len))
+			fail_msg("%s: got %d '%.*s', want '%s'", cases[i].name, r, (int)len,
+				 path ? path : "", cases[i].want);
+	}
+}
+
+/* The length bounds the parse: bytes after len are not looked at. */
+static void test_parse_len(void **state)
+{
+	const char *in = "1:cpu:/\n0::/abc\n";
+	const char *path;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(proc_cgroup_parse(in, 8, &path, &len), -ENOENT);
+	assert_int_equal(proc_cgroup_parse(in, 14, &path, &len), 0);
+	assert_int_equal(len, 3);
+	assert_memory_equal(path, "/ab", 3);
+}
+
+/* One string per path; references counted; the last put frees it. */
+static void test_intern_refs(void **state)
+{
+	struct proc *p = proc_new();
+	const char *a, *a2, *b;
+
+	(void)state;
+	a = proc_cgroup_get(p, "/jobs.slice/j1.scopeXXX", 20);
+	assert_non_null(a);
+	assert_string_equal(a, "/jobs.slice/j1.scope");
+	a2 = proc_cgroup_get(p, "/jobs.slice/j1.scope", 20);
+	assert_ptr_equal(a, a2);
+	b = proc_cgroup_get(p, "/jobs.slice/j1.scop", 19);
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(p->n_cgroups, 2);
+	proc_cgroup_put(p, a);
+	assert_int_equal(p->n_cgroups, 2);
+	proc_cgroup_put(p, a2);
+	assert_int_equal(p->n_cgroups, 1);
+	proc_cgroup_put(p, NULL);
+	a = proc_cgroup_get(p, "/jobs.slice/j1.scope", 20);
+	assert_non_null(a);
+	assert_int_equal(p->n_cgroups, 2);
+	proc_del(p); /* frees what is still held (ASan checks) */
+}
+
+/* At most PROC_CGROUPS_MAX paths: the next is refused (NULL, counted), an existing one is
+ * still found; after one is dropped a new one fits. Removals in any order keep every
+ * other path findable (linear probing without tombstones). */
+static void test_intern_bound(void **state)
+{
+	struct proc *p = proc_new();
+	static const char *held[PROC_CGROUPS_MAX];
+	char name[64];
+	size_t n = 0;
+
+	(void)state;
+	log_setup(2, false);
+	log_set_sink(log_keep);
+	log_reset();
+	for (unsigned i = 0; n < PROC_CGROUPS_MAX; i++) {
+		int len = snprintf(name, sizeof(name), "/jobs.slice/j%u.scope", i);
+		const char *s = proc_cgroup_get(p, name, (size_t)len);
+
+		/* A long probe run may refuse one before the table is full: counted too. */
+		if (s)
+			held[n++] = s;
+		assert_true(i < 4 * PROC_CGROUPS_MAX);
+	}
+	assert_int_equal(p->n_cgroups, PROC_CGROUPS_MAX);
+	p->cgroup_full = 0;
+	assert_null(proc_cgroup_get(p, "/one/more", 9));
+	assert_int_equal(p->cgroup_full, 1);
+	assert_non_null(strstr(log_all, "cgroup table full"));
+	/* Present ones are still handed out (one more reference each). */
+	for (size_t i = 0; i < n; i += 97) {
+		assert_ptr_equal(proc_cgroup_get(p, held[i], strlen(held[i])), held[i]);
+		proc_cgroup_put(p, held[i]);
+	}
+	/* Drop every other one, then each remaining one is still found as itself. */
+	for (size_t i = 0; i < n; i += 2) {
+		proc_cgroup_put(p, held[i]);
+		held[i] = NULL;
+	}
+	assert_int_equal(p->n_cgroups, PROC_CGROUPS_MAX / 2);
+	for (size_t i = 1; i < n; i += 2) {
+		assert_ptr_equal(proc_cgroup_get(p, held[i], strlen(held[i])), held[i]);
+		proc_cgroup_put(p, held[i]);
+	}
+	assert_non_null(proc_cgroup_get(p, "/one/more", 9));
+	proc_del(p);
+}
+
+/* This process, read from /proc: its cgroup as /proc/self/cgroup names it, its session as
+ * getsid() does. */
+static void test_lookup_self(void **state)
+{
+	struct proc *p = proc_new();
+	struct proc_info out;
+	char buf[PROC_CGROUP_FILE_MAX];
+	const char *want = NULL;
+	size_t want_len = 0;
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	f = fopen("/proc/self/cgroup", "re");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	proc_lookup(p, getpid(), EVENT_NO_PIDFD_RECORD, false, &out);
+	assert_true(out.sid_known);
+	assert_int_equal(out.sid, getsid(0));
+	if (proc_cgroup_parse(buf, n, &want, &want_len) == 0) {
+		assert_non_null(out.cgroup);
+		assert_int_equal(strlen(out.cgroup), want_len);
+		assert_memory_equal(out.cgroup, want, want_len);
+		assert_int_equal(p->cgroup_unknown, 0);
+	} else {
+		assert_null(out.cgroup); /* a host without cgroup v2: unknown, counted */
+		assert_int_equal(p->cgroup_unknown, 1);
+	}
+	proc_del(p);
+}
+
+/* A process that is gone (a reaped child), and pid 0: unknown, each lookup counted. */
+static void test_lookup_unknown_counted(void **state)
+{
+	struct proc *p = proc_new();
+	struct proc_info out;
+	struct stats s;
+	pid_t child;
+
+	(void)state;
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	proc_lookup(p, child, EVENT_NO_PIDFD_RECORD, false, &out);
+	assert_null(out.cgroup);
+	assert_false(out.sid_known);
+	proc_lookup(p, 0, EVENT_NO_PIDFD_RECORD, false, &out);
+	assert_null(out.cgroup);
+	memset(&s, 0, sizeof(s));
+	proc_stats(p, &s);
+	assert_int_equal(s.cgroup_unknown, 2);
+	assert_int_equal(s.proc_lookups, 2);
+	proc_del(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_table),
+		cmocka_unit_test(test_parse_len),
+		cmocka_unit_test(test_intern_refs),
+		cmocka_unit_test(test_intern_bound),
+		cmocka_unit_test(test_lookup_self),
+		cmocka_unit_test(test_lookup_unknown_counted),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
