@@ -1154,10 +1154,13 @@ int replay_run(const struct config *c, const char *output, char *msg, size_t msg
 	if (!c->sweep) {
 		err = replay_summary(&rp, &out);
 	} else {
-		if (text)
-			err = buf_append(&out, "key                   value     events   alerts    "
-					       "burst   canary suppressed would_deny allow->deny\n",
-					 97);
+		if (text) {
+			static const char head[] = "key                   value     events   alerts"
+						   "    burst   canary suppressed would_deny "
+						   "allow->deny\n";
+
+			err = buf_append(&out, head, sizeof(head) - 1);
+		}
 		for (int i = 0; err == 0 && i < n_values; i++) {
 			struct config cv = *c; /* shallow: the strings stay the caller's */
 			struct replay sw;
