@@ -25,8 +25,9 @@ override CFLAGS := $(BASEFLAGS) $(WARNFLAGS) $(OPTFLAGS) $(CFLAGS)
 LDFLAGS ?=
 LDLIBS = -pthread
 DAEMON_LIBS = -lseccomp
-# jansson: only the --subscribe --format text client (src/subscribe.c) parses JSON.
-CLIENT_LIBS = -ljansson
+# jansson: the --subscribe --format text client (src/subscribe.c) parses JSON; json-c and
+# zlib: --replay (src/replay.c) parses recorded streams, gzipped or not.
+CLIENT_LIBS = -ljansson -ljson-c -lz
 
 BUILD ?= build
 BIN ?= fanotifyd
@@ -77,6 +78,7 @@ $(BUILD)/test_pipeline: TEST_LIBS = -Wl,--wrap=clock_gettime
 
 # The client's tests link what the client links.
 $(BUILD)/test_subscribe: TEST_LIBS = $(CLIENT_LIBS)
+$(BUILD)/test_replay: TEST_LIBS = $(CLIENT_LIBS)
 
 test: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)

@@ -549,4 +549,9 @@ fi
 	echo "- load: other work may share the machine; loadavg at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$META"
 $PY report "$RAW" --md "$OUT_MD" --meta "$META" --notes "$HERE/NOTES.md"
+# --replay throughput (issue 12): a recording repeated to >= 1M events, replayed (REPLAY=0 skips)
+if [ "${REPLAY:-1}" != 0 ]; then
+	REPLAY_INNER=1 FANOTIFYD=$FAN bash "$HERE/replay.sh" >>"$OUT_MD" 2>>"$W/replay.err" ||
+		echo "bench: the replay row failed (see $W/replay.err)" >&2
+fi
 echo "bench: wrote $OUT_MD and $RAW" >&2

@@ -34,7 +34,7 @@ events=$(printf '%s\n' "$help" | awk '
 [ -n "$events" ] || { echo "gen-completion: no event names in $bin --help" >&2; exit 1; }
 bad=$(printf '%s\n' "$events" | grep -v '^[a-z_]*$' || true)
 [ -z "$bad" ] || { echo "gen-completion: cannot read event names: $bad" >&2; exit 1; }
-bad=$(printf '%s\n' "$opts" | awk '$3 !~ /^(-|FILE|PATH|PATTERN|DIR|CMD|USER|GROUP|LIST|FMT|N|MS|KB|MODE)$/')
+bad=$(printf '%s\n' "$opts" | awk '$3 !~ /^(-|FILE|PATH|PATTERN|DIR|CMD|USER|GROUP|LIST|FMT|N|MS|KB|MODE|SPEC)$/')
 [ -z "$bad" ] || { echo "gen-completion: unknown argument placeholder: $bad" >&2; exit 1; }
 
 # words ARG...: the short and long options taking one of those placeholders, as "a|b|c".
@@ -52,7 +52,7 @@ users=$(words USER)
 groups=$(words GROUP)
 lists=$(words LIST)
 formats=$(words FMT)
-values=$(words N MS KB MODE)
+values=$(words N MS KB MODE SPEC)
 evs=$(printf '%s\n' "$events" | tr '\n' ' ' | sed 's/ $//')
 
 # One case arm per kind that has options (an empty pattern would be a syntax error).

@@ -12,7 +12,7 @@ LAYERS = [
     ["config"],
     ["decode", "policy", "record"],
     ["text"],
-    ["fan", "cache", "resolve", "proc", "sink_file", "sink_prom", "sink_sock", "hook", "priv", "subscribe",
+    ["fan", "cache", "resolve", "proc", "sink_file", "sink_prom", "sink_sock", "hook", "priv", "subscribe", "replay",
      "notify"],
     ["pipeline"],
     ["daemon"],

@@ -128,6 +128,8 @@ enum key_id {
 	K_HELP,
 	K_VERSION,
 	K_SUBSCRIBE,
+	K_REPLAY,
+	K_SWEEP,
 	K_COUNT,
 };
 
@@ -208,6 +210,8 @@ static const struct key_def keys[K_COUNT] = {
 	[K_HELP] = { NULL, "help", 'h', KIND_BOOL, F(help), 0, 0, 0 },
 	[K_VERSION] = { NULL, "version", 0, KIND_BOOL, F(version), 0, 0, 0 },
 	[K_SUBSCRIBE] = { NULL, "subscribe", 0, KIND_STRING, F(subscribe), 0, 0, 0 },
+	[K_REPLAY] = { NULL, "replay", 0, KIND_STRING, F(replay), 0, 0, 0 },
+	[K_SWEEP] = { NULL, "sweep", 0, KIND_STRING, F(sweep), 0, 0, 0 },
 };
 
 #undef F
@@ -303,6 +307,12 @@ static const char usage_text[] =
 	"      --check-config         check the configuration, print it and exit\n"
 	"  -h, --help                 show built-in help\n"
 	"      --version              show version\n"
+	"      --replay FILE          run a recorded JSONL stream (- = stdin, gzip read\n"
+	"                             too) through the policy; write the alerts and\n"
+	"                             denials it would give and a summary; no fanotify\n"
+	"      --sweep SPEC           with --replay, KEY=V1,V2,...: one summary per\n"
+	"                             value of burst_threshold, burst_window_ms or\n"
+	"                             hook_cooldown_ms\n"
 	"\n"
 	"--watch, --mount, --filesystem and --canary may be given more than once.\n"
 	"\n"
@@ -312,13 +322,13 @@ static const char usage_text[] =
 	"close_nowrite), all.\n"
 	"\n"
 	"Config file: one \"key value\" or \"key = value\" per line, '#' starts a comment.\n"
-	"Every long option above except config, check-config, subscribe, help and\n"
-	"version is a key, with dashes written as underscores (pid_file,\n"
-	"burst_threshold, no_fid); booleans take 0/1, yes/no, true/false or on/off\n"
-	"(any case). \"job NAME\" starts a job block whose rootfs, workspace, export\n"
-	"and cache lines tag events under those roots, and whose cgroup line tags\n"
-	"the events of the processes in that cgroup v2 (or below it). Command-line\n"
-	"values override the file's; repeatable options add to it.\n"
+	"Every long option above except config, check-config, subscribe, help,\n"
+	"version, replay and sweep is a key, with dashes written as underscores\n"
+	"(pid_file, burst_threshold, no_fid); booleans take 0/1, yes/no, true/false\n"
+	"or on/off (any case). \"job NAME\" starts a job block whose rootfs,\n"
+	"workspace, export and cache lines tag events under those roots, and whose\n"
+	"cgroup line tags the events of the processes in that cgroup v2 (or below\n"
+	"it). Command-line values override the file's; repeatable options add to it.\n"
 	"\n"
 	"Exit status: 0 on success, 1 when the start fails, 2 for a bad option or\n"
 	"configuration (--check-config: any problem it finds).\n";
@@ -964,6 +974,8 @@ void config_free(struct config *c)
 	free(c->socket_group);
 	free(c->output_group);
 	free(c->subscribe);
+	free(c->replay);
+	free(c->sweep);
 	free(c->config_file);
 	for (i = 0; c->marks && i < c->n_marks; i++)
 		free(c->marks[i].path);
@@ -1242,7 +1254,13 @@ int config_validate(const struct config *c, char *msgbuf, size_t msgbuf_len)
 
 	if (c->help || c->version || c->subscribe)
 		return 0;
-	if (c->n_marks == 0) {
+	if (c->sweep && !c->replay) {
+		set_msg(msgbuf, msgbuf_len, "--sweep needs --replay");
+		return -EINVAL;
+	}
+	/* A replay marks nothing: the marks of a config it shares with the daemon are
+	 * ignored, and none are needed. */
+	if (c->n_marks == 0 && !c->replay) {
 		set_msg(msgbuf, msgbuf_len,
 			"no path to watch: give --watch, --mount or --filesystem");
 		return -EINVAL;

@@ -131,6 +131,8 @@ struct config {
 	/* Command-only switches (no config key). */
 	char *config_file;
 	char *subscribe;	/* --subscribe PATH: client mode */
+	char *replay;		/* --replay FILE: replay mode (replay.c); "-" = stdin */
+	char *sweep;		/* --sweep KEY=V1,V2,...: with replay */
 	bool check_config;
 	bool help;
 	bool version;

@@ -36,6 +36,7 @@
 #include "now.h"
 #include "nss.h"
 #include "reload.h"
+#include "replay.h"
 #include "subscribe.h"
 
 #define EXIT_CONFIG 2
@@ -1181,6 +1182,22 @@ int main(int argc, char **argv)
 		printf("fanotifyd %s\n", CONFIG_VERSION);
 		config_free(&d.cfg);
 		return 0;
+	}
+	/* A replay needs none of what follows: no privilege, mark, hook, pid file or socket. */
+	if (d.cfg.replay) {
+		struct config args;
+
+		/* Its output is stdout or the --output of its own command line, never the
+		 * output file of a config it shares with the daemon. */
+		config_init(&args);
+		r = config_parse_args(&args, argc, argv, msg, sizeof(msg));
+		if (r == 0)
+			r = replay_run(&d.cfg, args.output, msg, sizeof(msg));
+		if (r < 0)
+			fprintf(stderr, "fanotifyd: %s\n", msg);
+		config_free(&args);
+		config_free(&d.cfg);
+		return r == -EINVAL ? EXIT_CONFIG : r < 0 ? 1 : 0;
 	}
 	/* NSS reads /etc: before any mark, and a config error like any other. */
 	r = priv_init(&d.priv, d.cfg.hook_user, msg, sizeof(msg));

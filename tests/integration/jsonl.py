@@ -69,7 +69,7 @@ def validator():
 # verdict, so jsonschema (some 400 us a record) runs once per shape, not per record, and is
 # not even imported (0.1-0.2 s) by a call that meets only shapes checked before (the shapes
 # checked are kept beside the lines checked, in $JSONL_CHECKED.shapes).
-ENUMS = ("type", "decision", "kind", "mode", "status", "schema_version")
+ENUMS = ("type", "decision", "kind", "mode", "status", "schema_version", "recorded", "hook")
 PATTERNS = {"run_id": re.compile(r"[0-9a-f]{32}"), "config_digest": re.compile(r"[0-9a-f]{16}")}
 
 

@@ -2287,7 +2287,7 @@ static void test_usage(void **state)
 static void test_usage_keys(void **state)
 {
 	static const char *const cli_only[] = { "config", "check-config", "subscribe", "help",
-						"version" };
+						"version", "replay", "sweep" };
 	const char *u = config_usage(), *p, *ex;
 	char except[256], want[256];
 	size_t n_opts = 0, j;

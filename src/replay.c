@@ -1,0 +1,1223 @@
+/*
+ * replay.c - fanotifyd --replay FILE [--sweep KEY=V1,...]: a stream the daemon recorded,
+ * read back through the configured policy. Owns the input (a zlib stream: gzip or plain,
+ * recognised by its bytes), the output descriptor, its JSON parser and, for a sweep, the
+ * events kept in memory; borrows the config. Must not mark, open a fanotify group, run a
+ * hook or write anything but its output: main.c calls it right after the config is parsed,
+ * before start(), so none of that exists.
+ *
+ *   line -> replay_parse() (json-c) -> struct replay_event (proc_info from pid, ppid, uid,
+ *   sid, comm, exe, cgroup) -> policy_eval() with now_ms = ts_ms -> alert and decision
+ *   records (record.c / text.c) -> replay_summary
+ *
+ * The live policy counts time in the batch's CLOCK_MONOTONIC read beside the record's ts_ms
+ * (pipeline.c handle_event()), so the intervals a replay sees are those policy saw.
+ *
+ * JSON: json-c, not jansson (which --subscribe uses): on the same 200,000 event records
+ * (about 340 bytes each, parse and read every field) json-c parsed 321,000-348,000
+ * records/s and jansson 152,000-191,000 on this machine; json-c's tokener is reused from
+ * line to line, and it bounds nesting (depth 32), so a hostile line costs a bounded parse.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "compat.h"
+#include "fdio.h"
+#include "replay.h"
+#include "text.h"
+
+#define READ_CHUNK (256u << 10)		/* bytes per gzread() */
+#define OUT_FLUSH (64u << 10)		/* output written once this much is buffered */
+#define N_STRS 5			/* path, old_path, comm, exe, cgroup */
+
+enum { S_PATH, S_OLD_PATH, S_COMM, S_EXE, S_CGROUP };
+
+struct replay_parser {
+	json_tokener *tok;
+	struct json_object *obj;	/* the last line's; put at the next parse */
+	struct buf str[N_STRS];		/* strings rebuilt from <field>_raw */
+};
+
+struct replay_parser *replay_parser_new(void)
+{
+	struct replay_parser *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->tok = json_tokener_new();
+	if (!p->tok) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void replay_parser_free(struct replay_parser *p)
+{
+	if (!p)
+		return;
+	if (p->obj)
+		json_object_put(p->obj);
+	json_tokener_free(p->tok);
+	for (int i = 0; i < N_STRS; i++)
+		buf_free(&p->str[i]);
+	free(p);
+}
+
+/* A string field into *ret: the exact bytes of key_raw when the record has it, else the
+ * string (which must hold no NUL: no name does); null or absent is NULL. -EINVAL for a
+ * wrong type, a byte out of range, or a NUL. */
+static int get_str(struct replay_parser *p, struct json_object *o, const char *key,
+		   const char *raw_key, int slot, const char **ret)
+{
+	struct json_object *v;
+	const char *s;
+	size_t len;
+
+	*ret = NULL;
+	if (json_object_object_get_ex(o, raw_key, &v) && v) {
+		struct buf *b = &p->str[slot];
+		size_t n;
+
+		if (!json_object_is_type(v, json_type_array))
+			return -EINVAL;
+		n = json_object_array_length(v);
+		b->len = 0;
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *e = json_object_array_get_idx(v, i);
+			int64_t x;
+			char c;
+
+			if (!json_object_is_type(e, json_type_int))
+				return -EINVAL;
+			x = json_object_get_int64(e);
+			if (x < 1 || x > 255)
+				return -EINVAL;
+			c = (char)x;
+			if (buf_append(b, &c, 1) < 0)
+				return -ENOMEM;
+		}
+		if (buf_append(b, "", 1) < 0)
+			return -ENOMEM;
+		*ret = b->data;
+		return 0;
+	}
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return -EINVAL;
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (memchr(s, '\0', len))
+		return -EINVAL;
+	*ret = s;
+	return 0;
+}
+
+/* An integer field in [min, max]: 1 and *ret when present, 0 when null or absent, -EINVAL
+ * for a wrong type or range. */
+static int get_int(struct json_object *o, const char *key, int64_t min, int64_t max,
+		   int64_t *ret)
+{
+	struct json_object *v;
+	int64_t x;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return 0;
+	if (!json_object_is_type(v, json_type_int))
+		return -EINVAL;
+	x = json_object_get_int64(v);
+	if (x < min || x > max)
+		return -EINVAL;
+	*ret = x;
+	return 1;
+}
+
+enum replay_line replay_parse(struct replay_parser *p, const char *line, size_t len,
+			      struct replay_event *ev, const char **ret_type, uint64_t *ret_seq,
+			      bool *ret_seq_known, const char **ret_run_id)
+{
+	struct json_object *o, *v;
+	const char *type, *s;
+	int64_t x = 0;
+	size_t i;
+	int r;
+
+	*ret_type = NULL;
+	*ret_seq_known = false;
+	*ret_run_id = NULL;
+	if (p->obj) {
+		json_object_put(p->obj);
+		p->obj = NULL;
+	}
+	for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'); i++)
+		;
+	if (i == len)
+		return REPLAY_LINE_EMPTY;
+	if (len > INT_MAX)
+		return REPLAY_LINE_MALFORMED;
+	json_tokener_reset(p->tok);
+	o = json_tokener_parse_ex(p->tok, line, (int)len);
+	if (!o)
+		return REPLAY_LINE_MALFORMED;
+	p->obj = o;
+	/* One object per line, nothing after it but blanks (a NUL byte ends nothing). */
+	for (i = json_tokener_get_parse_end(p->tok); i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			return REPLAY_LINE_MALFORMED;
+	if (!json_object_is_type(o, json_type_object))
+		return REPLAY_LINE_MALFORMED;
+	if (!json_object_object_get_ex(o, "type", &v) || !json_object_is_type(v, json_type_string))
+		return REPLAY_LINE_MALFORMED;
+	type = json_object_get_string(v);
+	r = get_int(o, "seq", 0, INT64_MAX, &x);
+	if (r < 0)
+		return REPLAY_LINE_MALFORMED;
+	*ret_seq = (uint64_t)x;
+	*ret_seq_known = r > 0;
+	if (json_object_object_get_ex(o, "run_id", &v) && v) {
+		if (!json_object_is_type(v, json_type_string))
+			return REPLAY_LINE_MALFORMED;
+		*ret_run_id = json_object_get_string(v);
+	}
+	*ret_type = type;
+	if (strcmp(type, "event") != 0)
+		return REPLAY_LINE_OTHER;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->seq = *ret_seq;
+	ev->run_id = *ret_run_id;
+	if (get_int(o, "ts_ms", 0, INT64_MAX, &x) <= 0)
+		return REPLAY_LINE_MALFORMED;
+	ev->ts_ms = (uint64_t)x;
+	if (get_int(o, "mask", 0, INT64_MAX, &x) <= 0)
+		return REPLAY_LINE_MALFORMED;
+	ev->mask = (uint64_t)x;
+	if (get_int(o, "pid", 0, INT32_MAX, &x) <= 0)
+		return REPLAY_LINE_MALFORMED;
+	ev->proc.pid = (pid_t)x;
+	r = get_int(o, "ppid", 0, INT32_MAX, &x);
+	if (r < 0)
+		return REPLAY_LINE_MALFORMED;
+	ev->proc.ppid = r ? (pid_t)x : 0;
+	ev->proc.ppid_known = r > 0;
+	r = get_int(o, "uid", 0, UINT32_MAX - 1, &x);
+	if (r < 0)
+		return REPLAY_LINE_MALFORMED;
+	ev->proc.uid = r ? (uid_t)x : 0;
+	ev->proc.uid_known = r > 0;
+	r = get_int(o, "sid", 0, INT32_MAX, &x);
+	if (r < 0)
+		return REPLAY_LINE_MALFORMED;
+	ev->proc.sid = r ? (pid_t)x : 0;
+	ev->proc.sid_known = r > 0;
+	if (get_str(p, o, "path", "path_raw", S_PATH, &ev->path) < 0 ||
+	    get_str(p, o, "old_path", "old_path_raw", S_OLD_PATH, &ev->old_path) < 0 ||
+	    get_str(p, o, "comm", "comm_raw", S_COMM, &ev->proc.comm) < 0 ||
+	    get_str(p, o, "exe", "exe_raw", S_EXE, &ev->proc.exe) < 0 ||
+	    get_str(p, o, "cgroup", "cgroup_raw", S_CGROUP, &ev->proc.cgroup) < 0)
+		return REPLAY_LINE_MALFORMED;
+	if (json_object_object_get_ex(o, "decision", &v) && v) {
+		if (!json_object_is_type(v, json_type_string))
+			return REPLAY_LINE_MALFORMED;
+		s = json_object_get_string(v);
+		ev->recorded_known = true;
+		if (strcmp(s, "allow") == 0)
+			ev->recorded = VERDICT_ALLOW;
+		else if (strcmp(s, "deny") == 0)
+			ev->recorded = VERDICT_DENY;
+		else if (strcmp(s, "observe") == 0)
+			ev->recorded = VERDICT_OBSERVE;
+		else
+			ev->recorded_known = false;
+	}
+	if (json_object_object_get_ex(o, "host", &v) && json_object_is_type(v, json_type_string))
+		ev->host = json_object_get_string(v);
+	return REPLAY_LINE_EVENT;
+}
+
+/* Counts name in a table of max named entries and one "other" after them. */
+static void count_name(struct replay_count *t, size_t max, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < max && t[i].name[0]; i++) {
+		if (strncmp(t[i].name, name, REPLAY_TYPE_LEN - 1) == 0) {
+			t[i].n++;
+			return;
+		}
+	}
+	if (i < max) {
+		snprintf(t[i].name, sizeof(t[i].name), "%s", name);
+		t[i].n = 1;
+		return;
+	}
+	snprintf(t[max].name, sizeof(t[max].name), "other");
+	t[max].n++;
+}
+
+void replay_note_seq(struct replay_stats *st, uint64_t seq, const char *run_id)
+{
+	const char *run = run_id ? run_id : "";
+
+	/* Another run (or a stream without run_id after one with it) starts its own seq. */
+	if (!st->seq_seen || strncmp(st->run_id, run, sizeof(st->run_id) - 1) != 0) {
+		snprintf(st->run_id, sizeof(st->run_id), "%s", run);
+		st->seq_seen = true;
+		st->last_seq = seq;
+		return;
+	}
+	if (seq > st->last_seq + 1) {
+		st->seq_gaps++;
+		st->seq_missing += seq - st->last_seq - 1;
+	} else if (seq <= st->last_seq) {
+		st->seq_backwards++;
+	}
+	st->last_seq = seq;
+}
+
+void replay_note_other(struct replay_stats *st, const char *type, uint64_t seq, bool seq_known,
+		       const char *run_id)
+{
+	count_name(st->skipped, REPLAY_TYPES_MAX, type);
+	if (strcmp(type, "reload") == 0)
+		st->reloads++;
+	/* The start record begins a run's sequence; a stop record's seq is its last. */
+	if (seq_known)
+		replay_note_seq(st, seq, run_id);
+}
+
+void replay_note_malformed(struct replay_stats *st, uint64_t line_no)
+{
+	if (st->malformed < REPLAY_BAD_LINES)
+		st->bad_lines[st->malformed] = line_no;
+	st->malformed++;
+}
+
+int replay_init(struct replay *r, const struct config *c, bool text, bool records, char *msg,
+		size_t msg_len)
+{
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->cfg = c;
+	r->text = text;
+	r->records = records;
+	r->procs_other.id = -1;
+	r->procs = calloc(REPLAY_PROCS_MAX, sizeof(*r->procs));
+	r->jobs = calloc(c->n_jobs + 1, sizeof(*r->jobs));
+	if (!r->procs || !r->jobs) {
+		snprintf(msg, msg_len, "out of memory");
+		replay_free(r);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i <= c->n_jobs; i++)
+		r->jobs[i].id = i < c->n_jobs ? (int64_t)i : -1;
+	err = policy_init(&r->policy, c, msg, msg_len);
+	if (err < 0) {
+		if (err == -ENOMEM)
+			snprintf(msg, msg_len, "out of memory");
+		replay_free(r);
+		return err;
+	}
+	return 0;
+}
+
+void replay_free(struct replay *r)
+{
+	policy_free(&r->policy);
+	free(r->procs);
+	free(r->jobs);
+	r->procs = NULL;
+	r->jobs = NULL;
+}
+
+/* The counters of pid: its slot, or "other" when the table is full (bounded probing). */
+static struct replay_who *who_proc(struct replay *r, pid_t pid, const char *comm)
+{
+	unsigned h = ((unsigned)pid * 2654435761u) & (REPLAY_PROCS_MAX - 1);
+
+	for (unsigned i = 0; i < 16; i++) {
+		struct replay_who *w = &r->procs[(h + i) & (REPLAY_PROCS_MAX - 1)];
+
+		if (w->id == pid + 1)
+			return w;
+		if (!w->id) {
+			w->id = pid + 1; /* 0 marks a free slot; pid 0 is a real key */
+			if (comm)
+				snprintf(w->comm, sizeof(w->comm), "%s", comm);
+			r->n_procs++;
+			return w;
+		}
+	}
+	return &r->procs_other;
+}
+
+/* The counters of a job: job_id is borrowed from the config (policy.c), so it is found by
+ * pointer; NULL is the "no job" entry. */
+static struct replay_who *who_job(struct replay *r, const char *job_id)
+{
+	const struct config *c = r->cfg;
+
+	if (!job_id)
+		return &r->jobs[c->n_jobs];
+	if (job_id == r->last_job)
+		return &r->jobs[r->last_job_i];
+	for (size_t i = 0; i < c->n_jobs; i++) {
+		if (c->jobs[i].id == job_id) {
+			r->last_job = job_id;
+			r->last_job_i = i;
+			return &r->jobs[i];
+		}
+	}
+	return &r->jobs[c->n_jobs];
+}
+
+static void count_reason(struct replay_count *t, const char *reason)
+{
+	count_name(t, REPLAY_REASONS_MAX, reason ? reason : "null");
+}
+
+/* ,"key":"value" or ,"key":null */
+static int put_str_field(struct buf *out, const char *key, const char *s)
+{
+	int r = buf_append(out, key, strlen(key));
+
+	if (r < 0)
+		return r;
+	if (!s)
+		return buf_append(out, "null", 4);
+	r = record_json_string(out, s, strlen(s));
+	return r < 0 ? r : 0;
+}
+
+static int put_u64(struct buf *out, const char *key, uint64_t v)
+{
+	char num[48];
+	int n = snprintf(num, sizeof(num), "%s%llu", key, (unsigned long long)v);
+
+	return buf_append(out, num, (size_t)n);
+}
+
+/* ,"key":"s"[,"key_raw":[..]]: the exact bytes when s is not valid UTF-8 (record.h). */
+static int put_name_field(struct buf *out, const char *key, const char *raw_key, const char *s)
+{
+	int r = buf_append(out, key, strlen(key));
+
+	if (r < 0)
+		return r;
+	if (!s)
+		return buf_append(out, "null", 4);
+	r = record_json_string(out, s, strlen(s));
+	if (r <= 0)
+		return r;
+	r = buf_append(out, raw_key, strlen(raw_key));
+	for (const unsigned char *c = (const unsigned char *)s; r == 0 && *c; c++)
+		r = put_u64(out, c == (const unsigned char *)s ? "[" : ",", *c);
+	return r < 0 ? r : buf_append(out, "]", 1);
+}
+
+/* What ends the record just appended at start: the hook mark and the event's run. */
+static int tail(struct replay *r, const struct replay_event *ev, struct buf *out, size_t start,
+		bool hook)
+{
+	struct buf t = { 0 };
+	int err = 0;
+
+	if (hook)
+		err = buf_append(&t, ",\"hook\":\"would run\"", 19);
+	if (!err && ev->run_id)
+		err = put_str_field(&t, ",\"run_id\":", ev->run_id);
+	if (!err && ev->host)
+		err = put_str_field(&t, ",\"host\":", ev->host);
+	(void)r;
+	if (!err && t.len)
+		err = record_tail(out, start, t.data, t.len);
+	buf_free(&t);
+	if (err < 0)
+		out->len = start;
+	return err;
+}
+
+static struct text_style style_of(const struct replay_event *ev)
+{
+	return (struct text_style){ .color = false, .utc_off_s = text_utc_offset_s(ev->ts_ms) };
+}
+
+/* An alert record, as pipeline.c's alert_out() writes it, and the hook it would run. */
+static int write_alert(struct replay *r, const struct replay_event *ev, const struct alert *a,
+		       struct buf *out)
+{
+	bool hook = r->cfg->hook != NULL;
+	size_t start = out->len;
+	int err;
+
+	if (r->text) {
+		struct text_style st = style_of(ev);
+
+		err = text_alert(out, a, &st);
+		if (err < 0 || !hook)
+			return err;
+		out->len--; /* the newline: the mark goes at the end of the line */
+		return buf_append(out, " hook=would-run\n", 16);
+	}
+	err = record_alert(out, a);
+	if (err < 0)
+		return err;
+	return tail(r, ev, out, start, hook);
+}
+
+/* A decision record: a permission event the policy would deny, or decide otherwise than
+ * the live daemon recorded. */
+static int write_decision(struct replay *r, const struct replay_event *ev,
+			  const struct policy_result *pr, struct buf *out)
+{
+	const char *verdict = pr->verdict == VERDICT_DENY ? "deny" : "allow";
+	const char *was = !ev->recorded_known		  ? NULL
+			  : ev->recorded == VERDICT_DENY  ? "deny"
+			  : ev->recorded == VERDICT_ALLOW ? "allow"
+							  : "observe";
+	const char *reason = pr->verdict == VERDICT_DENY ? pr->deny_reason : NULL;
+	size_t start = out->len;
+	int err;
+
+	if (r->text) {
+		struct record_event rec = {
+			.seq = ev->seq, .ts_ms = ev->ts_ms, .mask = ev->mask,
+			.verdict = pr->verdict, .job_id = pr->job_id, .path_role = pr->path_role,
+			.proc = ev->proc, .path = ev->path, .old_path = ev->old_path,
+			.is_rename = ev->mask & FAN_RENAME, .reason = reason,
+		};
+		struct text_style st = style_of(ev);
+
+		err = text_event(out, &rec, &st);
+		if (err < 0 || !was || ev->recorded == pr->verdict)
+			return err;
+		out->len--;
+		err = buf_append(out, " (recorded: ", 12);
+		if (!err)
+			err = buf_append(out, was, strlen(was));
+		return err < 0 ? err : buf_append(out, ")\n", 2);
+	}
+	err = buf_append(out, "{\"schema_version\":1,\"type\":\"decision\"", 37);
+	if (!err)
+		err = put_u64(out, ",\"seq\":", ev->seq);
+	if (!err)
+		err = put_u64(out, ",\"ts_ms\":", ev->ts_ms);
+	if (!err)
+		err = put_u64(out, ",\"pid\":", (uint64_t)ev->proc.pid);
+	if (!err)
+		err = put_name_field(out, ",\"comm\":", ",\"comm_raw\":", ev->proc.comm);
+	if (!err)
+		err = put_name_field(out, ",\"path\":", ",\"path_raw\":", ev->path);
+	if (!err)
+		err = put_str_field(out, ",\"job_id\":", pr->job_id);
+	if (!err)
+		err = put_str_field(out, ",\"decision\":", verdict);
+	if (!err)
+		err = put_str_field(out, ",\"reason\":", reason);
+	if (!err)
+		err = put_str_field(out, ",\"recorded\":", was);
+	if (!err)
+		err = buf_append(out, "}\n", 2);
+	if (err < 0) {
+		out->len = start;
+		return err;
+	}
+	return tail(r, ev, out, start, false);
+}
+
+int replay_event(struct replay *r, const struct replay_event *ev, struct buf *out)
+{
+	struct replay_stats *st = &r->st;
+	bool perm = ev->mask & FAN_PERM_EVENTS;
+	struct policy_input in = {
+		.mask = ev->mask,
+		.pid = ev->proc.pid,
+		.path = ev->path,
+		.old_path = ev->old_path,
+		.now_ms = ev->ts_ms,
+	};
+	struct policy_result pr;
+	struct replay_who *proc, *job;
+	int err = 0;
+
+	/* As pipeline.c does: the process goes in only when policy asked for it. */
+	if (policy_needs_proc(&r->policy))
+		in.proc = &ev->proc;
+	policy_eval(&r->policy, &in, &pr);
+	st->events++;
+	proc = who_proc(r, ev->proc.pid, ev->proc.comm);
+	job = who_job(r, pr.job_id);
+	proc->events++;
+	job->events++;
+	for (unsigned i = 0; i < pr.n_alerts; i++) {
+		struct alert a = pr.alerts[i];
+		const char *kind = record_alert_kind_name(a.kind);
+
+		/* The live alert follows its event: event seq + 1, + 2 ... */
+		a.proc = &ev->proc;
+		a.seq = ev->seq + 1 + i;
+		a.ts_ms = ev->ts_ms;
+		st->alerts++;
+		if (r->cfg->hook)
+			st->hooks_would_run++;
+		count_name(st->kinds, POLICY_KINDS + 1, kind ? kind : "unknown");
+		count_reason(st->reasons, a.reason);
+		proc->alerts++;
+		who_job(r, a.job_id)->alerts++;
+		if (r->records && err == 0)
+			err = write_alert(r, ev, &a, out);
+	}
+	if (!perm)
+		return err;
+	st->perm_events++;
+	if (pr.verdict == VERDICT_DENY) {
+		st->would_deny++;
+		proc->denied++;
+		job->denied++;
+		count_reason(st->deny_reasons, pr.deny_reason);
+	} else {
+		st->would_allow++;
+	}
+	if (ev->recorded_known && ev->recorded != pr.verdict) {
+		if (pr.verdict == VERDICT_DENY)
+			st->allow_to_deny++;
+		else
+			st->deny_to_allow++;
+	}
+	if (r->records && err == 0 &&
+	    (pr.verdict == VERDICT_DENY || (ev->recorded_known && ev->recorded != pr.verdict)))
+		err = write_decision(r, ev, &pr, out);
+	return err;
+}
+
+static int put_counts(struct buf *out, const char *key, const struct replay_count *t, size_t n)
+{
+	int err = buf_append(out, key, strlen(key));
+	bool first = true;
+
+	for (size_t i = 0; !err && i < n; i++) {
+		if (!t[i].n)
+			continue;
+		err = put_str_field(out, first ? "{" : ",", t[i].name);
+		if (!err)
+			err = put_u64(out, ":", t[i].n);
+		first = false;
+	}
+	return err ? err : buf_append(out, first ? "{}" : "}", first ? 2 : 1);
+}
+
+static int who_cmp(const void *a, const void *b)
+{
+	const struct replay_who *x = a, *y = b;
+
+	if (x->alerts != y->alerts)
+		return x->alerts < y->alerts ? 1 : -1;
+	if (x->denied != y->denied)
+		return x->denied < y->denied ? 1 : -1;
+	if (x->events != y->events)
+		return x->events < y->events ? 1 : -1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The REPLAY_TOP busiest of n entries (most alerts, then denials, then events), and the
+ * rest summed into *rest (with those already summed there). Sorts w. */
+static int put_top(const struct replay *r, struct buf *out, struct replay_who *w, size_t n,
+		   bool jobs, struct replay_who *rest)
+{
+	size_t shown = 0;
+	int err;
+
+	qsort(w, n, sizeof(*w), who_cmp);
+	err = buf_append(out, jobs ? ",\"by_job\":[" : ",\"by_process\":[", jobs ? 11 : 15);
+	for (size_t i = 0; !err && i < n; i++) {
+		if (!w[i].events)
+			continue;
+		if (shown == REPLAY_TOP) {
+			rest->id++; /* how many were summed */
+			rest->events += w[i].events;
+			rest->alerts += w[i].alerts;
+			rest->denied += w[i].denied;
+			continue;
+		}
+		if (jobs)
+			err = put_str_field(out, shown ? ",{\"job_id\":" : "{\"job_id\":",
+					    w[i].id >= 0 ? r->cfg->jobs[w[i].id].id : NULL);
+		else
+			err = put_u64(out, shown ? ",{\"pid\":" : "{\"pid\":",
+				      (uint64_t)(w[i].id - 1));
+		if (!err && !jobs)
+			err = put_str_field(out, ",\"comm\":", w[i].comm[0] ? w[i].comm : NULL);
+		if (!err)
+			err = put_u64(out, ",\"events\":", w[i].events);
+		if (!err)
+			err = put_u64(out, ",\"alerts\":", w[i].alerts);
+		if (!err)
+			err = put_u64(out, ",\"denied\":", w[i].denied);
+		if (!err)
+			err = buf_append(out, "}", 1);
+		shown++;
+	}
+	if (!err)
+		err = buf_append(out, "]", 1);
+	if (!err)
+		err = put_u64(out, jobs ? ",\"other_jobs\":{\"jobs\":" :
+					  ",\"other_processes\":{\"processes\":",
+			      (uint64_t)rest->id);
+	if (!err)
+		err = put_u64(out, ",\"events\":", rest->events);
+	if (!err)
+		err = put_u64(out, ",\"alerts\":", rest->alerts);
+	if (!err)
+		err = put_u64(out, ",\"denied\":", rest->denied);
+	return err ? err : buf_append(out, "}", 1);
+}
+
+static int summary_json(const struct replay *r, struct buf *out, struct replay_who *procs,
+			size_t n_procs, struct replay_who *jobs)
+{
+	const struct replay_stats *st = &r->st;
+	const struct policy *p = &r->policy;
+	struct replay_who rest = r->procs_other, jrest = { 0 };
+	int err;
+
+	/* Processes past the table were never counted one by one: how many is unknown. */
+	rest.id = 0;
+	err = buf_append(out, "{\"schema_version\":1,\"type\":\"replay_summary\"", 43);
+	if (!err && r->sweep_key) {
+		err = put_str_field(out, ",\"sweep\":{\"key\":", r->sweep_key);
+		if (!err)
+			err = put_u64(out, ",\"value\":", r->sweep_value);
+		if (!err)
+			err = buf_append(out, "}", 1);
+	}
+	if (!err)
+		err = put_str_field(out, ",\"input\":", r->cfg->replay);
+	if (!err)
+		err = put_u64(out, ",\"lines\":", st->lines);
+	if (!err)
+		err = put_u64(out, ",\"events\":", st->events);
+	if (!err)
+		err = put_counts(out, ",\"skipped\":", st->skipped, REPLAY_TYPES_MAX + 1);
+	if (!err)
+		err = put_u64(out, ",\"malformed\":", st->malformed);
+	if (!err)
+		err = buf_append(out, ",\"malformed_lines\":[", 20);
+	for (uint64_t i = 0; !err && i < st->malformed && i < REPLAY_BAD_LINES; i++)
+		err = put_u64(out, i ? "," : "", st->bad_lines[i]);
+	if (!err)
+		err = buf_append(out, "]", 1);
+	if (!err)
+		err = put_u64(out, ",\"alerts\":", st->alerts);
+	if (!err)
+		err = put_counts(out, ",\"alerts_by_kind\":", st->kinds, POLICY_KINDS + 2);
+	if (!err)
+		err = put_counts(out, ",\"alerts_by_reason\":", st->reasons, REPLAY_REASONS_MAX + 1);
+	if (!err)
+		err = put_u64(out, ",\"alerts_suppressed\":", p->suppressed);
+	if (!err)
+		err = put_u64(out, ",\"hooks_would_run\":", st->hooks_would_run);
+	if (!err)
+		err = put_u64(out, ",\"perm_events\":", st->perm_events);
+	if (!err)
+		err = put_u64(out, ",\"would_deny\":", st->would_deny);
+	if (!err)
+		err = put_u64(out, ",\"would_allow\":", st->would_allow);
+	if (!err)
+		err = put_counts(out, ",\"deny_reasons\":", st->deny_reasons, REPLAY_REASONS_MAX + 1);
+	if (!err)
+		err = put_u64(out, ",\"allow_to_deny\":", st->allow_to_deny);
+	if (!err)
+		err = put_u64(out, ",\"deny_to_allow\":", st->deny_to_allow);
+	if (!err)
+		err = put_top(r, out, jobs, r->cfg->n_jobs + 1, true, &jrest);
+	if (!err)
+		err = put_top(r, out, procs, n_procs, false, &rest);
+	if (!err)
+		err = put_u64(out, ",\"seq_gaps\":", st->seq_gaps);
+	if (!err)
+		err = put_u64(out, ",\"seq_missing\":", st->seq_missing);
+	if (!err)
+		err = put_u64(out, ",\"seq_backwards\":", st->seq_backwards);
+	if (!err)
+		err = put_u64(out, ",\"reloads\":", st->reloads);
+	if (!err)
+		err = put_u64(out, ",\"burst_threshold\":", p->burst_threshold);
+	if (!err)
+		err = put_u64(out, ",\"burst_window_ms\":", p->burst_window_ms);
+	if (!err)
+		err = put_u64(out, ",\"hook_cooldown_ms\":", p->cooldown_ms);
+	if (!err)
+		err = put_u64(out, ",\"quarantine_ms\":", p->quarantine_ms);
+	if (!err)
+		err = put_u64(out, ",\"policy_evictions\":", p->evictions);
+	return err ? err : buf_append(out, "}\n", 2);
+}
+
+static int summary_text(const struct replay *r, struct buf *out)
+{
+	const struct replay_stats *st = &r->st;
+	char line[512];
+	int n;
+
+	n = snprintf(line, sizeof(line),
+		     "replay: %llu lines, %llu events, %llu malformed, %llu alerts "
+		     "(%llu suppressed by the cooldown), %llu of %llu permission events denied "
+		     "(%llu allow->deny, %llu deny->allow against the record), "
+		     "seq gaps %llu (%llu records missing), reloads %llu\n",
+		     (unsigned long long)st->lines, (unsigned long long)st->events,
+		     (unsigned long long)st->malformed, (unsigned long long)st->alerts,
+		     (unsigned long long)r->policy.suppressed,
+		     (unsigned long long)st->would_deny, (unsigned long long)st->perm_events,
+		     (unsigned long long)st->allow_to_deny, (unsigned long long)st->deny_to_allow,
+		     (unsigned long long)st->seq_gaps, (unsigned long long)st->seq_missing,
+		     (unsigned long long)st->reloads);
+	return buf_append(out, line, (size_t)n);
+}
+
+int replay_summary(const struct replay *r, struct buf *out)
+{
+	struct replay_who *procs, *jobs;
+	size_t n = 0;
+	int err;
+
+	if (r->text)
+		return summary_text(r, out);
+	/* Sorted copies: the summary leaves the replay as it was (a sweep reads it again). */
+	procs = malloc(REPLAY_PROCS_MAX * sizeof(*procs));
+	jobs = malloc((r->cfg->n_jobs + 1) * sizeof(*jobs));
+	if (!procs || !jobs) {
+		free(procs);
+		free(jobs);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < REPLAY_PROCS_MAX; i++)
+		if (r->procs[i].id)
+			procs[n++] = r->procs[i];
+	memcpy(jobs, r->jobs, (r->cfg->n_jobs + 1) * sizeof(*jobs));
+	err = summary_json(r, out, procs, n, jobs);
+	free(procs);
+	free(jobs);
+	return err;
+}
+
+int replay_sweep_parse(const char *spec, const char **ret_key, unsigned *values, size_t max,
+		       char *msg, size_t msg_len)
+{
+	static const struct {
+		const char *key;
+		unsigned min, max;
+	} keys[] = {
+		{ "burst_threshold", 0, CONFIG_BURST_THRESHOLD_MAX },
+		{ "burst_window_ms", 1, CONFIG_MS_MAX },
+		{ "hook_cooldown_ms", 0, CONFIG_MS_MAX },
+	};
+	const char *eq = strchr(spec, '='), *s;
+	size_t klen = eq ? (size_t)(eq - spec) : 0, k, n = 0;
+
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (eq && strlen(keys[k].key) == klen && memcmp(keys[k].key, spec, klen) == 0)
+			break;
+	if (k == sizeof(keys) / sizeof(keys[0])) {
+		snprintf(msg, msg_len, "--sweep: want KEY=V1,V2,... with KEY burst_threshold, "
+				       "burst_window_ms or hook_cooldown_ms, not '%.64s'", spec);
+		return -EINVAL;
+	}
+	for (s = eq + 1;; s++) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = *s >= '0' && *s <= '9' ? strtoul(s, &end, 10) : 0;
+		if (!(*s >= '0' && *s <= '9') || errno || (*end != ',' && *end) ||
+		    v < keys[k].min || v > keys[k].max) {
+			snprintf(msg, msg_len, "--sweep %s: each value a number in %u-%u, "
+					       "comma-separated", keys[k].key, keys[k].min,
+				 keys[k].max);
+			return -EINVAL;
+		}
+		if (n == max) {
+			snprintf(msg, msg_len, "--sweep: at most %zu values", max);
+			return -EINVAL;
+		}
+		values[n++] = (unsigned)v;
+		s = end;
+		if (!*s)
+			break;
+	}
+	*ret_key = keys[k].key;
+	return (int)n;
+}
+
+/* ---- the run: input, the sweep's store, output ---- */
+
+struct reader {
+	gzFile gz;
+	char *buf;
+	size_t cap, start, end;
+	bool eof;
+};
+
+/* The next line into *ret and *ret_len (no newline): 1, 0 at the end, or -EIO (msg). A line
+ * longer than REPLAY_LINE_MAX is returned empty with *ret_long, its bytes never held. */
+static int reader_line(struct reader *rd, const char **ret, size_t *ret_len, bool *ret_long,
+		       char *msg, size_t msg_len)
+{
+	*ret_long = false;
+	for (;;) {
+		char *nl = memchr(rd->buf + rd->start, '\n', rd->end - rd->start);
+		int n;
+
+		if (nl) {
+			*ret = rd->buf + rd->start;
+			*ret_len = *ret_long ? 0 : (size_t)(nl - *ret);
+			rd->start = (size_t)(nl - rd->buf) + 1;
+			return 1;
+		}
+		if (rd->eof) {
+			if (rd->start == rd->end && !*ret_long)
+				return 0;
+			/* The last line without its newline (a daemon killed mid-write). */
+			*ret = rd->buf + rd->start;
+			*ret_len = *ret_long ? 0 : rd->end - rd->start;
+			rd->start = rd->end;
+			return 1;
+		}
+		if (rd->end - rd->start >= REPLAY_LINE_MAX) {
+			*ret_long = true;
+			rd->start = rd->end = 0;
+		} else if (rd->start) {
+			memmove(rd->buf, rd->buf + rd->start, rd->end - rd->start);
+			rd->end -= rd->start;
+			rd->start = 0;
+		}
+		n = gzread(rd->gz, rd->buf + rd->end, (unsigned)(rd->cap - rd->end));
+		if (n < 0) {
+			int zerr;
+			const char *why = gzerror(rd->gz, &zerr);
+
+			snprintf(msg, msg_len, "reading the replay input: %s",
+				 zerr == Z_ERRNO ? strerror(errno) : why);
+			return -EIO;
+		}
+		if (n == 0) {
+			int zerr;
+			const char *why = gzerror(rd->gz, &zerr);
+
+			/* A gzip stream cut short ends without error from gzread(). */
+			if (zerr != Z_OK && zerr != Z_STREAM_END) {
+				snprintf(msg, msg_len, "reading the replay input: %s", why);
+				return -EIO;
+			}
+			rd->eof = true;
+		}
+		rd->end += (size_t)n;
+	}
+}
+
+/* --sweep keeps each event in this form, one after another in a buffer (8-byte aligned);
+ * its strings follow it, each NUL-terminated. */
+struct stored {
+	uint64_t seq, ts_ms, mask;
+	int32_t pid, ppid, sid;
+	uint32_t uid;
+	uint32_t len[N_STRS];		/* bytes with the NUL; 0 = NULL */
+	uint8_t known;			/* 1 ppid, 2 uid, 4 sid, 8 recorded */
+	uint8_t recorded;
+};
+
+static int store_event(struct buf *s, const struct replay_event *ev)
+{
+	const char *strs[N_STRS] = { ev->path, ev->old_path, ev->proc.comm, ev->proc.exe,
+				     ev->proc.cgroup };
+	struct stored e = {
+		.seq = ev->seq, .ts_ms = ev->ts_ms, .mask = ev->mask,
+		.pid = ev->proc.pid, .ppid = ev->proc.ppid, .sid = ev->proc.sid,
+		.uid = ev->proc.uid,
+		.known = (uint8_t)((ev->proc.ppid_known ? 1 : 0) | (ev->proc.uid_known ? 2 : 0) |
+				   (ev->proc.sid_known ? 4 : 0) | (ev->recorded_known ? 8 : 0)),
+		.recorded = (uint8_t)ev->recorded,
+	};
+	size_t total = sizeof(e), pad;
+	static const char zeros[8];
+	int err;
+
+	for (int i = 0; i < N_STRS; i++) {
+		e.len[i] = strs[i] ? (uint32_t)strlen(strs[i]) + 1 : 0;
+		total += e.len[i];
+	}
+	pad = (8 - total % 8) % 8;
+	if (s->len + total + pad > REPLAY_STORE_MAX)
+		return -EFBIG;
+	err = buf_append(s, &e, sizeof(e));
+	for (int i = 0; !err && i < N_STRS; i++)
+		if (e.len[i])
+			err = buf_append(s, strs[i], e.len[i]);
+	if (!err)
+		err = buf_append(s, zeros, pad);
+	return err;
+}
+
+/* The stored event at *off into ev (strings borrowed from s); advances *off. */
+static void load_event(const struct buf *s, size_t *off, struct replay_event *ev)
+{
+	const struct stored *e = (const struct stored *)(s->data + *off);
+	const char *p = s->data + *off + sizeof(*e);
+	const char **strs[N_STRS] = { &ev->path, &ev->old_path, &ev->proc.comm, &ev->proc.exe,
+				      &ev->proc.cgroup };
+	size_t total = sizeof(*e);
+
+	memset(ev, 0, sizeof(*ev));
+	ev->seq = e->seq;
+	ev->ts_ms = e->ts_ms;
+	ev->mask = e->mask;
+	ev->proc.pid = e->pid;
+	ev->proc.ppid = e->ppid;
+	ev->proc.sid = e->sid;
+	ev->proc.uid = e->uid;
+	ev->proc.ppid_known = e->known & 1;
+	ev->proc.uid_known = e->known & 2;
+	ev->proc.sid_known = e->known & 4;
+	ev->recorded_known = e->known & 8;
+	ev->recorded = (enum verdict)e->recorded;
+	for (int i = 0; i < N_STRS; i++) {
+		*strs[i] = e->len[i] ? p : NULL;
+		p += e->len[i];
+		total += e->len[i];
+	}
+	*off += total + (8 - total % 8) % 8;
+}
+
+static int out_flush(int fd, struct buf *out, char *msg, size_t msg_len)
+{
+	int r = fdio_write_all(fd, out->data, out->len, NULL);
+
+	out->len = 0;
+	if (r < 0)
+		snprintf(msg, msg_len, "writing the replay output: %s", strerror(-r));
+	return r;
+}
+
+static void sweep_row(const struct replay *r, struct buf *out)
+{
+	const struct replay_stats *st = &r->st;
+	uint64_t burst = 0, canary = 0;
+	char line[256];
+	int n;
+
+	for (size_t i = 0; i < POLICY_KINDS + 2; i++) {
+		if (strcmp(st->kinds[i].name, "burst") == 0)
+			burst = st->kinds[i].n;
+		else if (strcmp(st->kinds[i].name, "canary") == 0)
+			canary = st->kinds[i].n;
+	}
+	n = snprintf(line, sizeof(line), "%-16s %10u %10llu %8llu %8llu %8llu %10llu %10llu %10llu\n",
+		     r->sweep_key, r->sweep_value, (unsigned long long)st->events,
+		     (unsigned long long)st->alerts, (unsigned long long)burst,
+		     (unsigned long long)canary, (unsigned long long)r->policy.suppressed,
+		     (unsigned long long)st->would_deny, (unsigned long long)st->allow_to_deny);
+	(void)buf_append(out, line, (size_t)n);
+}
+
+int replay_run(const struct config *c, const char *output, char *msg, size_t msg_len)
+{
+	unsigned values[REPLAY_SWEEP_VALUES_MAX];
+	const char *sweep_key = NULL;
+	int n_values = 0, out_fd = STDOUT_FILENO, in_fd = -1, err;
+	bool text = c->format == CONFIG_FORMAT_TEXT;
+	struct reader rd = { 0 };
+	struct replay_parser *parser = NULL;
+	struct replay rp;
+	struct replay_stats *st;
+	struct buf out = { 0 }, store = { 0 };
+	uint64_t line_no = 0;
+
+	memset(&rp, 0, sizeof(rp));
+	if (c->sweep) {
+		n_values = replay_sweep_parse(c->sweep, &sweep_key, values, REPLAY_SWEEP_VALUES_MAX,
+					      msg, msg_len);
+		if (n_values < 0)
+			return n_values;
+	}
+	err = replay_init(&rp, c, text, !c->sweep, msg, msg_len);
+	if (err < 0)
+		return err;
+	st = &rp.st;
+	if (strcmp(c->replay, "-") == 0) {
+		in_fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (in_fd < 0) {
+			err = -errno;
+			snprintf(msg, msg_len, "replay: stdin: %s", strerror(errno));
+			goto out;
+		}
+	} else {
+		in_fd = open(c->replay, O_RDONLY | O_CLOEXEC);
+		if (in_fd < 0) {
+			err = -errno;
+			snprintf(msg, msg_len, "replay: %s: %s", c->replay, strerror(errno));
+			goto out;
+		}
+	}
+	/* zlib reads gzip, and anything else as it is: .gz by name or not, stdin too. */
+	rd.gz = gzdopen(in_fd, "rb");
+	if (!rd.gz) {
+		err = -ENOMEM;
+		snprintf(msg, msg_len, "replay: %s: cannot read it", c->replay);
+		goto out;
+	}
+	in_fd = -1; /* the gz stream owns it */
+	(void)gzbuffer(rd.gz, READ_CHUNK);
+	rd.cap = REPLAY_LINE_MAX + READ_CHUNK;
+	rd.buf = malloc(rd.cap);
+	parser = replay_parser_new();
+	if (!rd.buf || !parser) {
+		err = -ENOMEM;
+		snprintf(msg, msg_len, "out of memory");
+		goto out;
+	}
+	if (output && strcmp(output, "-") != 0) {
+		out_fd = open(output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+		if (out_fd < 0) {
+			err = -errno;
+			snprintf(msg, msg_len, "replay: output %s: %s", output, strerror(errno));
+			goto out;
+		}
+	}
+	for (;;) {
+		const char *line, *type, *run_id;
+		struct replay_event ev;
+		uint64_t seq;
+		bool too_long, seq_known;
+		size_t len;
+
+		err = reader_line(&rd, &line, &len, &too_long, msg, msg_len);
+		if (err <= 0)
+			break;
+		line_no++;
+		st->lines++;
+		if (too_long) {
+			replay_note_malformed(st, line_no);
+			continue;
+		}
+		switch (replay_parse(parser, line, len, &ev, &type, &seq, &seq_known, &run_id)) {
+		case REPLAY_LINE_EVENT:
+			if (seq_known)
+				replay_note_seq(st, seq, run_id);
+			if (c->sweep) {
+				err = store_event(&store, &ev);
+				if (err < 0) {
+					snprintf(msg, msg_len, "--sweep: %s", err == -EFBIG ?
+						 "the stream's events need more than 1 GiB kept in "
+						 "memory; sweep a part of it" : "out of memory");
+					goto out;
+				}
+				st->events++;
+				break;
+			}
+			err = replay_event(&rp, &ev, &out);
+			if (err < 0) {
+				snprintf(msg, msg_len, "out of memory");
+				goto out;
+			}
+			break;
+		case REPLAY_LINE_OTHER:
+			replay_note_other(st, type, seq, seq_known, run_id);
+			break;
+		case REPLAY_LINE_MALFORMED:
+			replay_note_malformed(st, line_no);
+			break;
+		case REPLAY_LINE_EMPTY:
+			break;
+		}
+		if (out.len >= OUT_FLUSH && (err = out_flush(out_fd, &out, msg, msg_len)) < 0)
+			goto out;
+	}
+	if (err < 0)
+		goto out; /* the input could not be read: no summary of part of it */
+	if (st->malformed)
+		fprintf(stderr, "fanotifyd: replay: %llu malformed line(s) skipped, the first at "
+				"line %llu\n",
+			(unsigned long long)st->malformed, (unsigned long long)st->bad_lines[0]);
+	if (st->reloads)
+		fprintf(stderr, "fanotifyd: replay: the stream has %llu reload record(s): the live "
+				"policy may have changed mid-stream; this replay used one config "
+				"throughout\n",
+			(unsigned long long)st->reloads);
+	if (!c->sweep) {
+		err = replay_summary(&rp, &out);
+	} else {
+		if (text) {
+			static const char head[] = "key                   value     events   alerts"
+						   "    burst   canary suppressed would_deny "
+						   "allow->deny\n";
+
+			err = buf_append(&out, head, sizeof(head) - 1);
+		}
+		for (int i = 0; err == 0 && i < n_values; i++) {
+			struct config cv = *c; /* shallow: the strings stay the caller's */
+			struct replay sw;
+			size_t off = 0;
+
+			if (strcmp(sweep_key, "burst_threshold") == 0)
+				cv.burst_threshold = values[i];
+			else if (strcmp(sweep_key, "burst_window_ms") == 0)
+				cv.burst_window_ms = values[i];
+			else
+				cv.hook_cooldown_ms = values[i];
+			err = replay_init(&sw, &cv, text, false, msg, msg_len);
+			if (err < 0)
+				goto out;
+			/* cv lives for this turn only; the summary is written in it. */
+			sw.sweep_key = sweep_key;
+			sw.sweep_value = values[i];
+			while (off < store.len) {
+				struct replay_event ev;
+
+				load_event(&store, &off, &ev);
+				(void)replay_event(&sw, &ev, NULL); /* no records: nothing to fail */
+			}
+			/* What the reader counted is the stream's, the same for every value. */
+			sw.st.lines = st->lines;
+			sw.st.malformed = st->malformed;
+			memcpy(sw.st.bad_lines, st->bad_lines, sizeof(st->bad_lines));
+			memcpy(sw.st.skipped, st->skipped, sizeof(st->skipped));
+			sw.st.reloads = st->reloads;
+			sw.st.seq_gaps = st->seq_gaps;
+			sw.st.seq_missing = st->seq_missing;
+			sw.st.seq_backwards = st->seq_backwards;
+			if (text)
+				sweep_row(&sw, &out);
+			else
+				err = replay_summary(&sw, &out);
+			replay_free(&sw);
+		}
+	}
+	if (err < 0) {
+		snprintf(msg, msg_len, "out of memory");
+		goto out;
+	}
+	err = out_flush(out_fd, &out, msg, msg_len);
+out:
+	if (out_fd != STDOUT_FILENO && out_fd >= 0 && close(out_fd) < 0 && err == 0) {
+		err = -errno;
+		snprintf(msg, msg_len, "replay: output %s: %s", output, strerror(errno));
+	}
+	if (rd.gz)
+		(void)gzclose(rd.gz); /* read only: nothing to lose */
+	if (in_fd >= 0)
+		(void)close(in_fd);
+	free(rd.buf);
+	replay_parser_free(parser);
+	buf_free(&out);
+	buf_free(&store);
+	replay_free(&rp);
+	return err;
+}

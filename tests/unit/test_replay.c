@@ -1,0 +1,441 @@
+/*
+ * test_replay.c - replay.c without a file: a record line -> struct replay_event (the
+ * policy's input and the process), <field>_raw bytes over the U+FFFD string, a table of
+ * malformed and hostile lines, the summary's counts (skipped by type, seq gaps, reloads,
+ * alerts by kind and reason, denials and changed decisions, the bounded process table), and
+ * --sweep's spec and one summary per value (replay_run() on a temp file).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "compat.h"
+#include "replay.h"
+
+#define RUN "\"run_id\":\"0123456789abcdef0123456789abcdef\""
+
+static enum replay_line parse(struct replay_parser *p, const char *line, struct replay_event *ev,
+			      const char **type)
+{
+	uint64_t seq;
+	bool seq_known;
+	const char *run;
+
+	return replay_parse(p, line, strlen(line), ev, type, &seq, &seq_known, &run);
+}
+
+static void test_event_mapping(void **state)
+{
+	struct replay_parser *p = replay_parser_new();
+	struct replay_event ev;
+	const char *type;
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(parse(p, "{\"schema_version\":1,\"type\":\"event\",\"seq\":7,\"ts_ms\":1234,"
+				  "\"mask\":65536,\"events\":\"OPEN_PERM\",\"decision\":\"deny\","
+				  "\"pid\":10,\"ppid\":9,\"uid\":1000,\"sid\":8,\"comm\":\"sh\","
+				  "\"exe\":\"/bin/sh\",\"cgroup\":\"/jobs.slice/j1.scope\","
+				  "\"path\":\"/w/a\",\"old_path\":\"/w/b\",\"host\":\"h\"," RUN "}",
+			       &ev, &type),
+			 REPLAY_LINE_EVENT);
+	assert_string_equal(type, "event");
+	assert_int_equal(ev.seq, 7);
+	assert_int_equal(ev.ts_ms, 1234);
+	assert_int_equal(ev.mask, FAN_OPEN_PERM);
+	assert_int_equal(ev.proc.pid, 10);
+	assert_true(ev.proc.ppid_known);
+	assert_int_equal(ev.proc.ppid, 9);
+	assert_true(ev.proc.uid_known);
+	assert_int_equal(ev.proc.uid, 1000);
+	assert_true(ev.proc.sid_known);
+	assert_int_equal(ev.proc.sid, 8);
+	assert_string_equal(ev.proc.comm, "sh");
+	assert_string_equal(ev.proc.exe, "/bin/sh");
+	assert_string_equal(ev.proc.cgroup, "/jobs.slice/j1.scope");
+	assert_string_equal(ev.path, "/w/a");
+	assert_string_equal(ev.old_path, "/w/b");
+	assert_true(ev.recorded_known);
+	assert_int_equal(ev.recorded, VERDICT_DENY);
+	assert_string_equal(ev.run_id, "0123456789abcdef0123456789abcdef");
+	assert_string_equal(ev.host, "h");
+
+	/* null and absent are unknown, never 0 or "" */
+	assert_int_equal(parse(p, "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":3,"
+				  "\"ppid\":null,\"uid\":null,\"comm\":null,\"exe\":null,"
+				  "\"path\":null}",
+			       &ev, &type),
+			 REPLAY_LINE_EVENT);
+	assert_false(ev.proc.ppid_known);
+	assert_false(ev.proc.uid_known);
+	assert_false(ev.proc.sid_known);
+	assert_null(ev.proc.comm);
+	assert_null(ev.proc.exe);
+	assert_null(ev.proc.cgroup);
+	assert_null(ev.path);
+	assert_null(ev.old_path);
+	assert_false(ev.recorded_known);
+	assert_null(ev.run_id);
+	replay_parser_free(p);
+}
+
+static void test_raw_bytes_win(void **state)
+{
+	struct replay_parser *p = replay_parser_new();
+	struct replay_event ev;
+	const char *type;
+
+	(void)state;
+	/* "/w/c\xff" was written as "/w/c\ufffd" with path_raw; exe_raw, comm_raw, cgroup_raw
+	 * and old_path_raw alike */
+	assert_int_equal(parse(p, "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":3,"
+				  "\"path\":\"/w/c\\ufffd\",\"path_raw\":[47,119,47,99,255],"
+				  "\"old_path\":\"/w/\\ufffd\",\"old_path_raw\":[47,119,47,254],"
+				  "\"comm\":\"\\ufffd\",\"comm_raw\":[200],"
+				  "\"exe\":\"/\\ufffd\",\"exe_raw\":[47,128],"
+				  "\"cgroup\":\"/\\ufffd\",\"cgroup_raw\":[47,192]}",
+			       &ev, &type),
+			 REPLAY_LINE_EVENT);
+	assert_string_equal(ev.path, "/w/c\xff");
+	assert_string_equal(ev.old_path, "/w/\xfe");
+	assert_string_equal(ev.proc.comm, "\xc8");
+	assert_string_equal(ev.proc.exe, "/\x80");
+	assert_string_equal(ev.proc.cgroup, "/\xc0");
+	replay_parser_free(p);
+}
+
+/* Each line is malformed, counted and skipped: never a crash, never an event. */
+static void test_malformed_table(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *line;
+		size_t len; /* 0: strlen */
+	} cases[] = {
+		{ "not JSON", "hello", 0 },
+		{ "an array", "[1,2]", 0 },
+		{ "a number", "5", 0 },
+		{ "cut short", "{\"type\":\"event\",\"ts_ms\":1", 0 },
+		{ "two objects", "{\"type\":\"stats\"}{\"type\":\"stats\"}", 0 },
+		{ "text after", "{\"type\":\"stats\"} x", 0 },
+		{ "no type", "{\"seq\":1}", 0 },
+		{ "type a number", "{\"type\":5}", 0 },
+		{ "seq a string", "{\"type\":\"stats\",\"seq\":\"1\"}", 0 },
+		{ "seq negative", "{\"type\":\"stats\",\"seq\":-1}", 0 },
+		{ "run_id a number", "{\"type\":\"stats\",\"run_id\":1}", 0 },
+		{ "event without ts_ms", "{\"type\":\"event\",\"mask\":2,\"pid\":1}", 0 },
+		{ "event without mask", "{\"type\":\"event\",\"ts_ms\":1,\"pid\":1}", 0 },
+		{ "event without pid", "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2}", 0 },
+		{ "pid a string", "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":\"1\"}", 0 },
+		{ "pid too big", "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":4294967296}", 0 },
+		{ "mask a float", "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2.5,\"pid\":1}", 0 },
+		{ "ts_ms negative", "{\"type\":\"event\",\"ts_ms\":-5,\"mask\":2,\"pid\":1}", 0 },
+		{ "uid a bool", "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":1,\"uid\":true}", 0 },
+		{ "path a number", "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":1,\"path\":7}", 0 },
+		{ "path with a NUL", "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":1,"
+				     "\"path\":\"/a\\u0000b\"}", 0 },
+		{ "path_raw not an array", "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":1,"
+					   "\"path_raw\":\"x\"}", 0 },
+		{ "path_raw with 0", "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":1,"
+				     "\"path_raw\":[47,0]}", 0 },
+		{ "path_raw with 256", "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":1,"
+				       "\"path_raw\":[256]}", 0 },
+		{ "path_raw with a string", "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":1,"
+					    "\"path_raw\":[\"a\"]}", 0 },
+		{ "decision a number", "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":1,"
+				       "\"decision\":1}", 0 },
+		{ "a NUL byte", "{\"type\":\"event\",\"ts_ms\":1,\0\"mask\":2,\"pid\":1}", 38 },
+		{ "a NUL after the object", "{\"type\":\"stats\"}\0", 17 },
+	};
+	struct replay_parser *p = replay_parser_new();
+	struct replay_event ev;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *type, *run;
+		uint64_t seq;
+		bool seq_known;
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].line);
+		enum replay_line r = replay_parse(p, cases[i].line, len, &ev, &type, &seq,
+						  &seq_known, &run);
+
+		if (r != REPLAY_LINE_MALFORMED)
+			fail_msg("case '%s': %d, want malformed", cases[i].name, (int)r);
+	}
+	replay_parser_free(p);
+}
+
+static void test_hostile_nesting(void **state)
+{
+	size_t n = 100000;
+	char *s = malloc(2 * n);
+	struct replay_parser *p = replay_parser_new();
+	struct replay_event ev;
+	const char *type, *run;
+	uint64_t seq;
+	bool known;
+
+	(void)state;
+	assert_non_null(s);
+	memset(s, '[', n);
+	memset(s + n, ']', n);
+	assert_int_equal(replay_parse(p, s, 2 * n, &ev, &type, &seq, &known, &run),
+			 REPLAY_LINE_MALFORMED);
+	memset(s, '{', n);
+	assert_int_equal(replay_parse(p, s, n, &ev, &type, &seq, &known, &run),
+			 REPLAY_LINE_MALFORMED);
+	assert_int_equal(replay_parse(p, "  \r", 3, &ev, &type, &seq, &known, &run),
+			 REPLAY_LINE_EMPTY);
+	free(s);
+	replay_parser_free(p);
+}
+
+static void test_summary_counts(void **state)
+{
+	struct replay_stats st;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	replay_note_other(&st, "start", 1, true, "A");
+	replay_note_seq(&st, 2, "A");
+	replay_note_seq(&st, 3, "A");
+	replay_note_seq(&st, 7, "A");	/* 4, 5, 6 lost */
+	replay_note_other(&st, "reload", 8, true, "A");
+	replay_note_seq(&st, 8, "A");	/* the same seq again: backwards */
+	replay_note_other(&st, "start", 1, true, "B");	/* another run: no gap */
+	replay_note_seq(&st, 3, "B");	/* 2 lost */
+	replay_note_malformed(&st, 11);
+	replay_note_malformed(&st, 12);
+	for (int i = 0; i < REPLAY_TYPES_MAX + 3; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "t%d", i);
+		replay_note_other(&st, name, 0, false, NULL);
+	}
+	assert_int_equal(st.seq_gaps, 2);
+	assert_int_equal(st.seq_missing, 4);
+	assert_int_equal(st.seq_backwards, 1);
+	assert_int_equal(st.reloads, 1);
+	assert_int_equal(st.malformed, 2);
+	assert_int_equal(st.bad_lines[0], 11);
+	assert_int_equal(st.bad_lines[1], 12);
+	assert_string_equal(st.skipped[0].name, "start");
+	assert_int_equal(st.skipped[0].n, 2);
+	assert_string_equal(st.skipped[1].name, "reload");
+	/* start, reload and the first 14 named; the other 5 summed */
+	assert_string_equal(st.skipped[REPLAY_TYPES_MAX].name, "other");
+	assert_int_equal(st.skipped[REPLAY_TYPES_MAX].n, REPLAY_TYPES_MAX + 3 - (REPLAY_TYPES_MAX - 2));
+}
+
+static struct replay_event perm_ev(uint64_t seq, uint64_t ts, pid_t pid, const char *path,
+				   uint64_t mask, enum verdict recorded)
+{
+	struct replay_event ev = { .seq = seq, .ts_ms = ts, .mask = mask, .path = path,
+				   .recorded = recorded, .recorded_known = true };
+
+	ev.proc.pid = pid;
+	ev.proc.comm = "w";
+	return ev;
+}
+
+/* Policy through replay: a canary denied, a burst contained, the decision records and the
+ * alert records (seq = the event's + 1), and the summary's counts. */
+static void test_events_through_policy(void **state)
+{
+	char *canaries[] = { "/w/canary" };
+	struct config c;
+	struct replay r;
+	struct buf out = { 0 };
+	char msg[256];
+	struct replay_event ev;
+
+	(void)state;
+	config_init(&c);
+	c.canaries = canaries;
+	c.n_canaries = 1;
+	c.perm = c.deny_on_alert = true;
+	c.burst_threshold = 3;
+	c.burst_window_ms = 1000;
+	c.quarantine_ms = 5000;
+	c.hook = "true";
+	assert_int_equal(replay_init(&r, &c, false, true, msg, sizeof(msg)), 0);
+	ev = perm_ev(10, 1000, 5, "/w/canary", FAN_OPEN_PERM, VERDICT_DENY);
+	assert_int_equal(replay_event(&r, &ev, &out), 0);
+	assert_non_null(strstr(out.data, "\"type\":\"alert\",\"seq\":11,\"ts_ms\":1000,\"kind\":"
+					 "\"canary\""));
+	assert_non_null(strstr(out.data, "\"hook\":\"would run\""));
+	assert_non_null(strstr(out.data, "{\"schema_version\":1,\"type\":\"decision\",\"seq\":10,"
+					 "\"ts_ms\":1000,\"pid\":5,\"comm\":\"w\",\"path\":"
+					 "\"/w/canary\",\"job_id\":null,\"decision\":\"deny\","
+					 "\"reason\":\"canary opened\",\"recorded\":\"deny\"}\n"));
+	out.len = 0;
+	/* three writes of pid 6: a burst, then its open is denied (quarantined) */
+	for (int i = 0; i < 3; i++) {
+		ev = perm_ev(20 + (uint64_t)i, 2000, 6, "/w/f", FAN_MODIFY, VERDICT_OBSERVE);
+		assert_int_equal(replay_event(&r, &ev, &out), 0);
+	}
+	ev = perm_ev(23, 2001, 6, "/w/g", FAN_OPEN_PERM, VERDICT_ALLOW);
+	assert_int_equal(replay_event(&r, &ev, &out), 0);
+	assert_int_equal(buf_append(&out, "", 1), 0);
+	assert_non_null(strstr(out.data, "\"seq\":23,\"ts_ms\":2000,\"kind\":\"burst\""));
+	assert_non_null(strstr(out.data, "\"reason\":\"quarantined after burst\","
+					 "\"recorded\":\"allow\""));
+	/* another process is allowed: no record */
+	out.len = 0;
+	ev = perm_ev(30, 2002, 7, "/w/g", FAN_OPEN_PERM, VERDICT_ALLOW);
+	assert_int_equal(replay_event(&r, &ev, &out), 0);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(r.st.events, 6);
+	assert_int_equal(r.st.perm_events, 3);
+	assert_int_equal(r.st.would_deny, 2);
+	assert_int_equal(r.st.would_allow, 1);
+	assert_int_equal(r.st.allow_to_deny, 1);
+	assert_int_equal(r.st.deny_to_allow, 0);
+	assert_int_equal(r.st.alerts, 2);
+	assert_int_equal(r.st.hooks_would_run, 2);
+	assert_int_equal(replay_summary(&r, &out), 0);
+	assert_int_equal(buf_append(&out, "", 1), 0);
+	assert_non_null(strstr(out.data, "\"alerts_by_kind\":{\"canary\":1,\"burst\":1}"));
+	assert_non_null(strstr(out.data, "\"deny_reasons\":{\"canary opened\":1,"
+					 "\"quarantined after burst\":1}"));
+	assert_non_null(strstr(out.data, "\"by_process\":[{\"pid\":6,\"comm\":\"w\",\"events\":4,"
+					 "\"alerts\":1,\"denied\":1},{\"pid\":5,"));
+	buf_free(&out);
+	replay_free(&r);
+	c.canaries = NULL;
+	c.n_canaries = 0;
+	c.hook = NULL;
+	config_free(&c);
+}
+
+/* More processes than the table holds: counted, never grown. */
+static void test_process_table_bounded(void **state)
+{
+	struct config c;
+	struct replay r;
+	char msg[128];
+
+	(void)state;
+	config_init(&c);
+	assert_int_equal(replay_init(&r, &c, false, false, msg, sizeof(msg)), 0);
+	for (int i = 1; i <= 3 * REPLAY_PROCS_MAX; i++) {
+		struct replay_event ev = { .seq = (uint64_t)i, .ts_ms = 1, .mask = FAN_OPEN };
+
+		ev.proc.pid = i;
+		assert_int_equal(replay_event(&r, &ev, NULL), 0);
+	}
+	assert_true(r.n_procs <= REPLAY_PROCS_MAX);
+	assert_int_equal(r.n_procs + r.procs_other.events, 3 * REPLAY_PROCS_MAX);
+	replay_free(&r);
+	config_free(&c);
+}
+
+static void test_sweep_spec(void **state)
+{
+	unsigned v[4];
+	const char *key;
+	char msg[256];
+
+	(void)state;
+	assert_int_equal(replay_sweep_parse("burst_threshold=8,16,32", &key, v, 4, msg,
+					    sizeof(msg)), 3);
+	assert_string_equal(key, "burst_threshold");
+	assert_int_equal(v[2], 32);
+	assert_int_equal(replay_sweep_parse("hook_cooldown_ms=0", &key, v, 4, msg, sizeof(msg)), 1);
+	assert_int_equal(replay_sweep_parse("burst_window_ms=0", &key, v, 4, msg, sizeof(msg)),
+			 -EINVAL); /* the window's minimum is 1, as the key's */
+	assert_int_equal(replay_sweep_parse("burst_threshold=5000", &key, v, 4, msg, sizeof(msg)),
+			 -EINVAL);
+	assert_int_equal(replay_sweep_parse("burst_threshold=1,,2", &key, v, 4, msg, sizeof(msg)),
+			 -EINVAL);
+	assert_int_equal(replay_sweep_parse("burst_threshold=1,", &key, v, 4, msg, sizeof(msg)),
+			 -EINVAL);
+	assert_int_equal(replay_sweep_parse("burst_threshold=-1", &key, v, 4, msg, sizeof(msg)),
+			 -EINVAL);
+	assert_int_equal(replay_sweep_parse("quarantine_ms=1", &key, v, 4, msg, sizeof(msg)),
+			 -EINVAL);
+	assert_int_equal(replay_sweep_parse("burst_threshold", &key, v, 4, msg, sizeof(msg)),
+			 -EINVAL);
+	assert_int_equal(replay_sweep_parse("burst_threshold=1,2,3,4,5", &key, v, 4, msg,
+					    sizeof(msg)), -EINVAL);
+}
+
+/* replay_run() on a file: a sweep writes one summary per value, the events read once. */
+static void test_sweep_run(void **state)
+{
+	char in[] = "/tmp/fanotifyd-ut-replay.XXXXXX";
+	char outp[64];
+	int fd = mkstemp(in);
+	struct config c;
+	char msg[256], buf[16384];
+	FILE *fp;
+	ssize_t n;
+
+	(void)state;
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	fprintf(fp, "{\"type\":\"start\",\"seq\":1," RUN "}\n");
+	for (int i = 0; i < 40; i++)
+		fprintf(fp, "{\"type\":\"event\",\"seq\":%d,\"ts_ms\":%d,\"mask\":2,\"pid\":9,"
+			    "\"path\":\"/w/f%d\"," RUN "}\n", i + 2, 1000 + i, i);
+	fprintf(fp, "garbage\n");
+	fclose(fp);
+	snprintf(outp, sizeof(outp), "%s.out", in);
+	config_init(&c);
+	c.replay = in;
+	c.sweep = "burst_threshold=5,10,50";
+	c.hook_cooldown_ms = 0;
+	assert_int_equal(replay_run(&c, outp, msg, sizeof(msg)), 0);
+	fd = open(outp, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "\"sweep\":{\"key\":\"burst_threshold\",\"value\":5},"));
+	assert_non_null(strstr(buf, "\"alerts_by_kind\":{\"burst\":8}"));
+	assert_non_null(strstr(buf, "\"alerts_by_kind\":{\"burst\":4}"));
+	assert_non_null(strstr(buf, "\"value\":50},\"input\""));
+	assert_non_null(strstr(buf, "\"alerts_by_kind\":{},"));
+	assert_non_null(strstr(buf, "\"lines\":42,\"events\":40,\"skipped\":{\"start\":1},"
+				    "\"malformed\":1,\"malformed_lines\":[42]"));
+	assert_null(strstr(buf, "\"type\":\"alert\""));
+	c.sweep = "burst_threshold=x";
+	assert_int_equal(replay_run(&c, outp, msg, sizeof(msg)), -EINVAL);
+	c.sweep = NULL;
+	c.replay = "/nonexistent/x";
+	assert_int_equal(replay_run(&c, outp, msg, sizeof(msg)), -ENOENT);
+	assert_non_null(strstr(msg, "No such file"));
+	c.replay = NULL;
+	config_free(&c);
+	unlink(outp);
+	unlink(in);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_event_mapping),
+		cmocka_unit_test(test_raw_bytes_win),
+		cmocka_unit_test(test_malformed_table),
+		cmocka_unit_test(test_hostile_nesting),
+		cmocka_unit_test(test_summary_counts),
+		cmocka_unit_test(test_events_through_policy),
+		cmocka_unit_test(test_process_table_bounded),
+		cmocka_unit_test(test_sweep_spec),
+		cmocka_unit_test(test_sweep_run),
+	};
+
+	return cmocka_run_group_tests(tests, 0, 0);
+}
