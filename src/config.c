@@ -177,19 +177,19 @@ static const struct key_def keys[K_COUNT] = {
 				F(burst_window_ms), 1, CONFIG_MS_MAX, 0 },
 	[K_BURST_SCOPE] = { "burst_scope", "burst-scope", 0, KIND_SCOPES, F(burst_scopes), 0, 0, 0 },
 	[K_BURST_THRESHOLD_PROCESS] = { "burst_threshold_process", NULL, 0, KIND_UINT,
-			F(burst_threshold_scope[CONFIG_SCOPE_PROCESS]), 0, CONFIG_BURST_THRESHOLD_MAX, 0 },
+			F(burst_threshold_scope[CONFIG_SCOPE_PROCESS]), 1, CONFIG_BURST_THRESHOLD_MAX, 0 },
 	[K_BURST_THRESHOLD_PARENT] = { "burst_threshold_parent", NULL, 0, KIND_UINT,
-			F(burst_threshold_scope[CONFIG_SCOPE_PARENT]), 0, CONFIG_BURST_THRESHOLD_MAX, 0 },
+			F(burst_threshold_scope[CONFIG_SCOPE_PARENT]), 1, CONFIG_BURST_THRESHOLD_MAX, 0 },
 	[K_BURST_THRESHOLD_SESSION] = { "burst_threshold_session", NULL, 0, KIND_UINT,
-			F(burst_threshold_scope[CONFIG_SCOPE_SESSION]), 0, CONFIG_BURST_THRESHOLD_MAX, 0 },
+			F(burst_threshold_scope[CONFIG_SCOPE_SESSION]), 1, CONFIG_BURST_THRESHOLD_MAX, 0 },
 	[K_BURST_THRESHOLD_UID] = { "burst_threshold_uid", NULL, 0, KIND_UINT,
-			F(burst_threshold_scope[CONFIG_SCOPE_UID]), 0, CONFIG_BURST_THRESHOLD_MAX, 0 },
+			F(burst_threshold_scope[CONFIG_SCOPE_UID]), 1, CONFIG_BURST_THRESHOLD_MAX, 0 },
 	[K_BURST_THRESHOLD_EXE] = { "burst_threshold_exe", NULL, 0, KIND_UINT,
-			F(burst_threshold_scope[CONFIG_SCOPE_EXE]), 0, CONFIG_BURST_THRESHOLD_MAX, 0 },
+			F(burst_threshold_scope[CONFIG_SCOPE_EXE]), 1, CONFIG_BURST_THRESHOLD_MAX, 0 },
 	[K_BURST_THRESHOLD_CGROUP] = { "burst_threshold_cgroup", NULL, 0, KIND_UINT,
-			F(burst_threshold_scope[CONFIG_SCOPE_CGROUP]), 0, CONFIG_BURST_THRESHOLD_MAX, 0 },
+			F(burst_threshold_scope[CONFIG_SCOPE_CGROUP]), 1, CONFIG_BURST_THRESHOLD_MAX, 0 },
 	[K_BURST_THRESHOLD_JOB] = { "burst_threshold_job", NULL, 0, KIND_UINT,
-			F(burst_threshold_scope[CONFIG_SCOPE_JOB]), 0, CONFIG_BURST_THRESHOLD_MAX, 0 },
+			F(burst_threshold_scope[CONFIG_SCOPE_JOB]), 1, CONFIG_BURST_THRESHOLD_MAX, 0 },
 	[K_BURST_WINDOW_MS_PROCESS] = { "burst_window_ms_process", NULL, 0, KIND_UINT,
 			F(burst_window_ms_scope[CONFIG_SCOPE_PROCESS]), 1, CONFIG_MS_MAX, 0 },
 	[K_BURST_WINDOW_MS_PARENT] = { "burst_window_ms_parent", NULL, 0, KIND_UINT,
@@ -967,10 +967,6 @@ void config_init(struct config *c)
 	c->burst_threshold = CONFIG_BURST_THRESHOLD_DEFAULT;
 	c->burst_window_ms = CONFIG_BURST_WINDOW_MS_DEFAULT;
 	c->burst_scopes = CONFIG_SCOPES_DEFAULT;
-	for (int i = 0; i < CONFIG_SCOPE_COUNT; i++) {
-		c->burst_threshold_scope[i] = CONFIG_SCOPE_UNSET;
-		c->burst_window_ms_scope[i] = CONFIG_SCOPE_UNSET;
-	}
 	c->hook_cooldown_ms = CONFIG_HOOK_COOLDOWN_MS_DEFAULT;
 	c->hook_timeout_ms = CONFIG_HOOK_TIMEOUT_MS_DEFAULT;
 	c->hook_max = CONFIG_HOOK_MAX_DEFAULT;
@@ -1456,13 +1452,13 @@ char *config_dump(const struct config *c)
 	}
 	fputs(first ? "process\n" : "\n", f);
 	for (i = 0; i < CONFIG_SCOPE_COUNT; i++) {
-		if (c->burst_threshold_scope[i] == CONFIG_SCOPE_UNSET)
+		if (c->burst_threshold_scope[i] == 0)
 			fprintf(f, "# burst_threshold_%s (not set: burst_threshold)\n",
 				scope_names[i]);
 		else
 			fprintf(f, "burst_threshold_%s %u\n", scope_names[i],
 				c->burst_threshold_scope[i]);
-		if (c->burst_window_ms_scope[i] == CONFIG_SCOPE_UNSET)
+		if (c->burst_window_ms_scope[i] == 0)
 			fprintf(f, "# burst_window_ms_%s (not set: burst_window_ms)\n",
 				scope_names[i]);
 		else

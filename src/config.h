@@ -87,8 +87,7 @@ enum config_scope {
 	CONFIG_SCOPE_JOB,	/* the event's job_id */
 	CONFIG_SCOPE_COUNT,
 };
-#define CONFIG_SCOPES_DEFAULT (1u << CONFIG_SCOPE_PROCESS)
-#define CONFIG_SCOPE_UNSET 0xffffffffu	/* burst_{threshold,window_ms}_SCOPE: the plain one */
+#define CONFIG_SCOPES_DEFAULT (1u << CONFIG_SCOPE_PROCESS)	/* also what 0 means */
 
 struct config_job {
 	char *id;				/* owned */
@@ -115,8 +114,8 @@ struct config {
 	unsigned burst_threshold;
 	unsigned burst_window_ms;
 	unsigned burst_scopes;		/* 1u << enum config_scope, for each scope counted */
-	unsigned burst_threshold_scope[CONFIG_SCOPE_COUNT];	/* CONFIG_SCOPE_UNSET: */
-	unsigned burst_window_ms_scope[CONFIG_SCOPE_COUNT];	/* the plain value */
+	unsigned burst_threshold_scope[CONFIG_SCOPE_COUNT];	/* 0 = not set: the */
+	unsigned burst_window_ms_scope[CONFIG_SCOPE_COUNT];	/* plain value */
 	unsigned hook_cooldown_ms;
 	unsigned hook_timeout_ms;
 	unsigned hook_max;

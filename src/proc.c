@@ -65,7 +65,7 @@ static int read_proc(pid_t pid, struct proc_entry *e)
 	char path[64], buf[1024], exe[PATH_MAX];
 	const char *open_paren, *close_paren;
 	ssize_t n, exe_len;
-	int ppid;
+	int ppid, sid, fields;
 
 	/* exe first: of everything here it is the one lost when the process exits. */
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
@@ -87,9 +87,15 @@ static int read_proc(pid_t pid, struct proc_entry *e)
 	memcpy(e->comm, open_paren + 1, (size_t)n);
 	e->comm[n] = '\0';
 	e->comm_known = true;
-	if (sscanf(close_paren + 1, " %*c %d", &ppid) == 1) {
+	/* "S PPID PGRP SESSION" */
+	fields = sscanf(close_paren + 1, " %*c %d %*d %d", &ppid, &sid);
+	if (fields >= 1) {
 		e->ppid = ppid;
 		e->ppid_known = true;
+	}
+	if (fields == 2) {
+		e->sid = sid;
+		e->sid_known = true;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	if (read_small(path, buf, sizeof(buf)) > 0) {
@@ -179,6 +185,8 @@ static void on_fork(struct proc *p, pid_t parent, pid_t child)
 		e->exe = ps->cur.exe ? strdup(ps->cur.exe) : NULL;
 		e->uid = ps->cur.uid;
 		e->uid_known = ps->cur.uid_known;
+		e->sid = ps->cur.sid;
+		e->sid_known = ps->cur.sid_known;
 		e->pid = child;
 		e->ppid = parent;
 		e->ppid_known = true;
@@ -241,6 +249,14 @@ static void handle_message(struct proc *p, const struct proc_event *ev)
 		if (s->cur.pid == ev->event_data.id.process_tgid && !s->cur.exited) {
 			s->cur.uid = ev->event_data.id.r.ruid;
 			s->cur.uid_known = true;
+		}
+		break;
+	case PROC_EVENT_SID:
+		/* setsid(2): the process leads a session of its own. */
+		s = slot_of(p, ev->event_data.sid.process_tgid);
+		if (s->cur.pid == ev->event_data.sid.process_tgid && !s->cur.exited) {
+			s->cur.sid = ev->event_data.sid.process_tgid;
+			s->cur.sid_known = true;
 		}
 		break;
 	case PROC_EVENT_EXIT:
@@ -364,6 +380,8 @@ static void fill(const struct proc_entry *e, struct proc_info *out)
 	out->ppid_known = e->ppid_known;
 	out->uid = e->uid;
 	out->uid_known = e->uid_known;
+	out->sid = e->sid;
+	out->sid_known = e->sid_known;
 }
 
 void proc_lookup(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_info *out)
@@ -407,6 +425,25 @@ void proc_lookup(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_
 out:
 	if (out->exe)
 		p->exe_known++;
+}
+
+void proc_ancestry(const struct proc *p, struct proc_info *out)
+{
+	pid_t pid = out->ppid;
+
+	out->n_ancestors = 0;
+	if (!out->ppid_known)
+		return;
+	while (pid > 0 && out->n_ancestors < EVENT_ANCESTORS_MAX) {
+		const struct proc_slot *s = &p->slots[(unsigned)pid & (PROC_CACHE_MAX - 1)];
+		const struct proc_entry *e = s->cur.pid == pid ? &s->cur
+					     : s->prev.pid == pid ? &s->prev : NULL;
+
+		out->ancestors[out->n_ancestors++] = pid;
+		if (!e || !e->ppid_known || e->ppid == pid)
+			break;
+		pid = e->ppid;
+	}
 }
 
 void proc_stats(const struct proc *p, struct stats *s)

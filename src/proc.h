@@ -20,6 +20,8 @@ struct proc_entry {
 	uid_t uid;
 	bool ppid_known;
 	bool uid_known;
+	pid_t sid;		/* session id */
+	bool sid_known;
 	bool exited;		/* the connector saw it exit: data describes a dead process */
 	bool comm_known;
 	char comm[PROC_COMM_LEN];
@@ -61,6 +63,12 @@ void proc_drain(struct proc *p);
  * process's data. Strings in out are valid until the next proc_* call.
  */
 void proc_lookup(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_info *out);
+
+/*
+ * Fills out->ancestors with out->ppid and its ancestors, as far as the cache knows them (at
+ * most EVENT_ANCESTORS_MAX; no /proc read): a walk of the cache by ppid.
+ */
+void proc_ancestry(const struct proc *p, struct proc_info *out);
 
 /* Fills the process cache's counters of s (exe_known, proc_*, nl_*). */
 void proc_stats(const struct proc *p, struct stats *s);

@@ -8,7 +8,7 @@
  * verdicts and the bounded process table (eviction, LRU, quarantined processes kept).
  *
  * Time is an argument: no test reads the clock. The config is filled by hand (config.c is
- * not linked); config_role_name() is defined here.
+ * not linked); config_role_name() and config_scope_name() are defined here.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -37,6 +37,17 @@ const char *config_role_name(enum config_role role)
 	if ((unsigned)role >= CONFIG_ROLE_COUNT)
 		return NULL;
 	return names[role];
+}
+
+const char *config_scope_name(enum config_scope scope)
+{
+	static const char *const names[CONFIG_SCOPE_COUNT] = { "process", "parent", "session",
+							       "uid",	  "exe",    "cgroup",
+							       "job" };
+
+	if ((unsigned)scope >= CONFIG_SCOPE_COUNT)
+		return NULL;
+	return names[scope];
 }
 
 /* ---- helpers -------------------------------------------------------------------------- */
