@@ -515,12 +515,12 @@ static void scopes_count(struct policy *p, const struct policy_input *in,
 			e->last_ms = in->now_ms;
 			burst = window_step(&e->ring, &e->head, &e->n, sc->threshold, sc->window_ms,
 					    in->now_ms);
-			/* Nothing above a parent whose burst is already caught (contained, or
+			/* Nothing above a parent whose burst is caught (now, contained, or
 			 * alerted within the cooldown): the loop's shell stands for its loop,
 			 * and the shell's own parent (a terminal, an sshd) is not blamed for it,
 			 * nor for the denied attempts that follow. */
 			if (s == CONFIG_SCOPE_PARENT &&
-			    (e->quarantine_until_ms > in->now_ms ||
+			    (burst || e->quarantine_until_ms > in->now_ms ||
 			     (e->alerted && since(in->now_ms, e->last_alert_ms) < p->cooldown_ms)))
 				n = i + 1;
 			if (!burst)
