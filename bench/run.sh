@@ -192,10 +192,10 @@ fan_args() {
 	fd-policy-nospin) echo "--perm -c $POLICY --spin-us 0" ;;
 	fd-policy-cache) echo "--perm -c $POLICY --allow-cache" ;;
 	fd-policy-subs) echo "--perm -c $POLICY --socket $W/run/fan.sock" ;;
-	# issue 14: bursts per process, parent, session and uid (a threshold no workload
-	# reaches: the cost of counting, not of containing); fd-policy-burst the process alone
-	fd-policy-burst) echo "--perm -c $POLICY --burst-threshold 4096" ;;
-	fd-policy-scopes) echo "--perm -c $POLICY --burst-threshold 4096 --burst-scope process,parent,session,uid" ;;
+	# issue 14: bursts counted per process, parent, session and uid (fd-policy-burst: per
+	# process only); quarantine 0, so a workload that reaches 4096 is alerted, not stopped
+	fd-policy-burst) echo "--perm -c $POLICY --burst-threshold 4096 --quarantine-ms 0" ;;
+	fd-policy-scopes) echo "--perm -c $POLICY --burst-threshold 4096 --quarantine-ms 0 --burst-scope process,parent,session,uid" ;;
 	esac
 }
 

@@ -87,10 +87,9 @@ static int add_root(struct policy *p, const char *path, const char *job, enum co
 
 int policy_init(struct policy *p, const struct config *c, char *msg, size_t msg_len)
 {
-	int r;
-
 	unsigned scopes = c->burst_scopes ? c->burst_scopes : CONFIG_SCOPES_DEFAULT;
 	bool bursts = false;
+	int r;
 
 	memset(p, 0, sizeof(*p));
 	for (int s = 0; s < CONFIG_SCOPE_COUNT; s++) {
