@@ -158,7 +158,7 @@ struct stats {
 	uint64_t dircache_evictions;
 	/* policy.c */
 	uint64_t policy_suppressed;	/* alerts held back by the cooldown */
-	uint64_t policy_evictions;	/* process states dropped for room */
+	uint64_t policy_evictions;	/* process and burst scope states dropped for room */
 	uint64_t quarantine_denials;
 	/* hook.c */
 	uint64_t hooks_started;
