@@ -738,13 +738,15 @@ CONFIG_LABEL = {
     "fd-policy-nospin": "fanotifyd --perm policy --spin-us 0",
     "fd-policy-cache": "fanotifyd --perm policy --allow-cache",
     "fd-policy-subs": "fanotifyd --perm policy +8 subs",
+    "fd-policy-burst": "fanotifyd --perm policy, bursts per process",
+    "fd-policy-scopes": "fanotifyd --perm policy, bursts per process,parent,session,uid",
     "fatrace": "fatrace -c",
     "inotifywait": "inotifywait -m -r",
 }
 # Which reference each configuration is held against ("vs ref" column).
 # fanotifyd's --perm configurations.
 PERM_CONFIGS = ("fd-perm", "fd-perm-nospin", "fd-perm-cache", "fd-policy", "fd-policy-nospin",
-                "fd-policy-cache", "fd-policy-subs")
+                "fd-policy-cache", "fd-policy-subs", "fd-policy-burst", "fd-policy-scopes")
 REF_OF = {"fd-observe": "ref-fid", "fd-nofid": "ref-fid"}
 REF_OF.update((c, "ref-perm") for c in PERM_CONFIGS)
 WORKLOADS = ["openclose", "reopen", "churn", "tar", "execs", "shortlived"]

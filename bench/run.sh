@@ -13,7 +13,8 @@
 #   FANOTIFYD=PATH      daemon binary (default: ./fanotifyd of this tree, built with make)
 #   CONFIGS="..."       subset/order of: none ref-fid ref-perm fd-observe fd-nofid fd-perm
 #                       fd-perm-nospin fd-perm-cache fd-policy fd-policy-nospin
-#                       fd-policy-cache fd-policy-subs fatrace inotifywait
+#                       fd-policy-cache fd-policy-subs fd-policy-burst fd-policy-scopes
+#                       fatrace inotifywait
 #   WORKLOADS="..."     subset of openclose reopen churn tar execs shortlived
 #   N_OPENCLOSE N_REOPEN REOPEN_FILES N_CHURN N_EXECS N_SHORTLIVED TAR_DIRS TAR_FILES
 #                       workload sizes
@@ -191,6 +192,10 @@ fan_args() {
 	fd-policy-nospin) echo "--perm -c $POLICY --spin-us 0" ;;
 	fd-policy-cache) echo "--perm -c $POLICY --allow-cache" ;;
 	fd-policy-subs) echo "--perm -c $POLICY --socket $W/run/fan.sock" ;;
+	# issue 14: bursts counted per process, parent, session and uid (fd-policy-burst: per
+	# process only); quarantine 0, so a workload that reaches 4096 is alerted, not stopped
+	fd-policy-burst) echo "--perm -c $POLICY --burst-threshold 4096 --quarantine-ms 0" ;;
+	fd-policy-scopes) echo "--perm -c $POLICY --burst-threshold 4096 --quarantine-ms 0 --burst-scope process,parent,session,uid" ;;
 	esac
 }
 

@@ -3,7 +3,7 @@
 # (the help lists every option and the --events names; nothing here lists them again).
 # An option's argument completes by its placeholder in the help: FILE, PATH and PATTERN
 # file names, DIR directories, CMD commands, USER users, GROUP groups, LIST (--events) the
-# event names, comma-separated; numbers (N, MS, KB, MODE) nothing. Fails, writing nothing,
+# event names, comma-separated; numbers (N, MS, KB, MODE) and SCOPES nothing. Fails, writing nothing,
 # when the help cannot be read that way, so a changed help breaks the build, not the
 # completion.
 set -eu
@@ -34,7 +34,7 @@ events=$(printf '%s\n' "$help" | awk '
 [ -n "$events" ] || { echo "gen-completion: no event names in $bin --help" >&2; exit 1; }
 bad=$(printf '%s\n' "$events" | grep -v '^[a-z_]*$' || true)
 [ -z "$bad" ] || { echo "gen-completion: cannot read event names: $bad" >&2; exit 1; }
-bad=$(printf '%s\n' "$opts" | awk '$3 !~ /^(-|FILE|PATH|PATTERN|DIR|CMD|USER|GROUP|LIST|FMT|N|MS|KB|MODE|SPEC)$/')
+bad=$(printf '%s\n' "$opts" | awk '$3 !~ /^(-|FILE|PATH|PATTERN|DIR|CMD|USER|GROUP|LIST|FMT|SCOPES|N|MS|KB|MODE|SPEC)$/')
 [ -z "$bad" ] || { echo "gen-completion: unknown argument placeholder: $bad" >&2; exit 1; }
 
 # words ARG...: the short and long options taking one of those placeholders, as "a|b|c".
@@ -52,7 +52,7 @@ users=$(words USER)
 groups=$(words GROUP)
 lists=$(words LIST)
 formats=$(words FMT)
-values=$(words N MS KB MODE SPEC)
+values=$(words SCOPES N MS KB MODE SPEC)
 evs=$(printf '%s\n' "$events" | tr '\n' ' ' | sed 's/ $//')
 
 # One case arm per kind that has options (an empty pattern would be a syntax error).

@@ -77,6 +77,7 @@ enum key_kind {
 	KIND_VERBOSE,	/* file: 0..VERBOSE_MAX; command line: flag that adds one */
 	KIND_EVENTS,	/* event name list */
 	KIND_FORMAT,	/* output format name (format_names) */
+	KIND_SCOPES,	/* burst scope list (scope_names) */
 	KIND_JOB,	/* file only: opens a job block */
 	KIND_ROLE,	/* file only: a root of the current job */
 	KIND_CGROUP,	/* file only: the cgroup of the current job */
@@ -94,6 +95,21 @@ enum key_id {
 	K_CANARY,
 	K_BURST_THRESHOLD,
 	K_BURST_WINDOW_MS,
+	K_BURST_SCOPE,
+	K_BURST_THRESHOLD_PROCESS,
+	K_BURST_THRESHOLD_PARENT,
+	K_BURST_THRESHOLD_SESSION,
+	K_BURST_THRESHOLD_UID,
+	K_BURST_THRESHOLD_EXE,
+	K_BURST_THRESHOLD_CGROUP,
+	K_BURST_THRESHOLD_JOB,
+	K_BURST_WINDOW_MS_PROCESS,
+	K_BURST_WINDOW_MS_PARENT,
+	K_BURST_WINDOW_MS_SESSION,
+	K_BURST_WINDOW_MS_UID,
+	K_BURST_WINDOW_MS_EXE,
+	K_BURST_WINDOW_MS_CGROUP,
+	K_BURST_WINDOW_MS_JOB,
 	K_HOOK_COOLDOWN_MS,
 	K_FOREGROUND,
 	K_PERM,
@@ -163,6 +179,35 @@ static const struct key_def keys[K_COUNT] = {
 				F(burst_threshold), 0, CONFIG_BURST_THRESHOLD_MAX, 0 },
 	[K_BURST_WINDOW_MS] = { "burst_window_ms", "burst-window-ms", 0, KIND_UINT,
 				F(burst_window_ms), 1, CONFIG_MS_MAX, 0 },
+	[K_BURST_SCOPE] = { "burst_scope", "burst-scope", 0, KIND_SCOPES, F(burst_scopes), 0, 0, 0 },
+	[K_BURST_THRESHOLD_PROCESS] = { "burst_threshold_process", NULL, 0, KIND_UINT,
+			F(burst_threshold_scope[CONFIG_SCOPE_PROCESS]), 1, CONFIG_BURST_THRESHOLD_MAX, 0 },
+	[K_BURST_THRESHOLD_PARENT] = { "burst_threshold_parent", NULL, 0, KIND_UINT,
+			F(burst_threshold_scope[CONFIG_SCOPE_PARENT]), 1, CONFIG_BURST_THRESHOLD_MAX, 0 },
+	[K_BURST_THRESHOLD_SESSION] = { "burst_threshold_session", NULL, 0, KIND_UINT,
+			F(burst_threshold_scope[CONFIG_SCOPE_SESSION]), 1, CONFIG_BURST_THRESHOLD_MAX, 0 },
+	[K_BURST_THRESHOLD_UID] = { "burst_threshold_uid", NULL, 0, KIND_UINT,
+			F(burst_threshold_scope[CONFIG_SCOPE_UID]), 1, CONFIG_BURST_THRESHOLD_MAX, 0 },
+	[K_BURST_THRESHOLD_EXE] = { "burst_threshold_exe", NULL, 0, KIND_UINT,
+			F(burst_threshold_scope[CONFIG_SCOPE_EXE]), 1, CONFIG_BURST_THRESHOLD_MAX, 0 },
+	[K_BURST_THRESHOLD_CGROUP] = { "burst_threshold_cgroup", NULL, 0, KIND_UINT,
+			F(burst_threshold_scope[CONFIG_SCOPE_CGROUP]), 1, CONFIG_BURST_THRESHOLD_MAX, 0 },
+	[K_BURST_THRESHOLD_JOB] = { "burst_threshold_job", NULL, 0, KIND_UINT,
+			F(burst_threshold_scope[CONFIG_SCOPE_JOB]), 1, CONFIG_BURST_THRESHOLD_MAX, 0 },
+	[K_BURST_WINDOW_MS_PROCESS] = { "burst_window_ms_process", NULL, 0, KIND_UINT,
+			F(burst_window_ms_scope[CONFIG_SCOPE_PROCESS]), 1, CONFIG_MS_MAX, 0 },
+	[K_BURST_WINDOW_MS_PARENT] = { "burst_window_ms_parent", NULL, 0, KIND_UINT,
+			F(burst_window_ms_scope[CONFIG_SCOPE_PARENT]), 1, CONFIG_MS_MAX, 0 },
+	[K_BURST_WINDOW_MS_SESSION] = { "burst_window_ms_session", NULL, 0, KIND_UINT,
+			F(burst_window_ms_scope[CONFIG_SCOPE_SESSION]), 1, CONFIG_MS_MAX, 0 },
+	[K_BURST_WINDOW_MS_UID] = { "burst_window_ms_uid", NULL, 0, KIND_UINT,
+			F(burst_window_ms_scope[CONFIG_SCOPE_UID]), 1, CONFIG_MS_MAX, 0 },
+	[K_BURST_WINDOW_MS_EXE] = { "burst_window_ms_exe", NULL, 0, KIND_UINT,
+			F(burst_window_ms_scope[CONFIG_SCOPE_EXE]), 1, CONFIG_MS_MAX, 0 },
+	[K_BURST_WINDOW_MS_CGROUP] = { "burst_window_ms_cgroup", NULL, 0, KIND_UINT,
+			F(burst_window_ms_scope[CONFIG_SCOPE_CGROUP]), 1, CONFIG_MS_MAX, 0 },
+	[K_BURST_WINDOW_MS_JOB] = { "burst_window_ms_job", NULL, 0, KIND_UINT,
+			F(burst_window_ms_scope[CONFIG_SCOPE_JOB]), 1, CONFIG_MS_MAX, 0 },
 	[K_HOOK_COOLDOWN_MS] = { "hook_cooldown_ms", "hook-cooldown-ms", 0, KIND_UINT,
 				 F(hook_cooldown_ms), 0, CONFIG_MS_MAX, 0 },
 	[K_FOREGROUND] = { "foreground", "foreground", 'f', KIND_BOOL, F(foreground), 0, 0, 0 },
@@ -241,6 +286,16 @@ static const char *const format_names[] = {
 	[CONFIG_FORMAT_TEXT] = "text",
 };
 
+static const char *const scope_names[CONFIG_SCOPE_COUNT] = {
+	[CONFIG_SCOPE_PROCESS] = "process",
+	[CONFIG_SCOPE_PARENT] = "parent",
+	[CONFIG_SCOPE_SESSION] = "session",
+	[CONFIG_SCOPE_UID] = "uid",
+	[CONFIG_SCOPE_EXE] = "exe",
+	[CONFIG_SCOPE_CGROUP] = "cgroup",
+	[CONFIG_SCOPE_JOB] = "job",
+};
+
 static const char *const role_names[CONFIG_ROLE_COUNT] = {
 	[CONFIG_ROLE_ROOTFS] = "rootfs",
 	[CONFIG_ROLE_WORKSPACE] = "workspace",
@@ -263,6 +318,9 @@ static const char usage_text[] =
 	"      --pid-file PATH        write daemon pid on start\n"
 	"      --burst-threshold N    alert after N mutating events per process/window\n"
 	"      --burst-window-ms MS   burst window; default 1000\n"
+	"      --burst-scope SCOPES   count bursts per process, parent, session, uid,\n"
+	"                             exe, cgroup and/or job (comma-separated);\n"
+	"                             default process\n"
 	"      --hook-cooldown-ms MS  per-process alert cooldown; default 5000\n"
 	"      --events LIST          events to report, comma-separated (names below)\n"
 	"      --quarantine-ms MS     with --perm --deny-on-alert: deny a process's\n"
@@ -328,7 +386,9 @@ static const char usage_text[] =
 	"or on/off (any case). \"job NAME\" starts a job block whose rootfs,\n"
 	"workspace, export and cache lines tag events under those roots, and whose\n"
 	"cgroup line tags the events of the processes in that cgroup v2 (or below\n"
-	"it). Command-line values override the file's; repeatable options add to it.\n"
+	"it). burst_threshold_SCOPE and burst_window_ms_SCOPE (config file only) set\n"
+	"one burst scope's own values. Command-line values override the file's;\n"
+	"repeatable options add to it.\n"
 	"\n"
 	"Exit status: 0 on success, 1 when the start fails, 2 for a bad option or\n"
 	"configuration (--check-config: any problem it finds).\n";
@@ -708,6 +768,30 @@ static int apply(struct config *c, enum key_id id, const char *value, const char
 		set_msg(msg, msg_len, "%s: unknown format '%.*s' (jsonl or text)", name, SHOW_MAX,
 			value);
 		return -EINVAL;
+	case KIND_SCOPES: {
+		unsigned scopes = 0;
+		const char *p = value;
+
+		for (;;) {
+			size_t n = strcspn(p, ",");
+
+			for (u = 0; u < CONFIG_SCOPE_COUNT; u++)
+				if (strlen(scope_names[u]) == n && memcmp(scope_names[u], p, n) == 0)
+					break;
+			if (u == CONFIG_SCOPE_COUNT) {
+				set_msg(msg, msg_len, "%s: unknown scope '%.*s' (process, parent, "
+					"session, uid, exe, cgroup, job)", name,
+					(int)(n < SHOW_MAX ? n : SHOW_MAX), p);
+				return -EINVAL;
+			}
+			scopes |= 1u << u;
+			if (!p[n])
+				break;
+			p += n + 1;
+		}
+		*(unsigned *)((char *)c + k->off) = scopes;
+		return 0;
+	}
 	case KIND_JOB:
 	case KIND_ROLE:
 	case KIND_CGROUP:
@@ -876,7 +960,7 @@ static int parse_line(struct config *c, const char *p, size_t n, long *job, char
 	value[ve - vs] = '\0';
 
 	if (k->kind == KIND_UINT || k->kind == KIND_MODE || k->kind == KIND_BOOL ||
-	    k->kind == KIND_VERBOSE ||
+	    k->kind == KIND_VERBOSE || k->kind == KIND_SCOPES ||
 	    k->kind == KIND_EVENTS || k->kind == KIND_FORMAT || k->kind == KIND_JOB) {
 		char *extra = value + strcspn(value, " \t");
 
@@ -947,6 +1031,7 @@ void config_init(struct config *c)
 	memset(c, 0, sizeof(*c));
 	c->burst_threshold = CONFIG_BURST_THRESHOLD_DEFAULT;
 	c->burst_window_ms = CONFIG_BURST_WINDOW_MS_DEFAULT;
+	c->burst_scopes = CONFIG_SCOPES_DEFAULT;
 	c->hook_cooldown_ms = CONFIG_HOOK_COOLDOWN_MS_DEFAULT;
 	c->hook_timeout_ms = CONFIG_HOOK_TIMEOUT_MS_DEFAULT;
 	c->hook_max = CONFIG_HOOK_MAX_DEFAULT;
@@ -1440,6 +1525,29 @@ char *config_dump(const struct config *c)
 		fputs("# quarantine_ms (not set: the burst window)\n", f);
 	else
 		fprintf(f, "quarantine_ms %u\n", c->quarantine_ms);
+	fputs("burst_scope ", f);
+	first = true;
+	for (i = 0; i < CONFIG_SCOPE_COUNT; i++) {
+		if (!(c->burst_scopes & (1u << i)))
+			continue;
+		fprintf(f, "%s%s", first ? "" : ",", scope_names[i]);
+		first = false;
+	}
+	fputs(first ? "process\n" : "\n", f);
+	for (i = 0; i < CONFIG_SCOPE_COUNT; i++) {
+		if (c->burst_threshold_scope[i] == 0)
+			fprintf(f, "# burst_threshold_%s (not set: burst_threshold)\n",
+				scope_names[i]);
+		else
+			fprintf(f, "burst_threshold_%s %u\n", scope_names[i],
+				c->burst_threshold_scope[i]);
+		if (c->burst_window_ms_scope[i] == 0)
+			fprintf(f, "# burst_window_ms_%s (not set: burst_window_ms)\n",
+				scope_names[i]);
+		else
+			fprintf(f, "burst_window_ms_%s %u\n", scope_names[i],
+				c->burst_window_ms_scope[i]);
+	}
 	fprintf(f, "verbose %u\n", c->verbose);
 	fprintf(f, "format %s\n", config_format_name(c->format));
 
@@ -1505,6 +1613,13 @@ const char *config_format_name(enum config_format format)
 	if ((unsigned)format >= sizeof(format_names) / sizeof(format_names[0]))
 		return "jsonl";
 	return format_names[format];
+}
+
+const char *config_scope_name(enum config_scope scope)
+{
+	if ((unsigned)scope >= CONFIG_SCOPE_COUNT)
+		return NULL;
+	return scope_names[scope];
 }
 
 const char *config_role_name(enum config_role role)

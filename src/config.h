@@ -77,6 +77,19 @@ enum config_format {
 	CONFIG_FORMAT_TEXT,	/* one short human line per record (text.h) */
 };
 
+/* Identities a burst is counted for (burst_scope); bit (1u << scope) in config.burst_scopes. */
+enum config_scope {
+	CONFIG_SCOPE_PROCESS,	/* the acting process (the default) */
+	CONFIG_SCOPE_PARENT,	/* its parent and grandparent (policy.c POLICY_PARENT_DEPTH) */
+	CONFIG_SCOPE_SESSION,	/* its session id */
+	CONFIG_SCOPE_UID,
+	CONFIG_SCOPE_EXE,
+	CONFIG_SCOPE_CGROUP,
+	CONFIG_SCOPE_JOB,	/* the event's job_id */
+	CONFIG_SCOPE_COUNT,
+};
+#define CONFIG_SCOPES_DEFAULT (1u << CONFIG_SCOPE_PROCESS)	/* also what 0 means */
+
 struct config_job {
 	char *id;				/* owned */
 	char *root[CONFIG_ROLE_COUNT];		/* owned; NULL = role not set */
@@ -104,6 +117,9 @@ struct config {
 
 	unsigned burst_threshold;
 	unsigned burst_window_ms;
+	unsigned burst_scopes;		/* 1u << enum config_scope, for each scope counted */
+	unsigned burst_threshold_scope[CONFIG_SCOPE_COUNT];	/* 0 = not set: the */
+	unsigned burst_window_ms_scope[CONFIG_SCOPE_COUNT];	/* plain value */
 	unsigned hook_cooldown_ms;
 	unsigned hook_timeout_ms;
 	unsigned hook_max;
@@ -196,6 +212,8 @@ const char *config_format_name(enum config_format format);
 /* Why path is not a cgroup path a job can name (absolute, not the root, no empty, '.' or
  * '..' component, components of at most CONFIG_CGROUP_NAME_MAX bytes), or NULL. */
 const char *config_cgroup_problem(const char *path);
+/* Name of a burst scope as burst_scope takes it and alerts print it: "process", ... */
+const char *config_scope_name(enum config_scope scope);
 
 /* Name of a role as printed in records: "rootfs", "workspace", "export", "cache". */
 const char *config_role_name(enum config_role role);

@@ -54,6 +54,8 @@ enum verdict {
 	VERDICT_DENY,
 };
 
+#define EVENT_ANCESTORS_MAX 4		/* ancestors a proc_info carries (parent first) */
+
 /* What is known about the process behind an event. NULL/false = unknown (JSON null). */
 struct proc_info {
 	pid_t pid;
@@ -67,6 +69,9 @@ struct proc_info {
 	const char *exe;		/* borrowed from the process cache */
 	const char *cgroup;		/* cgroup v2 path ("/jobs.slice/j1.scope"), borrowed
 					 * from the process cache */
+	pid_t ancestors[EVENT_ANCESTORS_MAX];	/* ppid, its parent, ... as far as known */
+	unsigned n_ancestors;		/* 0 = not looked up (only the parent burst scope
+					 * asks: proc_ancestry()) */
 };
 
 /* What an alert is about; record.c names them ("canary", "burst", ...). The kinds policy.c
@@ -92,6 +97,11 @@ struct alert {
 	const char *path_role;
 	unsigned count;			/* ALERT_BURST: events in the window */
 	unsigned window_ms;		/* ALERT_BURST */
+	const char *scope;		/* ALERT_BURST: what it was counted for ("process",
+					 * "session", ...: config_scope_name()) */
+	const char *scope_id_str;	/* ... its identity: a string (exe, cgroup, job) */
+	int64_t scope_id;		/* ... or, when scope_id_str is NULL, a number (pid,
+					 * session id, uid) */
 	uint64_t seq;
 	uint64_t ts_ms;
 	const struct proc_info *proc;	/* NULL: no process (the kernel's own alerts); comm
@@ -148,7 +158,7 @@ struct stats {
 	uint64_t dircache_evictions;
 	/* policy.c */
 	uint64_t policy_suppressed;	/* alerts held back by the cooldown */
-	uint64_t policy_evictions;	/* process states dropped for room */
+	uint64_t policy_evictions;	/* process and burst scope states dropped for room */
 	uint64_t quarantine_denials;
 	/* hook.c */
 	uint64_t hooks_started;

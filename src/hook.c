@@ -69,7 +69,7 @@ static int env_add(char **env, int *n, const char *name, const char *value)
 
 int hook_env_build(const struct alert *a, char **env)
 {
-	char pid[24], count[24], window[24];
+	char pid[24], count[24], window[24], scope_id[24];
 	const char *comm = a->proc ? a->proc->comm : NULL, *exe = a->proc ? a->proc->exe : NULL;
 	int n = 0;
 
@@ -77,6 +77,7 @@ int hook_env_build(const struct alert *a, char **env)
 	snprintf(pid, sizeof(pid), "%d", (int)a->pid);
 	snprintf(count, sizeof(count), "%u", a->count);
 	snprintf(window, sizeof(window), "%u", a->window_ms);
+	snprintf(scope_id, sizeof(scope_id), "%lld", (long long)a->scope_id);
 	if (env_add(env, &n, "PATH", HOOK_PATH) ||
 	    env_add(env, &n, "FAN_KIND", record_alert_kind_name(a->kind)) ||
 	    env_add(env, &n, "FAN_PID", pid) || env_add(env, &n, "FAN_COMM", comm) ||
@@ -85,7 +86,11 @@ int hook_env_build(const struct alert *a, char **env)
 	    env_add(env, &n, "FAN_JOB_ID", a->job_id) ||
 	    env_add(env, &n, "FAN_PATH_ROLE", a->path_role) ||
 	    (a->kind == ALERT_BURST && (env_add(env, &n, "FAN_COUNT", count) ||
-					env_add(env, &n, "FAN_WINDOW_MS", window)))) {
+					env_add(env, &n, "FAN_WINDOW_MS", window) ||
+					env_add(env, &n, "FAN_SCOPE", a->scope) ||
+					(a->scope &&
+					 env_add(env, &n, "FAN_SCOPE_ID",
+						 a->scope_id_str ? a->scope_id_str : scope_id))))) {
 		hook_env_free(env);
 		return -ENOMEM;
 	}

@@ -517,6 +517,8 @@ static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev
 	}
 	if (policy_needs_proc(pl->policy))
 		proc_lookup(pl->proc, ev->pid, ev->pidfd, perm && !ev->answered, &rec.proc);
+	if (policy_needs_ancestry(pl->policy))
+		proc_ancestry(pl->proc, &rec.proc);
 	pin = (struct policy_input){
 		.mask = ev->mask,
 		.pid = ev->pid,

@@ -14,6 +14,17 @@
  *              length) plus the globs of the path's own directories.
  *   processes  open addressing over POLICY_PROCS_MAX slots, POLICY_PROBE probes at most;
  *              a full probe evicts the least recently active (counted).
+ *   scopes     burst_scope's other identities (parent, session, uid, exe, cgroup, job):
+ *              a table of POLICY_IDENTS_MAX per scope, the same probing; a full probe
+ *              evicts the quietest identity that is not contained (counted). An event
+ *              counts for at most POLICY_PARENT_DEPTH identities of the parent scope and
+ *              one of each other; containment looks up EVENT_ANCESTORS_MAX + 1 at most.
+ *
+ * The parent scope counts an event for the acting process's parent and grandparent (never
+ * init, pid 1): in `for f in *; do sh -c 'rev "$1" > "$1.locked"' sh "$f"; done` each
+ * writer's parent is a fresh sh, its grandparent the loop's shell, where the loop adds up.
+ * Its containment covers the identity and its descendants as far as in->proc's ancestors
+ * reach. Everything comes from in->proc, which records carry, so a replay counts alike.
  *
  * Hands back alerts and a verdict to pipeline.c, which answers, records and runs hooks.
  */
@@ -122,14 +133,34 @@ static int add_cgroup(struct policy *p, const char *path, const char *job, char 
 
 int policy_init(struct policy *p, const struct config *c, char *msg, size_t msg_len)
 {
+	unsigned scopes = c->burst_scopes ? c->burst_scopes : CONFIG_SCOPES_DEFAULT;
+	bool bursts = false;
 	int r;
 
 	memset(p, 0, sizeof(*p));
-	p->burst_threshold = c->burst_threshold;
-	p->burst_window_ms = c->burst_window_ms;
+	for (int s = 0; s < CONFIG_SCOPE_COUNT; s++) {
+		struct policy_scope *sc = &p->scopes[s];
+
+		if (!(scopes & (1u << s)))
+			continue;
+		/* Not set (0): the plain burst_threshold and burst_window_ms. */
+		sc->threshold = c->burst_threshold_scope[s] ? c->burst_threshold_scope[s]
+							    : c->burst_threshold;
+		sc->window_ms = c->burst_window_ms_scope[s] ? c->burst_window_ms_scope[s]
+							    : c->burst_window_ms;
+		bursts = bursts || sc->threshold;
+		if (s == CONFIG_SCOPE_PROCESS || !sc->threshold)
+			continue;
+		sc->idents = calloc(POLICY_IDENTS_MAX, sizeof(*sc->idents));
+		if (!sc->idents)
+			return -ENOMEM;
+		p->by_proc = true;
+	}
+	p->burst_threshold = p->scopes[CONFIG_SCOPE_PROCESS].threshold;
+	p->burst_window_ms = p->scopes[CONFIG_SCOPE_PROCESS].window_ms;
 	p->cooldown_ms = c->hook_cooldown_ms;
 	p->deny_on_alert = c->perm && c->deny_on_alert;
-	p->quarantine_ms = p->deny_on_alert && c->burst_threshold ? c->quarantine_ms : 0;
+	p->quarantine_ms = p->deny_on_alert && bursts ? c->quarantine_ms : 0;
 
 	p->roots = calloc(c->n_jobs * CONFIG_ROLE_COUNT + 1, sizeof(*p->roots));
 	p->canaries = calloc(c->n_canaries + 1, sizeof(*p->canaries));
@@ -430,28 +461,227 @@ static bool cooldown_pass(struct policy *p, struct policy_proc *e, enum alert_ki
 	return true;
 }
 
-static bool burst_step(struct policy *p, struct policy_proc *e, uint64_t now_ms)
+/* One event into a burst window of cap timestamps (ring, head, n); true when it reaches
+ * cap within window_ms. */
+static bool window_step(uint64_t **ring, unsigned *head, unsigned *n, unsigned cap,
+			unsigned window_ms, uint64_t now_ms)
 {
-	unsigned cap = p->burst_threshold;
-
-	if (!e->ring) {
-		e->ring = calloc(cap, sizeof(*e->ring));
-		if (!e->ring)
-			return false; /* no memory: this process is not counted */
+	if (!*ring) {
+		*ring = calloc(cap, sizeof(**ring));
+		if (!*ring)
+			return false; /* no memory: this identity is not counted */
 	}
 	/* Drop timestamps that left the window (now - t >= window). */
-	while (e->n && since(now_ms, e->ring[e->head]) >= p->burst_window_ms) {
-		e->head = (e->head + 1) % cap;
-		e->n--;
+	while (*n && since(now_ms, (*ring)[*head]) >= window_ms) {
+		*head = (*head + 1) % cap;
+		(*n)--;
 	}
-	e->ring[(e->head + e->n) % cap] = now_ms;
-	e->n++;
-	if (e->n < cap)
+	(*ring)[(*head + *n) % cap] = now_ms;
+	(*n)++;
+	if (*n < cap)
 		return false;
 	/* Reached: the next alert needs another full threshold of events. */
-	e->n = 0;
-	e->head = 0;
+	*n = 0;
+	*head = 0;
 	return true;
+}
+
+static bool burst_step(struct policy *p, struct policy_proc *e, uint64_t now_ms)
+{
+	return window_step(&e->ring, &e->head, &e->n, p->burst_threshold, p->burst_window_ms,
+			   now_ms);
+}
+
+/* The identities of an event in scope s (not process): numbers in num (up to
+ * POLICY_PARENT_DEPTH for parent, all ancestors too when containing), or a string in
+ * *ret_str. Returns how many; 0 = unknown. */
+static unsigned scope_ids(const struct policy_input *in, const char *job, enum config_scope s,
+			  bool containing, int64_t num[EVENT_ANCESTORS_MAX + 1],
+			  const char **ret_str)
+{
+	const struct proc_info *pi = in->proc;
+	unsigned n = 0;
+
+	*ret_str = NULL;
+	if (s == CONFIG_SCOPE_JOB) {
+		*ret_str = job;
+		return job ? 1 : 0;
+	}
+	if (!pi)
+		return 0;
+	switch (s) {
+	case CONFIG_SCOPE_PARENT: {
+		unsigned depth = containing ? EVENT_ANCESTORS_MAX : POLICY_PARENT_DEPTH;
+
+		/* Contained: the process itself or any ancestor in the containment. */
+		if (containing)
+			num[n++] = in->pid;
+		if (!pi->n_ancestors && pi->ppid_known && pi->ppid > 1)
+			num[n++] = pi->ppid;
+		/* init adopts orphans and starts services: every one would add up there. */
+		for (unsigned i = 0; i < pi->n_ancestors && i < depth && pi->ancestors[i] > 1; i++)
+			num[n++] = pi->ancestors[i];
+		return n;
+	}
+	case CONFIG_SCOPE_SESSION:
+		if (!pi->sid_known || pi->sid <= 0)
+			return 0;
+		num[0] = pi->sid;
+		return 1;
+	case CONFIG_SCOPE_UID:
+		if (!pi->uid_known)
+			return 0;
+		num[0] = pi->uid;
+		return 1;
+	case CONFIG_SCOPE_EXE:
+		*ret_str = pi->exe;
+		return pi->exe ? 1 : 0;
+	case CONFIG_SCOPE_CGROUP:
+		*ret_str = pi->cgroup;
+		return pi->cgroup ? 1 : 0;
+	default:
+		return 0;
+	}
+}
+
+/* The identity (number num, or string str) in scope table sc; created when create is set
+ * (evicting the quietest identity of the probe that is not contained; counted). NULL when
+ * absent or out of memory. */
+static struct policy_ident *ident_get(struct policy *p, struct policy_scope *sc, int64_t num,
+				      const char *str, uint64_t now_ms, bool create)
+{
+	uint64_t key = str ? hash_bytes(HASH_SEED, str, strlen(str)) : (uint64_t)num;
+	unsigned start = (unsigned)((key * 0x9e3779b97f4a7c15ull) >> 40) & (POLICY_IDENTS_MAX - 1);
+	struct policy_ident *victim = NULL;
+	char *copy = NULL;
+
+	for (unsigned i = 0; i < POLICY_PROBE; i++) {
+		struct policy_ident *e = &sc->idents[(start + i) & (POLICY_IDENTS_MAX - 1)];
+		bool contained;
+
+		if (!e->used) {
+			/* Slots are never emptied: the identity is not further on. */
+			victim = e;
+			break;
+		}
+		if (e->key == key && (!str || strcmp(e->str, str) == 0))
+			return e;
+		contained = e->quarantine_until_ms > now_ms;
+		if (!victim || (victim->quarantine_until_ms > now_ms && !contained) ||
+		    ((victim->quarantine_until_ms > now_ms) == contained &&
+		     e->last_ms < victim->last_ms))
+			victim = e;
+	}
+	if (!create)
+		return NULL;
+	if (str) {
+		copy = strdup(str);
+		if (!copy)
+			return NULL;
+	}
+	if (victim->used)
+		p->evictions++;
+	free(victim->ring);
+	free(victim->str);
+	memset(victim, 0, sizeof(*victim));
+	victim->used = true;
+	victim->key = key;
+	victim->str = copy;
+	victim->last_ms = now_ms;
+	return victim;
+}
+
+static struct alert *alert_add(struct policy_result *out, const struct policy_input *in,
+			       enum alert_kind kind, const char *path, const char *reason,
+			       const char *const tag[2], const char *const old_tag[2]);
+
+/* Counts a mutating event for every identity it has in each scope other than process:
+ * bursts begin containments and raise alerts (cooldown per identity). */
+static void scopes_count(struct policy *p, const struct policy_input *in,
+			 struct policy_result *out, const char *const tag[2],
+			 const char *const old_tag[2])
+{
+	for (int s = CONFIG_SCOPE_PROCESS + 1; s < CONFIG_SCOPE_COUNT; s++) {
+		struct policy_scope *sc = &p->scopes[s];
+		int64_t num[EVENT_ANCESTORS_MAX + 1];
+		const char *str;
+		unsigned n;
+
+		if (!sc->threshold || !sc->idents)
+			continue;
+		n = scope_ids(in, out->job_id, (enum config_scope)s, false, num, &str);
+		if (!n) {
+			p->burst_unknown++;
+			continue;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			struct policy_ident *e = ident_get(p, sc, str ? 0 : num[i], str, in->now_ms,
+							   true);
+			struct alert *a;
+			bool burst;
+
+			if (!e)
+				continue;
+			e->last_ms = in->now_ms;
+			burst = window_step(&e->ring, &e->head, &e->n, sc->threshold, sc->window_ms,
+					    in->now_ms);
+			/* Nothing above a parent whose burst is caught (now, contained, or
+			 * alerted within the cooldown): the loop's shell stands for its loop,
+			 * and the shell's own parent (a terminal, an sshd) is not blamed for it,
+			 * nor for the denied attempts that follow. */
+			if (s == CONFIG_SCOPE_PARENT &&
+			    (burst || e->quarantine_until_ms > in->now_ms ||
+			     (e->alerted && since(in->now_ms, e->last_alert_ms) < p->cooldown_ms)))
+				n = i + 1;
+			if (!burst)
+				continue;
+			if (p->quarantine_ms) {
+				e->quarantine_until_ms = in->now_ms + p->quarantine_ms;
+				if (e->quarantine_until_ms > sc->quarantine_until_max)
+					sc->quarantine_until_max = e->quarantine_until_ms;
+				if (e->quarantine_until_ms > p->quarantine_until_max)
+					p->quarantine_until_max = e->quarantine_until_ms;
+				out->decisions_changed = true;
+			}
+			if (e->alerted && since(in->now_ms, e->last_alert_ms) < p->cooldown_ms) {
+				p->suppressed++;
+				continue;
+			}
+			e->alerted = true;
+			e->last_alert_ms = in->now_ms;
+			a = alert_add(out, in, ALERT_BURST, in->path, "mutating event burst", tag,
+				      old_tag);
+			a->count = sc->threshold;
+			a->window_ms = sc->window_ms;
+			a->scope = config_scope_name((enum config_scope)s);
+			a->scope_id_str = e->str;
+			a->scope_id = str ? 0 : num[i];
+		}
+	}
+}
+
+/* Whether the event's process is in a contained identity of a scope other than process
+ * (for parent: it or an ancestor). */
+static bool scopes_contain(struct policy *p, const struct policy_input *in, const char *job)
+{
+	for (int s = CONFIG_SCOPE_PROCESS + 1; s < CONFIG_SCOPE_COUNT; s++) {
+		struct policy_scope *sc = &p->scopes[s];
+		int64_t num[EVENT_ANCESTORS_MAX + 1];
+		const char *str;
+		unsigned n;
+
+		if (!sc->idents || sc->quarantine_until_max <= in->now_ms)
+			continue;
+		n = scope_ids(in, job, (enum config_scope)s, true, num, &str);
+		for (unsigned i = 0; i < n; i++) {
+			const struct policy_ident *e =
+				ident_get(p, sc, str ? 0 : num[i], str, in->now_ms, false);
+
+			if (e && e->quarantine_until_ms > in->now_ms)
+				return true;
+		}
+	}
+	return false;
 }
 
 /* The next alert of out, about path (in->path or in->old_path), with that path's tags
@@ -547,15 +777,21 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 
 			a->count = p->burst_threshold;
 			a->window_ms = p->burst_window_ms;
+			a->scope = config_scope_name(CONFIG_SCOPE_PROCESS);
+			a->scope_id = in->pid;
 		}
 	}
+	if (p->by_proc && (in->mask & MUTATING_EVENTS) && in->pid > 0)
+		scopes_count(p, in, out, tag, old_tag);
 	if (!perm)
 		return;
 	if (p->deny_on_alert && deny) {
 		out->verdict = VERDICT_DENY;
 		return;
 	}
-	if (e && e->quarantine_until_ms > in->now_ms) {
+	if ((e && e->quarantine_until_ms > in->now_ms) ||
+	    (p->by_proc && p->quarantine_until_max > in->now_ms && in->pid > 0 &&
+	     scopes_contain(p, in, out->job_id))) {
 		out->verdict = VERDICT_DENY;
 		out->deny_reason = "quarantined after burst";
 		p->quarantine_denials++;
@@ -566,8 +802,13 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
 
 bool policy_needs_proc(const struct policy *p)
 {
-	/* Each rule that decides by the process adds its condition here. */
-	return p->n_cgroups > 0;
+	/* A job's cgroup, or a burst scope other than the process. */
+	return p->n_cgroups > 0 || p->by_proc;
+}
+
+bool policy_needs_ancestry(const struct policy *p)
+{
+	return p->scopes[CONFIG_SCOPE_PARENT].idents != NULL;
 }
 
 bool policy_containing(const struct policy *p, uint64_t now_ms)
@@ -601,6 +842,28 @@ void policy_carry(struct policy *new, struct policy *old)
 		new->nobody.head = new->nobody.n = 0;
 	}
 	old->nobody.ring = NULL;
+	for (int s = CONFIG_SCOPE_PROCESS + 1; s < CONFIG_SCOPE_COUNT; s++) {
+		struct policy_scope *n = &new->scopes[s], *o = &old->scopes[s];
+
+		/* A scope no longer counted keeps its table while it ever contained: its
+		 * containments run to their end. */
+		if (!o->idents || (!n->idents && !o->quarantine_until_max))
+			continue;
+		if (n->idents)
+			free(n->idents); /* fresh from policy_init(): nothing in it */
+		n->idents = o->idents;
+		o->idents = NULL;
+		n->quarantine_until_max = o->quarantine_until_max;
+		new->by_proc = true;
+		if (n->threshold == o->threshold)
+			continue;
+		for (size_t i = 0; i < POLICY_IDENTS_MAX; i++) {
+			free(n->idents[i].ring);
+			n->idents[i].ring = NULL;
+			n->idents[i].head = n->idents[i].n = 0;
+		}
+	}
+	new->burst_unknown = old->burst_unknown;
 	new->suppressed = old->suppressed;
 	new->evictions = old->evictions;
 	new->quarantine_denials = old->quarantine_denials;
@@ -626,5 +889,12 @@ void policy_free(struct policy *p)
 	for (size_t i = 0; i < POLICY_PROCS_MAX; i++)
 		free(p->procs[i].ring);
 	free(p->nobody.ring);
+	for (int s = 0; s < CONFIG_SCOPE_COUNT; s++) {
+		for (size_t i = 0; p->scopes[s].idents && i < POLICY_IDENTS_MAX; i++) {
+			free(p->scopes[s].idents[i].ring);
+			free(p->scopes[s].idents[i].str);
+		}
+		free(p->scopes[s].idents);
+	}
 	memset(p, 0, sizeof(*p));
 }

@@ -19,6 +19,13 @@
 #define POLICY_CANARY_BUCKETS 1024	/* ... for exact canaries and for glob directories */
 #define POLICY_CGROUP_BUCKETS 1024	/* ... for job cgroups */
 #define POLICY_KINDS 2			/* alert kinds policy raises: ALERT_CANARY, ALERT_BURST */
+#define POLICY_IDENTS_MAX 256		/* identities with a burst window, per scope other
+					 * than process (power of two) */
+#define POLICY_PARENT_DEPTH 2		/* ancestors an event counts for in the parent scope:
+					 * its parent and grandparent */
+/* Alerts one event can raise: a canary, a process burst, one burst per other scope (two
+ * for parent). */
+#define POLICY_ALERTS_MAX (2 + CONFIG_SCOPE_COUNT + POLICY_PARENT_DEPTH)
 
 struct policy_root {
 	char *path;			/* owned; no trailing '/' ("/" for the root) */
@@ -67,6 +74,27 @@ struct policy_proc {
 	uint64_t quarantine_until_ms;	/* 0 = not quarantined */
 };
 
+/* One identity of a burst scope other than process (a parent pid, a session, a uid, an
+ * exe ...): its burst window, burst alert cooldown and containment. */
+struct policy_ident {
+	bool used;			/* slots are reused, never emptied */
+	uint64_t key;			/* the number, or the hash of str */
+	char *str;			/* owned; exe, cgroup and job scopes; NULL for numbers */
+	uint64_t last_ms;		/* last event counted */
+	uint64_t *ring;			/* owned; threshold timestamps, oldest at head */
+	unsigned head, n;
+	bool alerted;			/* a burst alert reported (cooldown) */
+	uint64_t last_alert_ms;
+	uint64_t quarantine_until_ms;	/* 0 = not contained */
+};
+
+struct policy_scope {
+	struct policy_ident *idents;	/* owned, POLICY_IDENTS_MAX; NULL = never counted */
+	unsigned threshold;		/* 0: not counted (not in burst_scope) */
+	unsigned window_ms;
+	uint64_t quarantine_until_max;	/* latest end of a containment in this scope */
+};
+
 struct policy {
 	struct policy_root *buckets[POLICY_ROOT_BUCKETS];
 	struct policy_root *roots;	/* owned array */
@@ -87,13 +115,18 @@ struct policy {
 	size_t max_cgroup_depth;	/* components of the deepest job cgroup */
 	struct policy_proc procs[POLICY_PROCS_MAX];
 	struct policy_proc nobody;	/* state of events without a process (pid 0) */
-	unsigned burst_threshold;
+	unsigned burst_threshold;	/* process scope; 0 = not counted per process */
 	unsigned burst_window_ms;
+	/* The other scopes ([CONFIG_SCOPE_PROCESS] unused: procs[] counts that one). */
+	struct policy_scope scopes[CONFIG_SCOPE_COUNT];
+	bool by_proc;			/* a scope table exists: policy_eval() wants in->proc */
+	uint64_t burst_unknown;		/* mutating events not counted for a scope: the
+					 * identity was unknown (once per event and scope) */
 	unsigned cooldown_ms;
 	unsigned quarantine_ms;		/* 0: no containment */
 	bool deny_on_alert;		/* with --perm */
 	uint64_t suppressed;		/* alerts held back by the cooldown */
-	uint64_t evictions;		/* process states dropped for room */
+	uint64_t evictions;		/* process and scope states dropped for room */
 	uint64_t quarantine_denials;
 	uint64_t quarantine_until_max;	/* latest end of any containment */
 };
@@ -117,8 +150,9 @@ struct policy_result {
 	const char *path_role;		/* "rootfs" ...; NULL = none (also: a path outside
 					 * the roots of the process's job) */
 	const char *deny_reason;	/* why a permission event is denied */
-	struct alert alerts[POLICY_KINDS];	/* kind to window_ms filled; path borrowed
-						 * from the input */
+	struct alert alerts[POLICY_ALERTS_MAX];	/* kind to scope_id filled; path borrowed
+						 * from the input, scope_id_str from the
+						 * policy (valid until the next call) */
 	unsigned n_alerts;		/* alerts to report (after the cooldown) */
 	bool canary;			/* the path (or old path) matches a canary */
 	bool decisions_changed;		/* a permission event allowed before could now be
@@ -138,6 +172,10 @@ void policy_eval(struct policy *p, const struct policy_input *in, struct policy_
  * something other than the process): the pipeline looks the process up before it answers. */
 bool policy_needs_proc(const struct policy *p);
 
+/* True when the parent burst scope is kept: in->proc should carry the ancestors
+ * (proc_ancestry()). */
+bool policy_needs_ancestry(const struct policy *p);
+
 /* True while any process is contained (its permission events are all denied). */
 bool policy_containing(const struct policy *p, uint64_t now_ms);
 
@@ -155,8 +193,9 @@ bool policy_canary_match(const struct policy *p, const char *path);
 /*
  * A reload: moves old's per-process state into new (built by policy_init() from the new
  * config) so that a reload releases no one: containments run to their end, cooldowns and
- * canary severities go on. Burst windows are kept when burst_threshold is unchanged (each
- * holds that many timestamps); otherwise their counts start over. The counters carry on.
+ * canary severities go on. Burst windows are kept when their scope's threshold is
+ * unchanged (each holds that many timestamps); otherwise their counts start over. A scope
+ * no longer counted keeps its containments to their end. The counters carry on.
  * old is left without process state (policy_free() it after).
  */
 void policy_carry(struct policy *new, struct policy *old);

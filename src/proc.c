@@ -574,6 +574,25 @@ out:
 		p->cgroup_unknown++;
 }
 
+void proc_ancestry(const struct proc *p, struct proc_info *out)
+{
+	pid_t pid = out->ppid;
+
+	out->n_ancestors = 0;
+	if (!out->ppid_known)
+		return;
+	while (pid > 0 && out->n_ancestors < EVENT_ANCESTORS_MAX) {
+		const struct proc_slot *s = &p->slots[(unsigned)pid & (PROC_CACHE_MAX - 1)];
+		const struct proc_entry *e = s->cur.pid == pid ? &s->cur
+					     : s->prev.pid == pid ? &s->prev : NULL;
+
+		out->ancestors[out->n_ancestors++] = pid;
+		if (!e || !e->ppid_known || e->ppid == pid)
+			break;
+		pid = e->ppid;
+	}
+}
+
 void proc_stats(const struct proc *p, struct stats *s)
 {
 	s->exe_known = p->exe_known;

@@ -25,10 +25,10 @@ struct proc_entry {
 	uid_t uid;
 	bool ppid_known;
 	bool uid_known;
+	pid_t sid;		/* session id */
+	bool sid_known;
 	bool exited;		/* the connector saw it exit: data describes a dead process */
 	bool comm_known;
-	bool sid_known;
-	pid_t sid;
 	char comm[PROC_COMM_LEN];
 	char *exe;		/* owned; NULL = unknown */
 	const char *cgroup;	/* one reference to a string of the cgroup table; NULL =
@@ -99,6 +99,12 @@ const char *proc_cgroup_get(struct proc *p, const char *path, size_t len);
 
 /* Drops one reference to an interned path (NULL: nothing); the last frees it. */
 void proc_cgroup_put(struct proc *p, const char *cgroup);
+
+/*
+ * Fills out->ancestors with out->ppid and its ancestors, as far as the cache knows them (at
+ * most EVENT_ANCESTORS_MAX; no /proc read): a walk of the cache by ppid.
+ */
+void proc_ancestry(const struct proc *p, struct proc_info *out);
 
 /* Fills the process cache's counters of s (exe_known, proc_*, nl_*, cgroup_unknown). */
 void proc_stats(const struct proc *p, struct stats *s);

@@ -518,6 +518,16 @@ int record_event(struct buf *out, const struct record_event *r)
 	W_SFIELD(&w, "comm", r->proc.comm);
 	W_SFIELD(&w, "exe", r->proc.exe);
 	w_sid_cgroup(&w, &r->proc);
+	/* Only when the parent burst scope looked them up: a replay counts with them. */
+	if (r->proc.n_ancestors) {
+		w_lit(&w, ",\"ancestors\":[");
+		for (unsigned i = 0; i < r->proc.n_ancestors && i < EVENT_ANCESTORS_MAX; i++) {
+			if (i)
+				w_lit(&w, ",");
+			w_i64(&w, r->proc.ancestors[i]);
+		}
+		w_lit(&w, "]");
+	}
 	W_SFIELD(&w, "path", r->path);
 	W_SFIELD(&w, "name", r->name);
 	if (r->is_dir)
@@ -573,6 +583,15 @@ int record_alert(struct buf *out, const struct alert *a)
 		w_u64(&w, a->count);
 		w_lit(&w, ",\"window_ms\":");
 		w_u64(&w, a->window_ms);
+		if (a->scope) {
+			W_SFIELD(&w, "scope", a->scope);
+			if (a->scope_id_str) {
+				W_SFIELD(&w, "scope_id", a->scope_id_str);
+			} else {
+				w_lit(&w, ",\"scope_id\":");
+				w_i64(&w, a->scope_id);
+			}
+		}
 	}
 	w_lit(&w, "}\n");
 	return w_end(&w);

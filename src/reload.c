@@ -638,6 +638,12 @@ static void changes(const struct config *o, const struct config *n, const struct
 		{ "job", !jobs_eq(o, n) },
 		{ "burst_threshold", o->burst_threshold != n->burst_threshold },
 		{ "burst_window_ms", o->burst_window_ms != n->burst_window_ms },
+		/* The scopes and each scope's own threshold and window, as one. */
+		{ "burst_scope", o->burst_scopes != n->burst_scopes ||
+					 memcmp(o->burst_threshold_scope, n->burst_threshold_scope,
+						sizeof(o->burst_threshold_scope)) != 0 ||
+					 memcmp(o->burst_window_ms_scope, n->burst_window_ms_scope,
+						sizeof(o->burst_window_ms_scope)) != 0 },
 		{ "hook_cooldown_ms", o->hook_cooldown_ms != n->hook_cooldown_ms },
 		{ "quarantine_ms", o->quarantine_ms != n->quarantine_ms },
 		{ "deny_on_alert", o->deny_on_alert != n->deny_on_alert },

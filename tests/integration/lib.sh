@@ -306,7 +306,7 @@ a = al[0]
 keys = {"schema_version", "type", "seq", "ts_ms", "kind", "job_id", "path_role", "pid",
         "comm", "exe", "path", "reason"}
 if a.get("kind") == "burst":
-    keys |= {"count", "window_ms"}
+    keys |= {"count", "window_ms", "scope", "scope_id"}
 # Every record ends with its run's run_id (host with record_host); a field that is not
 # UTF-8 has its _raw.
 keys |= {"run_id"} | {k for k in a if k == "host" or k.endswith("_raw")}

@@ -1,7 +1,7 @@
 # Alert hooks and the cooldown that limits alerts and hooks.
 # Environment: each alert's hook gets FAN_KIND, FAN_PID, FAN_COMM, FAN_EXE, FAN_PATH,
-# FAN_REASON (+ FAN_JOB_ID / FAN_PATH_ROLE when known, FAN_COUNT / FAN_WINDOW_MS for
-# bursts) and PATH, with values equal to the alert record's, and no other FAN_* variable;
+# FAN_REASON (+ FAN_JOB_ID / FAN_PATH_ROLE when known, FAN_COUNT / FAN_WINDOW_MS /
+# FAN_SCOPE / FAN_SCOPE_ID for bursts) and PATH, with values equal to the alert record's, and no other FAN_* variable;
 # one hook per alert. The hook runs at nice 0 and without the daemon's 0.1 ms slice.
 # Values travel only through the environment: canaries named `$(touch $S/pwned);x`,
 # "nl<newline>`touch $S/pwned2`'\"x" and "canary-$(echo INJECTED)`echo INJECTED`;echo
@@ -95,7 +95,8 @@ def b(v):
 want = {b"FAN_KIND": b(a["kind"]), b"FAN_PID": b(a["pid"]), b"FAN_REASON": b(a["reason"])}
 for key, field in ((b"FAN_COMM", "comm"), (b"FAN_EXE", "exe"), (b"FAN_PATH", "path"),
                    (b"FAN_JOB_ID", "job_id"), (b"FAN_PATH_ROLE", "path_role"),
-                   (b"FAN_COUNT", "count"), (b"FAN_WINDOW_MS", "window_ms")):
+                   (b"FAN_COUNT", "count"), (b"FAN_WINDOW_MS", "window_ms"),
+                   (b"FAN_SCOPE", "scope"), (b"FAN_SCOPE_ID", "scope_id")):
     if a.get(field) is not None:
         want[key] = b(a[field])
 got = {k: v for k, v in env.items() if k.startswith(b"FAN_")}

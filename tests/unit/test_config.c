@@ -1980,6 +1980,80 @@ static void test_equals_separator(void **state)
 }
 
 /* output_mode: octal, the bits of 0640 only, the owner's write bit always. */
+/* burst_scope: a comma list of scope names into bits; per-scope keys, 0 = not set; the dump
+ * writes both back so that they read the same. */
+static void test_burst_scope(void **state)
+{
+	static const struct {
+		const char *text;
+		int r;
+		unsigned scopes;
+		const char *msg;
+	} cases[] = {
+		{ "burst_scope process\n", 0, 1u << CONFIG_SCOPE_PROCESS, NULL },
+		{ "burst_scope parent,session,uid\n", 0,
+		  (1u << CONFIG_SCOPE_PARENT) | (1u << CONFIG_SCOPE_SESSION) | (1u << CONFIG_SCOPE_UID),
+		  NULL },
+		{ "burst_scope = job,cgroup,exe,job\n", 0,
+		  (1u << CONFIG_SCOPE_JOB) | (1u << CONFIG_SCOPE_CGROUP) | (1u << CONFIG_SCOPE_EXE),
+		  NULL },
+		{ "burst_scope sessions\n", -EINVAL, 0,
+		  "burst_scope: unknown scope 'sessions' (process, parent, session, uid, exe, cgroup, "
+		  "job)" },
+		{ "burst_scope parent,\n", -EINVAL, 0,
+		  "burst_scope: unknown scope '' (process, parent, session, uid, exe, cgroup, job)" },
+		{ "burst_scope parent session\n", -EINVAL, 0, NULL },
+		{ "burst_threshold_session 0\n", -EINVAL, 0, "burst_threshold_session: 0 is out of "
+		  "range (1-4096)" },
+		{ "burst-scope uid\n", -EINVAL, 0, NULL },
+	};
+	struct config c;
+	unsigned line;
+	char msg[256];
+
+	(void)state;
+	config_init(&c);
+	assert_int_equal(c.burst_scopes, 1u << CONFIG_SCOPE_PROCESS);
+	config_free(&c);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		int r;
+
+		config_init(&c);
+		msg[0] = '\0';
+		r = parse_str(&c, cases[i].text, &line, msg, sizeof(msg));
+		if (r != cases[i].r)
+			fail_msg("%s: got %d '%s'", cases[i].text, r, msg);
+		if (r == 0)
+			assert_int_equal(c.burst_scopes, cases[i].scopes);
+		if (cases[i].msg)
+			assert_string_equal(msg, cases[i].msg);
+		config_free(&c);
+	}
+	/* Round trip through the dump. */
+	{
+		struct config d;
+		char *dump;
+
+		config_init(&c);
+		assert_int_equal(parse_str(&c, "burst_scope uid,parent\nburst_threshold_uid 64\n"
+					      "burst_window_ms_parent 250\n", &line, msg,
+					   sizeof(msg)), 0);
+		dump = config_dump(&c);
+		assert_non_null(dump);
+		assert_non_null(strstr(dump, "burst_scope parent,uid\n"));
+		assert_non_null(strstr(dump, "# burst_threshold_session (not set: burst_threshold)"));
+		config_init(&d);
+		assert_int_equal(parse_str(&d, dump, &line, msg, sizeof(msg)), 0);
+		assert_int_equal(d.burst_scopes, c.burst_scopes);
+		assert_int_equal(d.burst_threshold_scope[CONFIG_SCOPE_UID], 64);
+		assert_int_equal(d.burst_window_ms_scope[CONFIG_SCOPE_PARENT], 250);
+		assert_int_equal(d.burst_threshold_scope[CONFIG_SCOPE_SESSION], 0);
+		free(dump);
+		config_free(&d);
+		config_free(&c);
+	}
+}
+
 static void test_output_mode(void **state)
 {
 	static const struct {
@@ -2342,6 +2416,12 @@ static void test_usage_keys(void **state)
 			} else if (line[0] == '#') {
 				continue;
 			}
+			/* Per-scope burst keys are config file only, as --help says. */
+			if (strncmp(line, "burst_threshold_", 16) == 0 ||
+			    strncmp(line, "burst_window_ms_", 16) == 0) {
+				assert_non_null(strstr(u, "burst_threshold_SCOPE"));
+				continue;
+			}
 			j = strcspn(line, " ");
 			snprintf(opt, sizeof(opt), "--%.*s ", (int)j, line);
 			for (char *q = opt + 2; *q; q++)
@@ -2422,6 +2502,7 @@ int main(void)
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_equals_separator),
 		cmocka_unit_test(test_output_mode),
+		cmocka_unit_test(test_burst_scope),
 		cmocka_unit_test(test_usage_keys),
 		cmocka_unit_test(test_socket_mode),
 		cmocka_unit_test(test_dump_defaults),

@@ -118,6 +118,8 @@ static void test_env_burst(void **state)
 		.path_role = "cache", /* shared cache: role known, job not */
 		.count = 32,
 		.window_ms = 1000,
+		.scope = "parent",
+		.scope_id = 4242,
 	};
 	static const char *const want[] = {
 		STD_PATH,
@@ -130,6 +132,8 @@ static void test_env_burst(void **state)
 		"FAN_PATH_ROLE=cache",
 		"FAN_COUNT=32",
 		"FAN_WINDOW_MS=1000",
+		"FAN_SCOPE=parent",
+		"FAN_SCOPE_ID=4242",
 	};
 	char *env[HOOK_ENV_MAX + 1];
 	int n;
@@ -137,6 +141,14 @@ static void test_env_burst(void **state)
 	(void)state;
 	n = hook_env_build(&a, env);
 	assert_env(env, n, want, ARRAY_SIZE(want));
+	hook_env_free(env);
+	/* A string identity goes as it is. */
+	a.scope = "job";
+	a.scope_id_str = "J";
+	n = hook_env_build(&a, env);
+	assert_true(n > 0);
+	assert_string_equal(env[n - 1], "FAN_SCOPE_ID=J");
+	assert_string_equal(env[n - 2], "FAN_SCOPE=job");
 	hook_env_free(env);
 }
 

@@ -10,7 +10,7 @@
  * only, alerts, a process in no job's cgroup keeping the path's tags).
  *
  * Time is an argument: no test reads the clock. The config is filled by hand (config.c is
- * not linked); config_role_name() is defined here.
+ * not linked); config_role_name() and config_scope_name() are defined here.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -39,6 +39,17 @@ const char *config_role_name(enum config_role role)
 	if ((unsigned)role >= CONFIG_ROLE_COUNT)
 		return NULL;
 	return names[role];
+}
+
+const char *config_scope_name(enum config_scope scope)
+{
+	static const char *const names[CONFIG_SCOPE_COUNT] = { "process", "parent", "session",
+							       "uid",	  "exe",    "cgroup",
+							       "job" };
+
+	if ((unsigned)scope >= CONFIG_SCOPE_COUNT)
+		return NULL;
+	return names[scope];
 }
 
 /* ---- helpers -------------------------------------------------------------------------- */
@@ -1963,6 +1974,418 @@ static void test_free_safe(void **state)
 	pol_del(p);	/* and once more, through the helper */
 }
 
+
+/* ---- burst scopes ---------------------------------------------------------------------- */
+
+/* A policy counting bursts for scopes (1u << enum config_scope), threshold and window the
+ * plain ones; containment with perm and quarantine_ms. */
+static struct policy *scope_policy(struct config *c, unsigned scopes, unsigned threshold,
+				   unsigned window_ms, unsigned quarantine_ms)
+{
+	cfg_base(c);
+	c->burst_scopes = scopes;
+	c->burst_threshold = threshold;
+	c->burst_window_ms = window_ms;
+	c->quarantine_ms = quarantine_ms;
+	c->perm = c->deny_on_alert = quarantine_ms > 0;
+	return pol_new(c);
+}
+
+/* A process: pid, ppid, sid, uid, exe (NULL = unknown) and ancestors from the parent up
+ * (terminated by 0). */
+static struct proc_info tproc(pid_t pid, pid_t ppid, pid_t sid, uid_t uid, const char *exe,
+			      const pid_t *ancestors)
+{
+	struct proc_info pi = { .pid = pid, .ppid = ppid, .ppid_known = ppid > 0, .sid = sid,
+				.sid_known = sid > 0, .uid = uid, .uid_known = true, .exe = exe };
+
+	for (unsigned i = 0; ancestors && ancestors[i] && i < EVENT_ANCESTORS_MAX; i++)
+		pi.ancestors[pi.n_ancestors++] = ancestors[i];
+	return pi;
+}
+
+static void eval_pi(struct policy *p, uint64_t mask, const struct proc_info *pi,
+		    const char *path, uint64_t now_ms, struct policy_result *r)
+{
+	struct policy_input in = {
+		.mask = mask, .pid = pi->pid, .path = path, .now_ms = now_ms, .proc = pi,
+	};
+
+	policy_eval(p, &in, r);
+	alerts_raised += r->n_alerts;
+}
+
+/* The first burst alert of scope in r, or NULL. */
+static const struct alert *scope_alert(const struct policy_result *r, const char *scope)
+{
+	for (unsigned i = 0; i < r->n_alerts; i++)
+		if (r->alerts[i].kind == ALERT_BURST && r->alerts[i].scope &&
+		    strcmp(r->alerts[i].scope, scope) == 0)
+			return &r->alerts[i];
+	return NULL;
+}
+
+/* Each scope adds up events of different processes that share its identity, alerts at its
+ * threshold, names scope and identity (a number or a string), and leaves others alone. */
+static void test_scope_each_counts(void **state)
+{
+	static const struct {
+		enum config_scope scope;
+		const char *name;
+		int64_t id;
+		const char *id_str;
+	} cases[] = {
+		{ CONFIG_SCOPE_PARENT, "parent", 50, NULL },
+		{ CONFIG_SCOPE_SESSION, "session", 40, NULL },
+		{ CONFIG_SCOPE_UID, "uid", 1000, NULL },
+		{ CONFIG_SCOPE_EXE, "exe", 0, "/usr/bin/rev" },
+		{ CONFIG_SCOPE_CGROUP, "cgroup", 0, "/jobs.slice/j1.scope" },
+		{ CONFIG_SCOPE_JOB, "job", 0, "J" },
+	};
+	static const struct tjob jobs[] = { { "J", { NULL, "/w", NULL, NULL } } };
+	struct config_job store[1];
+
+	(void)state;
+	for (size_t k = 0; k < ARRAY_SIZE(cases); k++) {
+		struct config c;
+		struct policy *p;
+		struct policy_result r;
+		const struct alert *a;
+
+		cfg_base(&c);
+		cfg_jobs(&c, store, jobs, 1);
+		c.burst_scopes = 1u << cases[k].scope;
+		c.burst_threshold = 4;
+		p = pol_new(&c);
+		assert_true(policy_needs_proc(p));
+		assert_int_equal(policy_needs_ancestry(p), cases[k].scope == CONFIG_SCOPE_PARENT);
+		/* Four processes, one event each: no process reaches 4, the scope does. */
+		for (pid_t pid = 100; pid < 104; pid++) {
+			const pid_t anc[] = { 50, 0 };
+			struct proc_info pi = tproc(pid, 50, 40, 1000, "/usr/bin/rev", anc);
+
+			pi.cgroup = "/jobs.slice/j1.scope";
+			eval_pi(p, FAN_MODIFY, &pi, "/w/f", 1000 + (uint64_t)pid, &r);
+			if (pid < 103) {
+				assert_int_equal(r.n_alerts, 0);
+				continue;
+			}
+			a = scope_alert(&r, cases[k].name);
+			if (!a)
+				fail_msg("scope %s: no alert", cases[k].name);
+			assert_int_equal(r.n_alerts, 1);
+			assert_int_equal(a->pid, 103);
+			assert_int_equal(a->count, 4);
+			assert_int_equal(a->window_ms, 1000);
+			assert_string_equal(a->path, "/w/f");
+			assert_string_equal(a->reason, "mutating event burst");
+			assert_str_or_null(a->scope_id_str, cases[k].id_str, cases[k].name);
+			if (!cases[k].id_str)
+				assert_int_equal(a->scope_id, cases[k].id);
+		}
+		/* Another identity of the scope starts from nothing. */
+		{
+			const pid_t anc[] = { 51, 0 };
+			struct proc_info pi = tproc(200, 51, 41, 1001, "/usr/bin/sed", anc);
+
+			pi.cgroup = "/jobs.slice/j2.scope";
+			eval_pi(p, FAN_MODIFY, &pi, "/x/f", 1200, &r);
+			assert_int_equal(r.n_alerts, 0);
+		}
+		pol_del(p);
+	}
+}
+
+/* process is the default and says so; several scopes at once, each with its own threshold
+ * and window; 0 for a scope's value means the plain one. */
+static void test_scope_thresholds(void **state)
+{
+	struct config c;
+	struct policy *p;
+	struct policy_result r;
+	const struct alert *a;
+	struct proc_info pi;
+	int session = 0, uid = 0, proc = 0;
+
+	(void)state;
+	p = scope_policy(&c, 0, 3, 100, 0); /* 0: the default, process */
+	assert_false(policy_needs_proc(p));
+	burst_now(p, 7, 2, 10);
+	eval(p, FAN_MODIFY, 7, "/w/f", NULL, 10, &r);
+	a = scope_alert(&r, "process");
+	assert_non_null(a);
+	assert_int_equal(a->scope_id, 7);
+	assert_null(a->scope_id_str);
+	pol_del(p);
+
+	cfg_base(&c);
+	c.burst_scopes = (1u << CONFIG_SCOPE_PROCESS) | (1u << CONFIG_SCOPE_SESSION) |
+			 (1u << CONFIG_SCOPE_UID);
+	c.burst_threshold = 10;
+	c.burst_window_ms = 1000;
+	c.burst_threshold_scope[CONFIG_SCOPE_SESSION] = 3;
+	c.burst_window_ms_scope[CONFIG_SCOPE_SESSION] = 50;
+	c.burst_threshold_scope[CONFIG_SCOPE_UID] = 5;
+	p = pol_new(&c);
+	/* Session: 3 in 50 ms. Events 60 ms apart never make it; then 3 close ones do. */
+	for (int i = 0; i < 3; i++) {
+		pi = tproc(300 + i, 1, 30, 0, NULL, NULL);
+		eval_pi(p, FAN_MODIFY, &pi, "/w/f", 1000 + 60 * (uint64_t)i, &r);
+		assert_null(scope_alert(&r, "session"));
+	}
+	for (int i = 0; i < 12; i++) {
+		pi = tproc(400, 1, 31, 0, NULL, NULL);
+		eval_pi(p, FAN_MODIFY, &pi, "/w/f", 2000 + (uint64_t)i, &r);
+		if ((a = scope_alert(&r, "session"))) {
+			session++;
+			assert_int_equal(a->count, 3);
+			assert_int_equal(a->window_ms, 50);
+			assert_int_equal(a->scope_id, 31);
+		}
+		if ((a = scope_alert(&r, "uid"))) {
+			uid++;
+			assert_int_equal(a->count, 5);
+			assert_int_equal(a->window_ms, 1000);	/* the plain window */
+			assert_int_equal(a->scope_id, 0);
+			/* Two earlier events of uid 0 are still in its window (1060, 1120):
+			 * the 5th is the 3rd here. */
+			assert_true(i == 2 || i == 7);
+		}
+		if ((a = scope_alert(&r, "process"))) {
+			proc++;
+			assert_int_equal(a->count, 10);
+			assert_int_equal(i, 9);
+		}
+	}
+	/* The cooldown is per identity: one alert each. */
+	assert_int_equal(session, 1);
+	assert_int_equal(uid, 1);
+	assert_int_equal(proc, 1);
+	assert_int_equal(p->suppressed, 3 + 1); /* session at 5, 8, 11; uid at 7 */
+	pol_del(p);
+}
+
+/* An identity the event does not have is not counted, and that is counted: no process at
+ * all, no session, no exe, no cgroup, no job; the process scope still counts. */
+static void test_scope_unknown(void **state)
+{
+	struct config c;
+	struct policy *p = scope_policy(&c, 0x7f, 2, 1000, 0);
+	struct policy_result r;
+	struct proc_info pi = tproc(500, 0, 0, 0, NULL, NULL);
+
+	(void)state;
+	pi.uid_known = false;
+	eval(p, FAN_MODIFY, 500, "/w/f", NULL, 1000, &r); /* in->proc NULL */
+	assert_int_equal(p->burst_unknown, 6);	/* parent, session, uid, exe, cgroup, job */
+	assert_int_equal(r.n_alerts, 0);
+	eval_pi(p, FAN_MODIFY, &pi, "/w/f", 1001, &r);
+	assert_int_equal(p->burst_unknown, 12);
+	assert_int_equal(r.n_alerts, 1);	/* the process's second event */
+	assert_non_null(scope_alert(&r, "process"));
+	/* init is no parent to count for; the uid is known now. */
+	pi = tproc(501, 1, 0, 0, NULL, NULL);
+	eval_pi(p, FAN_MODIFY, &pi, "/w/f", 1002, &r);
+	assert_int_equal(p->burst_unknown, 17);
+	/* Events that do not mutate are not counted at all. */
+	eval_pi(p, FAN_OPEN, &pi, "/w/f", 1003, &r);
+	assert_int_equal(p->burst_unknown, 17);
+	pol_del(p);
+}
+
+/* The issue's loop: every file a fresh sh (pid 1000 + i, parent the loop's shell 900, whose
+ * parent is 800) whose child (2000 + i) writes. The parent scope adds the loop up at 900;
+ * the fresh shells never reach the threshold; 800 is not blamed once 900 is caught. */
+static void test_scope_parent_ancestry(void **state)
+{
+	struct config c;
+	struct policy *p = scope_policy(&c, 1u << CONFIG_SCOPE_PARENT, 8, 1000, 0);
+	struct policy_result r;
+	int alerts = 0;
+
+	(void)state;
+	for (pid_t i = 0; i < 40; i++) {
+		const pid_t sh_anc[] = { 900, 800, 1, 0 };
+		const pid_t child_anc[] = { 1000 + i, 900, 800, 1 };
+		struct proc_info sh = tproc(1000 + i, 900, 0, 0, NULL, sh_anc);
+		struct proc_info child = tproc(2000 + i, 1000 + i, 0, 0, NULL, child_anc);
+		const struct alert *a;
+
+		/* The shell creates the file (its redirection), its child writes it. */
+		eval_pi(p, FAN_CREATE, &sh, "/w/f", 1000 + (uint64_t)i, &r);
+		if ((a = scope_alert(&r, "parent"))) {
+			assert_int_equal(a->scope_id, 900);
+			alerts++;
+		}
+		eval_pi(p, FAN_MODIFY, &child, "/w/f", 1000 + (uint64_t)i, &r);
+		if ((a = scope_alert(&r, "parent"))) {
+			assert_int_equal(a->scope_id, 900);
+			alerts++;
+		}
+	}
+	assert_int_equal(alerts, 1); /* 900 at its 8th event; then its cooldown */
+	/* 800 got the shells' events until 900 was caught (4 files), none after. */
+	{
+		const pid_t anc[] = { 800, 0 };
+		struct proc_info other = tproc(3000, 800, 0, 0, NULL, anc);
+
+		for (int i = 0; i < 3; i++) {
+			eval_pi(p, FAN_MODIFY, &other, "/w/g", 2000, &r);
+			assert_null(scope_alert(&r, "parent"));
+		}
+	}
+	/* Without ancestors (an old record), the ppid alone counts. */
+	for (int i = 0; i < 8; i++) {
+		struct proc_info pi = tproc(4000 + i, 950, 0, 0, NULL, NULL);
+
+		eval_pi(p, FAN_MODIFY, &pi, "/w/h", 3000, &r);
+	}
+	assert_non_null(scope_alert(&r, "parent"));
+	assert_int_equal(scope_alert(&r, "parent")->scope_id, 950);
+	pol_del(p);
+}
+
+/* After a burst, every process of the identity is denied for quarantine_ms, one that joins
+ * later too; other identities are not; the allow cache is flushed (decisions_changed). For
+ * parent: the parent itself and its descendants as far as the ancestors reach. */
+static void test_scope_containment(void **state)
+{
+	static const struct {
+		enum config_scope scope;
+		struct proc_info joiner, outsider;
+	} cases[] = {
+		{ CONFIG_SCOPE_SESSION, { .pid = 70, .sid = 40, .sid_known = true },
+		  { .pid = 71, .sid = 41, .sid_known = true } },
+		{ CONFIG_SCOPE_UID, { .pid = 70, .uid = 1000, .uid_known = true },
+		  { .pid = 71, .uid = 0, .uid_known = true } },
+		{ CONFIG_SCOPE_EXE, { .pid = 70, .exe = "/usr/bin/rev" },
+		  { .pid = 71, .exe = "/usr/bin/cat" } },
+		{ CONFIG_SCOPE_CGROUP, { .pid = 70, .cgroup = "/j1" }, { .pid = 71, .cgroup = "/j" } },
+		/* A grand-grandchild of 50 joins; 50's parent 49 is not contained. */
+		{ CONFIG_SCOPE_PARENT,
+		  { .pid = 70, .ppid = 61, .ppid_known = true, .ancestors = { 61, 60, 50, 49 },
+		    .n_ancestors = 4 },
+		  { .pid = 49, .ppid = 48, .ppid_known = true, .ancestors = { 48 },
+		    .n_ancestors = 1 } },
+	};
+
+	(void)state;
+	for (size_t k = 0; k < ARRAY_SIZE(cases); k++) {
+		struct config c;
+		struct policy *p = scope_policy(&c, 1u << cases[k].scope, 3, 1000, 500);
+		struct policy_result r;
+		const char *what = config_scope_name(cases[k].scope);
+
+		for (pid_t pid = 100; pid < 103; pid++) {
+			const pid_t anc[] = { 50, 49, 0 };
+			struct proc_info pi = tproc(pid, 50, 40, 1000, "/usr/bin/rev", anc);
+
+			pi.cgroup = "/j1";
+			eval_pi(p, FAN_MODIFY, &pi, "/w/f", 1000, &r);
+		}
+		if (!scope_alert(&r, what))
+			fail_msg("%s: no burst", what);
+		assert_true(r.decisions_changed);
+		assert_true(policy_containing(p, 1499));
+		eval_pi(p, FAN_OPEN_PERM, &cases[k].joiner, "/w/g", 1200, &r);
+		if (r.verdict != VERDICT_DENY)
+			fail_msg("%s: a process joining later is allowed", what);
+		assert_string_equal(r.deny_reason, "quarantined after burst");
+		eval_pi(p, FAN_OPEN_PERM, &cases[k].outsider, "/w/g", 1200, &r);
+		if (r.verdict != VERDICT_ALLOW)
+			fail_msg("%s: another identity is denied", what);
+		eval_pi(p, FAN_OPEN_PERM, &cases[k].joiner, "/w/g", 1500, &r);
+		assert_int_equal(r.verdict, VERDICT_ALLOW); /* quarantine_ms later */
+		assert_int_equal(p->quarantine_denials, 1);
+		pol_del(p);
+	}
+	/* The parent itself is contained too. */
+	{
+		struct config c;
+		struct policy *p = scope_policy(&c, 1u << CONFIG_SCOPE_PARENT, 2, 1000, 500);
+		struct policy_result r;
+		struct proc_info child = tproc(100, 50, 0, 0, NULL, NULL);
+		struct proc_info parent = tproc(50, 49, 0, 0, NULL, NULL);
+
+		eval_pi(p, FAN_MODIFY, &child, "/w/f", 1000, &r);
+		eval_pi(p, FAN_MODIFY, &child, "/w/f", 1000, &r);
+		eval_pi(p, FAN_OPEN_PERM, &parent, "/w/f", 1001, &r);
+		assert_int_equal(r.verdict, VERDICT_DENY);
+		pol_del(p);
+	}
+}
+
+/* Many identities: the table stays at POLICY_IDENTS_MAX, the quietest go (counted), a
+ * contained identity stays while others can go. */
+static void test_scope_eviction(void **state)
+{
+	struct config c;
+	struct policy *p = scope_policy(&c, 1u << CONFIG_SCOPE_UID, 2, 1000, 100000);
+	struct policy_result r;
+	struct proc_info pi = tproc(10, 1, 0, 7, NULL, NULL);
+	size_t used = 0;
+
+	(void)state;
+	/* uid 7 bursts and is contained. */
+	eval_pi(p, FAN_MODIFY, &pi, "/w/f", 1000, &r);
+	eval_pi(p, FAN_MODIFY, &pi, "/w/f", 1000, &r);
+	assert_non_null(scope_alert(&r, "uid"));
+	for (uid_t u = 10000; u < 10000 + 20 * POLICY_IDENTS_MAX; u++) {
+		pi = tproc(20, 1, 0, u, NULL, NULL);
+		eval_pi(p, FAN_MODIFY, &pi, "/w/f", 2000 + u, &r);
+	}
+	for (size_t i = 0; i < POLICY_IDENTS_MAX; i++)
+		used += p->scopes[CONFIG_SCOPE_UID].idents[i].used;
+	assert_int_equal(used, POLICY_IDENTS_MAX);
+	assert_true(p->evictions >= 19 * POLICY_IDENTS_MAX);
+	pi = tproc(30, 1, 0, 7, NULL, NULL);
+	eval_pi(p, FAN_OPEN_PERM, &pi, "/w/f", 50000, &r);
+	assert_int_equal(r.verdict, VERDICT_DENY);
+	pol_del(p);
+}
+
+/* A reload carries each scope's windows (same threshold), cooldowns and containments; a
+ * changed threshold restarts the counts; a scope dropped from burst_scope still contains
+ * to the end. */
+static void test_scope_carry(void **state)
+{
+	struct config c1, c2, c3, c4;
+	struct policy *old = scope_policy(&c1, 1u << CONFIG_SCOPE_SESSION, 4, 1000, 500);
+	struct policy *same = scope_policy(&c2, 1u << CONFIG_SCOPE_SESSION, 4, 1000, 500);
+	struct policy *other = scope_policy(&c3, 1u << CONFIG_SCOPE_SESSION, 5, 1000, 500);
+	struct policy *none = scope_policy(&c4, 1u << CONFIG_SCOPE_PROCESS, 4, 1000, 500);
+	struct policy_result r;
+	struct proc_info a = tproc(100, 1, 40, 0, NULL, NULL), b = tproc(101, 1, 41, 0, NULL, NULL);
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		eval_pi(old, FAN_MODIFY, &a, "/w/f", 1000, &r);
+	for (int i = 0; i < 4; i++)
+		eval_pi(old, FAN_MODIFY, &b, "/w/f", 1000, &r); /* 41 contained */
+	policy_carry(same, old);
+	pol_del(old);
+	eval_pi(same, FAN_MODIFY, &a, "/w/f", 1001, &r);
+	assert_non_null(scope_alert(&r, "session")); /* 3 before + 1 */
+	for (int i = 0; i < 3; i++)
+		eval_pi(same, FAN_MODIFY, &b, "/w/f", 1002, &r);
+	policy_carry(other, same);
+	pol_del(same);
+	for (int i = 0; i < 4; i++) {
+		eval_pi(other, FAN_MODIFY, &b, "/w/f", 1003, &r);
+		assert_null(scope_alert(&r, "session")); /* 5 now, counted from 0 */
+	}
+	eval_pi(other, FAN_OPEN_PERM, &b, "/w/f", 1003, &r);
+	assert_int_equal(r.verdict, VERDICT_DENY);
+	policy_carry(none, other);
+	pol_del(other);
+	assert_true(policy_needs_proc(none));
+	eval_pi(none, FAN_OPEN_PERM, &b, "/w/f", 1400, &r);
+	assert_int_equal(r.verdict, VERDICT_DENY); /* still contained */
+	eval_pi(none, FAN_OPEN_PERM, &b, "/w/f", 1600, &r);
+	assert_int_equal(r.verdict, VERDICT_ALLOW);
+	pol_del(none);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, free_live)
 
 int main(void)
@@ -2015,6 +2438,13 @@ int main(void)
 		T(test_eviction_lru),
 		T(test_eviction_keeps_quarantined),
 		T(test_free_safe),
+		T(test_scope_each_counts),
+		T(test_scope_thresholds),
+		T(test_scope_unknown),
+		T(test_scope_parent_ancestry),
+		T(test_scope_containment),
+		T(test_scope_eviction),
+		T(test_scope_carry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1115,6 +1115,24 @@ static void test_alert_records(void **state)
 		  "\"kind\":\"burst\",\"job_id\":null,\"path_role\":null,\"pid\":55,"
 		  "\"comm\":\"rm\",\"exe\":\"/bin/rm\",\"sid\":null,\"cgroup\":null,\"path\":null,"
 		  "\"reason\":\"too many mutating events\",\"count\":500,\"window_ms\":1000}\n" },
+		{ "burst of a session: scope and numeric scope_id",
+		  { .seq = 2, .ts_ms = 3, .kind = ALERT_BURST, .pid = 56, .proc = &rm, .path = "/w/f",
+		    .reason = "r", .count = 32, .window_ms = 1000, .scope = "session",
+		    .scope_id = 1234 },
+		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":2,\"ts_ms\":3,"
+		  "\"kind\":\"burst\",\"job_id\":null,\"path_role\":null,\"pid\":56,"
+		  "\"comm\":\"rm\",\"exe\":\"/bin/rm\",\"sid\":null,\"cgroup\":null,"
+		  "\"path\":\"/w/f\",\"reason\":\"r\","
+		  "\"count\":32,\"window_ms\":1000,\"scope\":\"session\",\"scope_id\":1234}\n" },
+		{ "burst of an exe: string scope_id, escaped like any name",
+		  { .seq = 2, .ts_ms = 3, .kind = ALERT_BURST, .pid = 56, .path = "/w/f",
+		    .reason = "r", .count = 32, .window_ms = 1000, .scope = "exe",
+		    .scope_id_str = "/tmp/x\xff" },
+		  "{\"schema_version\":1,\"type\":\"alert\",\"seq\":2,\"ts_ms\":3,"
+		  "\"kind\":\"burst\",\"job_id\":null,\"path_role\":null,\"pid\":56,"
+		  "\"path\":\"/w/f\",\"reason\":\"r\",\"count\":32,\"window_ms\":1000,"
+		  "\"scope\":\"exe\",\"scope_id\":\"/tmp/x" FFFD "\","
+		  "\"scope_id_raw\":[47,116,109,112,47,120,255]}\n" },
 		{ "burst, no proc, max counts",
 		  { .seq = 1, .ts_ms = 1, .kind = ALERT_BURST, .pid = 1, .path = "/",
 		    .reason = "r", .count = 4294967295u, .window_ms = 4294967295u },
