@@ -186,6 +186,8 @@ struct stats {
 	uint64_t dircache_flushes;	/* resolve.c: whole-cache flushes (directory moved) */
 	uint64_t resolve_failures;	/* resolve.c: handles no view could name (gone) */
 	uint64_t cgroup_unknown;	/* proc.c: lookups that found no cgroup */
+	uint64_t burst_unknown;		/* policy.c: mutating events a burst scope could not
+					 * count (identity unknown) */
 };
 
 #endif

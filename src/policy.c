@@ -875,6 +875,7 @@ void policy_stats(const struct policy *p, struct stats *s)
 	s->policy_suppressed = p->suppressed;
 	s->policy_evictions = p->evictions;
 	s->quarantine_denials = p->quarantine_denials;
+	s->burst_unknown = p->burst_unknown;
 }
 
 void policy_free(struct policy *p)

@@ -200,7 +200,7 @@ bool policy_canary_match(const struct policy *p, const char *path);
  */
 void policy_carry(struct policy *new, struct policy *old);
 
-/* Fills the policy's counters of s (policy_*, quarantine_denials). */
+/* Fills the policy's counters of s (policy_*, quarantine_denials, burst_unknown). */
 void policy_stats(const struct policy *p, struct stats *s);
 
 /* Releases the tables; safe on a zeroed struct and twice. */

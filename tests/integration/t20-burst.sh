@@ -78,7 +78,7 @@ import json, sys
 a = [r for r in map(json.loads, open(sys.argv[1])) if r.get("type") == "alert"
      and r.get("pid") == int(sys.argv[2])]
 want = {"schema_version", "type", "seq", "ts_ms", "kind", "job_id", "path_role", "pid",
-        "comm", "exe", "path", "reason", "count", "window_ms", "scope", "scope_id", "run_id"}
+        "comm", "exe", "sid", "cgroup", "path", "reason", "count", "window_ms", "scope", "scope_id", "run_id"}
 # Counted per process (the default burst_scope): the alert says so (issue 14).
 sys.exit(0 if len(a) == 1 and set(a[0]) == want and a[0]["scope"] == "process"
          and a[0]["scope_id"] == a[0]["pid"] else 1)

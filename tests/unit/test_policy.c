@@ -2171,6 +2171,7 @@ static void test_scope_unknown(void **state)
 {
 	struct config c;
 	struct policy *p = scope_policy(&c, 0x7f, 2, 1000, 0);
+	struct stats st = { 0 };
 	struct policy_result r;
 	struct proc_info pi = tproc(500, 0, 0, 0, NULL, NULL);
 
@@ -2190,6 +2191,9 @@ static void test_scope_unknown(void **state)
 	/* Events that do not mutate are not counted at all. */
 	eval_pi(p, FAN_OPEN, &pi, "/w/f", 1003, &r);
 	assert_int_equal(p->burst_unknown, 17);
+	/* The stats record's burst_unknown. */
+	policy_stats(p, &st);
+	assert_int_equal(st.burst_unknown, 17);
 	pol_del(p);
 }
 
