@@ -154,9 +154,16 @@ static int render_alert(struct buf *out, json_t *o, uint64_t ts_ms, struct strs 
 		.proc = json_object_get(o, "comm") ? &pi : NULL,
 	};
 
+	json_t *id = json_object_get(o, "scope_id");
+
 	for (int k = ALERT_CANARY; k <= ALERT_FD_EXHAUSTED; k++)
 		if (kind && strcmp(kind, record_alert_kind_name((enum alert_kind)k)) == 0)
 			a.kind = (enum alert_kind)k;
+	a.scope = field(o, "scope", s);
+	if (json_is_string(id))
+		a.scope_id_str = field(o, "scope_id", s);
+	else
+		a.scope_id = json_integer_value(id);
 	return text_alert(out, &a, st);
 }
 

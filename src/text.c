@@ -249,6 +249,18 @@ int text_alert(struct buf *out, const struct alert *a, const struct text_style *
 		if (e == 0)
 			e = put_str(out, "ms");
 	}
+	/* Counted for something wider than the process: "by session 1234". */
+	if (e == 0 && a->kind == ALERT_BURST && a->scope && strcmp(a->scope, "process") != 0) {
+		e = put_str(out, " by ");
+		if (e == 0)
+			e = put_esc(out, a->scope);
+		if (e == 0)
+			e = put(out, " ", 1);
+		if (e == 0 && a->scope_id_str)
+			e = put_esc(out, a->scope_id_str);
+		else if (e == 0)
+			e = put_u64(out, (uint64_t)a->scope_id);
+	}
 	if (e == 0)
 		e = put_job(out, a->job_id, a->path_role);
 	if (e == 0 && !a->proc && a->reason) {

@@ -304,7 +304,7 @@ if len(al) != 1:
     bad("%d alerts of pid %d with reason %r" % (len(al), pid, reason))
 a = al[0]
 keys = {"schema_version", "type", "seq", "ts_ms", "kind", "job_id", "path_role", "pid",
-        "comm", "exe", "path", "reason"}
+        "comm", "exe", "sid", "cgroup", "path", "reason"}
 if a.get("kind") == "burst":
     keys |= {"count", "window_ms", "scope", "scope_id"}
 # Every record ends with its run's run_id (host with record_host); a field that is not
@@ -381,4 +381,41 @@ for i in range(first, first + n):
     os.close(fd)
 PY
 	GEN=$((GEN + $1))
+}
+
+# cgroup_setup: a slice of the test's own in the cgroup v2 hierarchy. Sets MNT (where
+# cgroup v2 is mounted: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host), CGP
+# (the slice's cgroup path, as records show it) and CGR (its directory); removes it all at
+# exit, also on failure (cleanup_more). Skips when there is no writable cgroup v2.
+cgroup_setup() {
+	# The cgroup2 mount showing the whole hierarchy (field 4, the mount's root, is "/").
+	MNT=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2" && $4 == "/")
+		{ print $5; exit } break } }' /proc/self/mountinfo)
+	[ -n "$MNT" ] || skip "no cgroup v2 hierarchy mounted"
+	CGP=/fanotifyd-test-$$.slice
+	CGR=$MNT$CGP
+	mkdir "$CGR" 2>/dev/null || skip "cannot create a cgroup under $MNT (not writable)"
+	cleanup_more() {
+		local d p i
+		[ -d "$CGR" ] || return 0
+		# A cgroup with processes cannot go: they move back to the root first.
+		# NUL-separated names: a test's hostile one may hold a tab and a quote.
+		find "$CGR" -depth -type d -print0 2>/dev/null | while IFS= read -r -d '' d; do
+			while read -r p; do echo "$p" >"$MNT/cgroup.procs" 2>/dev/null; done <"$d/cgroup.procs"
+		done
+		for i in $(seq 1 50); do
+			find "$CGR" -depth -type d -exec rmdir {} + 2>/dev/null
+			[ -d "$CGR" ] || return 0
+			sleep 0.1
+		done
+		echo "# cleanup: could not remove $CGR" >&2
+	}
+}
+
+# runin CGROUP PIDFILE CMD...: CMD as a process of its own in cgroup CGROUP (below the
+# slice): the shell writes its pid to PIDFILE, moves itself, then execs CMD (the exec is
+# when the daemon reads the cgroup again).
+runin() {
+	sh -c 'echo $$ >"$1"; echo $$ >"$0/cgroup.procs" || exit 99; shift; exec "$@"' \
+		"$CGR/$1" "$S/pid.$2" "${@:3}"
 }

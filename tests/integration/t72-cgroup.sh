@@ -25,42 +25,13 @@ require_fanotify fid
 have_fanotify fid pidfd || exit 0
 setup
 
-# Where cgroup v2 is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host),
-# showing its whole hierarchy (field 4, the mount's root, is "/").
-MNT=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2" && $4 == "/")
-	{ print $5; exit } break } }' /proc/self/mountinfo)
-[ -n "$MNT" ] || skip "no cgroup v2 hierarchy mounted"
-CGP=/fanotifyd-test-$$.slice		# the slice's cgroup path, as records show it
-CGR=$MNT$CGP
-mkdir "$CGR" 2>/dev/null || skip "cannot create a cgroup under $MNT (not writable)"
-cleanup_more() {
-	local d p i
-	[ -d "$CGR" ] || return 0
-	# A cgroup with processes cannot go: they move back to the root first. NUL-separated
-	# names: the hostile one holds a tab and a quote.
-	find "$CGR" -depth -type d -print0 2>/dev/null | while IFS= read -r -d '' d; do
-		while read -r p; do echo "$p" >"$MNT/cgroup.procs" 2>/dev/null; done <"$d/cgroup.procs"
-	done
-	for i in $(seq 1 50); do
-		find "$CGR" -depth -type d -exec rmdir {} + 2>/dev/null
-		[ -d "$CGR" ] || return 0
-		sleep 0.1
-	done
-	echo "# cleanup: could not remove $CGR" >&2
-}
+cgroup_setup
 HOSTILE=$(printf 'h"q\\b\tt\xffx.scope')
 mkdir "$CGR/job1.scope" "$CGR/job1.scope/sub" "$CGR/other.scope" "$CGR/$HOSTILE" ||
 	{ fail "mkdir cgroups"; finish; }
 check "the kernel refuses a newline in a cgroup name" \
 	sh -c '! mkdir "$1" 2>/dev/null' sh "$CGR/$(printf 'n\nl')"
 
-# runin CGROUP PIDFILE CMD...: CMD as a process of its own in cgroup CGROUP (below the
-# slice): the shell writes its pid to PIDFILE, moves itself, then execs CMD (the exec is
-# when the daemon reads the cgroup again).
-runin() {
-	sh -c 'echo $$ >"$1"; echo $$ >"$0/cgroup.procs" || exit 99; shift; exec "$@"' \
-		"$CGR/$1" "$S/pid.$2" "${@:3}"
-}
 J1=$CGP/job1.scope
 mkdir -p "$W/j1/root/bin" "$W/j1/ws" "$W/k/root" "$W/cache" "$W/other"
 echo secret >"$W/j1/ws/canary"

@@ -235,6 +235,19 @@ static void test_alert_lines(void **state)
 	a.path = "/w/f";
 	expect_line(&b, text_alert(&b, &a, &plain),
 		    "22:13:20.123 ALERT burst sh[7] /w/f 50 in 1000ms\n");
+	/* Counted for the process: said by nothing more; for a wider scope, by what. */
+	a.scope = "process";
+	a.scope_id = 7;
+	expect_line(&b, text_alert(&b, &a, &plain),
+		    "22:13:20.123 ALERT burst sh[7] /w/f 50 in 1000ms\n");
+	a.scope = "session";
+	a.scope_id = 1234;
+	expect_line(&b, text_alert(&b, &a, &plain),
+		    "22:13:20.123 ALERT burst sh[7] /w/f 50 in 1000ms by session 1234\n");
+	a.scope = "exe";
+	a.scope_id_str = "/tmp/x\n";
+	expect_line(&b, text_alert(&b, &a, &plain),
+		    "22:13:20.123 ALERT burst sh[7] /w/f 50 in 1000ms by exe /tmp/x\\n\n");
 	a = (struct alert){ .kind = ALERT_OVERFLOW, .path = "<overflow>", .ts_ms = TS,
 			    .reason = "fanotify queue overflowed" };
 	expect_line(&b, text_alert(&b, &a, &plain),
