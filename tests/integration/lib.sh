@@ -419,3 +419,18 @@ runin() {
 	sh -c 'echo $$ >"$1"; echo $$ >"$0/cgroup.procs" || exit 99; shift; exec "$@"' \
 		"$CGR/$1" "$S/pid.$2" "${@:3}"
 }
+
+# replay OUT ARGS... / compare LIVE [--hook] / differs LIVE [--hook]: fanotifyd --replay of a
+# live run's output with the same options or config, and replay_compare.py's verdict (the
+# first difference in $S/cmp.out): replay-equals-live, for the policy's every feature.
+CMP="$PY $HERE/replay_compare.py"
+# replay OUT ARGS...: fanotifyd --replay OUT ARGS, stdout in $S/rep, stderr in $S/rep.err
+replay() {
+	local in=$1
+	shift
+	RC=0
+	timeout -s KILL 60 "$FANOTIFYD" --replay "$in" "$@" >"$S/rep" 2>"$S/rep.err" || RC=$?
+}
+# compare LIVE [--hook]: the replay in $S/rep agrees with LIVE
+compare() { $CMP "$1" "$S/rep" "${@:2}"; }
+differs() { ! $CMP "$1" "$S/rep" "${@:2}" >"$S/cmp.out"; }

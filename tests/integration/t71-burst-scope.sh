@@ -16,6 +16,8 @@
 #            with scope "exe" and a string scope_id naming an executable, and scope "job"
 #            with scope_id "J".
 # Each alert's hook gets FAN_SCOPE and FAN_SCOPE_ID, checked against the alert record.
+# Each run's output, replayed (fanotifyd --replay) with the same options, gives exactly its
+# alerts and denials (replay_compare.py): the parent scope through the records' ancestors.
 . "$(dirname "$0")/lib.sh"
 require_fanotify perm
 require_fanotify fid
@@ -37,6 +39,11 @@ files() {
 changed() { echo $((N - $(find "$1" -name 'f*' ! -name '*.locked' | wc -l))); }
 LOOP='cd "$1" && echo $$ >"$2" && for f in f*; do '
 REV='sh -c '\''rev "$1" > "$1.locked" && rm -f "$1"'\'' sh "$f"; done'
+# replays LABEL ARGS...: the replay of $OUT with ARGS is the live run's policy.
+replays() {
+	replay "$OUT" "${@:2}"
+	check "$1: the replay gives exactly the live alerts and denials" compare "$OUT" --hook
+}
 # hooked SCOPE ID: the hook ran for that scope and identity.
 hooked() { timeout 10 sh -c 'until grep -qxF "$1 $2" "$3" 2>/dev/null; do sleep 0.05; done' \
 	sh "$1" "$2" "$S/hooks"; }
@@ -72,6 +79,7 @@ check "parent: events carry the ancestors" waitrec type=event 'ancestors?'
 check "parent: the hook got FAN_SCOPE=parent FAN_SCOPE_ID=$LP" hooked parent "$LP"
 check "parent: a process outside the loop is allowed" timeout 5 sh -c 'echo y >"$1"' sh "$W/a/other"
 stop_daemon
+replays parent "${OPTS[@]}" --burst-scope parent --hook true
 
 # --- session scope ----------------------------------------------------------------------------
 files "$W/s"
@@ -89,6 +97,7 @@ check "session: the hook got FAN_SCOPE=session FAN_SCOPE_ID=$SID" hooked session
 check "session: a process of another session is allowed" \
 	timeout 5 sh -c 'echo y >"$1"' sh "$W/s/other"
 stop_daemon
+replays session "${OPTS[@]}" --burst-scope session --hook true
 
 # --- uid scope: a session per file, as nobody --------------------------------------------------
 files "$W/u"
@@ -108,6 +117,7 @@ check "uid: burst alert for uid $NOBODY" waitrec type=alert kind=burst scope=uid
 check "uid: the hook got FAN_SCOPE=uid FAN_SCOPE_ID=$NOBODY" hooked uid "$NOBODY"
 check "uid: root is still allowed" timeout 5 sh -c 'echo y >"$1"' sh "$W/u/other"
 stop_daemon
+replays uid "${OPTS[@]}" --burst-scope uid --hook true
 
 # --- exe and job scopes --------------------------------------------------------------------------
 files "$W/j"
@@ -130,6 +140,7 @@ check "exe: burst alert naming an executable" waitrec type=alert kind=burst scop
 EXE=$($JSONL get "$OUT" scope_id type=alert scope=exe)
 check "exe: the hook got FAN_SCOPE=exe FAN_SCOPE_ID=$EXE" hooked exe "$EXE"
 stop_daemon
+replays "exe, job" "${OPTS[@]}" -c "$S/conf" --hook true
 # After the daemon: the whole job's directory is contained, our find too.
 check "job, exe: contained within 64 files ($(changed "$W/j"))" [ "$(changed "$W/j")" -le 64 ]
 finish

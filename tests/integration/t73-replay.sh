@@ -15,17 +15,6 @@
 require_fanotify perm
 require_fanotify fid
 setup
-CMP="$PY $HERE/replay_compare.py"
-# replay OUT ARGS...: fanotifyd --replay OUT ARGS, stdout in $S/rep, stderr in $S/rep.err
-replay() {
-	local in=$1
-	shift
-	RC=0
-	timeout -s KILL 60 "$FANOTIFYD" --replay "$in" "$@" >"$S/rep" 2>"$S/rep.err" || RC=$?
-}
-# compare LIVE [--hook]: the replay in $S/rep agrees with LIVE
-compare() { $CMP "$1" "$S/rep" "${@:2}"; }
-differs() { ! $CMP "$1" "$S/rep" "${@:2}" >"$S/cmp.out"; }
 
 # --- observe: canaries, bursts, hook, jobs --------------------------------------------------
 mkdir -p "$W/ws" "$W/k" "$W/cache" "$W/out"
