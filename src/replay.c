@@ -20,12 +20,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <yajl/yajl_parse.h>
 #include <zlib.h>
 
 #include "compat.h"
@@ -39,11 +39,240 @@
 
 enum { S_PATH, S_OLD_PATH, S_COMM, S_EXE, S_CGROUP };
 
-struct replay_parser {
-	json_tokener *tok;
-	struct json_object *obj;	/* the last line's; put at the next parse */
-	struct buf str[N_STRS];		/* strings rebuilt from <field>_raw */
+/*
+ * The parser: YAJL's callbacks (SAX) fill one slot per field replay reads, straight from
+ * the bytes, and ignore every other field and everything nested; nothing is allocated per
+ * value. A field's slot holds what its last occurrence in the object was (json-c, which
+ * replay used before, kept the last of duplicate keys too); replay_parse() checks types and
+ * ranges once the object is closed.
+ */
+enum {
+	F_PATH, F_OLD_PATH, F_COMM, F_EXE, F_CGROUP,			/* strings, in S_* order */
+	F_PATH_RAW, F_OLD_PATH_RAW, F_COMM_RAW, F_EXE_RAW, F_CGROUP_RAW, /* their _raw */
+	F_TYPE, F_RUN_ID, F_DECISION, F_HOST,				/* other strings */
+	F_SEQ, F_TS_MS, F_MASK, F_PID, F_PPID, F_UID, F_SID,		/* integers */
+	F_N
 };
+
+static const char *const field_name[F_N] = {
+	"path", "old_path", "comm", "exe", "cgroup",
+	"path_raw", "old_path_raw", "comm_raw", "exe_raw", "cgroup_raw",
+	"type", "run_id", "decision", "host",
+	"seq", "ts_ms", "mask", "pid", "ppid", "uid", "sid",
+};
+
+enum kind {
+	K_ABSENT,
+	K_NULL,
+	K_INT,		/* i (clamped to int64 as json-c did: a range check then refuses it) */
+	K_STRING,	/* str: the decoded bytes, NUL-terminated (str.len counts the NUL) */
+	K_BYTES,	/* an array of integers 1-255 (a _raw field): str as for K_STRING */
+	K_OTHER,	/* any other value: a wrong type for every field replay reads */
+};
+
+#define PARSE_DEPTH_MAX 32	/* nested objects and arrays, the top object included:
+				 * json-c's default depth, the limit replay always had */
+#define NUM_LEN_MAX 32		/* digits beyond this overflow int64 whatever they are */
+
+struct slot {
+	enum kind kind;
+	int64_t i;
+	struct buf str;
+};
+
+struct replay_parser {
+	yajl_handle h;			/* NULL after a malformed line: made anew */
+	struct slot f[F_N];
+	int key;			/* the slot of the top-level key being read, or -1 */
+	unsigned depth;			/* open objects and arrays */
+	bool in_raw;			/* inside the array of a _raw field (depth 2) */
+	bool done;			/* the top-level object closed ... */
+	size_t end;			/* ... this many bytes into the line */
+	bool ok;			/* no callback refused the line */
+};
+
+/* A slot, its value now of kind k: the previous occurrence's is dropped. */
+static struct slot *slot_set(struct replay_parser *p, enum kind k)
+{
+	struct slot *s = &p->f[p->key];
+
+	s->kind = k;
+	s->str.len = 0;
+	return s;
+}
+
+static int refuse(struct replay_parser *p)
+{
+	p->ok = false;
+	return 0; /* yajl_status_client_canceled */
+}
+
+/* A scalar value of kind k: refuses one at the top level or after the object. */
+static int scalar(struct replay_parser *p, enum kind k)
+{
+	if (p->depth == 0)
+		return refuse(p);
+	if (p->in_raw && p->depth == 2)
+		p->f[p->key].kind = K_OTHER;
+	else if (p->depth == 1 && p->key >= 0)
+		slot_set(p, k);
+	return 1;
+}
+
+static int cb_null(void *ctx)
+{
+	return scalar(ctx, K_NULL);
+}
+
+static int cb_boolean(void *ctx, int b)
+{
+	(void)b;
+	return scalar(ctx, K_OTHER);
+}
+
+/* An integer as json-c read it: strtoll(), which clamps what overflows. Fractions and
+ * exponents make a double, a wrong type for every number replay reads. */
+static int cb_number(void *ctx, const char *s, size_t len)
+{
+	struct replay_parser *p = ctx;
+	char digits[NUM_LEN_MAX + 1];
+	int64_t x;
+
+	if (memchr(s, '.', len) || memchr(s, 'e', len) || memchr(s, 'E', len))
+		return scalar(p, K_OTHER);
+	if (len > NUM_LEN_MAX) {
+		x = s[0] == '-' ? INT64_MIN : INT64_MAX;
+	} else {
+		memcpy(digits, s, len);
+		digits[len] = '\0';
+		x = strtoll(digits, NULL, 10);
+	}
+	if (p->in_raw && p->depth == 2) {
+		struct slot *f = &p->f[p->key];
+		char c = (char)x;
+
+		if (f->kind != K_BYTES || x < 1 || x > 255)
+			f->kind = K_OTHER;
+		else if (buf_append(&f->str, &c, 1) < 0)
+			return refuse(p);
+		return 1;
+	}
+	if (scalar(p, K_INT) && p->depth == 1 && p->key >= 0)
+		p->f[p->key].i = x;
+	return p->ok;
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t len)
+{
+	struct replay_parser *p = ctx;
+	struct slot *f;
+
+	if (p->depth != 1 || p->key < 0 || p->in_raw)
+		return scalar(p, K_OTHER);
+	f = slot_set(p, K_STRING);
+	if (buf_append(&f->str, s, len) < 0 || buf_append(&f->str, "", 1) < 0)
+		return refuse(p);
+	return 1;
+}
+
+/* Field names are short and few: their length and first byte sort out all but one. */
+static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
+{
+	struct replay_parser *p = ctx;
+
+	/* Keys of nested objects are not the record's: the top-level key stays set, so
+	 * that closing a _raw array around such an object finds its slot. */
+	if (p->depth != 1)
+		return 1;
+	p->key = -1;
+	for (int i = 0; len && i < F_N; i++) {
+		if (field_name[i][0] == (char)s[0] && strlen(field_name[i]) == len &&
+		    memcmp(field_name[i], s, len) == 0) {
+			p->key = i;
+			break;
+		}
+	}
+	return 1;
+}
+
+static int open_container(struct replay_parser *p, bool array)
+{
+	if (p->done || (p->depth == 0 && array) || p->depth == PARSE_DEPTH_MAX)
+		return refuse(p);
+	if (p->depth == 1 && p->key >= 0) {
+		p->in_raw = array && p->key >= F_PATH_RAW && p->key <= F_CGROUP_RAW;
+		slot_set(p, p->in_raw ? K_BYTES : K_OTHER);
+	} else if (p->in_raw && p->depth == 2) {
+		p->f[p->key].kind = K_OTHER;
+	}
+	p->depth++;
+	return 1;
+}
+
+static int cb_start_map(void *ctx)
+{
+	return open_container(ctx, false);
+}
+
+static int cb_start_array(void *ctx)
+{
+	return open_container(ctx, true);
+}
+
+static int close_container(struct replay_parser *p)
+{
+	p->depth--;
+	if (p->depth == 1 && p->in_raw) {
+		struct slot *f = &p->f[p->key];
+
+		p->in_raw = false;
+		if (f->kind == K_BYTES && buf_append(&f->str, "", 1) < 0)
+			return refuse(p);
+	}
+	if (p->depth == 1)
+		p->key = -1;
+	if (p->depth == 0) {
+		p->done = true;
+		p->end = yajl_get_bytes_consumed(p->h);
+	}
+	return 1;
+}
+
+static int cb_end(void *ctx)
+{
+	return close_container(ctx);
+}
+
+static const yajl_callbacks callbacks = {
+	.yajl_null = cb_null,
+	.yajl_boolean = cb_boolean,
+	.yajl_number = cb_number,
+	.yajl_string = cb_string,
+	.yajl_start_map = cb_start_map,
+	.yajl_map_key = cb_map_key,
+	.yajl_end_map = cb_end,
+	.yajl_start_array = cb_start_array,
+	.yajl_end_array = cb_end,
+};
+
+/* A handle for the next line. json-c did not check UTF-8 (the bytes go through as they
+ * are, and a name's exact bytes come in its _raw field anyway); the handle goes on from
+ * one line's object to the next, and is made anew only after a malformed line. */
+static int parser_handle(struct replay_parser *p)
+{
+	if (p->h)
+		return 0;
+	p->h = yajl_alloc(&callbacks, NULL, p);
+	if (!p->h)
+		return -ENOMEM;
+	if (!yajl_config(p->h, yajl_dont_validate_strings, 1) ||
+	    !yajl_config(p->h, yajl_allow_multiple_values, 1)) {
+		yajl_free(p->h);
+		p->h = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
 
 struct replay_parser *replay_parser_new(void)
 {
@@ -51,8 +280,7 @@ struct replay_parser *replay_parser_new(void)
 
 	if (!p)
 		return NULL;
-	p->tok = json_tokener_new();
-	if (!p->tok) {
+	if (parser_handle(p) < 0) {
 		free(p);
 		return NULL;
 	}
@@ -63,88 +291,100 @@ void replay_parser_free(struct replay_parser *p)
 {
 	if (!p)
 		return;
-	if (p->obj)
-		json_object_put(p->obj);
-	json_tokener_free(p->tok);
-	for (int i = 0; i < N_STRS; i++)
-		buf_free(&p->str[i]);
+	if (p->h)
+		yajl_free(p->h);
+	for (int i = 0; i < F_N; i++)
+		buf_free(&p->f[i].str);
 	free(p);
 }
 
-/* A string field into *ret: the exact bytes of key_raw when the record has it, else the
- * string (which must hold no NUL: no name does); null or absent is NULL. -EINVAL for a
+/* A string field into *ret: the exact bytes of its _raw field when the record has it, else
+ * the string (which must hold no NUL: no name does); null or absent is NULL. -EINVAL for a
  * wrong type, a byte out of range, or a NUL. */
-static int get_str(struct replay_parser *p, struct json_object *o, const char *key,
-		   const char *raw_key, int slot, const char **ret)
+static int get_str(const struct replay_parser *p, int field, const char **ret)
 {
-	struct json_object *v;
-	const char *s;
-	size_t len;
+	const struct slot *raw = &p->f[F_PATH_RAW + field], *s = &p->f[field];
 
 	*ret = NULL;
-	if (json_object_object_get_ex(o, raw_key, &v) && v) {
-		struct buf *b = &p->str[slot];
-		size_t n;
-
-		if (!json_object_is_type(v, json_type_array))
+	if (raw->kind != K_ABSENT && raw->kind != K_NULL) {
+		if (raw->kind != K_BYTES)
 			return -EINVAL;
-		n = json_object_array_length(v);
-		b->len = 0;
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *e = json_object_array_get_idx(v, i);
-			int64_t x;
-			char c;
-
-			if (!json_object_is_type(e, json_type_int))
-				return -EINVAL;
-			x = json_object_get_int64(e);
-			if (x < 1 || x > 255)
-				return -EINVAL;
-			c = (char)x;
-			if (buf_append(b, &c, 1) < 0)
-				return -ENOMEM;
-		}
-		if (buf_append(b, "", 1) < 0)
-			return -ENOMEM;
-		*ret = b->data;
+		*ret = raw->str.data;
 		return 0;
 	}
-	if (!json_object_object_get_ex(o, key, &v) || !v)
+	if (s->kind == K_ABSENT || s->kind == K_NULL)
 		return 0;
-	if (!json_object_is_type(v, json_type_string))
+	if (s->kind != K_STRING || memchr(s->str.data, '\0', s->str.len - 1))
 		return -EINVAL;
-	s = json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
-	if (memchr(s, '\0', len))
-		return -EINVAL;
-	*ret = s;
+	*ret = s->str.data;
 	return 0;
 }
 
 /* An integer field in [min, max]: 1 and *ret when present, 0 when null or absent, -EINVAL
  * for a wrong type or range. */
-static int get_int(struct json_object *o, const char *key, int64_t min, int64_t max,
+static int get_int(const struct replay_parser *p, int field, int64_t min, int64_t max,
 		   int64_t *ret)
 {
-	struct json_object *v;
-	int64_t x;
+	const struct slot *s = &p->f[field];
 
-	if (!json_object_object_get_ex(o, key, &v) || !v)
+	if (s->kind == K_ABSENT || s->kind == K_NULL)
 		return 0;
-	if (!json_object_is_type(v, json_type_int))
+	if (s->kind != K_INT || s->i < min || s->i > max)
 		return -EINVAL;
-	x = json_object_get_int64(v);
-	if (x < min || x > max)
-		return -EINVAL;
-	*ret = x;
+	*ret = s->i;
 	return 1;
+}
+
+/* A string field as a C string (json-c's json_object_get_string(): up to a NUL), NULL when
+ * null or absent; -EINVAL for another type. */
+static int get_cstr(const struct replay_parser *p, int field, const char **ret)
+{
+	const struct slot *s = &p->f[field];
+
+	*ret = NULL;
+	if (s->kind == K_ABSENT || s->kind == K_NULL)
+		return 0;
+	if (s->kind != K_STRING)
+		return -EINVAL;
+	*ret = s->str.data;
+	return 0;
+}
+
+/* The line through YAJL: true when it is one object and nothing after it but blanks (a NUL
+ * byte ends nothing). */
+static bool parse_object(struct replay_parser *p, const char *line, size_t len)
+{
+	yajl_status ys;
+
+	for (int i = 0; i < F_N; i++)
+		p->f[i].kind = K_ABSENT;
+	p->key = -1;
+	p->depth = 0;
+	p->in_raw = p->done = false;
+	p->end = 0;
+	p->ok = true;
+	if (parser_handle(p) < 0)
+		return false;
+	ys = yajl_parse(p->h, (const unsigned char *)line, len);
+	if (ys == yajl_status_ok && p->ok && p->done) {
+		size_t i;
+
+		for (i = p->end; i < len; i++)
+			if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+				break;
+		if (i == len)
+			return true;
+	}
+	/* Cut short, refused or in error: the handle's state is not the next line's. */
+	yajl_free(p->h);
+	p->h = NULL;
+	return false;
 }
 
 enum replay_line replay_parse(struct replay_parser *p, const char *line, size_t len,
 			      struct replay_event *ev, const char **ret_type, uint64_t *ret_seq,
 			      bool *ret_seq_known, const char **ret_run_id)
 {
-	struct json_object *o, *v;
 	const char *type, *s;
 	int64_t x = 0;
 	size_t i;
@@ -153,40 +393,22 @@ enum replay_line replay_parse(struct replay_parser *p, const char *line, size_t 
 	*ret_type = NULL;
 	*ret_seq_known = false;
 	*ret_run_id = NULL;
-	if (p->obj) {
-		json_object_put(p->obj);
-		p->obj = NULL;
-	}
 	for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'); i++)
 		;
 	if (i == len)
 		return REPLAY_LINE_EMPTY;
-	if (len > INT_MAX)
+	if (!parse_object(p, line, len))
 		return REPLAY_LINE_MALFORMED;
-	json_tokener_reset(p->tok);
-	o = json_tokener_parse_ex(p->tok, line, (int)len);
-	if (!o)
+	if (p->f[F_TYPE].kind != K_STRING)
 		return REPLAY_LINE_MALFORMED;
-	p->obj = o;
-	/* One object per line, nothing after it but blanks (a NUL byte ends nothing). */
-	for (i = json_tokener_get_parse_end(p->tok); i < len; i++)
-		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
-			return REPLAY_LINE_MALFORMED;
-	if (!json_object_is_type(o, json_type_object))
-		return REPLAY_LINE_MALFORMED;
-	if (!json_object_object_get_ex(o, "type", &v) || !json_object_is_type(v, json_type_string))
-		return REPLAY_LINE_MALFORMED;
-	type = json_object_get_string(v);
-	r = get_int(o, "seq", 0, INT64_MAX, &x);
+	type = p->f[F_TYPE].str.data;
+	r = get_int(p, F_SEQ, 0, INT64_MAX, &x);
 	if (r < 0)
 		return REPLAY_LINE_MALFORMED;
 	*ret_seq = (uint64_t)x;
 	*ret_seq_known = r > 0;
-	if (json_object_object_get_ex(o, "run_id", &v) && v) {
-		if (!json_object_is_type(v, json_type_string))
-			return REPLAY_LINE_MALFORMED;
-		*ret_run_id = json_object_get_string(v);
-	}
+	if (get_cstr(p, F_RUN_ID, ret_run_id) < 0)
+		return REPLAY_LINE_MALFORMED;
 	*ret_type = type;
 	if (strcmp(type, "event") != 0)
 		return REPLAY_LINE_OTHER;
@@ -194,40 +416,37 @@ enum replay_line replay_parse(struct replay_parser *p, const char *line, size_t 
 	memset(ev, 0, sizeof(*ev));
 	ev->seq = *ret_seq;
 	ev->run_id = *ret_run_id;
-	if (get_int(o, "ts_ms", 0, INT64_MAX, &x) <= 0)
+	if (get_int(p, F_TS_MS, 0, INT64_MAX, &x) <= 0)
 		return REPLAY_LINE_MALFORMED;
 	ev->ts_ms = (uint64_t)x;
-	if (get_int(o, "mask", 0, INT64_MAX, &x) <= 0)
+	if (get_int(p, F_MASK, 0, INT64_MAX, &x) <= 0)
 		return REPLAY_LINE_MALFORMED;
 	ev->mask = (uint64_t)x;
-	if (get_int(o, "pid", 0, INT32_MAX, &x) <= 0)
+	if (get_int(p, F_PID, 0, INT32_MAX, &x) <= 0)
 		return REPLAY_LINE_MALFORMED;
 	ev->proc.pid = (pid_t)x;
-	r = get_int(o, "ppid", 0, INT32_MAX, &x);
+	r = get_int(p, F_PPID, 0, INT32_MAX, &x);
 	if (r < 0)
 		return REPLAY_LINE_MALFORMED;
 	ev->proc.ppid = r ? (pid_t)x : 0;
 	ev->proc.ppid_known = r > 0;
-	r = get_int(o, "uid", 0, UINT32_MAX - 1, &x);
+	r = get_int(p, F_UID, 0, UINT32_MAX - 1, &x);
 	if (r < 0)
 		return REPLAY_LINE_MALFORMED;
 	ev->proc.uid = r ? (uid_t)x : 0;
 	ev->proc.uid_known = r > 0;
-	r = get_int(o, "sid", 0, INT32_MAX, &x);
+	r = get_int(p, F_SID, 0, INT32_MAX, &x);
 	if (r < 0)
 		return REPLAY_LINE_MALFORMED;
 	ev->proc.sid = r ? (pid_t)x : 0;
 	ev->proc.sid_known = r > 0;
-	if (get_str(p, o, "path", "path_raw", S_PATH, &ev->path) < 0 ||
-	    get_str(p, o, "old_path", "old_path_raw", S_OLD_PATH, &ev->old_path) < 0 ||
-	    get_str(p, o, "comm", "comm_raw", S_COMM, &ev->proc.comm) < 0 ||
-	    get_str(p, o, "exe", "exe_raw", S_EXE, &ev->proc.exe) < 0 ||
-	    get_str(p, o, "cgroup", "cgroup_raw", S_CGROUP, &ev->proc.cgroup) < 0)
+	if (get_str(p, F_PATH, &ev->path) < 0 || get_str(p, F_OLD_PATH, &ev->old_path) < 0 ||
+	    get_str(p, F_COMM, &ev->proc.comm) < 0 || get_str(p, F_EXE, &ev->proc.exe) < 0 ||
+	    get_str(p, F_CGROUP, &ev->proc.cgroup) < 0)
 		return REPLAY_LINE_MALFORMED;
-	if (json_object_object_get_ex(o, "decision", &v) && v) {
-		if (!json_object_is_type(v, json_type_string))
-			return REPLAY_LINE_MALFORMED;
-		s = json_object_get_string(v);
+	if (get_cstr(p, F_DECISION, &s) < 0)
+		return REPLAY_LINE_MALFORMED;
+	if (s) {
 		ev->recorded_known = true;
 		if (strcmp(s, "allow") == 0)
 			ev->recorded = VERDICT_ALLOW;
@@ -238,8 +457,8 @@ enum replay_line replay_parse(struct replay_parser *p, const char *line, size_t 
 		else
 			ev->recorded_known = false;
 	}
-	if (json_object_object_get_ex(o, "host", &v) && json_object_is_type(v, json_type_string))
-		ev->host = json_object_get_string(v);
+	/* A host that is not a string is ignored, as before. */
+	(void)get_cstr(p, F_HOST, &ev->host);
 	return REPLAY_LINE_EVENT;
 }
 
