@@ -21,6 +21,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +37,9 @@
 
 #define READ_CHUNK (256u << 10)		/* bytes per gzread() */
 #define OUT_FLUSH (64u << 10)		/* output written once this much is buffered */
-#define N_STRS 5			/* path, old_path, comm, exe, cgroup */
+#define N_STRS 8			/* a stored line's strings */
 
-enum { S_PATH, S_OLD_PATH, S_COMM, S_EXE, S_CGROUP };
+enum { S_PATH, S_OLD_PATH, S_COMM, S_EXE, S_CGROUP, S_TYPE, S_RUN_ID, S_HOST };
 
 /*
  * The parser: YAJL's callbacks (SAX) fill one slot per field replay reads, straight from
@@ -54,11 +56,17 @@ enum {
 	F_N
 };
 
-static const char *const field_name[F_N] = {
-	"path", "old_path", "comm", "exe", "cgroup",
-	"path_raw", "old_path_raw", "comm_raw", "exe_raw", "cgroup_raw",
-	"type", "run_id", "decision", "host",
-	"seq", "ts_ms", "mask", "pid", "ppid", "uid", "sid",
+#define FIELD(name) { name, sizeof(name) - 1 }
+static const struct {
+	const char *name;
+	size_t len;
+} fields[F_N] = {
+	FIELD("path"), FIELD("old_path"), FIELD("comm"), FIELD("exe"), FIELD("cgroup"),
+	FIELD("path_raw"), FIELD("old_path_raw"), FIELD("comm_raw"), FIELD("exe_raw"),
+	FIELD("cgroup_raw"),
+	FIELD("type"), FIELD("run_id"), FIELD("decision"), FIELD("host"),
+	FIELD("seq"), FIELD("ts_ms"), FIELD("mask"), FIELD("pid"), FIELD("ppid"), FIELD("uid"),
+	FIELD("sid"),
 };
 
 enum kind {
@@ -72,7 +80,6 @@ enum kind {
 
 #define PARSE_DEPTH_MAX 32	/* nested objects and arrays, the top object included:
 				 * json-c's default depth, the limit replay always had */
-#define NUM_LEN_MAX 32		/* digits beyond this overflow int64 whatever they are */
 
 struct slot {
 	enum kind kind;
@@ -130,23 +137,24 @@ static int cb_boolean(void *ctx, int b)
 	return scalar(ctx, K_OTHER);
 }
 
-/* An integer as json-c read it: strtoll(), which clamps what overflows. Fractions and
- * exponents make a double, a wrong type for every number replay reads. */
+/* An integer as json-c read it: strtoll()'s value, clamped where it overflows (YAJL has
+ * checked the syntax: -?(0|[1-9][0-9]*), then a fraction or exponent for a double, which is
+ * a wrong type for every number replay reads). */
 static int cb_number(void *ctx, const char *s, size_t len)
 {
 	struct replay_parser *p = ctx;
-	char digits[NUM_LEN_MAX + 1];
+	bool neg = len && s[0] == '-';
+	uint64_t u = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 	int64_t x;
 
-	if (memchr(s, '.', len) || memchr(s, 'e', len) || memchr(s, 'E', len))
-		return scalar(p, K_OTHER);
-	if (len > NUM_LEN_MAX) {
-		x = s[0] == '-' ? INT64_MIN : INT64_MAX;
-	} else {
-		memcpy(digits, s, len);
-		digits[len] = '\0';
-		x = strtoll(digits, NULL, 10);
+	for (size_t i = neg; i < len; i++) {
+		unsigned d = (unsigned char)s[i] - '0';
+
+		if (d > 9)
+			return scalar(p, K_OTHER);
+		u = u > (lim - d) / 10 ? lim : u * 10 + d;
 	}
+	x = neg ? (u == lim ? INT64_MIN : -(int64_t)u) : (int64_t)u;
 	if (p->in_raw && p->depth == 2) {
 		struct slot *f = &p->f[p->key];
 		char c = (char)x;
@@ -175,7 +183,7 @@ static int cb_string(void *ctx, const unsigned char *s, size_t len)
 	return 1;
 }
 
-/* Field names are short and few: their length and first byte sort out all but one. */
+/* Field names are short and few: their length and first byte sort out nearly all. */
 static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
 {
 	struct replay_parser *p = ctx;
@@ -185,9 +193,9 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
 	if (p->depth != 1)
 		return 1;
 	p->key = -1;
-	for (int i = 0; len && i < F_N; i++) {
-		if (field_name[i][0] == (char)s[0] && strlen(field_name[i]) == len &&
-		    memcmp(field_name[i], s, len) == 0) {
+	for (int i = 0; i < F_N; i++) {
+		if (fields[i].len == len && fields[i].name[0] == (char)s[0] &&
+		    memcmp(fields[i].name, s, len) == 0) {
 			p->key = i;
 			break;
 		}
@@ -1142,33 +1150,52 @@ static int reader_line(struct reader *rd, const char **ret, size_t *ret_len, boo
 	}
 }
 
-/* --sweep keeps each event in this form, one after another in a buffer (8-byte aligned);
- * its strings follow it, each NUL-terminated. */
+/* What a line is, as a parser thread hands it to the policy thread, and as --sweep keeps an
+ * event: one after another in a buffer (8-byte aligned), the strings following, each
+ * NUL-terminated. */
 struct stored {
 	uint64_t seq, ts_ms, mask;
 	int32_t pid, ppid, sid;
 	uint32_t uid;
 	uint32_t len[N_STRS];		/* bytes with the NUL; 0 = NULL */
-	uint8_t known;			/* 1 ppid, 2 uid, 4 sid, 8 recorded */
+	uint8_t line;			/* enum replay_line */
+	uint8_t known;			/* 1 ppid, 2 uid, 4 sid, 8 recorded, 16 seq */
 	uint8_t recorded;
 };
 
-static int store_event(struct buf *s, const struct replay_event *ev)
+/* A line's result into s: ev for an event; type, seq and run_id for any record. */
+static int store_line(struct buf *s, enum replay_line line, const struct replay_event *ev,
+		      const char *type, uint64_t seq, bool seq_known, const char *run_id)
 {
-	const char *strs[N_STRS] = { ev->path, ev->old_path, ev->proc.comm, ev->proc.exe,
-				     ev->proc.cgroup };
-	struct stored e = {
-		.seq = ev->seq, .ts_ms = ev->ts_ms, .mask = ev->mask,
-		.pid = ev->proc.pid, .ppid = ev->proc.ppid, .sid = ev->proc.sid,
-		.uid = ev->proc.uid,
-		.known = (uint8_t)((ev->proc.ppid_known ? 1 : 0) | (ev->proc.uid_known ? 2 : 0) |
-				   (ev->proc.sid_known ? 4 : 0) | (ev->recorded_known ? 8 : 0)),
-		.recorded = (uint8_t)ev->recorded,
-	};
+	bool event = line == REPLAY_LINE_EVENT;
+	const char *strs[N_STRS] = { 0 };
+	struct stored e = { .line = (uint8_t)line, .seq = seq,
+			    .known = (uint8_t)(seq_known ? 16 : 0) };
 	size_t total = sizeof(e), pad;
 	static const char zeros[8];
 	int err;
 
+	if (event) {
+		strs[S_PATH] = ev->path;
+		strs[S_OLD_PATH] = ev->old_path;
+		strs[S_COMM] = ev->proc.comm;
+		strs[S_EXE] = ev->proc.exe;
+		strs[S_CGROUP] = ev->proc.cgroup;
+		strs[S_HOST] = ev->host;
+		e.ts_ms = ev->ts_ms;
+		e.mask = ev->mask;
+		e.pid = ev->proc.pid;
+		e.ppid = ev->proc.ppid;
+		e.sid = ev->proc.sid;
+		e.uid = ev->proc.uid;
+		e.known |= (uint8_t)((ev->proc.ppid_known ? 1 : 0) | (ev->proc.uid_known ? 2 : 0) |
+				     (ev->proc.sid_known ? 4 : 0) | (ev->recorded_known ? 8 : 0));
+		e.recorded = (uint8_t)ev->recorded;
+	}
+	if (event || line == REPLAY_LINE_OTHER) {
+		strs[S_TYPE] = type;
+		strs[S_RUN_ID] = run_id;
+	}
 	for (int i = 0; i < N_STRS; i++) {
 		e.len[i] = strs[i] ? (uint32_t)strlen(strs[i]) + 1 : 0;
 		total += e.len[i];
@@ -1185,15 +1212,28 @@ static int store_event(struct buf *s, const struct replay_event *ev)
 	return err;
 }
 
-/* The stored event at *off into ev (strings borrowed from s); advances *off. */
-static void load_event(const struct buf *s, size_t *off, struct replay_event *ev)
+/* The stored line at *off into ev (an event's, strings borrowed from s), *ret_type,
+ * *ret_seq, *ret_seq_known and *ret_run_id; advances *off. Returns what the line is. */
+static enum replay_line load_line(const struct buf *s, size_t *off, struct replay_event *ev,
+				  const char **ret_type, uint64_t *ret_seq, bool *ret_seq_known,
+				  const char **ret_run_id)
 {
 	const struct stored *e = (const struct stored *)(s->data + *off);
-	const char *p = s->data + *off + sizeof(*e);
-	const char **strs[N_STRS] = { &ev->path, &ev->old_path, &ev->proc.comm, &ev->proc.exe,
-				      &ev->proc.cgroup };
+	const char *p = s->data + *off + sizeof(*e), *strs[N_STRS];
 	size_t total = sizeof(*e);
 
+	for (int i = 0; i < N_STRS; i++) {
+		strs[i] = e->len[i] ? p : NULL;
+		p += e->len[i];
+		total += e->len[i];
+	}
+	*off += total + (8 - total % 8) % 8;
+	*ret_type = strs[S_TYPE];
+	*ret_seq = e->seq;
+	*ret_seq_known = e->known & 16;
+	*ret_run_id = strs[S_RUN_ID];
+	if (e->line != REPLAY_LINE_EVENT)
+		return (enum replay_line)e->line;
 	memset(ev, 0, sizeof(*ev));
 	ev->seq = e->seq;
 	ev->ts_ms = e->ts_ms;
@@ -1207,12 +1247,175 @@ static void load_event(const struct buf *s, size_t *off, struct replay_event *ev
 	ev->proc.sid_known = e->known & 4;
 	ev->recorded_known = e->known & 8;
 	ev->recorded = (enum verdict)e->recorded;
-	for (int i = 0; i < N_STRS; i++) {
-		*strs[i] = e->len[i] ? p : NULL;
-		p += e->len[i];
-		total += e->len[i];
+	ev->path = strs[S_PATH];
+	ev->old_path = strs[S_OLD_PATH];
+	ev->proc.comm = strs[S_COMM];
+	ev->proc.exe = strs[S_EXE];
+	ev->proc.cgroup = strs[S_CGROUP];
+	ev->run_id = strs[S_RUN_ID];
+	ev->host = strs[S_HOST];
+	return REPLAY_LINE_EVENT;
+}
+
+/*
+ * Parsing on threads: JSON is the cost of a replay (policy is a small part of it), so the
+ * reader (this thread) cuts the input into batches of whole lines, parser threads turn each
+ * batch into stored lines, and this thread runs them through the policy in the order of the
+ * input: the policy is serial and sees every line where it was. A batch belongs to the
+ * reader while B_FREE or B_DONE, to a parser thread while B_PARSING; the state changes under
+ * the pool's lock.
+ */
+#define PARSE_THREADS_MAX 4
+#define BATCHES 8			/* in flight: at least 2 per thread, so none waits */
+#define BATCH_BYTES (1u << 20)		/* input bytes per batch (a longer last line ends it) */
+#define LINE_TOO_LONG UINT32_MAX	/* a line's length in a batch: over REPLAY_LINE_MAX */
+#define PARSE_STACK (256u << 10)	/* bytes: YAJL does not recurse */
+
+enum batch_state { B_FREE, B_READY, B_PARSING, B_DONE };
+
+struct batch {
+	enum batch_state state;
+	uint64_t id;			/* the batch's place in the input: 0, 1, ... */
+	struct buf in;			/* lines: a uint32_t length, then the bytes */
+	struct buf out;			/* the stored lines, one per input line */
+	int err;			/* 0, or -ENOMEM from the parser thread */
+};
+
+struct pool {
+	pthread_mutex_t lock;
+	pthread_cond_t ready;		/* a batch is B_READY, or stop */
+	pthread_cond_t done;		/* a batch is B_DONE */
+	struct batch b[BATCHES];	/* batch id in b[id % BATCHES] */
+	uint64_t next_parse;		/* the id the parser threads take next */
+	bool stop;
+	pthread_t thread[PARSE_THREADS_MAX];
+	int n_threads;			/* started */
+};
+
+static int parse_batch(struct replay_parser *p, struct batch *b)
+{
+	size_t off = 0;
+
+	b->out.len = 0;
+	while (off < b->in.len) {
+		const char *type = NULL, *run_id = NULL;
+		struct replay_event ev;
+		enum replay_line line;
+		uint64_t seq = 0;
+		bool seq_known = false;
+		uint32_t len;
+		int err;
+
+		memcpy(&len, b->in.data + off, sizeof(len));
+		off += sizeof(len);
+		if (len == LINE_TOO_LONG) {
+			line = REPLAY_LINE_MALFORMED;
+		} else {
+			line = replay_parse(p, b->in.data + off, len, &ev, &type, &seq, &seq_known,
+					    &run_id);
+			off += len;
+		}
+		err = store_line(&b->out, line, &ev, type, seq, seq_known, run_id);
+		if (err < 0)
+			return -ENOMEM; /* a batch is far below REPLAY_STORE_MAX */
 	}
-	*off += total + (8 - total % 8) % 8;
+	return 0;
+}
+
+static void *parse_thread(void *arg)
+{
+	struct pool *pool = arg;
+	struct replay_parser *p = replay_parser_new();
+
+	(void)pthread_mutex_lock(&pool->lock);
+	for (;;) {
+		struct batch *b = &pool->b[pool->next_parse % BATCHES];
+
+		if (pool->stop)
+			break;
+		if (b->state != B_READY || b->id != pool->next_parse) {
+			(void)pthread_cond_wait(&pool->ready, &pool->lock);
+			continue;
+		}
+		pool->next_parse++;
+		b->state = B_PARSING;
+		(void)pthread_mutex_unlock(&pool->lock);
+		b->err = p ? parse_batch(p, b) : -ENOMEM;
+		(void)pthread_mutex_lock(&pool->lock);
+		b->state = B_DONE;
+		(void)pthread_cond_broadcast(&pool->done);
+	}
+	(void)pthread_mutex_unlock(&pool->lock);
+	replay_parser_free(p);
+	return NULL;
+}
+
+/* Parser threads, one per CPU this process may run on (at most PARSE_THREADS_MAX). Returns
+ * 0 or a negative errno; pool_stop() then releases what was started. */
+static int pool_start(struct pool *pool)
+{
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	int n = 1, err;
+
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+		n = CPU_COUNT(&cpus);
+	n = n < 1 ? 1 : n > PARSE_THREADS_MAX ? PARSE_THREADS_MAX : n;
+	err = pthread_attr_init(&attr);
+	if (err)
+		return -err;
+	err = pthread_attr_setstacksize(&attr, PARSE_STACK);
+	while (!err && pool->n_threads < n) {
+		err = pthread_create(&pool->thread[pool->n_threads], &attr, parse_thread, pool);
+		if (!err)
+			pool->n_threads++;
+	}
+	(void)pthread_attr_destroy(&attr);
+	return -err;
+}
+
+static void pool_stop(struct pool *pool)
+{
+	(void)pthread_mutex_lock(&pool->lock);
+	pool->stop = true;
+	(void)pthread_cond_broadcast(&pool->ready);
+	(void)pthread_mutex_unlock(&pool->lock);
+	for (int i = 0; i < pool->n_threads; i++)
+		(void)pthread_join(pool->thread[i], NULL);
+	pool->n_threads = 0;
+	for (int i = 0; i < BATCHES; i++) {
+		buf_free(&pool->b[i].in);
+		buf_free(&pool->b[i].out);
+	}
+}
+
+/* Lines from rd into b until it holds BATCH_BYTES or the input ends (*ret_eof). 0, -EIO
+ * (msg) or -ENOMEM. */
+static int fill_batch(struct reader *rd, struct batch *b, bool *ret_eof, char *msg,
+		      size_t msg_len)
+{
+	b->in.len = 0;
+	while (b->in.len < BATCH_BYTES) {
+		const char *line;
+		bool too_long;
+		size_t len;
+		uint32_t n;
+		int r = reader_line(rd, &line, &len, &too_long, msg, msg_len);
+
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			*ret_eof = true;
+			break;
+		}
+		n = too_long ? LINE_TOO_LONG : (uint32_t)len;
+		if (buf_append(&b->in, &n, sizeof(n)) < 0 ||
+		    (!too_long && buf_append(&b->in, line, len) < 0)) {
+			snprintf(msg, msg_len, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 static int out_flush(int fd, struct buf *out, char *msg, size_t msg_len)
@@ -1246,6 +1449,63 @@ static void sweep_row(const struct replay *r, struct buf *out)
 	(void)buf_append(out, line, (size_t)n);
 }
 
+/* A parsed batch through the policy, in the input's order: alerts and decisions into out
+ * (written out as it fills), or for a sweep the events kept in store. 0, or a negative
+ * errno with msg. */
+static int use_batch(struct replay *rp, const struct batch *b, struct buf *store,
+		     struct buf *out, uint64_t *line_no, int out_fd, char *msg, size_t msg_len)
+{
+	struct replay_stats *st = &rp->st;
+	size_t off = 0;
+	int err;
+
+	while (off < b->out.len) {
+		const char *type, *run_id;
+		struct replay_event ev;
+		uint64_t seq;
+		bool seq_known;
+
+		++*line_no;
+		st->lines++;
+		switch (load_line(&b->out, &off, &ev, &type, &seq, &seq_known, &run_id)) {
+		case REPLAY_LINE_EVENT:
+			if (seq_known)
+				replay_note_seq(st, seq, run_id);
+			if (store) {
+				/* A sweep writes no records: the run and host are not kept. */
+				ev.run_id = ev.host = NULL;
+				err = store_line(store, REPLAY_LINE_EVENT, &ev, NULL, ev.seq, false,
+						 NULL);
+				if (err < 0) {
+					snprintf(msg, msg_len, "--sweep: %s", err == -EFBIG ?
+						 "the stream's events need more than 1 GiB kept in "
+						 "memory; sweep a part of it" : "out of memory");
+					return err;
+				}
+				st->events++;
+				break;
+			}
+			err = replay_event(rp, &ev, out);
+			if (err < 0) {
+				snprintf(msg, msg_len, "out of memory");
+				return err;
+			}
+			break;
+		case REPLAY_LINE_OTHER:
+			replay_note_other(st, type, seq, seq_known, run_id);
+			break;
+		case REPLAY_LINE_MALFORMED:
+			replay_note_malformed(st, *line_no);
+			break;
+		case REPLAY_LINE_EMPTY:
+			break;
+		}
+		if (out->len >= OUT_FLUSH && (err = out_flush(out_fd, out, msg, msg_len)) < 0)
+			return err;
+	}
+	return 0;
+}
+
 int replay_run(const struct config *c, const char *output, char *msg, size_t msg_len)
 {
 	unsigned values[REPLAY_SWEEP_VALUES_MAX];
@@ -1253,11 +1513,13 @@ int replay_run(const struct config *c, const char *output, char *msg, size_t msg
 	int n_values = 0, out_fd = STDOUT_FILENO, in_fd = -1, err;
 	bool text = c->format == CONFIG_FORMAT_TEXT;
 	struct reader rd = { 0 };
-	struct replay_parser *parser = NULL;
+	struct pool pool = { .lock = PTHREAD_MUTEX_INITIALIZER, .ready = PTHREAD_COND_INITIALIZER,
+			     .done = PTHREAD_COND_INITIALIZER };
 	struct replay rp;
 	struct replay_stats *st;
 	struct buf out = { 0 }, store = { 0 };
-	uint64_t line_no = 0;
+	uint64_t line_no = 0, next_fill = 0, next_use = 0;
+	bool eof = false;
 
 	memset(&rp, 0, sizeof(rp));
 	if (c->sweep) {
@@ -1296,8 +1558,7 @@ int replay_run(const struct config *c, const char *output, char *msg, size_t msg
 	(void)gzbuffer(rd.gz, READ_CHUNK);
 	rd.cap = REPLAY_LINE_MAX + READ_CHUNK;
 	rd.buf = malloc(rd.cap);
-	parser = replay_parser_new();
-	if (!rd.buf || !parser) {
+	if (!rd.buf) {
 		err = -ENOMEM;
 		snprintf(msg, msg_len, "out of memory");
 		goto out;
@@ -1310,54 +1571,45 @@ int replay_run(const struct config *c, const char *output, char *msg, size_t msg
 			goto out;
 		}
 	}
+	err = pool_start(&pool);
+	if (err < 0) {
+		snprintf(msg, msg_len, "replay: parser threads: %s", strerror(-err));
+		goto out;
+	}
 	for (;;) {
-		const char *line, *type, *run_id;
-		struct replay_event ev;
-		uint64_t seq;
-		bool too_long, seq_known;
-		size_t len;
+		struct batch *b;
 
-		err = reader_line(&rd, &line, &len, &too_long, msg, msg_len);
-		if (err <= 0)
-			break;
-		line_no++;
-		st->lines++;
-		if (too_long) {
-			replay_note_malformed(st, line_no);
+		/* Keep the parser threads fed; take the oldest batch back once all are out. */
+		if (!eof && next_fill - next_use < BATCHES) {
+			b = &pool.b[next_fill % BATCHES];
+			err = fill_batch(&rd, b, &eof, msg, msg_len);
+			if (err < 0)
+				break;
+			(void)pthread_mutex_lock(&pool.lock);
+			b->id = next_fill++;
+			b->state = B_READY;
+			(void)pthread_cond_broadcast(&pool.ready);
+			(void)pthread_mutex_unlock(&pool.lock);
 			continue;
 		}
-		switch (replay_parse(parser, line, len, &ev, &type, &seq, &seq_known, &run_id)) {
-		case REPLAY_LINE_EVENT:
-			if (seq_known)
-				replay_note_seq(st, seq, run_id);
-			if (c->sweep) {
-				err = store_event(&store, &ev);
-				if (err < 0) {
-					snprintf(msg, msg_len, "--sweep: %s", err == -EFBIG ?
-						 "the stream's events need more than 1 GiB kept in "
-						 "memory; sweep a part of it" : "out of memory");
-					goto out;
-				}
-				st->events++;
-				break;
-			}
-			err = replay_event(&rp, &ev, &out);
-			if (err < 0) {
-				snprintf(msg, msg_len, "out of memory");
-				goto out;
-			}
+		if (next_use == next_fill)
 			break;
-		case REPLAY_LINE_OTHER:
-			replay_note_other(st, type, seq, seq_known, run_id);
-			break;
-		case REPLAY_LINE_MALFORMED:
-			replay_note_malformed(st, line_no);
-			break;
-		case REPLAY_LINE_EMPTY:
-			break;
-		}
-		if (out.len >= OUT_FLUSH && (err = out_flush(out_fd, &out, msg, msg_len)) < 0)
+		b = &pool.b[next_use % BATCHES];
+		(void)pthread_mutex_lock(&pool.lock);
+		while (b->state != B_DONE)
+			(void)pthread_cond_wait(&pool.done, &pool.lock);
+		(void)pthread_mutex_unlock(&pool.lock);
+		if (b->err < 0) {
+			err = b->err;
+			snprintf(msg, msg_len, "out of memory");
 			goto out;
+		}
+		err = use_batch(&rp, b, c->sweep ? &store : NULL, &out, &line_no, out_fd, msg,
+				msg_len);
+		if (err < 0)
+			goto out;
+		b->state = B_FREE; /* the reader's: no parser thread looks at it now */
+		next_use++;
 	}
 	if (err < 0)
 		goto out; /* the input could not be read: no summary of part of it */
@@ -1398,9 +1650,12 @@ int replay_run(const struct config *c, const char *output, char *msg, size_t msg
 			sw.sweep_key = sweep_key;
 			sw.sweep_value = values[i];
 			while (off < store.len) {
+				const char *type, *run_id;
 				struct replay_event ev;
+				uint64_t seq;
+				bool seq_known;
 
-				load_event(&store, &off, &ev);
+				(void)load_line(&store, &off, &ev, &type, &seq, &seq_known, &run_id);
 				(void)replay_event(&sw, &ev, NULL); /* no records: nothing to fail */
 			}
 			/* What the reader counted is the stream's, the same for every value. */
@@ -1433,8 +1688,8 @@ out:
 		(void)gzclose(rd.gz); /* read only: nothing to lose */
 	if (in_fd >= 0)
 		(void)close(in_fd);
+	pool_stop(&pool);
 	free(rd.buf);
-	replay_parser_free(parser);
 	buf_free(&out);
 	buf_free(&store);
 	replay_free(&rp);
