@@ -87,8 +87,18 @@ struct slot {
 	struct buf str;
 };
 
+#define KEY_HASH_SIZE 64		/* power of two */
+
+/* No two of fields[] share a hash: a key is found, or known not to be one of them, with one
+ * comparison. */
+static unsigned key_hash(const unsigned char *s, size_t len)
+{
+	return (unsigned)(len * 4 + s[0] + s[len - 1] * 35u) & (KEY_HASH_SIZE - 1);
+}
+
 struct replay_parser {
 	yajl_handle h;			/* NULL after a malformed line: made anew */
+	int8_t by_hash[KEY_HASH_SIZE];	/* key_hash() -> field + 1, 0: none */
 	struct slot f[F_N];
 	int key;			/* the slot of the top-level key being read, or -1 */
 	unsigned depth;			/* open objects and arrays */
@@ -183,23 +193,21 @@ static int cb_string(void *ctx, const unsigned char *s, size_t len)
 	return 1;
 }
 
-/* Field names are short and few: their length and first byte sort out nearly all. */
 static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
 {
 	struct replay_parser *p = ctx;
+	int i;
 
 	/* Keys of nested objects are not the record's: the top-level key stays set, so
 	 * that closing a _raw array around such an object finds its slot. */
 	if (p->depth != 1)
 		return 1;
 	p->key = -1;
-	for (int i = 0; i < F_N; i++) {
-		if (fields[i].len == len && fields[i].name[0] == (char)s[0] &&
-		    memcmp(fields[i].name, s, len) == 0) {
-			p->key = i;
-			break;
-		}
-	}
+	if (!len)
+		return 1;
+	i = p->by_hash[key_hash(s, len)] - 1;
+	if (i >= 0 && fields[i].len == len && memcmp(fields[i].name, s, len) == 0)
+		p->key = i;
 	return 1;
 }
 
@@ -288,6 +296,13 @@ struct replay_parser *replay_parser_new(void)
 
 	if (!p)
 		return NULL;
+	for (int i = 0; i < F_N; i++) {
+		unsigned h = key_hash((const unsigned char *)fields[i].name, fields[i].len);
+
+		/* A field whose hash another took would never be found: test_replay's
+		 * mapping cases read every field. */
+		p->by_hash[h] = (int8_t)(i + 1);
+	}
 	if (parser_handle(p) < 0) {
 		free(p);
 		return NULL;
