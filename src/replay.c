@@ -1,22 +1,24 @@
 /*
  * replay.c - fanotifyd --replay FILE [--sweep KEY=V1,...]: a stream the daemon recorded,
  * read back through the configured policy. Owns the input (a zlib stream: gzip or plain,
- * recognised by its bytes), the output descriptor, its JSON parser and, for a sweep, the
- * events kept in memory; borrows the config. Must not mark, open a fanotify group, run a
- * hook or write anything but its output: main.c calls it right after the config is parsed,
- * before start(), so none of that exists.
+ * recognised by its bytes), the output descriptor, the parser threads and their batches and,
+ * for a sweep, the events kept in memory; borrows the config. Must not mark, open a
+ * fanotify group, run a hook or write anything but its output: main.c calls it right after
+ * the config is parsed, before start(), so none of that exists.
  *
- *   line -> replay_parse() (json-c) -> struct replay_event (proc_info from pid, ppid, uid,
- *   sid, comm, exe, cgroup) -> policy_eval() with now_ms = ts_ms -> alert and decision
- *   records (record.c / text.c) -> replay_summary
+ *   reader: lines -> batches -> parser threads: replay_parse() (YAJL) -> stored lines ->
+ *   this thread, in input order: struct replay_event (proc_info from pid, ppid, uid, sid,
+ *   comm, exe, cgroup) -> policy_eval() with now_ms = ts_ms -> alert and decision records
+ *   (record.c / text.c) -> replay_summary
  *
  * The live policy counts time in the batch's CLOCK_MONOTONIC read beside the record's ts_ms
  * (pipeline.c handle_event()), so the intervals a replay sees are those policy saw.
  *
- * JSON: json-c, not jansson (which --subscribe uses): on the same 200,000 event records
- * (about 340 bytes each, parse and read every field) json-c parsed 321,000-348,000
- * records/s and jansson 152,000-191,000 on this machine; json-c's tokener is reused from
- * line to line, and it bounds nesting (depth 32), so a hostile line costs a bounded parse.
+ * JSON: YAJL's callbacks, not a tree of objects (json-c, jansson, cJSON): the parse is the
+ * cost of a replay, and a tree costs an allocation per value and a lookup per field. On
+ * bench/replay.sh's stream (one thread, every field replay reads): YAJL 650,000-900,000
+ * lines/s, cJSON 467,000, libfastjson 156,000, json-c 141,000-300,000, jansson half of
+ * json-c. Nesting stops at json-c's depth (32), so a hostile line costs a bounded parse.
  */
 #include <errno.h>
 #include <fcntl.h>
