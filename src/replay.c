@@ -1625,7 +1625,10 @@ int replay_run(const struct config *c, const char *output, char *msg, size_t msg
 				msg_len);
 		if (err < 0)
 			goto out;
-		b->state = B_FREE; /* the reader's: no parser thread looks at it now */
+		/* Under the lock: a parser thread waiting for the next id reads this state. */
+		(void)pthread_mutex_lock(&pool.lock);
+		b->state = B_FREE;
+		(void)pthread_mutex_unlock(&pool.lock);
 		next_use++;
 	}
 	if (err < 0)
