@@ -17,7 +17,8 @@
  * JSON: YAJL's callbacks, not a tree of objects (json-c, jansson, cJSON): the parse is the
  * cost of a replay, and a tree costs an allocation per value and a lookup per field. On
  * bench/replay.sh's stream (one thread, every field replay reads, best of 3): YAJL 996,000
- * lines/s, cJSON 467,000, libfastjson 165,000, json-c 153,000, jansson half of json-c. Nesting stops at json-c's depth (32), so a hostile line costs a bounded parse.
+ * lines/s, cJSON 467,000, libfastjson 165,000, json-c 153,000, jansson half of json-c.
+ * Nesting stops at json-c's depth (32), so a hostile line costs a bounded parse.
  */
 #include <errno.h>
 #include <fcntl.h>
