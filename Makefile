@@ -25,9 +25,9 @@ override CFLAGS := $(BASEFLAGS) $(WARNFLAGS) $(OPTFLAGS) $(CFLAGS)
 LDFLAGS ?=
 LDLIBS = -pthread
 DAEMON_LIBS = -lseccomp
-# jansson: the --subscribe --format text client (src/subscribe.c) parses JSON; json-c and
+# jansson: the --subscribe --format text client (src/subscribe.c) parses JSON; yajl and
 # zlib: --replay (src/replay.c) parses recorded streams, gzipped or not.
-CLIENT_LIBS = -ljansson -ljson-c -lz
+CLIENT_LIBS = -ljansson -lyajl -lz
 
 BUILD ?= build
 BIN ?= fanotifyd

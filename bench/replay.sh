@@ -6,7 +6,9 @@
 # those of the recording), then times --replay over it with the bench's policy (canaries,
 # bursts, deny-on-alert, a job), without any policy rule, gzipped, and prints a Markdown
 # section (bench/run.sh appends it to its report; alone: sudo bench/replay.sh).
-#   environment: FANOTIFYD (default ./fanotifyd), N_REPLAY (default 1000000), REPLAY_REPS (3)
+#   environment: FANOTIFYD (default ./fanotifyd), N_REPLAY (default 1000000), REPLAY_REPS (3),
+#   REPLAY_KEEP=DIR: the recording, the repeated stream and the policy are kept in DIR, and a
+#   later run with the same DIR times them again instead of recording anew (A/B of binaries)
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -16,7 +18,7 @@ REPS=${REPLAY_REPS:-3}
 PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 if [ -z "${REPLAY_INNER:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "replay bench: needs root (the recording)" >&2; exit 1; }
-	export REPLAY_INNER=1 FANOTIFYD=$FAN N_REPLAY REPLAY_REPS=$REPS
+	export REPLAY_INNER=1 FANOTIFYD=$FAN N_REPLAY REPLAY_REPS=$REPS REPLAY_KEEP=${REPLAY_KEEP:-}
 	exec unshare -m --propagation private bash "${BASH_SOURCE[0]}"
 fi
 B=$(mktemp -d /tmp/fanotifyd-replay-bench.XXXXXX)
@@ -31,6 +33,11 @@ cleanup() {
 	rm -rf "$B"
 }
 trap cleanup EXIT
+KEEP=${REPLAY_KEEP:-}
+if [ -n "$KEEP" ] && [ -s "$KEEP/big.jsonl" ] && [ -s "$KEEP/live.jsonl" ] && [ -s "$KEEP/policy.conf" ]; then
+	cp "$KEEP/policy.conf" "$B/policy.conf"
+	cp "$KEEP/live.jsonl" "$KEEP/big.jsonl" "$B/o/"
+else
 cat >"$B/policy.conf" <<EOF
 perm 1
 deny_on_alert 1
@@ -77,7 +84,6 @@ rm -rf "$W/tree/d0"*
 kill -TERM "$LPID"
 wait "$LPID"
 LPID=
-LIVE_EVENTS=$(grep -c '"type":"event"' "$B/o/live.jsonl")
 
 # --- >= N_REPLAY events: the recording repeated ---------------------------------------------
 "$PYTHON" - "$B/o/live.jsonl" "$B/o/big.jsonl" "$N_REPLAY" <<'PY'
@@ -104,6 +110,11 @@ with open(dst, "w") as out:
             out.write(json.dumps(r, separators=(",", ":"), ensure_ascii=False) + "\n")
 print(copies * n_ev, copies, file=sys.stderr)
 PY
+if [ -n "$KEEP" ]; then
+	mkdir -p "$KEEP" && cp "$B/policy.conf" "$B/o/live.jsonl" "$B/o/big.jsonl" "$KEEP/"
+fi
+fi
+LIVE_EVENTS=$(grep -c '"type":"event"' "$B/o/live.jsonl")
 EVENTS=$(grep -c '"type":"event"' "$B/o/big.jsonl")
 BYTES=$(stat -c %s "$B/o/big.jsonl")
 gzip -1 -c "$B/o/big.jsonl" >"$B/o/big.jsonl.gz"

@@ -13,13 +13,13 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok install
 # fakeroot), lintian, logrotate, bash-completion (the completion's test sources it), man-db
 # and groff-base (man --warnings, lexgrog on both man pages). t65-prometheus:
 # prometheus-node-exporter (its textfile collector reads prometheus_file). libjansson-dev:
-# the --subscribe client's --format text parses records. libjson-c-dev and zlib1g-dev:
-# --replay parses recorded streams (json-c) and reads them gzipped (zlib). python3-jsonschema: the
+# the --subscribe client's --format text parses records. libyajl-dev and zlib1g-dev:
+# --replay parses recorded streams (yajl) and reads them gzipped (zlib). python3-jsonschema: the
 # integration tests check every record against schema/record.schema.json (jsonl.py).
 # t66-rsyslog: rsyslog (rsyslogd with imfile and mmjsonparse: on Debian 12 both are in the
 # rsyslog package, no separate rsyslog-mmjsonparse) and rsyslog-relp (omrelp, imrelp).
 # Installing rsyslog enables its service; the test never touches it (private instances).
-for pkg in gcc make libc6-dev linux-libc-dev libseccomp-dev libcmocka-dev libjansson-dev libjson-c-dev zlib1g-dev python3 \
+for pkg in gcc make libc6-dev linux-libc-dev libseccomp-dev libcmocka-dev libjansson-dev libyajl-dev zlib1g-dev python3 \
 	python3-jsonschema util-linux procps clang libclang-rt-dev systemd build-essential \
 	dpkg-dev debhelper fakeroot lintian logrotate bash-completion man-db groff-base \
 	prometheus-node-exporter rsyslog rsyslog-relp; do

@@ -1,31 +1,35 @@
 /*
  * replay.c - fanotifyd --replay FILE [--sweep KEY=V1,...]: a stream the daemon recorded,
  * read back through the configured policy. Owns the input (a zlib stream: gzip or plain,
- * recognised by its bytes), the output descriptor, its JSON parser and, for a sweep, the
- * events kept in memory; borrows the config. Must not mark, open a fanotify group, run a
- * hook or write anything but its output: main.c calls it right after the config is parsed,
- * before start(), so none of that exists.
+ * recognised by its bytes), the output descriptor, the parser threads and their batches and,
+ * for a sweep, the events kept in memory; borrows the config. Must not mark, open a
+ * fanotify group, run a hook or write anything but its output: main.c calls it right after
+ * the config is parsed, before start(), so none of that exists.
  *
- *   line -> replay_parse() (json-c) -> struct replay_event (proc_info from pid, ppid, uid,
- *   sid, comm, exe, cgroup) -> policy_eval() with now_ms = ts_ms -> alert and decision
- *   records (record.c / text.c) -> replay_summary
+ *   reader: lines -> batches -> parser threads: replay_parse() (YAJL) -> stored lines ->
+ *   this thread, in input order: struct replay_event (proc_info from pid, ppid, uid, sid,
+ *   comm, exe, cgroup) -> policy_eval() with now_ms = ts_ms -> alert and decision records
+ *   (record.c / text.c) -> replay_summary
  *
  * The live policy counts time in the batch's CLOCK_MONOTONIC read beside the record's ts_ms
  * (pipeline.c handle_event()), so the intervals a replay sees are those policy saw.
  *
- * JSON: json-c, not jansson (which --subscribe uses): on the same 200,000 event records
- * (about 340 bytes each, parse and read every field) json-c parsed 321,000-348,000
- * records/s and jansson 152,000-191,000 on this machine; json-c's tokener is reused from
- * line to line, and it bounds nesting (depth 32), so a hostile line costs a bounded parse.
+ * JSON: YAJL's callbacks, not a tree of objects (json-c, jansson, cJSON): the parse is the
+ * cost of a replay, and a tree costs an allocation per value and a lookup per field. On
+ * bench/replay.sh's stream (one thread, every field replay reads, best of 3): YAJL 996,000
+ * lines/s, cJSON 467,000, libfastjson 165,000, json-c 153,000, jansson half of json-c.
+ * Nesting stops at json-c's depth (32), so a hostile line costs a bounded parse.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <yajl/yajl_parse.h>
 #include <zlib.h>
 
 #include "compat.h"
@@ -35,15 +39,258 @@
 
 #define READ_CHUNK (256u << 10)		/* bytes per gzread() */
 #define OUT_FLUSH (64u << 10)		/* output written once this much is buffered */
-#define N_STRS 5			/* path, old_path, comm, exe, cgroup */
+#define N_STRS 8			/* a stored line's strings */
 
-enum { S_PATH, S_OLD_PATH, S_COMM, S_EXE, S_CGROUP };
+enum { S_PATH, S_OLD_PATH, S_COMM, S_EXE, S_CGROUP, S_TYPE, S_RUN_ID, S_HOST };
+
+/*
+ * The parser: YAJL's callbacks (SAX) fill one slot per field replay reads, straight from
+ * the bytes, and ignore every other field and everything nested; nothing is allocated per
+ * value. A field's slot holds what its last occurrence in the object was (json-c, which
+ * replay used before, kept the last of duplicate keys too); replay_parse() checks types and
+ * ranges once the object is closed.
+ */
+enum {
+	F_PATH, F_OLD_PATH, F_COMM, F_EXE, F_CGROUP,			/* strings, in S_* order */
+	F_PATH_RAW, F_OLD_PATH_RAW, F_COMM_RAW, F_EXE_RAW, F_CGROUP_RAW, /* their _raw */
+	F_TYPE, F_RUN_ID, F_DECISION, F_HOST,				/* other strings */
+	F_SEQ, F_TS_MS, F_MASK, F_PID, F_PPID, F_UID, F_SID,		/* integers */
+	F_N
+};
+
+#define FIELD(name) { name, sizeof(name) - 1 }
+static const struct {
+	const char *name;
+	size_t len;
+} fields[F_N] = {
+	FIELD("path"), FIELD("old_path"), FIELD("comm"), FIELD("exe"), FIELD("cgroup"),
+	FIELD("path_raw"), FIELD("old_path_raw"), FIELD("comm_raw"), FIELD("exe_raw"),
+	FIELD("cgroup_raw"),
+	FIELD("type"), FIELD("run_id"), FIELD("decision"), FIELD("host"),
+	FIELD("seq"), FIELD("ts_ms"), FIELD("mask"), FIELD("pid"), FIELD("ppid"), FIELD("uid"),
+	FIELD("sid"),
+};
+
+enum kind {
+	K_ABSENT,
+	K_NULL,
+	K_INT,		/* i (clamped to int64 as json-c did: a range check then refuses it) */
+	K_STRING,	/* str: the decoded bytes, NUL-terminated (str.len counts the NUL) */
+	K_BYTES,	/* an array of integers 1-255 (a _raw field): str as for K_STRING */
+	K_OTHER,	/* any other value: a wrong type for every field replay reads */
+};
+
+#define PARSE_DEPTH_MAX 32	/* nested objects and arrays, the top object included:
+				 * json-c's default depth, the limit replay always had */
+
+struct slot {
+	enum kind kind;
+	int64_t i;
+	struct buf str;
+};
+
+#define KEY_HASH_SIZE 64		/* power of two */
+
+/* No two of fields[] share a hash: a key is found, or known not to be one of them, with one
+ * comparison. */
+static unsigned key_hash(const unsigned char *s, size_t len)
+{
+	return (unsigned)(len * 4 + s[0] + s[len - 1] * 35u) & (KEY_HASH_SIZE - 1);
+}
 
 struct replay_parser {
-	json_tokener *tok;
-	struct json_object *obj;	/* the last line's; put at the next parse */
-	struct buf str[N_STRS];		/* strings rebuilt from <field>_raw */
+	yajl_handle h;			/* NULL after a malformed line: made anew */
+	int8_t by_hash[KEY_HASH_SIZE];	/* key_hash() -> field + 1, 0: none */
+	struct slot f[F_N];
+	int key;			/* the slot of the top-level key being read, or -1 */
+	unsigned depth;			/* open objects and arrays */
+	bool in_raw;			/* inside the array of a _raw field (depth 2) */
+	bool done;			/* the top-level object closed ... */
+	size_t end;			/* ... this many bytes into the line */
+	bool ok;			/* no callback refused the line */
 };
+
+/* A slot, its value now of kind k: the previous occurrence's is dropped. */
+static struct slot *slot_set(struct replay_parser *p, enum kind k)
+{
+	struct slot *s = &p->f[p->key];
+
+	s->kind = k;
+	s->str.len = 0;
+	return s;
+}
+
+static int refuse(struct replay_parser *p)
+{
+	p->ok = false;
+	return 0; /* yajl_status_client_canceled */
+}
+
+/* A scalar value of kind k: refuses one at the top level or after the object. */
+static int scalar(struct replay_parser *p, enum kind k)
+{
+	if (p->depth == 0)
+		return refuse(p);
+	if (p->in_raw && p->depth == 2)
+		p->f[p->key].kind = K_OTHER;
+	else if (p->depth == 1 && p->key >= 0)
+		slot_set(p, k);
+	return 1;
+}
+
+static int cb_null(void *ctx)
+{
+	return scalar(ctx, K_NULL);
+}
+
+static int cb_boolean(void *ctx, int b)
+{
+	(void)b;
+	return scalar(ctx, K_OTHER);
+}
+
+/* An integer as json-c read it: strtoll()'s value, clamped where it overflows (YAJL has
+ * checked the syntax: -?(0|[1-9][0-9]*), then a fraction or exponent for a double, which is
+ * a wrong type for every number replay reads). */
+static int cb_number(void *ctx, const char *s, size_t len)
+{
+	struct replay_parser *p = ctx;
+	bool neg = len && s[0] == '-';
+	uint64_t u = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	int64_t x;
+
+	for (size_t i = neg; i < len; i++) {
+		unsigned d = (unsigned char)s[i] - '0';
+
+		if (d > 9)
+			return scalar(p, K_OTHER);
+		u = u > (lim - d) / 10 ? lim : u * 10 + d;
+	}
+	x = neg ? (u == lim ? INT64_MIN : -(int64_t)u) : (int64_t)u;
+	if (p->in_raw && p->depth == 2) {
+		struct slot *f = &p->f[p->key];
+		char c = (char)x;
+
+		if (f->kind != K_BYTES || x < 1 || x > 255)
+			f->kind = K_OTHER;
+		else if (buf_append(&f->str, &c, 1) < 0)
+			return refuse(p);
+		return 1;
+	}
+	if (scalar(p, K_INT) && p->depth == 1 && p->key >= 0)
+		p->f[p->key].i = x;
+	return p->ok;
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t len)
+{
+	struct replay_parser *p = ctx;
+	struct slot *f;
+
+	if (p->depth != 1 || p->key < 0 || p->in_raw)
+		return scalar(p, K_OTHER);
+	f = slot_set(p, K_STRING);
+	if (buf_append(&f->str, s, len) < 0 || buf_append(&f->str, "", 1) < 0)
+		return refuse(p);
+	return 1;
+}
+
+static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
+{
+	struct replay_parser *p = ctx;
+	int i;
+
+	/* Keys of nested objects are not the record's: the top-level key stays set, so
+	 * that closing a _raw array around such an object finds its slot. */
+	if (p->depth != 1)
+		return 1;
+	p->key = -1;
+	if (!len)
+		return 1;
+	i = p->by_hash[key_hash(s, len)] - 1;
+	if (i >= 0 && fields[i].len == len && memcmp(fields[i].name, s, len) == 0)
+		p->key = i;
+	return 1;
+}
+
+static int open_container(struct replay_parser *p, bool array)
+{
+	if (p->done || (p->depth == 0 && array) || p->depth == PARSE_DEPTH_MAX)
+		return refuse(p);
+	if (p->depth == 1 && p->key >= 0) {
+		p->in_raw = array && p->key >= F_PATH_RAW && p->key <= F_CGROUP_RAW;
+		slot_set(p, p->in_raw ? K_BYTES : K_OTHER);
+	} else if (p->in_raw && p->depth == 2) {
+		p->f[p->key].kind = K_OTHER;
+	}
+	p->depth++;
+	return 1;
+}
+
+static int cb_start_map(void *ctx)
+{
+	return open_container(ctx, false);
+}
+
+static int cb_start_array(void *ctx)
+{
+	return open_container(ctx, true);
+}
+
+static int close_container(struct replay_parser *p)
+{
+	p->depth--;
+	if (p->depth == 1 && p->in_raw) {
+		struct slot *f = &p->f[p->key];
+
+		p->in_raw = false;
+		if (f->kind == K_BYTES && buf_append(&f->str, "", 1) < 0)
+			return refuse(p);
+	}
+	if (p->depth == 1)
+		p->key = -1;
+	if (p->depth == 0) {
+		p->done = true;
+		p->end = yajl_get_bytes_consumed(p->h);
+	}
+	return 1;
+}
+
+static int cb_end(void *ctx)
+{
+	return close_container(ctx);
+}
+
+static const yajl_callbacks callbacks = {
+	.yajl_null = cb_null,
+	.yajl_boolean = cb_boolean,
+	.yajl_number = cb_number,
+	.yajl_string = cb_string,
+	.yajl_start_map = cb_start_map,
+	.yajl_map_key = cb_map_key,
+	.yajl_end_map = cb_end,
+	.yajl_start_array = cb_start_array,
+	.yajl_end_array = cb_end,
+};
+
+/* A handle for the next line. json-c did not check UTF-8 (the bytes go through as they
+ * are, and a name's exact bytes come in its _raw field anyway); the handle goes on from
+ * one line's object to the next, and is made anew only after a malformed line. */
+static int parser_handle(struct replay_parser *p)
+{
+	if (p->h)
+		return 0;
+	p->h = yajl_alloc(&callbacks, NULL, p);
+	if (!p->h)
+		return -ENOMEM;
+	if (!yajl_config(p->h, yajl_dont_validate_strings, 1) ||
+	    !yajl_config(p->h, yajl_allow_multiple_values, 1)) {
+		yajl_free(p->h);
+		p->h = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
 
 struct replay_parser *replay_parser_new(void)
 {
@@ -51,8 +298,14 @@ struct replay_parser *replay_parser_new(void)
 
 	if (!p)
 		return NULL;
-	p->tok = json_tokener_new();
-	if (!p->tok) {
+	for (int i = 0; i < F_N; i++) {
+		unsigned h = key_hash((const unsigned char *)fields[i].name, fields[i].len);
+
+		/* A field whose hash another took would never be found: test_replay's
+		 * mapping cases read every field. */
+		p->by_hash[h] = (int8_t)(i + 1);
+	}
+	if (parser_handle(p) < 0) {
 		free(p);
 		return NULL;
 	}
@@ -63,88 +316,100 @@ void replay_parser_free(struct replay_parser *p)
 {
 	if (!p)
 		return;
-	if (p->obj)
-		json_object_put(p->obj);
-	json_tokener_free(p->tok);
-	for (int i = 0; i < N_STRS; i++)
-		buf_free(&p->str[i]);
+	if (p->h)
+		yajl_free(p->h);
+	for (int i = 0; i < F_N; i++)
+		buf_free(&p->f[i].str);
 	free(p);
 }
 
-/* A string field into *ret: the exact bytes of key_raw when the record has it, else the
- * string (which must hold no NUL: no name does); null or absent is NULL. -EINVAL for a
+/* A string field into *ret: the exact bytes of its _raw field when the record has it, else
+ * the string (which must hold no NUL: no name does); null or absent is NULL. -EINVAL for a
  * wrong type, a byte out of range, or a NUL. */
-static int get_str(struct replay_parser *p, struct json_object *o, const char *key,
-		   const char *raw_key, int slot, const char **ret)
+static int get_str(const struct replay_parser *p, int field, const char **ret)
 {
-	struct json_object *v;
-	const char *s;
-	size_t len;
+	const struct slot *raw = &p->f[F_PATH_RAW + field], *s = &p->f[field];
 
 	*ret = NULL;
-	if (json_object_object_get_ex(o, raw_key, &v) && v) {
-		struct buf *b = &p->str[slot];
-		size_t n;
-
-		if (!json_object_is_type(v, json_type_array))
+	if (raw->kind != K_ABSENT && raw->kind != K_NULL) {
+		if (raw->kind != K_BYTES)
 			return -EINVAL;
-		n = json_object_array_length(v);
-		b->len = 0;
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *e = json_object_array_get_idx(v, i);
-			int64_t x;
-			char c;
-
-			if (!json_object_is_type(e, json_type_int))
-				return -EINVAL;
-			x = json_object_get_int64(e);
-			if (x < 1 || x > 255)
-				return -EINVAL;
-			c = (char)x;
-			if (buf_append(b, &c, 1) < 0)
-				return -ENOMEM;
-		}
-		if (buf_append(b, "", 1) < 0)
-			return -ENOMEM;
-		*ret = b->data;
+		*ret = raw->str.data;
 		return 0;
 	}
-	if (!json_object_object_get_ex(o, key, &v) || !v)
+	if (s->kind == K_ABSENT || s->kind == K_NULL)
 		return 0;
-	if (!json_object_is_type(v, json_type_string))
+	if (s->kind != K_STRING || memchr(s->str.data, '\0', s->str.len - 1))
 		return -EINVAL;
-	s = json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
-	if (memchr(s, '\0', len))
-		return -EINVAL;
-	*ret = s;
+	*ret = s->str.data;
 	return 0;
 }
 
 /* An integer field in [min, max]: 1 and *ret when present, 0 when null or absent, -EINVAL
  * for a wrong type or range. */
-static int get_int(struct json_object *o, const char *key, int64_t min, int64_t max,
+static int get_int(const struct replay_parser *p, int field, int64_t min, int64_t max,
 		   int64_t *ret)
 {
-	struct json_object *v;
-	int64_t x;
+	const struct slot *s = &p->f[field];
 
-	if (!json_object_object_get_ex(o, key, &v) || !v)
+	if (s->kind == K_ABSENT || s->kind == K_NULL)
 		return 0;
-	if (!json_object_is_type(v, json_type_int))
+	if (s->kind != K_INT || s->i < min || s->i > max)
 		return -EINVAL;
-	x = json_object_get_int64(v);
-	if (x < min || x > max)
-		return -EINVAL;
-	*ret = x;
+	*ret = s->i;
 	return 1;
+}
+
+/* A string field as a C string (json-c's json_object_get_string(): up to a NUL), NULL when
+ * null or absent; -EINVAL for another type. */
+static int get_cstr(const struct replay_parser *p, int field, const char **ret)
+{
+	const struct slot *s = &p->f[field];
+
+	*ret = NULL;
+	if (s->kind == K_ABSENT || s->kind == K_NULL)
+		return 0;
+	if (s->kind != K_STRING)
+		return -EINVAL;
+	*ret = s->str.data;
+	return 0;
+}
+
+/* The line through YAJL: true when it is one object and nothing after it but blanks (a NUL
+ * byte ends nothing). */
+static bool parse_object(struct replay_parser *p, const char *line, size_t len)
+{
+	yajl_status ys;
+
+	for (int i = 0; i < F_N; i++)
+		p->f[i].kind = K_ABSENT;
+	p->key = -1;
+	p->depth = 0;
+	p->in_raw = p->done = false;
+	p->end = 0;
+	p->ok = true;
+	if (parser_handle(p) < 0)
+		return false;
+	ys = yajl_parse(p->h, (const unsigned char *)line, len);
+	if (ys == yajl_status_ok && p->ok && p->done) {
+		size_t i;
+
+		for (i = p->end; i < len; i++)
+			if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+				break;
+		if (i == len)
+			return true;
+	}
+	/* Cut short, refused or in error: the handle's state is not the next line's. */
+	yajl_free(p->h);
+	p->h = NULL;
+	return false;
 }
 
 enum replay_line replay_parse(struct replay_parser *p, const char *line, size_t len,
 			      struct replay_event *ev, const char **ret_type, uint64_t *ret_seq,
 			      bool *ret_seq_known, const char **ret_run_id)
 {
-	struct json_object *o, *v;
 	const char *type, *s;
 	int64_t x = 0;
 	size_t i;
@@ -153,40 +418,22 @@ enum replay_line replay_parse(struct replay_parser *p, const char *line, size_t 
 	*ret_type = NULL;
 	*ret_seq_known = false;
 	*ret_run_id = NULL;
-	if (p->obj) {
-		json_object_put(p->obj);
-		p->obj = NULL;
-	}
 	for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'); i++)
 		;
 	if (i == len)
 		return REPLAY_LINE_EMPTY;
-	if (len > INT_MAX)
+	if (!parse_object(p, line, len))
 		return REPLAY_LINE_MALFORMED;
-	json_tokener_reset(p->tok);
-	o = json_tokener_parse_ex(p->tok, line, (int)len);
-	if (!o)
+	if (p->f[F_TYPE].kind != K_STRING)
 		return REPLAY_LINE_MALFORMED;
-	p->obj = o;
-	/* One object per line, nothing after it but blanks (a NUL byte ends nothing). */
-	for (i = json_tokener_get_parse_end(p->tok); i < len; i++)
-		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
-			return REPLAY_LINE_MALFORMED;
-	if (!json_object_is_type(o, json_type_object))
-		return REPLAY_LINE_MALFORMED;
-	if (!json_object_object_get_ex(o, "type", &v) || !json_object_is_type(v, json_type_string))
-		return REPLAY_LINE_MALFORMED;
-	type = json_object_get_string(v);
-	r = get_int(o, "seq", 0, INT64_MAX, &x);
+	type = p->f[F_TYPE].str.data;
+	r = get_int(p, F_SEQ, 0, INT64_MAX, &x);
 	if (r < 0)
 		return REPLAY_LINE_MALFORMED;
 	*ret_seq = (uint64_t)x;
 	*ret_seq_known = r > 0;
-	if (json_object_object_get_ex(o, "run_id", &v) && v) {
-		if (!json_object_is_type(v, json_type_string))
-			return REPLAY_LINE_MALFORMED;
-		*ret_run_id = json_object_get_string(v);
-	}
+	if (get_cstr(p, F_RUN_ID, ret_run_id) < 0)
+		return REPLAY_LINE_MALFORMED;
 	*ret_type = type;
 	if (strcmp(type, "event") != 0)
 		return REPLAY_LINE_OTHER;
@@ -194,40 +441,37 @@ enum replay_line replay_parse(struct replay_parser *p, const char *line, size_t 
 	memset(ev, 0, sizeof(*ev));
 	ev->seq = *ret_seq;
 	ev->run_id = *ret_run_id;
-	if (get_int(o, "ts_ms", 0, INT64_MAX, &x) <= 0)
+	if (get_int(p, F_TS_MS, 0, INT64_MAX, &x) <= 0)
 		return REPLAY_LINE_MALFORMED;
 	ev->ts_ms = (uint64_t)x;
-	if (get_int(o, "mask", 0, INT64_MAX, &x) <= 0)
+	if (get_int(p, F_MASK, 0, INT64_MAX, &x) <= 0)
 		return REPLAY_LINE_MALFORMED;
 	ev->mask = (uint64_t)x;
-	if (get_int(o, "pid", 0, INT32_MAX, &x) <= 0)
+	if (get_int(p, F_PID, 0, INT32_MAX, &x) <= 0)
 		return REPLAY_LINE_MALFORMED;
 	ev->proc.pid = (pid_t)x;
-	r = get_int(o, "ppid", 0, INT32_MAX, &x);
+	r = get_int(p, F_PPID, 0, INT32_MAX, &x);
 	if (r < 0)
 		return REPLAY_LINE_MALFORMED;
 	ev->proc.ppid = r ? (pid_t)x : 0;
 	ev->proc.ppid_known = r > 0;
-	r = get_int(o, "uid", 0, UINT32_MAX - 1, &x);
+	r = get_int(p, F_UID, 0, UINT32_MAX - 1, &x);
 	if (r < 0)
 		return REPLAY_LINE_MALFORMED;
 	ev->proc.uid = r ? (uid_t)x : 0;
 	ev->proc.uid_known = r > 0;
-	r = get_int(o, "sid", 0, INT32_MAX, &x);
+	r = get_int(p, F_SID, 0, INT32_MAX, &x);
 	if (r < 0)
 		return REPLAY_LINE_MALFORMED;
 	ev->proc.sid = r ? (pid_t)x : 0;
 	ev->proc.sid_known = r > 0;
-	if (get_str(p, o, "path", "path_raw", S_PATH, &ev->path) < 0 ||
-	    get_str(p, o, "old_path", "old_path_raw", S_OLD_PATH, &ev->old_path) < 0 ||
-	    get_str(p, o, "comm", "comm_raw", S_COMM, &ev->proc.comm) < 0 ||
-	    get_str(p, o, "exe", "exe_raw", S_EXE, &ev->proc.exe) < 0 ||
-	    get_str(p, o, "cgroup", "cgroup_raw", S_CGROUP, &ev->proc.cgroup) < 0)
+	if (get_str(p, F_PATH, &ev->path) < 0 || get_str(p, F_OLD_PATH, &ev->old_path) < 0 ||
+	    get_str(p, F_COMM, &ev->proc.comm) < 0 || get_str(p, F_EXE, &ev->proc.exe) < 0 ||
+	    get_str(p, F_CGROUP, &ev->proc.cgroup) < 0)
 		return REPLAY_LINE_MALFORMED;
-	if (json_object_object_get_ex(o, "decision", &v) && v) {
-		if (!json_object_is_type(v, json_type_string))
-			return REPLAY_LINE_MALFORMED;
-		s = json_object_get_string(v);
+	if (get_cstr(p, F_DECISION, &s) < 0)
+		return REPLAY_LINE_MALFORMED;
+	if (s) {
 		ev->recorded_known = true;
 		if (strcmp(s, "allow") == 0)
 			ev->recorded = VERDICT_ALLOW;
@@ -238,8 +482,8 @@ enum replay_line replay_parse(struct replay_parser *p, const char *line, size_t 
 		else
 			ev->recorded_known = false;
 	}
-	if (json_object_object_get_ex(o, "host", &v) && json_object_is_type(v, json_type_string))
-		ev->host = json_object_get_string(v);
+	/* A host that is not a string is ignored, as before. */
+	(void)get_cstr(p, F_HOST, &ev->host);
 	return REPLAY_LINE_EVENT;
 }
 
@@ -923,33 +1167,52 @@ static int reader_line(struct reader *rd, const char **ret, size_t *ret_len, boo
 	}
 }
 
-/* --sweep keeps each event in this form, one after another in a buffer (8-byte aligned);
- * its strings follow it, each NUL-terminated. */
+/* What a line is, as a parser thread hands it to the policy thread, and as --sweep keeps an
+ * event: one after another in a buffer (8-byte aligned), the strings following, each
+ * NUL-terminated. */
 struct stored {
 	uint64_t seq, ts_ms, mask;
 	int32_t pid, ppid, sid;
 	uint32_t uid;
 	uint32_t len[N_STRS];		/* bytes with the NUL; 0 = NULL */
-	uint8_t known;			/* 1 ppid, 2 uid, 4 sid, 8 recorded */
+	uint8_t line;			/* enum replay_line */
+	uint8_t known;			/* 1 ppid, 2 uid, 4 sid, 8 recorded, 16 seq */
 	uint8_t recorded;
 };
 
-static int store_event(struct buf *s, const struct replay_event *ev)
+/* A line's result into s: ev for an event; type, seq and run_id for any record. */
+static int store_line(struct buf *s, enum replay_line line, const struct replay_event *ev,
+		      const char *type, uint64_t seq, bool seq_known, const char *run_id)
 {
-	const char *strs[N_STRS] = { ev->path, ev->old_path, ev->proc.comm, ev->proc.exe,
-				     ev->proc.cgroup };
-	struct stored e = {
-		.seq = ev->seq, .ts_ms = ev->ts_ms, .mask = ev->mask,
-		.pid = ev->proc.pid, .ppid = ev->proc.ppid, .sid = ev->proc.sid,
-		.uid = ev->proc.uid,
-		.known = (uint8_t)((ev->proc.ppid_known ? 1 : 0) | (ev->proc.uid_known ? 2 : 0) |
-				   (ev->proc.sid_known ? 4 : 0) | (ev->recorded_known ? 8 : 0)),
-		.recorded = (uint8_t)ev->recorded,
-	};
+	bool event = line == REPLAY_LINE_EVENT;
+	const char *strs[N_STRS] = { 0 };
+	struct stored e = { .line = (uint8_t)line, .seq = seq,
+			    .known = (uint8_t)(seq_known ? 16 : 0) };
 	size_t total = sizeof(e), pad;
 	static const char zeros[8];
 	int err;
 
+	if (event) {
+		strs[S_PATH] = ev->path;
+		strs[S_OLD_PATH] = ev->old_path;
+		strs[S_COMM] = ev->proc.comm;
+		strs[S_EXE] = ev->proc.exe;
+		strs[S_CGROUP] = ev->proc.cgroup;
+		strs[S_HOST] = ev->host;
+		e.ts_ms = ev->ts_ms;
+		e.mask = ev->mask;
+		e.pid = ev->proc.pid;
+		e.ppid = ev->proc.ppid;
+		e.sid = ev->proc.sid;
+		e.uid = ev->proc.uid;
+		e.known |= (uint8_t)((ev->proc.ppid_known ? 1 : 0) | (ev->proc.uid_known ? 2 : 0) |
+				     (ev->proc.sid_known ? 4 : 0) | (ev->recorded_known ? 8 : 0));
+		e.recorded = (uint8_t)ev->recorded;
+	}
+	if (event || line == REPLAY_LINE_OTHER) {
+		strs[S_TYPE] = type;
+		strs[S_RUN_ID] = run_id;
+	}
 	for (int i = 0; i < N_STRS; i++) {
 		e.len[i] = strs[i] ? (uint32_t)strlen(strs[i]) + 1 : 0;
 		total += e.len[i];
@@ -966,15 +1229,28 @@ static int store_event(struct buf *s, const struct replay_event *ev)
 	return err;
 }
 
-/* The stored event at *off into ev (strings borrowed from s); advances *off. */
-static void load_event(const struct buf *s, size_t *off, struct replay_event *ev)
+/* The stored line at *off into ev (an event's, strings borrowed from s), *ret_type,
+ * *ret_seq, *ret_seq_known and *ret_run_id; advances *off. Returns what the line is. */
+static enum replay_line load_line(const struct buf *s, size_t *off, struct replay_event *ev,
+				  const char **ret_type, uint64_t *ret_seq, bool *ret_seq_known,
+				  const char **ret_run_id)
 {
 	const struct stored *e = (const struct stored *)(s->data + *off);
-	const char *p = s->data + *off + sizeof(*e);
-	const char **strs[N_STRS] = { &ev->path, &ev->old_path, &ev->proc.comm, &ev->proc.exe,
-				      &ev->proc.cgroup };
+	const char *p = s->data + *off + sizeof(*e), *strs[N_STRS];
 	size_t total = sizeof(*e);
 
+	for (int i = 0; i < N_STRS; i++) {
+		strs[i] = e->len[i] ? p : NULL;
+		p += e->len[i];
+		total += e->len[i];
+	}
+	*off += total + (8 - total % 8) % 8;
+	*ret_type = strs[S_TYPE];
+	*ret_seq = e->seq;
+	*ret_seq_known = e->known & 16;
+	*ret_run_id = strs[S_RUN_ID];
+	if (e->line != REPLAY_LINE_EVENT)
+		return (enum replay_line)e->line;
 	memset(ev, 0, sizeof(*ev));
 	ev->seq = e->seq;
 	ev->ts_ms = e->ts_ms;
@@ -988,12 +1264,175 @@ static void load_event(const struct buf *s, size_t *off, struct replay_event *ev
 	ev->proc.sid_known = e->known & 4;
 	ev->recorded_known = e->known & 8;
 	ev->recorded = (enum verdict)e->recorded;
-	for (int i = 0; i < N_STRS; i++) {
-		*strs[i] = e->len[i] ? p : NULL;
-		p += e->len[i];
-		total += e->len[i];
+	ev->path = strs[S_PATH];
+	ev->old_path = strs[S_OLD_PATH];
+	ev->proc.comm = strs[S_COMM];
+	ev->proc.exe = strs[S_EXE];
+	ev->proc.cgroup = strs[S_CGROUP];
+	ev->run_id = strs[S_RUN_ID];
+	ev->host = strs[S_HOST];
+	return REPLAY_LINE_EVENT;
+}
+
+/*
+ * Parsing on threads: JSON is the cost of a replay (policy is a small part of it), so the
+ * reader (this thread) cuts the input into batches of whole lines, parser threads turn each
+ * batch into stored lines, and this thread runs them through the policy in the order of the
+ * input: the policy is serial and sees every line where it was. A batch belongs to the
+ * reader while B_FREE or B_DONE, to a parser thread while B_PARSING; the state changes under
+ * the pool's lock.
+ */
+#define PARSE_THREADS_MAX 4
+#define BATCHES 8			/* in flight: at least 2 per thread, so none waits */
+#define BATCH_BYTES (1u << 20)		/* input bytes per batch (a longer last line ends it) */
+#define LINE_TOO_LONG UINT32_MAX	/* a line's length in a batch: over REPLAY_LINE_MAX */
+#define PARSE_STACK (256u << 10)	/* bytes: YAJL does not recurse */
+
+enum batch_state { B_FREE, B_READY, B_PARSING, B_DONE };
+
+struct batch {
+	enum batch_state state;
+	uint64_t id;			/* the batch's place in the input: 0, 1, ... */
+	struct buf in;			/* lines: a uint32_t length, then the bytes */
+	struct buf out;			/* the stored lines, one per input line */
+	int err;			/* 0, or -ENOMEM from the parser thread */
+};
+
+struct pool {
+	pthread_mutex_t lock;
+	pthread_cond_t ready;		/* a batch is B_READY, or stop */
+	pthread_cond_t done;		/* a batch is B_DONE */
+	struct batch b[BATCHES];	/* batch id in b[id % BATCHES] */
+	uint64_t next_parse;		/* the id the parser threads take next */
+	bool stop;
+	pthread_t thread[PARSE_THREADS_MAX];
+	int n_threads;			/* started */
+};
+
+static int parse_batch(struct replay_parser *p, struct batch *b)
+{
+	size_t off = 0;
+
+	b->out.len = 0;
+	while (off < b->in.len) {
+		const char *type = NULL, *run_id = NULL;
+		struct replay_event ev;
+		enum replay_line line;
+		uint64_t seq = 0;
+		bool seq_known = false;
+		uint32_t len;
+		int err;
+
+		memcpy(&len, b->in.data + off, sizeof(len));
+		off += sizeof(len);
+		if (len == LINE_TOO_LONG) {
+			line = REPLAY_LINE_MALFORMED;
+		} else {
+			line = replay_parse(p, b->in.data + off, len, &ev, &type, &seq, &seq_known,
+					    &run_id);
+			off += len;
+		}
+		err = store_line(&b->out, line, &ev, type, seq, seq_known, run_id);
+		if (err < 0)
+			return -ENOMEM; /* a batch is far below REPLAY_STORE_MAX */
 	}
-	*off += total + (8 - total % 8) % 8;
+	return 0;
+}
+
+static void *parse_thread(void *arg)
+{
+	struct pool *pool = arg;
+	struct replay_parser *p = replay_parser_new();
+
+	(void)pthread_mutex_lock(&pool->lock);
+	for (;;) {
+		struct batch *b = &pool->b[pool->next_parse % BATCHES];
+
+		if (pool->stop)
+			break;
+		if (b->state != B_READY || b->id != pool->next_parse) {
+			(void)pthread_cond_wait(&pool->ready, &pool->lock);
+			continue;
+		}
+		pool->next_parse++;
+		b->state = B_PARSING;
+		(void)pthread_mutex_unlock(&pool->lock);
+		b->err = p ? parse_batch(p, b) : -ENOMEM;
+		(void)pthread_mutex_lock(&pool->lock);
+		b->state = B_DONE;
+		(void)pthread_cond_broadcast(&pool->done);
+	}
+	(void)pthread_mutex_unlock(&pool->lock);
+	replay_parser_free(p);
+	return NULL;
+}
+
+/* Parser threads, one per CPU this process may run on (at most PARSE_THREADS_MAX). Returns
+ * 0 or a negative errno; pool_stop() then releases what was started. */
+static int pool_start(struct pool *pool)
+{
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	int n = 1, err;
+
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+		n = CPU_COUNT(&cpus);
+	n = n < 1 ? 1 : n > PARSE_THREADS_MAX ? PARSE_THREADS_MAX : n;
+	err = pthread_attr_init(&attr);
+	if (err)
+		return -err;
+	err = pthread_attr_setstacksize(&attr, PARSE_STACK);
+	while (!err && pool->n_threads < n) {
+		err = pthread_create(&pool->thread[pool->n_threads], &attr, parse_thread, pool);
+		if (!err)
+			pool->n_threads++;
+	}
+	(void)pthread_attr_destroy(&attr);
+	return -err;
+}
+
+static void pool_stop(struct pool *pool)
+{
+	(void)pthread_mutex_lock(&pool->lock);
+	pool->stop = true;
+	(void)pthread_cond_broadcast(&pool->ready);
+	(void)pthread_mutex_unlock(&pool->lock);
+	for (int i = 0; i < pool->n_threads; i++)
+		(void)pthread_join(pool->thread[i], NULL);
+	pool->n_threads = 0;
+	for (int i = 0; i < BATCHES; i++) {
+		buf_free(&pool->b[i].in);
+		buf_free(&pool->b[i].out);
+	}
+}
+
+/* Lines from rd into b until it holds BATCH_BYTES or the input ends (*ret_eof). 0, -EIO
+ * (msg) or -ENOMEM. */
+static int fill_batch(struct reader *rd, struct batch *b, bool *ret_eof, char *msg,
+		      size_t msg_len)
+{
+	b->in.len = 0;
+	while (b->in.len < BATCH_BYTES) {
+		const char *line;
+		bool too_long;
+		size_t len;
+		uint32_t n;
+		int r = reader_line(rd, &line, &len, &too_long, msg, msg_len);
+
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			*ret_eof = true;
+			break;
+		}
+		n = too_long ? LINE_TOO_LONG : (uint32_t)len;
+		if (buf_append(&b->in, &n, sizeof(n)) < 0 ||
+		    (!too_long && buf_append(&b->in, line, len) < 0)) {
+			snprintf(msg, msg_len, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 static int out_flush(int fd, struct buf *out, char *msg, size_t msg_len)
@@ -1027,6 +1466,63 @@ static void sweep_row(const struct replay *r, struct buf *out)
 	(void)buf_append(out, line, (size_t)n);
 }
 
+/* A parsed batch through the policy, in the input's order: alerts and decisions into out
+ * (written out as it fills), or for a sweep the events kept in store. 0, or a negative
+ * errno with msg. */
+static int use_batch(struct replay *rp, const struct batch *b, struct buf *store,
+		     struct buf *out, uint64_t *line_no, int out_fd, char *msg, size_t msg_len)
+{
+	struct replay_stats *st = &rp->st;
+	size_t off = 0;
+	int err;
+
+	while (off < b->out.len) {
+		const char *type, *run_id;
+		struct replay_event ev;
+		uint64_t seq;
+		bool seq_known;
+
+		++*line_no;
+		st->lines++;
+		switch (load_line(&b->out, &off, &ev, &type, &seq, &seq_known, &run_id)) {
+		case REPLAY_LINE_EVENT:
+			if (seq_known)
+				replay_note_seq(st, seq, run_id);
+			if (store) {
+				/* A sweep writes no records: the run and host are not kept. */
+				ev.run_id = ev.host = NULL;
+				err = store_line(store, REPLAY_LINE_EVENT, &ev, NULL, ev.seq, false,
+						 NULL);
+				if (err < 0) {
+					snprintf(msg, msg_len, "--sweep: %s", err == -EFBIG ?
+						 "the stream's events need more than 1 GiB kept in "
+						 "memory; sweep a part of it" : "out of memory");
+					return err;
+				}
+				st->events++;
+				break;
+			}
+			err = replay_event(rp, &ev, out);
+			if (err < 0) {
+				snprintf(msg, msg_len, "out of memory");
+				return err;
+			}
+			break;
+		case REPLAY_LINE_OTHER:
+			replay_note_other(st, type, seq, seq_known, run_id);
+			break;
+		case REPLAY_LINE_MALFORMED:
+			replay_note_malformed(st, *line_no);
+			break;
+		case REPLAY_LINE_EMPTY:
+			break;
+		}
+		if (out->len >= OUT_FLUSH && (err = out_flush(out_fd, out, msg, msg_len)) < 0)
+			return err;
+	}
+	return 0;
+}
+
 int replay_run(const struct config *c, const char *output, char *msg, size_t msg_len)
 {
 	unsigned values[REPLAY_SWEEP_VALUES_MAX];
@@ -1034,11 +1530,13 @@ int replay_run(const struct config *c, const char *output, char *msg, size_t msg
 	int n_values = 0, out_fd = STDOUT_FILENO, in_fd = -1, err;
 	bool text = c->format == CONFIG_FORMAT_TEXT;
 	struct reader rd = { 0 };
-	struct replay_parser *parser = NULL;
+	struct pool pool = { .lock = PTHREAD_MUTEX_INITIALIZER, .ready = PTHREAD_COND_INITIALIZER,
+			     .done = PTHREAD_COND_INITIALIZER };
 	struct replay rp;
 	struct replay_stats *st;
 	struct buf out = { 0 }, store = { 0 };
-	uint64_t line_no = 0;
+	uint64_t line_no = 0, next_fill = 0, next_use = 0;
+	bool eof = false;
 
 	memset(&rp, 0, sizeof(rp));
 	if (c->sweep) {
@@ -1077,8 +1575,7 @@ int replay_run(const struct config *c, const char *output, char *msg, size_t msg
 	(void)gzbuffer(rd.gz, READ_CHUNK);
 	rd.cap = REPLAY_LINE_MAX + READ_CHUNK;
 	rd.buf = malloc(rd.cap);
-	parser = replay_parser_new();
-	if (!rd.buf || !parser) {
+	if (!rd.buf) {
 		err = -ENOMEM;
 		snprintf(msg, msg_len, "out of memory");
 		goto out;
@@ -1091,54 +1588,48 @@ int replay_run(const struct config *c, const char *output, char *msg, size_t msg
 			goto out;
 		}
 	}
+	err = pool_start(&pool);
+	if (err < 0) {
+		snprintf(msg, msg_len, "replay: parser threads: %s", strerror(-err));
+		goto out;
+	}
 	for (;;) {
-		const char *line, *type, *run_id;
-		struct replay_event ev;
-		uint64_t seq;
-		bool too_long, seq_known;
-		size_t len;
+		struct batch *b;
 
-		err = reader_line(&rd, &line, &len, &too_long, msg, msg_len);
-		if (err <= 0)
-			break;
-		line_no++;
-		st->lines++;
-		if (too_long) {
-			replay_note_malformed(st, line_no);
+		/* Keep the parser threads fed; take the oldest batch back once all are out. */
+		if (!eof && next_fill - next_use < BATCHES) {
+			b = &pool.b[next_fill % BATCHES];
+			err = fill_batch(&rd, b, &eof, msg, msg_len);
+			if (err < 0)
+				break;
+			(void)pthread_mutex_lock(&pool.lock);
+			b->id = next_fill++;
+			b->state = B_READY;
+			(void)pthread_cond_broadcast(&pool.ready);
+			(void)pthread_mutex_unlock(&pool.lock);
 			continue;
 		}
-		switch (replay_parse(parser, line, len, &ev, &type, &seq, &seq_known, &run_id)) {
-		case REPLAY_LINE_EVENT:
-			if (seq_known)
-				replay_note_seq(st, seq, run_id);
-			if (c->sweep) {
-				err = store_event(&store, &ev);
-				if (err < 0) {
-					snprintf(msg, msg_len, "--sweep: %s", err == -EFBIG ?
-						 "the stream's events need more than 1 GiB kept in "
-						 "memory; sweep a part of it" : "out of memory");
-					goto out;
-				}
-				st->events++;
-				break;
-			}
-			err = replay_event(&rp, &ev, &out);
-			if (err < 0) {
-				snprintf(msg, msg_len, "out of memory");
-				goto out;
-			}
+		if (next_use == next_fill)
 			break;
-		case REPLAY_LINE_OTHER:
-			replay_note_other(st, type, seq, seq_known, run_id);
-			break;
-		case REPLAY_LINE_MALFORMED:
-			replay_note_malformed(st, line_no);
-			break;
-		case REPLAY_LINE_EMPTY:
-			break;
-		}
-		if (out.len >= OUT_FLUSH && (err = out_flush(out_fd, &out, msg, msg_len)) < 0)
+		b = &pool.b[next_use % BATCHES];
+		(void)pthread_mutex_lock(&pool.lock);
+		while (b->state != B_DONE)
+			(void)pthread_cond_wait(&pool.done, &pool.lock);
+		(void)pthread_mutex_unlock(&pool.lock);
+		if (b->err < 0) {
+			err = b->err;
+			snprintf(msg, msg_len, "out of memory");
 			goto out;
+		}
+		err = use_batch(&rp, b, c->sweep ? &store : NULL, &out, &line_no, out_fd, msg,
+				msg_len);
+		if (err < 0)
+			goto out;
+		/* Under the lock: a parser thread waiting for the next id reads this state. */
+		(void)pthread_mutex_lock(&pool.lock);
+		b->state = B_FREE;
+		(void)pthread_mutex_unlock(&pool.lock);
+		next_use++;
 	}
 	if (err < 0)
 		goto out; /* the input could not be read: no summary of part of it */
@@ -1179,9 +1670,12 @@ int replay_run(const struct config *c, const char *output, char *msg, size_t msg
 			sw.sweep_key = sweep_key;
 			sw.sweep_value = values[i];
 			while (off < store.len) {
+				const char *type, *run_id;
 				struct replay_event ev;
+				uint64_t seq;
+				bool seq_known;
 
-				load_event(&store, &off, &ev);
+				(void)load_line(&store, &off, &ev, &type, &seq, &seq_known, &run_id);
 				(void)replay_event(&sw, &ev, NULL); /* no records: nothing to fail */
 			}
 			/* What the reader counted is the stream's, the same for every value. */
@@ -1214,8 +1708,8 @@ out:
 		(void)gzclose(rd.gz); /* read only: nothing to lose */
 	if (in_fd >= 0)
 		(void)close(in_fd);
+	pool_stop(&pool);
 	free(rd.buf);
-	replay_parser_free(parser);
 	buf_free(&out);
 	buf_free(&store);
 	replay_free(&rp);

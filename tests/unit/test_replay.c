@@ -423,6 +423,167 @@ static void test_sweep_run(void **state)
 	unlink(in);
 }
 
+/* What the parser reads besides well-formed records: integers as strtoll() reads them
+ * (clamped, then range-checked), the last of duplicate keys, keys of nested objects ignored,
+ * nesting up to 32 deep, and a good line after a malformed one. */
+static void test_parser_edges(void **state)
+{
+	struct replay_parser *p = replay_parser_new();
+	struct replay_event ev;
+	const char *type, *run;
+	uint64_t seq;
+	bool known;
+	char deep[128];
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(parse(p, "{\"type\":\"event\",\"seq\":18446744073709551616,\"ts_ms\":"
+				  "9223372036854775807,\"mask\":0,\"pid\":2147483647}", &ev, &type),
+			 REPLAY_LINE_EVENT);
+	assert_true(ev.seq == INT64_MAX);
+	assert_true(ev.ts_ms == INT64_MAX);
+	assert_int_equal(ev.proc.pid, 2147483647);
+	assert_int_equal(parse(p, "{\"type\":\"event\",\"ts_ms\":-9223372036854775809,\"mask\":0,"
+				  "\"pid\":1}", &ev, &type),
+			 REPLAY_LINE_MALFORMED);
+	assert_int_equal(parse(p, "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":\"x\",\"pid\":5,"
+				  "\"path\":\"/a\",\"path\":\"/b\",\"comm\":7,\"comm\":null}", &ev, &type),
+			 REPLAY_LINE_EVENT);
+	assert_int_equal(ev.proc.pid, 5);
+	assert_string_equal(ev.path, "/b");
+	assert_null(ev.proc.comm);
+	assert_int_equal(parse(p, "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":3,\"x\":{\"pid\":"
+				  "\"bad\",\"path\":7,\"type\":1},\"y\":[{\"path_raw\":[0]}]}", &ev, &type),
+			 REPLAY_LINE_EVENT);
+	assert_int_equal(ev.proc.pid, 3);
+	assert_null(ev.path);
+	assert_int_equal(parse(p, "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":3,"
+				  "\"path_raw\":[47,{\"path\":\"/x\"}]}", &ev, &type),
+			 REPLAY_LINE_MALFORMED);
+	assert_int_equal(parse(p, "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":3,"
+				  "\"path_raw\":[47,[97]]}", &ev, &type),
+			 REPLAY_LINE_MALFORMED);
+	assert_int_equal(parse(p, "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":3,"
+				  "\"path_raw\":[47,{\"zzz\":1}]}", &ev, &type),
+			 REPLAY_LINE_MALFORMED);
+	assert_int_equal(parse(p, "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":3,"
+				  "\"path_raw\":[],\"path\":\"/x\"}", &ev, &type),
+			 REPLAY_LINE_EVENT);
+	assert_string_equal(ev.path, "");
+	/* 32 objects and arrays deep, the record's included, is the limit */
+	n = (size_t)sprintf(deep, "{\"type\":\"stats\",\"x\":");
+	memset(deep + n, '[', 31);
+	memset(deep + n + 31, ']', 31);
+	strcpy(deep + n + 62, "}");
+	assert_int_equal(parse(p, deep, &ev, &type), REPLAY_LINE_OTHER);
+	memset(deep + n, '[', 32);
+	memset(deep + n + 32, ']', 32);
+	strcpy(deep + n + 64, "}");
+	assert_int_equal(parse(p, deep, &ev, &type), REPLAY_LINE_MALFORMED);
+	/* a line cut short, then a good one: the parser starts afresh */
+	assert_int_equal(parse(p, "{\"type\":\"stats\",\"a\":[1,", &ev, &type),
+			 REPLAY_LINE_MALFORMED);
+	assert_int_equal(replay_parse(p, "{\"type\":\"stats\",\"seq\":4} \t\r", 27, &ev, &type, &seq,
+				      &known, &run),
+			 REPLAY_LINE_OTHER);
+	assert_true(known);
+	assert_int_equal(seq, 4);
+	assert_string_equal(type, "stats");
+	replay_parser_free(p);
+}
+
+/* JSON extensions json-c's default mode took, which fanotifyd never writes: malformed. */
+static void test_strict_json(void **state)
+{
+	static const char *const lines[] = {
+		"{'type':'stats'}",
+		"{\"type\":\"stats\",}",
+		"{/* c */\"type\":\"stats\"}",
+		"{\"type\":\"stats\",\"a\":01}",
+		"{\"type\":\"stats\",\"a\":NaN}",
+		"{\"type\":\"stats\",\"a\":TRUE}",
+		"{\"type\":\"stats\",\"a\":[1,]}",
+		"{\"type\":\"st\tats\"}",
+	};
+	struct replay_parser *p = replay_parser_new();
+	struct replay_event ev;
+	const char *type;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (parse(p, lines[i], &ev, &type) != REPLAY_LINE_MALFORMED)
+			fail_msg("'%s' is not malformed", lines[i]);
+	replay_parser_free(p);
+}
+
+/* A stream of several batches (the parser threads' unit): every line counted where it is,
+ * the policy sees the events in order (no seq gap, the alerts follow their events). */
+static void test_run_many_batches(void **state)
+{
+	char in[] = "/tmp/fanotifyd-ut-replay.XXXXXX";
+	char outp[64], msg[256], *canaries[] = { "/w/canary" };
+	int fd = mkstemp(in);
+	struct config c;
+	static char buf[1 << 16];
+	FILE *fp;
+	ssize_t n;
+	int seq = 0;
+
+	(void)state;
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	for (int line = 1; line <= 20000; line++) {
+		if (line % 5000 == 0 && line != 10000) {
+			fprintf(fp, "{\"type\":\"event\",\"seq\":1,\"ts_ms\":1\n");
+			continue;
+		}
+		if (line == 10000) {
+			/* longer than the reader holds: never parsed, still one line */
+			for (unsigned i = 0; i < 3 * REPLAY_LINE_MAX; i++)
+				fputc('x', fp);
+			fputc('\n', fp);
+			continue;
+		}
+		seq++;
+		fprintf(fp, "{\"schema_version\":1,\"type\":\"event\",\"seq\":%d,\"ts_ms\":%d,"
+			    "\"mask\":32,\"decision\":\"observe\",\"pid\":%d,\"ppid\":1,\"uid\":0,"
+			    "\"comm\":\"w\",\"exe\":\"/usr/bin/a-rather-long-name\",\"path\":\"%s\","
+			    RUN "}\n", seq, 1000 + line, 100 + line % 7,
+			line == 7001 || line == 19999 ? "/w/canary" : "/w/f");
+	}
+	fclose(fp);
+	snprintf(outp, sizeof(outp), "%s.out", in);
+	config_init(&c);
+	c.replay = in;
+	c.canaries = canaries;
+	c.n_canaries = 1;
+	assert_int_equal(replay_run(&c, outp, msg, sizeof(msg)), 0);
+	fd = open(outp, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	/* line 7001 is event 7000 (line 5000 is malformed), 19999 is 19996; an alert's seq is
+	 * its event's + 1 */
+	assert_non_null(strstr(buf, "{\"schema_version\":1,\"type\":\"alert\",\"seq\":7001,"
+				    "\"ts_ms\":8001,\"kind\":\"canary\""));
+	assert_non_null(strstr(buf, "{\"schema_version\":1,\"type\":\"alert\",\"seq\":19997,"
+				    "\"ts_ms\":20999,\"kind\":\"canary\""));
+	assert_true(strstr(buf, "\"seq\":7001,") < strstr(buf, "\"seq\":19997,"));
+	assert_non_null(strstr(buf, "\"lines\":20000,\"events\":19996,\"skipped\":{},"
+				    "\"malformed\":4,\"malformed_lines\":[5000,10000,15000,20000]"));
+	assert_non_null(strstr(buf, "\"seq_gaps\":0,\"seq_missing\":0,\"seq_backwards\":0,"));
+	c.canaries = NULL;
+	c.n_canaries = 0;
+	c.replay = NULL;
+	config_free(&c);
+	unlink(outp);
+	unlink(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +596,9 @@ int main(void)
 		cmocka_unit_test(test_process_table_bounded),
 		cmocka_unit_test(test_sweep_spec),
 		cmocka_unit_test(test_sweep_run),
+		cmocka_unit_test(test_parser_edges),
+		cmocka_unit_test(test_strict_json),
+		cmocka_unit_test(test_run_many_batches),
 	};
 
 	return cmocka_run_group_tests(tests, 0, 0);
