@@ -54,7 +54,8 @@ enum {
 	F_PATH, F_OLD_PATH, F_COMM, F_EXE, F_CGROUP,			/* strings, in S_* order */
 	F_PATH_RAW, F_OLD_PATH_RAW, F_COMM_RAW, F_EXE_RAW, F_CGROUP_RAW, /* their _raw */
 	F_TYPE, F_RUN_ID, F_DECISION, F_HOST,				/* other strings */
-	F_SEQ, F_TS_MS, F_MASK, F_PID, F_PPID, F_UID, F_SID,		/* integers */
+	F_SEQ, F_TS_MS, F_MASK, F_PID, F_PPID, F_UID, F_SID, F_STEP_MS,	/* integers */
+	F_ANCESTORS,							/* of integers */
 	F_N
 };
 
@@ -68,7 +69,7 @@ static const struct {
 	FIELD("cgroup_raw"),
 	FIELD("type"), FIELD("run_id"), FIELD("decision"), FIELD("host"),
 	FIELD("seq"), FIELD("ts_ms"), FIELD("mask"), FIELD("pid"), FIELD("ppid"), FIELD("uid"),
-	FIELD("sid"),
+	FIELD("sid"), FIELD("step_ms"), FIELD("ancestors"),
 };
 
 enum kind {
@@ -77,6 +78,7 @@ enum kind {
 	K_INT,		/* i (clamped to int64 as json-c did: a range check then refuses it) */
 	K_STRING,	/* str: the decoded bytes, NUL-terminated (str.len counts the NUL) */
 	K_BYTES,	/* an array of integers 1-255 (a _raw field): str as for K_STRING */
+	K_PIDS,		/* an array of 1 to EVENT_ANCESTORS_MAX pids ("ancestors"): pids, n */
 	K_OTHER,	/* any other value: a wrong type for every field replay reads */
 };
 
@@ -87,6 +89,8 @@ struct slot {
 	enum kind kind;
 	int64_t i;
 	struct buf str;
+	pid_t pids[EVENT_ANCESTORS_MAX];
+	unsigned n;
 };
 
 #define KEY_HASH_SIZE 64		/* power of two */
@@ -95,7 +99,7 @@ struct slot {
  * comparison. */
 static unsigned key_hash(const unsigned char *s, size_t len)
 {
-	return (unsigned)(len * 4 + s[0] + s[len - 1] * 35u) & (KEY_HASH_SIZE - 1);
+	return (unsigned)(len + s[0] * 6u + s[len - 1] * 13u) & (KEY_HASH_SIZE - 1);
 }
 
 struct replay_parser {
@@ -105,6 +109,7 @@ struct replay_parser {
 	int key;			/* the slot of the top-level key being read, or -1 */
 	unsigned depth;			/* open objects and arrays */
 	bool in_raw;			/* inside the array of a _raw field (depth 2) */
+	bool in_pids;			/* inside the array of "ancestors" (depth 2) */
 	bool done;			/* the top-level object closed ... */
 	size_t end;			/* ... this many bytes into the line */
 	bool ok;			/* no callback refused the line */
@@ -131,7 +136,7 @@ static int scalar(struct replay_parser *p, enum kind k)
 {
 	if (p->depth == 0)
 		return refuse(p);
-	if (p->in_raw && p->depth == 2)
+	if ((p->in_raw || p->in_pids) && p->depth == 2)
 		p->f[p->key].kind = K_OTHER;
 	else if (p->depth == 1 && p->key >= 0)
 		slot_set(p, k);
@@ -167,6 +172,15 @@ static int cb_number(void *ctx, const char *s, size_t len)
 		u = u > (lim - d) / 10 ? lim : u * 10 + d;
 	}
 	x = neg ? (u == lim ? INT64_MIN : -(int64_t)u) : (int64_t)u;
+	if (p->in_pids && p->depth == 2) {
+		struct slot *f = &p->f[p->key];
+
+		if (f->kind != K_PIDS || x < 1 || x > INT32_MAX || f->n == EVENT_ANCESTORS_MAX)
+			f->kind = K_OTHER;
+		else
+			f->pids[f->n++] = (pid_t)x;
+		return 1;
+	}
 	if (p->in_raw && p->depth == 2) {
 		struct slot *f = &p->f[p->key];
 		char c = (char)x;
@@ -187,7 +201,7 @@ static int cb_string(void *ctx, const unsigned char *s, size_t len)
 	struct replay_parser *p = ctx;
 	struct slot *f;
 
-	if (p->depth != 1 || p->key < 0 || p->in_raw)
+	if (p->depth != 1 || p->key < 0 || p->in_raw || p->in_pids)
 		return scalar(p, K_OTHER);
 	f = slot_set(p, K_STRING);
 	if (buf_append(&f->str, s, len) < 0 || buf_append(&f->str, "", 1) < 0)
@@ -219,8 +233,9 @@ static int open_container(struct replay_parser *p, bool array)
 		return refuse(p);
 	if (p->depth == 1 && p->key >= 0) {
 		p->in_raw = array && p->key >= F_PATH_RAW && p->key <= F_CGROUP_RAW;
-		slot_set(p, p->in_raw ? K_BYTES : K_OTHER);
-	} else if (p->in_raw && p->depth == 2) {
+		p->in_pids = array && p->key == F_ANCESTORS;
+		slot_set(p, p->in_raw ? K_BYTES : p->in_pids ? K_PIDS : K_OTHER)->n = 0;
+	} else if ((p->in_raw || p->in_pids) && p->depth == 2) {
 		p->f[p->key].kind = K_OTHER;
 	}
 	p->depth++;
@@ -247,6 +262,7 @@ static int close_container(struct replay_parser *p)
 		if (f->kind == K_BYTES && buf_append(&f->str, "", 1) < 0)
 			return refuse(p);
 	}
+	p->in_pids = p->in_pids && p->depth > 1;
 	if (p->depth == 1)
 		p->key = -1;
 	if (p->depth == 0) {
@@ -385,7 +401,7 @@ static bool parse_object(struct replay_parser *p, const char *line, size_t len)
 		p->f[i].kind = K_ABSENT;
 	p->key = -1;
 	p->depth = 0;
-	p->in_raw = p->done = false;
+	p->in_raw = p->in_pids = p->done = false;
 	p->end = 0;
 	p->ok = true;
 	if (parser_handle(p) < 0)
@@ -435,8 +451,15 @@ enum replay_line replay_parse(struct replay_parser *p, const char *line, size_t 
 	if (get_cstr(p, F_RUN_ID, ret_run_id) < 0)
 		return REPLAY_LINE_MALFORMED;
 	*ret_type = type;
-	if (strcmp(type, "event") != 0)
+	if (strcmp(type, "event") != 0) {
+		memset(ev, 0, sizeof(*ev));
+		if (strcmp(type, "clock") == 0) {
+			if (get_int(p, F_STEP_MS, INT64_MIN, INT64_MAX, &x) <= 0)
+				return REPLAY_LINE_MALFORMED;
+			ev->step_ms = x;
+		}
 		return REPLAY_LINE_OTHER;
+	}
 
 	memset(ev, 0, sizeof(*ev));
 	ev->seq = *ret_seq;
@@ -465,6 +488,14 @@ enum replay_line replay_parse(struct replay_parser *p, const char *line, size_t 
 		return REPLAY_LINE_MALFORMED;
 	ev->proc.sid = r ? (pid_t)x : 0;
 	ev->proc.sid_known = r > 0;
+	/* The parent burst scope's ancestors, as the live policy had them. */
+	if (p->f[F_ANCESTORS].kind == K_PIDS) {
+		memcpy(ev->proc.ancestors, p->f[F_ANCESTORS].pids,
+		       p->f[F_ANCESTORS].n * sizeof(pid_t));
+		ev->proc.n_ancestors = p->f[F_ANCESTORS].n;
+	} else if (p->f[F_ANCESTORS].kind != K_ABSENT && p->f[F_ANCESTORS].kind != K_NULL) {
+		return REPLAY_LINE_MALFORMED;
+	}
 	if (get_str(p, F_PATH, &ev->path) < 0 || get_str(p, F_OLD_PATH, &ev->old_path) < 0 ||
 	    get_str(p, F_COMM, &ev->proc.comm) < 0 || get_str(p, F_EXE, &ev->proc.exe) < 0 ||
 	    get_str(p, F_CGROUP, &ev->proc.cgroup) < 0)
@@ -787,12 +818,21 @@ int replay_event(struct replay *r, const struct replay_event *ev, struct buf *ou
 		.pid = ev->proc.pid,
 		.path = ev->path,
 		.old_path = ev->old_path,
-		.now_ms = ev->ts_ms,
+		.now_ms = (uint64_t)((int64_t)ev->ts_ms - ev->clock_off_ms),
 	};
 	struct policy_result pr;
 	struct replay_who *proc, *job;
 	int err = 0;
 
+	/* A daemon that started again started with a fresh policy. */
+	if (ev->new_run) {
+		char msg[256];
+
+		policy_free(&r->policy);
+		if (policy_init(&r->policy, r->cfg, msg, sizeof(msg)) < 0)
+			return -ENOMEM; /* the config built a policy once: only memory fails */
+		r->st.restarts++;
+	}
 	/* As pipeline.c does: the process goes in only when policy asked for it. */
 	if (policy_needs_proc(&r->policy))
 		in.proc = &ev->proc;
@@ -994,6 +1034,10 @@ static int summary_json(const struct replay *r, struct buf *out, struct replay_w
 	if (!err)
 		err = put_u64(out, ",\"reloads\":", st->reloads);
 	if (!err)
+		err = put_u64(out, ",\"restarts\":", st->restarts);
+	if (!err)
+		err = put_u64(out, ",\"clock_steps\":", st->clock_steps);
+	if (!err)
 		err = put_u64(out, ",\"burst_threshold\":", p->burst_threshold);
 	if (!err)
 		err = put_u64(out, ",\"burst_window_ms\":", p->burst_window_ms);
@@ -1016,14 +1060,16 @@ static int summary_text(const struct replay *r, struct buf *out)
 		     "replay: %llu lines, %llu events, %llu malformed, %llu alerts "
 		     "(%llu suppressed by the cooldown), %llu of %llu permission events denied "
 		     "(%llu allow->deny, %llu deny->allow against the record), "
-		     "seq gaps %llu (%llu records missing), reloads %llu\n",
+		     "seq gaps %llu (%llu records missing), reloads %llu, restarts %llu, "
+		     "clock steps %llu\n",
 		     (unsigned long long)st->lines, (unsigned long long)st->events,
 		     (unsigned long long)st->malformed, (unsigned long long)st->alerts,
 		     (unsigned long long)r->policy.suppressed,
 		     (unsigned long long)st->would_deny, (unsigned long long)st->perm_events,
 		     (unsigned long long)st->allow_to_deny, (unsigned long long)st->deny_to_allow,
 		     (unsigned long long)st->seq_gaps, (unsigned long long)st->seq_missing,
-		     (unsigned long long)st->reloads);
+		     (unsigned long long)st->reloads, (unsigned long long)st->restarts,
+		     (unsigned long long)st->clock_steps);
 	return buf_append(out, line, (size_t)n);
 }
 
@@ -1172,11 +1218,15 @@ static int reader_line(struct reader *rd, const char **ret, size_t *ret_len, boo
  * NUL-terminated. */
 struct stored {
 	uint64_t seq, ts_ms, mask;
+	int64_t clock_off_ms;		/* an event's; a clock record's step_ms */
 	int32_t pid, ppid, sid;
+	int32_t ancestors[EVENT_ANCESTORS_MAX];
+	uint8_t n_ancestors;
 	uint32_t uid;
 	uint32_t len[N_STRS];		/* bytes with the NUL; 0 = NULL */
 	uint8_t line;			/* enum replay_line */
-	uint8_t known;			/* 1 ppid, 2 uid, 4 sid, 8 recorded, 16 seq */
+	uint8_t known;			/* 1 ppid, 2 uid, 4 sid, 8 recorded, 16 seq,
+					 * 32 new_run */
 	uint8_t recorded;
 };
 
@@ -1205,9 +1255,16 @@ static int store_line(struct buf *s, enum replay_line line, const struct replay_
 		e.ppid = ev->proc.ppid;
 		e.sid = ev->proc.sid;
 		e.uid = ev->proc.uid;
+		e.clock_off_ms = ev->clock_off_ms;
+		e.n_ancestors = (uint8_t)ev->proc.n_ancestors;
+		for (unsigned i = 0; i < ev->proc.n_ancestors; i++)
+			e.ancestors[i] = ev->proc.ancestors[i];
 		e.known |= (uint8_t)((ev->proc.ppid_known ? 1 : 0) | (ev->proc.uid_known ? 2 : 0) |
-				     (ev->proc.sid_known ? 4 : 0) | (ev->recorded_known ? 8 : 0));
+				     (ev->proc.sid_known ? 4 : 0) | (ev->recorded_known ? 8 : 0) |
+				     (ev->new_run ? 32 : 0));
 		e.recorded = (uint8_t)ev->recorded;
+	} else if (line == REPLAY_LINE_OTHER) {
+		e.clock_off_ms = ev->step_ms;
 	}
 	if (event || line == REPLAY_LINE_OTHER) {
 		strs[S_TYPE] = type;
@@ -1249,9 +1306,16 @@ static enum replay_line load_line(const struct buf *s, size_t *off, struct repla
 	*ret_seq = e->seq;
 	*ret_seq_known = e->known & 16;
 	*ret_run_id = strs[S_RUN_ID];
-	if (e->line != REPLAY_LINE_EVENT)
-		return (enum replay_line)e->line;
 	memset(ev, 0, sizeof(*ev));
+	if (e->line != REPLAY_LINE_EVENT) {
+		ev->step_ms = e->clock_off_ms;
+		return (enum replay_line)e->line;
+	}
+	ev->clock_off_ms = e->clock_off_ms;
+	ev->new_run = e->known & 32;
+	ev->proc.n_ancestors = e->n_ancestors;
+	for (unsigned i = 0; i < e->n_ancestors; i++)
+		ev->proc.ancestors[i] = e->ancestors[i];
 	ev->seq = e->seq;
 	ev->ts_ms = e->ts_ms;
 	ev->mask = e->mask;
@@ -1469,6 +1533,30 @@ static void sweep_row(const struct replay *r, struct buf *out)
 /* A parsed batch through the policy, in the input's order: alerts and decisions into out
  * (written out as it fills), or for a sweep the events kept in store. 0, or a negative
  * errno with msg. */
+/* A record of the stream, in order: where a run (run_id) ends and the next begins, the live
+ * daemon had started again, with a fresh policy and a clock of its own; a clock record is a
+ * step of the wall clock the live policy did not count. An event gets both (ev->new_run,
+ * ev->clock_off_ms). */
+static void track_run(struct replay *rp, enum replay_line line, const char *type,
+		      const char *run_id, struct replay_event *ev)
+{
+	if (run_id && strncmp(rp->run_id, run_id, sizeof(rp->run_id) - 1) != 0) {
+		if (rp->run_id[0])
+			rp->new_run = true;
+		snprintf(rp->run_id, sizeof(rp->run_id), "%s", run_id);
+		rp->clock_off_ms = 0;
+	}
+	if (line == REPLAY_LINE_OTHER && type && strcmp(type, "clock") == 0) {
+		rp->clock_off_ms += ev->step_ms;
+		rp->st.clock_steps++;
+	}
+	if (line == REPLAY_LINE_EVENT) {
+		ev->clock_off_ms = rp->clock_off_ms;
+		ev->new_run = rp->new_run;
+		rp->new_run = false;
+	}
+}
+
 static int use_batch(struct replay *rp, const struct batch *b, struct buf *store,
 		     struct buf *out, uint64_t *line_no, int out_fd, char *msg, size_t msg_len)
 {
@@ -1477,6 +1565,7 @@ static int use_batch(struct replay *rp, const struct batch *b, struct buf *store
 	int err;
 
 	while (off < b->out.len) {
+		enum replay_line line;
 		const char *type, *run_id;
 		struct replay_event ev;
 		uint64_t seq;
@@ -1484,7 +1573,10 @@ static int use_batch(struct replay *rp, const struct batch *b, struct buf *store
 
 		++*line_no;
 		st->lines++;
-		switch (load_line(&b->out, &off, &ev, &type, &seq, &seq_known, &run_id)) {
+		line = load_line(&b->out, &off, &ev, &type, &seq, &seq_known, &run_id);
+		if (line == REPLAY_LINE_EVENT || line == REPLAY_LINE_OTHER)
+			track_run(rp, line, type, run_id, &ev);
+		switch (line) {
 		case REPLAY_LINE_EVENT:
 			if (seq_known)
 				replay_note_seq(st, seq, run_id);
@@ -1676,7 +1768,15 @@ int replay_run(const struct config *c, const char *output, char *msg, size_t msg
 				bool seq_known;
 
 				(void)load_line(&store, &off, &ev, &type, &seq, &seq_known, &run_id);
-				(void)replay_event(&sw, &ev, NULL); /* no records: nothing to fail */
+				/* No records: only a new run's policy can fail (memory). */
+				err = replay_event(&sw, &ev, NULL);
+				if (err < 0)
+					break;
+			}
+			if (err < 0) {
+				snprintf(msg, msg_len, "out of memory");
+				replay_free(&sw);
+				goto out;
 			}
 			/* What the reader counted is the stream's, the same for every value. */
 			sw.st.lines = st->lines;
@@ -1684,6 +1784,7 @@ int replay_run(const struct config *c, const char *output, char *msg, size_t msg
 			memcpy(sw.st.bad_lines, st->bad_lines, sizeof(st->bad_lines));
 			memcpy(sw.st.skipped, st->skipped, sizeof(st->skipped));
 			sw.st.reloads = st->reloads;
+			sw.st.clock_steps = st->clock_steps;
 			sw.st.seq_gaps = st->seq_gaps;
 			sw.st.seq_missing = st->seq_missing;
 			sw.st.seq_backwards = st->seq_backwards;

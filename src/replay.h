@@ -44,6 +44,11 @@ struct replay_event {
 	bool recorded_known;		/* ... when the record had a known one */
 	const char *run_id;		/* the record's run, for the alert records' tail */
 	const char *host;
+	int64_t clock_off_ms;		/* the run's clock steps before it (clock records):
+					 * the policy counts in ts_ms - clock_off_ms */
+	bool new_run;			/* the first event of a run after another: the
+					 * policy starts afresh, as the live daemon did */
+	int64_t step_ms;		/* REPLAY_LINE_OTHER of type "clock": its step_ms */
 };
 
 enum replay_line {
@@ -86,6 +91,8 @@ struct replay_stats {
 	uint64_t lines, events, malformed, perm_events, would_deny, would_allow;
 	uint64_t allow_to_deny, deny_to_allow;	/* against the recorded decision */
 	uint64_t alerts, hooks_would_run, reloads;
+	uint64_t restarts;		/* the daemon started again (a new run_id): a fresh policy */
+	uint64_t clock_steps;		/* clock records: the wall clock stepped */
 	uint64_t seq_gaps, seq_missing, seq_backwards;
 	uint64_t bad_lines[REPLAY_BAD_LINES];
 	struct replay_count skipped[REPLAY_TYPES_MAX + 1];	/* the last one is "other" */
@@ -113,6 +120,11 @@ struct replay {
 	bool records;			/* write alert and decision records (not in a sweep) */
 	const char *sweep_key;		/* NULL, or the key this summary is for */
 	unsigned sweep_value;
+	/* The run being read (use_batch()): its run_id, its clock steps so far, and whether
+	 * its first event is still to come. */
+	char run_id[64];
+	int64_t clock_off_ms;
+	bool new_run;
 };
 
 /* Builds the policy from c (which it borrows). Returns 0, -ENOMEM or -EINVAL (msg). */

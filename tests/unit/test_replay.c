@@ -423,6 +423,88 @@ static void test_sweep_run(void **state)
 	unlink(in);
 }
 
+/* One stream, two runs of the daemon (two run_ids) and a step of the wall clock: the
+ * second run's policy starts afresh (the first run's two writes do not count towards its
+ * burst), and the hour the wall clock jumped between its second and third write is not
+ * counted (a clock record), so three writes in 200 ms are a burst of 3 in a 1000 ms window:
+ * exactly one alert, with a replay and with a sweep. Ancestors come from the record. */
+static void test_runs_and_clock(void **state)
+{
+	static const char stream[] =
+		"{\"type\":\"start\",\"seq\":1,\"run_id\":\"a\"}\n"
+		"{\"type\":\"event\",\"seq\":2,\"ts_ms\":1000,\"mask\":2,\"pid\":9,"
+		"\"path\":\"/w/f\",\"run_id\":\"a\"}\n"
+		"{\"type\":\"event\",\"seq\":3,\"ts_ms\":1100,\"mask\":2,\"pid\":9,"
+		"\"path\":\"/w/f\",\"run_id\":\"a\"}\n"
+		"{\"type\":\"start\",\"seq\":1,\"run_id\":\"b\"}\n"
+		"{\"type\":\"event\",\"seq\":2,\"ts_ms\":1200,\"mask\":2,\"pid\":9,"
+		"\"ancestors\":[8,7],\"path\":\"/w/f\",\"run_id\":\"b\"}\n"
+		"{\"type\":\"event\",\"seq\":3,\"ts_ms\":1300,\"mask\":2,\"pid\":9,"
+		"\"path\":\"/w/f\",\"run_id\":\"b\"}\n"
+		"{\"type\":\"clock\",\"seq\":4,\"ts_ms\":3601350,\"step_ms\":3600000,"
+		"\"run_id\":\"b\"}\n"
+		"{\"type\":\"event\",\"seq\":5,\"ts_ms\":3601400,\"mask\":2,\"pid\":9,"
+		"\"path\":\"/w/f\",\"run_id\":\"b\"}\n";
+	static char sweep3[] = "burst_threshold=3";
+	char *const sweeps[] = { NULL, sweep3 };
+	struct replay_parser *p = replay_parser_new();
+	char in[] = "/tmp/fanotifyd-ut-replay.XXXXXX";
+	char outp[64], msg[256], buf[16384];
+	int fd = mkstemp(in);
+	struct replay_event ev;
+	const char *type;
+	struct config c;
+	ssize_t n;
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(parse(p, "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":3,"
+				  "\"ancestors\":[8,7,6,1]}", &ev, &type), REPLAY_LINE_EVENT);
+	assert_int_equal(ev.proc.n_ancestors, 4);
+	assert_int_equal(ev.proc.ancestors[0], 8);
+	assert_int_equal(ev.proc.ancestors[3], 1);
+	/* More than a record carries, a pid out of range, not an array: malformed. */
+	assert_int_equal(parse(p, "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":3,"
+				  "\"ancestors\":[1,2,3,4,5]}", &ev, &type), REPLAY_LINE_MALFORMED);
+	assert_int_equal(parse(p, "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":3,"
+				  "\"ancestors\":[0]}", &ev, &type), REPLAY_LINE_MALFORMED);
+	assert_int_equal(parse(p, "{\"type\":\"event\",\"ts_ms\":1,\"mask\":2,\"pid\":3,"
+				  "\"ancestors\":\"8\"}", &ev, &type), REPLAY_LINE_MALFORMED);
+	assert_int_equal(parse(p, "{\"type\":\"clock\",\"step_ms\":-5}", &ev, &type),
+			 REPLAY_LINE_OTHER);
+	assert_int_equal(ev.step_ms, -5);
+	assert_int_equal(parse(p, "{\"type\":\"clock\"}", &ev, &type), REPLAY_LINE_MALFORMED);
+	replay_parser_free(p);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, stream, sizeof(stream) - 1), (ssize_t)sizeof(stream) - 1);
+	close(fd);
+	snprintf(outp, sizeof(outp), "%s.out", in);
+	for (size_t i = 0; i < 2; i++) {
+		config_init(&c);
+		c.replay = in;
+		c.sweep = sweeps[i];
+		c.burst_threshold = 3;
+		c.burst_window_ms = 1000;
+		assert_int_equal(replay_run(&c, outp, msg, sizeof(msg)), 0);
+		fd = open(outp, O_RDONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		assert_true(n > 0);
+		buf[n] = '\0';
+		assert_non_null(strstr(buf, "\"alerts_by_kind\":{\"burst\":1}"));
+		assert_non_null(strstr(buf, "\"restarts\":1,\"clock_steps\":1,"));
+		if (!sweeps[i])
+			assert_non_null(strstr(buf, "\"type\":\"alert\",\"seq\":6,\"ts_ms\":3601400,"));
+		c.replay = NULL;
+		c.sweep = NULL;
+		config_free(&c);
+	}
+	unlink(outp);
+	unlink(in);
+}
+
 /* What the parser reads besides well-formed records: integers as strtoll() reads them
  * (clamped, then range-checked), the last of duplicate keys, keys of nested objects ignored,
  * nesting up to 32 deep, and a good line after a malformed one. */
@@ -596,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_process_table_bounded),
 		cmocka_unit_test(test_sweep_spec),
 		cmocka_unit_test(test_sweep_run),
+		cmocka_unit_test(test_runs_and_clock),
 		cmocka_unit_test(test_parser_edges),
 		cmocka_unit_test(test_strict_json),
 		cmocka_unit_test(test_run_many_batches),
