@@ -81,17 +81,29 @@ echo go >"$S/go"
 wait "$GHOST"
 kill -CONT "$DPID"
 
+# Each workload stays until the daemon has recorded its last write ("$SEEN" FILE): its exec
+# notice (when the daemon reads the cgroup again) is read before its first record, and a
+# process still alive then has its cgroup read, not the one its fork copied.
+cat >"$S/seen" <<'SEEN'
+timeout 10 sh -c 'until grep -qF "\"path\":\"$1\"" "$SEEN_OUT"; do sleep 0.02; done' sh "$1"
+SEEN
+SEEN="sh $S/seen"
+export SEEN_OUT=$OUT
 runin job1.scope w1 sh -c 'echo a >"$1/j1/ws/f1"; echo b >"$1/other/f2"; echo c >"$1/k/root/f3"
-	echo d >"$1/cache/f4"; cat "$1/j1/ws/canary" >/dev/null; touch "$1/j1/root/f5"' sh "$W"
-runin job1.scope/sub w2 sh -c 'echo e >"$1/other/f6"; echo f >"$1/j1/root/f7"' sh "$W"
-runin other.scope w3 sh -c 'echo g >"$1/j1/ws/o1"; echo h >"$1/k/root/o2"; echo i >"$1/other/o3"' \
-	sh "$W"
+	echo d >"$1/cache/f4"; cat "$1/j1/ws/canary" >/dev/null; touch "$1/j1/root/f5"
+	$2 "$1/j1/root/f5"' sh "$W" "$SEEN"
+runin job1.scope/sub w2 sh -c 'echo e >"$1/other/f6"; echo f >"$1/j1/root/f7"; $2 "$1/j1/root/f7"' \
+	sh "$W" "$SEEN"
+runin other.scope w3 sh -c 'echo g >"$1/j1/ws/o1"; echo h >"$1/k/root/o2"; echo i >"$1/other/o3"
+	$2 "$1/other/o3"' sh "$W" "$SEEN"
 echo j >"$W/j1/ws/self1"
 echo k >"$W/other/self2"
 # Moves from other.scope into job1.scope, writes (still other.scope: no exec yet), execs.
 runin other.scope w4 sh -c 'echo l >"$1/other/m1"; echo $$ >"$2/cgroup.procs"
-	echo m >"$1/other/m2"; exec sh -c "echo n >\"\$0/other/m3\"" "$1"' sh "$W" "$CGR/job1.scope"
-runin "$HOSTILE" w5 sh -c 'echo o >"$1/other/h1"' sh "$W"
+	echo m >"$1/other/m2"; $3 "$1/other/m2"
+	exec sh -c "echo n >\"\$0/other/m3\"; \$1 \"\$0/other/m3\"" "$1" "$3"' sh "$W" \
+	"$CGR/job1.scope" "$SEEN"
+runin "$HOSTILE" w5 sh -c 'echo o >"$1/other/h1"; $2 "$1/other/h1"' sh "$W" "$SEEN"
 sentinel || finish
 stats || finish
 
@@ -146,16 +158,17 @@ check "SIGTERM exits 0" [ "$DSTATUS" = 0 ]
 
 # --- reload: the cgroup line added -----------------------------------------------------
 OUT=$S/reload.jsonl
+SEEN_OUT=$OUT
 conf ""
 start_daemon -c "$S/conf" --mount "$W" || finish
-runin job1.scope r1 sh -c 'echo a >"$1/other/r1"' sh "$W"
+runin job1.scope r1 sh -c 'echo a >"$1/other/r1"; $2 "$1/other/r1"' sh "$W" "$SEEN"
 sentinel || finish
 check "before the reload, J1's process outside J1's roots is untagged" every "$W/other/r1" \
 	cgroup="$J1" job_id=null
 conf "cgroup $J1"
 kill -HUP "$DPID"
 check "reload applied, changing job" waitrec type=reload status=applied changed~job
-runin job1.scope r2 sh -c 'echo b >"$1/other/r2"' sh "$W"
+runin job1.scope r2 sh -c 'echo b >"$1/other/r2"; $2 "$1/other/r2"' sh "$W" "$SEEN"
 sentinel || finish
 check "after it, the same workload is J1's" every "$W/other/r2" cgroup="$J1" job_id=J1 \
 	path_role=null
