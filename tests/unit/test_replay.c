@@ -370,6 +370,24 @@ static void test_sweep_spec(void **state)
 					    sizeof(msg)), -EINVAL);
 }
 
+/* replay_run() of c into the file outp, which must then hold something: its text in buf
+ * (NUL-terminated, at most len - 1 bytes). */
+static void run_into(const struct config *c, const char *outp, char *buf, size_t len)
+{
+	char msg[256];
+	ssize_t n;
+	int fd;
+
+	if (replay_run(c, outp, msg, sizeof(msg)) != 0)
+		fail_msg("replay_run: %s", msg);
+	fd = open(outp, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	n = read(fd, buf, len - 1);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+}
+
 /* replay_run() on a file: a sweep writes one summary per value, the events read once. */
 static void test_sweep_run(void **state)
 {
@@ -379,7 +397,6 @@ static void test_sweep_run(void **state)
 	struct config c;
 	char msg[256], buf[16384];
 	FILE *fp;
-	ssize_t n;
 
 	(void)state;
 	assert_true(fd >= 0);
@@ -396,13 +413,7 @@ static void test_sweep_run(void **state)
 	c.replay = in;
 	c.sweep = "burst_threshold=5,10,50";
 	c.hook_cooldown_ms = 0;
-	assert_int_equal(replay_run(&c, outp, msg, sizeof(msg)), 0);
-	fd = open(outp, O_RDONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	assert_true(n > 0);
-	buf[n] = '\0';
+	run_into(&c, outp, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "\"sweep\":{\"key\":\"burst_threshold\",\"value\":5},"));
 	assert_non_null(strstr(buf, "\"alerts_by_kind\":{\"burst\":8}"));
 	assert_non_null(strstr(buf, "\"alerts_by_kind\":{\"burst\":4}"));
@@ -449,12 +460,11 @@ static void test_runs_and_clock(void **state)
 	char *const sweeps[] = { NULL, sweep3 };
 	struct replay_parser *p = replay_parser_new();
 	char in[] = "/tmp/fanotifyd-ut-replay.XXXXXX";
-	char outp[64], msg[256], buf[16384];
+	char outp[64], buf[16384];
 	int fd = mkstemp(in);
 	struct replay_event ev;
 	const char *type;
 	struct config c;
-	ssize_t n;
 
 	(void)state;
 	assert_non_null(p);
@@ -486,13 +496,7 @@ static void test_runs_and_clock(void **state)
 		c.sweep = sweeps[i];
 		c.burst_threshold = 3;
 		c.burst_window_ms = 1000;
-		assert_int_equal(replay_run(&c, outp, msg, sizeof(msg)), 0);
-		fd = open(outp, O_RDONLY | O_CLOEXEC);
-		assert_true(fd >= 0);
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		assert_true(n > 0);
-		buf[n] = '\0';
+		run_into(&c, outp, buf, sizeof(buf));
 		assert_non_null(strstr(buf, "\"alerts_by_kind\":{\"burst\":1}"));
 		assert_non_null(strstr(buf, "\"restarts\":1,\"clock_steps\":1,"));
 		if (!sweeps[i])
@@ -604,12 +608,11 @@ static void test_strict_json(void **state)
 static void test_run_many_batches(void **state)
 {
 	char in[] = "/tmp/fanotifyd-ut-replay.XXXXXX";
-	char outp[64], msg[256], *canaries[] = { "/w/canary" };
+	char outp[64], *canaries[] = { "/w/canary" };
 	int fd = mkstemp(in);
 	struct config c;
 	static char buf[1 << 16];
 	FILE *fp;
-	ssize_t n;
 	int seq = 0;
 
 	(void)state;
@@ -641,13 +644,7 @@ static void test_run_many_batches(void **state)
 	c.replay = in;
 	c.canaries = canaries;
 	c.n_canaries = 1;
-	assert_int_equal(replay_run(&c, outp, msg, sizeof(msg)), 0);
-	fd = open(outp, O_RDONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	assert_true(n > 0);
-	buf[n] = '\0';
+	run_into(&c, outp, buf, sizeof(buf));
 	/* line 7001 is event 7000 (line 5000 is malformed), 19999 is 19996; an alert's seq is
 	 * its event's + 1 */
 	assert_non_null(strstr(buf, "{\"schema_version\":1,\"type\":\"alert\",\"seq\":7001,"
