@@ -7,6 +7,8 @@
 # - every process of the job is contained: a process started later in a cgroup below the
 #   job's is denied an open anywhere under the mount, while a process in another cgroup and
 #   the test's own shell are allowed the same open;
+# - the cgroup scope (threshold 250) counts the same processes by their cgroup: a burst
+#   alert with the cgroup's path as its scope_id;
 # - the job's records carry job_id J1 with a null path_role outside its roots, and its
 #   cgroup;
 # - fanotifyd --replay of the run's output with the same config gives exactly its alerts
@@ -27,11 +29,13 @@ conf() {
 job J1
 workspace $W/j1/ws
 cgroup $J1
-burst_scope process,job
+burst_scope process,job,cgroup
 burst_threshold 32
 burst_window_ms 10000
 burst_threshold_job $1
 burst_window_ms_job 60000
+burst_threshold_cgroup 250
+burst_window_ms_cgroup 60000
 quarantine_ms 60000
 CONF
 }
@@ -63,6 +67,8 @@ check "no process reached the process threshold: no process-scope burst" \
 check "a job-scope burst: count 200, scope_id J1, job J1, the job's cgroup" \
 	has type=alert kind=burst scope=job scope_id=J1 count=200 window_ms=60000 job_id=J1 \
 	cgroup="$J1" path_role=null
+check "a cgroup-scope burst: count 250, scope_id the job's cgroup" \
+	has type=alert kind=burst scope=cgroup scope_id="$J1" count=250 window_ms=60000 job_id=J1
 check "the job's records outside its roots: job_id J1, path_role null, its cgroup" \
 	has type=event "path~^$W/tmp/f1\\.1$" events~CREATE job_id=J1 path_role=null \
 	cgroup="$J1"
