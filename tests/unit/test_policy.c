@@ -1999,7 +1999,7 @@ static struct proc_info tproc(pid_t pid, pid_t ppid, pid_t sid, uid_t uid, const
 	struct proc_info pi = { .pid = pid, .ppid = ppid, .ppid_known = ppid > 0, .sid = sid,
 				.sid_known = sid > 0, .uid = uid, .uid_known = true, .exe = exe };
 
-	for (unsigned i = 0; ancestors && ancestors[i] && i < EVENT_ANCESTORS_MAX; i++)
+	for (unsigned i = 0; ancestors && i < EVENT_ANCESTORS_MAX && ancestors[i]; i++)
 		pi.ancestors[pi.n_ancestors++] = ancestors[i];
 	return pi;
 }
