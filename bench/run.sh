@@ -16,8 +16,10 @@
 #                       fd-policy-cache fd-policy-subs fd-policy-burst fd-policy-scopes
 #                       fatrace inotifywait
 #   WORKLOADS="..."     subset of openclose reopen churn tar execs shortlived
+#                       unwatched-execs build
 #   N_OPENCLOSE N_REOPEN REOPEN_FILES N_CHURN N_EXECS N_SHORTLIVED TAR_DIRS TAR_FILES
-#                       workload sizes
+#   N_UEXECS BUILD_JOBS workload sizes (BUILD_JOBS: make -jN of the build workload)
+#   SCALE=0             skip bench/scale.sh (jobs/canaries scale, after the replay row)
 #   FLAT=0              skip the T5 flatness runs (one long churn per FLAT_CONFIGS, default
 #                       "fd-observe fd-policy", N_FLAT files, RSS sampled every 0.25 s)
 #
@@ -39,7 +41,7 @@ CFLAGS_BENCH=(-O2 -Wall -Wextra -Werror)
 QUICK=${QUICK:-0}
 REPS=${REPS:-}
 OUT_MD=${OUT_MD:-}
-usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -54,7 +56,7 @@ done
 if [ "$QUICK" = 1 ]; then
 	: "${REPS:=3}" "${N_OPENCLOSE:=10000}" "${N_REOPEN:=10000}" "${N_CHURN:=4000}"
 	: "${N_EXECS:=15}" "${N_SHORTLIVED:=30}" "${TAR_DIRS:=40}" "${TAR_FILES:=100}"
-	: "${N_FLAT:=20000}"
+	: "${N_FLAT:=20000}" "${N_UEXECS:=300}"
 	: "${OUT_MD:=$HERE/out/quick/RESULTS.md}"
 else
 	# Sized for ~0.2-1 s per run without a listener on a 2-vCPU VM (fork+exec costs
@@ -64,9 +66,13 @@ else
 	# T5: after kernel merging the daemon reads ~5 (observe) to 6 (policy) events per churn
 	# file: just over 10^6 events.
 	: "${N_FLAT:=200000}"
+	# issue 13: "a loop of 1000 fork+exec" outside the watched paths; a static /bin/true-like
+	# exec costs ~0.8 ms here, so 2000 make a run of ~1.5 s.
+	: "${N_UEXECS:=2000}"
 	: "${OUT_MD:=$HERE/RESULTS.md}"
 fi
 REOPEN_FILES=${REOPEN_FILES:-1000}
+BUILD_JOBS=${BUILD_JOBS:-2}
 FLAT=${FLAT:-1}
 FLAT_CONFIGS=${FLAT_CONFIGS:-fd-observe fd-policy}
 PEERS=${PEERS:-0}
@@ -74,7 +80,7 @@ DEFAULT_CONFIGS="none ref-fid ref-perm fd-observe fd-nofid fd-perm fd-perm-nospi
 DEFAULT_CONFIGS="$DEFAULT_CONFIGS fd-policy fd-policy-nospin fd-policy-cache fd-policy-subs"
 [ "$PEERS" = 1 ] && DEFAULT_CONFIGS="$DEFAULT_CONFIGS fatrace inotifywait"
 CONFIGS=${CONFIGS:-$DEFAULT_CONFIGS}
-WORKLOADS=${WORKLOADS:-openclose reopen churn tar execs shortlived}
+WORKLOADS=${WORKLOADS:-openclose reopen churn tar execs shortlived unwatched-execs build}
 N_SUBS=8
 WL_TIMEOUT=${WL_TIMEOUT:-600}
 
@@ -113,6 +119,7 @@ if [ -z "${FANBENCH_INNER:-}" ]; then
 	done
 	export FANBENCH_INNER=1 REPS N_OPENCLOSE N_REOPEN REOPEN_FILES N_CHURN N_EXECS N_SHORTLIVED
 	export TAR_DIRS TAR_FILES N_FLAT FLAT FLAT_CONFIGS OUT_MD PEERS CONFIGS WORKLOADS QUICK
+	export N_UEXECS BUILD_JOBS
 	exec unshare -m --propagation private bash "${BASH_SOURCE[0]}"
 fi
 
@@ -121,6 +128,8 @@ BASE=$(mktemp -d /tmp/fanotifyd-bench.XXXXXX)
 T=$BASE/target
 O=$BASE/out
 W=$BASE/work
+# unwatched-execs runs its programs here: a tmpfs of its own that no listener marks.
+U=$BASE/unwatched
 # The system interpreter: version-manager shims (pyenv) cost ~0.4 s per start.
 PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 PY="$PYTHON $HERE/analyze.py"
@@ -133,16 +142,17 @@ CUR_CFG=none
 
 cleanup() {
 	stop_listener 2>/dev/null
-	umount -l "$T" "$O" "$W" 2>/dev/null
+	umount -l "$T" "$O" "$W" "$U" 2>/dev/null
 	rm -rf "$BASE"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-mkdir -p "$T" "$O" "$W"
+mkdir -p "$T" "$O" "$W" "$U"
 if ! { mount -t tmpfs -o size=4g,mode=0755 fanbench-target "$T" &&
 	mount -t tmpfs -o size=4g,mode=0755 fanbench-out "$O" &&
-	mount -t tmpfs -o size=1g,mode=0755 fanbench-work "$W"; }; then
+	mount -t tmpfs -o size=1g,mode=0755 fanbench-work "$W" &&
+	mount -t tmpfs -o size=64m,mode=0755 fanbench-unwatched "$U"; }; then
 	echo "bench: mounting tmpfs failed" >&2
 	exit 1
 fi
@@ -305,6 +315,8 @@ wl_n() {
 	execs) echo "$N_EXECS" ;;
 	shortlived) echo "$N_SHORTLIVED" ;;
 	tar) echo $((TAR_DIRS * TAR_FILES)) ;;
+	unwatched-execs) echo "$N_UEXECS" ;;
+	build) echo 1 ;;
 	esac
 }
 
@@ -313,6 +325,10 @@ setup_workload() {
 	openclose) "$WORK" setup-openclose "$T/w/openclose" "$N_OPENCLOSE" ;;
 	reopen) "$WORK" setup-openclose "$T/w/reopen" "$REOPEN_FILES" ;;
 	execs) "$WORK" setup-execs "$T/w/execs" /bin/true ;;
+	unwatched-execs) "$WORK" setup-execs "$U" /bin/true ;;
+	# The daemon's own sources as they are in this tree (committed or not): what is built
+	# is what a developer builds.
+	build) tar -cf "$W/build-src.tar" -C "$ROOT" Makefile src ;;
 	tar)
 		mkdir -p "$W/tree"
 		"$WORK" mktree "$W/tree" "$TAR_DIRS" "$TAR_FILES" &&
@@ -325,6 +341,8 @@ setup_workload() {
 reset_dir() {
 	case $1 in
 	churn | tar | shortlived) rm -rf "$T/w/$1" && mkdir "$T/w/$1" ;;
+	# A clean build directory every run; unpacked while no listener runs (untimed).
+	build) rm -rf "$T/w/build" && mkdir "$T/w/build" && tar -xf "$W/build-src.tar" -C "$T/w/build" ;;
 	esac
 	rm -f "$T"/w/.sentinel-*
 }
@@ -340,6 +358,8 @@ run_workload() {
 	execs) timeout -s KILL "$WL_TIMEOUT" "$WORK" execs "$d" "$N_EXECS" ;;
 	tar) timeout -s KILL "$WL_TIMEOUT" "$WORK" tar "$d" "$W/tree.tar" ;;
 	shortlived) timeout -s KILL "$WL_TIMEOUT" "$WORK" shortlived "$d" "$N_SHORTLIVED" ;;
+	unwatched-execs) timeout -s KILL "$WL_TIMEOUT" "$WORK" execs "$U" "$N_UEXECS" ;;
+	build) timeout -s KILL "$WL_TIMEOUT" "$WORK" build "$d" "$BUILD_JOBS" "$W/build.log" ;;
 	esac
 }
 
@@ -550,7 +570,7 @@ fi
 	echo "- fanotifyd: commit $REV$DIRTY, binary sha256 $(sha256sum "$FAN" | cut -c1-16)"
 	[ "$PEERS" = 1 ] && echo "- peers: $(dpkg-query -W -f '${Package} ${Version}' fatrace 2>/dev/null), $(dpkg-query -W -f '${Package} ${Version}' inotify-tools 2>/dev/null)"
 	echo "- repetitions: $REPS per workload and configuration, interleaved"
-	echo "- sizes: openclose $N_OPENCLOSE files, reopen $N_REOPEN opens of $REOPEN_FILES files, churn $N_CHURN files, tar $((TAR_DIRS * TAR_FILES)) files in $TAR_DIRS dirs ($(du -k "$W/tree.tar" 2>/dev/null | cut -f1) KiB archive, extracted by tar -xf), execs $N_EXECS, shortlived $N_SHORTLIVED$([ "$FLAT" != 0 ] && echo "; T5 flatness: churn $N_FLAT files per $FLAT_CONFIGS")"
+	echo "- sizes: openclose $N_OPENCLOSE files, reopen $N_REOPEN opens of $REOPEN_FILES files, churn $N_CHURN files, tar $((TAR_DIRS * TAR_FILES)) files in $TAR_DIRS dirs ($(du -k "$W/tree.tar" 2>/dev/null | cut -f1) KiB archive, extracted by tar -xf), execs $N_EXECS, shortlived $N_SHORTLIVED, unwatched-execs $N_UEXECS (on a tmpfs no listener marks), build: make -j$BUILD_JOBS of fanotifyd from a clean copy of src/ and Makefile$([ "$FLAT" != 0 ] && echo "; T5 flatness: churn $N_FLAT files per $FLAT_CONFIGS")"
 	echo "- load: other work may share the machine; loadavg at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$META"
 $PY report "$RAW" --md "$OUT_MD" --meta "$META" --notes "$HERE/NOTES.md"
@@ -558,5 +578,10 @@ $PY report "$RAW" --md "$OUT_MD" --meta "$META" --notes "$HERE/NOTES.md"
 if [ "${REPLAY:-1}" != 0 ]; then
 	REPLAY_INNER=1 FANOTIFYD=$FAN bash "$HERE/replay.sh" >>"$OUT_MD" 2>>"$W/replay.err" ||
 		echo "bench: the replay row failed (see $W/replay.err)" >&2
+fi
+# Scale (issue 13): 10, 100, 1,000 job blocks and 10,000 canaries (SCALE=0 skips)
+if [ "${SCALE:-1}" != 0 ]; then
+	SCALE_INNER=1 FANOTIFYD=$FAN WORK=$WORK bash "$HERE/scale.sh" >>"$OUT_MD" 2>>"$W/scale.err" ||
+		echo "bench: the scale rows failed (see $W/scale.err)" >&2
 fi
 echo "bench: wrote $OUT_MD and $RAW" >&2

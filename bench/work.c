@@ -19,6 +19,8 @@
  *   tar DIR TARBALL         fork + exec "tar -xf TARBALL -C DIR", wait          (timed)
  *   shortlived DIR N        in DIR: fork + exec /bin/sh -c 'echo x > f<i>', wait; N times
  *                                                                               (timed)
+ *   build DIR JOBS LOG      make -s -jJOBS fanotifyd in DIR (a copy of this project's src/ and
+ *                           Makefile), its output into LOG                     (timed)
  *   sentinel PATH           create PATH, write a line, close (the "arrived" handshake)
  *
  * With WORK_SENTINEL=PATH a timed subcommand creates that sentinel itself right after the
@@ -294,6 +296,46 @@ static int cmd_shortlived(const char *dir, long n)
 	return 0;
 }
 
+/* The build's output goes to LOG: this process's stdout carries only the report line. */
+static int cmd_build(const char *dir, long jobs, const char *log)
+{
+	char jarg[32];
+	char *argv[] = { "make", "-s", jarg, "-C", (char *)dir, "fanotifyd", NULL };
+	const char *make = access("/usr/bin/make", X_OK) == 0 ? "/usr/bin/make" : "/bin/make";
+	double t0, t1;
+	int status;
+	pid_t pid;
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		die("open", log);
+	snprintf(jarg, sizeof(jarg), "-j%ld", jobs);
+	t0 = now_s();
+	pid = fork();
+	if (pid < 0)
+		die("fork", make);
+	if (pid == 0) {
+		if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		execv(make, argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			die("waitpid", make);
+	}
+	t1 = now_s();
+	if (close(fd) < 0)
+		die("close", log);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "work: make in %s failed (status 0x%x), see %s\n", dir,
+			(unsigned)status, log);
+		exit(1);
+	}
+	report(t0, t1, 1);
+	return 0;
+}
+
 static int cmd_sentinel(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -328,11 +370,14 @@ int main(int argc, char **argv)
 		return cmd_tar(argv[2], argv[3]);
 	if (!strcmp(c, "shortlived") && argc == 4)
 		return cmd_shortlived(argv[2], num(argv[3]));
+	if (!strcmp(c, "build") && argc == 5)
+		return cmd_build(argv[2], num(argv[3]), argv[4]);
 	if (!strcmp(c, "sentinel") && argc == 3)
 		return cmd_sentinel(argv[2]);
 	fprintf(stderr, "usage: work setup-openclose DIR N | openclose DIR N |\n"
 		"       reopen DIR N FILES | churn DIR N |\n"
 		"       setup-execs DIR SRC | execs DIR N | mktree DIR DIRS FILES |\n"
-		"       tar DIR TARBALL | shortlived DIR N | sentinel PATH\n");
+		"       tar DIR TARBALL | shortlived DIR N | build DIR JOBS LOG |\n"
+		"       sentinel PATH\n");
 	return 2;
 }
