@@ -66,8 +66,8 @@ else
 	# T5: after kernel merging the daemon reads ~5 (observe) to 6 (policy) events per churn
 	# file: just over 10^6 events.
 	: "${N_FLAT:=200000}"
-	# issue 13: "a loop of 1000 fork+exec" outside the watched paths; a static /bin/true-like
-	# exec costs ~0.8 ms here, so 2000 make a run of ~1.5 s.
+	# issue 13: "a loop of 1000 fork+exec" outside the watched paths; a
+	# fork+exec of /bin/true costs ~0.8 ms here, so 2000 make a run of ~1.5 s.
 	: "${N_UEXECS:=2000}"
 	: "${OUT_MD:=$HERE/RESULTS.md}"
 fi
