@@ -579,9 +579,9 @@ static int add_canary(struct config *c, const char *pattern, const char *name, c
 			SHOW_MAX, pattern);
 		return -EINVAL;
 	}
-	if (c->n_canaries >= CONFIG_ITEMS_MAX) {
+	if (c->n_canaries >= CONFIG_CANARIES_MAX) {
 		set_msg(msg, msg_len, "%s: too many canaries (at most %d)", name,
-			CONFIG_ITEMS_MAX);
+			CONFIG_CANARIES_MAX);
 		return -EINVAL;
 	}
 	dup = strdup(pattern);

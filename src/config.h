@@ -43,7 +43,9 @@
 #define CONFIG_OUTPUT_MODE_MAX 0640u
 #define CONFIG_OUTPUT_MODE_MIN 0200u
 #define CONFIG_LINE_MAX 4096			/* longer config lines are an error */
-#define CONFIG_ITEMS_MAX 4096			/* bound on marks, canaries, jobs each */
+#define CONFIG_ITEMS_MAX 4096			/* bound on marks and jobs each */
+#define CONFIG_CANARIES_MAX 65536		/* bound on canaries: a host's canary set
+						 * (issue 13: 10,000) is matched by hash */
 #define CONFIG_CGROUP_NAME_MAX 255		/* bytes of a cgroup's name (NAME_MAX) */
 
 /* The events --events may select (FAN_* bits), and the default selection. */

@@ -884,10 +884,10 @@ static void test_scalars_replace_repeatables_accumulate(void **state)
 	config_free(&c);
 }
 
-/* CONFIG_ITEMS_MAX items of a key are fine; one more fails on its own line. */
-static void check_items_max(const char *fmt, const char *want_msg)
+/* max items of a key are fine; one more fails on its own line. */
+static void check_items_max(const char *fmt, int max, const char *want_msg)
 {
-	size_t cap = (size_t)(CONFIG_ITEMS_MAX + 1) * 32, n = 0;
+	size_t cap = (size_t)(max + 1) * 32, n = 0;
 	char *text = malloc(cap);
 	struct config c;
 	char msg[256] = "";
@@ -895,7 +895,7 @@ static void check_items_max(const char *fmt, const char *want_msg)
 	int i;
 
 	assert_non_null(text);
-	for (i = 0; i < CONFIG_ITEMS_MAX; i++)
+	for (i = 0; i < max; i++)
 		n += (size_t)snprintf(text + n, cap - n, fmt, i);
 	config_init(&c);
 	assert_int_equal(config_parse_text(&c, text, n, &line, msg, sizeof(msg)), 0);
@@ -904,7 +904,7 @@ static void check_items_max(const char *fmt, const char *want_msg)
 	n += (size_t)snprintf(text + n, cap - n, fmt, i);
 	config_init(&c);
 	assert_int_equal(config_parse_text(&c, text, n, &line, msg, sizeof(msg)), -EINVAL);
-	assert_int_equal(line, CONFIG_ITEMS_MAX + 1);
+	assert_int_equal(line, (unsigned)max + 1);
 	assert_string_equal(msg, want_msg);
 	config_free(&c);
 	free(text);
@@ -913,14 +913,15 @@ static void check_items_max(const char *fmt, const char *want_msg)
 static void test_items_max(void **state)
 {
 	(void)state;
-	check_items_max("watch /w%d\n",
+	check_items_max("watch /w%d\n", CONFIG_ITEMS_MAX,
 			"watch: too many paths to watch (at most 4096 watch, mount and "
 			"filesystem in all)");
-	check_items_max("filesystem /f%d\n",
+	check_items_max("filesystem /f%d\n", CONFIG_ITEMS_MAX,
 			"filesystem: too many paths to watch (at most 4096 watch, mount and "
 			"filesystem in all)");
-	check_items_max("canary /c%d\n", "canary: too many canaries (at most 4096)");
-	check_items_max("job j%d\n", "job: too many jobs (at most 4096)");
+	check_items_max("canary /c%d\n", CONFIG_CANARIES_MAX,
+			"canary: too many canaries (at most 65536)");
+	check_items_max("job j%d\n", CONFIG_ITEMS_MAX, "job: too many jobs (at most 4096)");
 }
 
 static void test_marks_limit_spans_kinds(void **state)
