@@ -320,6 +320,8 @@ static void on_fork(struct proc *p, pid_t parent, pid_t child)
 		e->uid_known = ps->cur.uid_known;
 		e->sid = ps->cur.sid;
 		e->sid_known = ps->cur.sid_known;
+		/* The parent's exe not read yet: the child's own /proc shows the same image. */
+		e->stale = ps->cur.stale;
 		/* Born in its parent's cgroup (clone3's CLONE_INTO_CGROUP aside: its exec
 		 * reads the cgroup again). Another reference, no copy. */
 		if (ps->cur.cgroup)
@@ -338,25 +340,20 @@ static void on_fork(struct proc *p, pid_t parent, pid_t child)
 	}
 }
 
+/* An exec changes the exe, the comm and (for a job runner's child) the cgroup. They are read
+ * at the process's first lookup, not here: most processes on a host never act on a watched
+ * file, and then their exec costs the connector message and nothing else. The pre-exec exe
+ * and comm go now, so nothing ever lends them to the new program. */
 static void on_exec(struct proc *p, pid_t pid)
 {
 	struct proc_slot *s = slot_of(p, pid);
 	struct proc_entry *e = (s->cur.pid == pid && !s->cur.exited) ? &s->cur : slot_new(p, pid);
-	pid_t ppid = e->ppid;
-	bool ppid_known = e->ppid_known;
 
-	p->proc_reads++;
-	if ((e->pid == pid && e->ppid_known && e->uid_known ? read_exec(p, pid, e)
-							    : read_proc(p, pid, e)) < 0) {
-		/* Gone already: keep what fork told us (its cgroup and session too: the
-		 * parent's at the fork), but never the pre-exec exe. */
-		free(e->exe);
-		e->exe = NULL;
-		e->comm_known = false;
-		e->pid = pid;
-		e->ppid = ppid;
-		e->ppid_known = ppid_known;
-	}
+	free(e->exe);
+	e->exe = NULL;
+	e->comm_known = false;
+	e->pid = pid;
+	e->stale = true;
 }
 
 static void handle_message(struct proc *p, const struct proc_event *ev)
@@ -516,6 +513,32 @@ static bool pidfd_alive(int pidfd)
 	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
 }
 
+/* Reads what the exec of a live (or not known dead) process changed: exe, comm and cgroup,
+ * or everything when the process was not seen before its exec. A process gone by now keeps
+ * what its fork copied, with no exe; one that may have died during the read (its pidfd
+ * says so; a pinned one cannot) keeps nothing read, as its pid may name another. */
+static void read_stale(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_entry *e)
+{
+	bool whole = !(e->ppid_known && e->uid_known);
+	int r;
+
+	e->stale = false;
+	p->proc_reads++;
+	r = whole ? read_proc(p, pid, e) : read_exec(p, pid, e);
+	if (r < 0 || pidfd < 0 || pinned || pidfd_alive(pidfd))
+		return;
+	if (whole) {
+		entry_clear(p, e);
+		e->pid = pid;
+		return;
+	}
+	free(e->exe);
+	e->exe = NULL;
+	e->comm_known = false;
+	proc_cgroup_put(p, e->cgroup);
+	e->cgroup = NULL;
+}
+
 static void fill(const struct proc_entry *e, struct proc_info *out)
 {
 	out->comm = e->comm_known ? e->comm : NULL;
@@ -547,6 +570,11 @@ void proc_lookup(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_
 			e = &s->cur;
 		else if (dead && s->prev.pid == pid && s->prev.exited)
 			e = &s->prev;
+		if (e && e->stale && !e->exited && !dead) {
+			read_stale(p, pid, pidfd, pinned, e);
+			fill(e, out);
+			goto out;
+		}
 		if (e && (e->exe || e->exited || dead)) {
 			fill(e, out);
 			goto out;
