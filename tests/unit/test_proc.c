@@ -4,10 +4,13 @@
  * (one string per path, counted references, freed with the last one, bounded at
  * PROC_CGROUPS_MAX and by PROC_CGROUP_PROBE, slots reused after removals), and a lookup
  * of this very process (its cgroup and session id as /proc and getsid() say; an unknown
- * process counted in cgroup_unknown).
+ * process counted in cgroup_unknown), and laziness at exec: an exec notice reads nothing,
+ * the process's next lookup reads its exe, comm and cgroup once, and a process gone before
+ * that lookup keeps what its fork copied but never the exe it had before the exec.
  *
- * No root: the connector is not opened (nl_fd -1), so lookups read /proc, which anyone
- * may for their own processes.
+ * No root: the connector is not opened (nl_fd -1, or one end of a datagram socketpair that
+ * the test writes connector messages into), so lookups read /proc, which anyone may for
+ * their own processes.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -18,11 +21,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "compat.h"
 #include "log_keep.h"
 #include "proc.h"
 
@@ -232,6 +241,129 @@ static void test_lookup_unknown_counted(void **state)
 	proc_del(p);
 }
 
+/* A cache fed by a fake connector: *ret_feed is the end the test writes messages into. */
+static struct proc *proc_new_fed(int *ret_feed)
+{
+	struct proc *p = proc_new();
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	p->nl_fd = sv[0]; /* proc_close() closes it */
+	p->nl_trusted = true;
+	*ret_feed = sv[1];
+	return p;
+}
+
+/* Sends one connector message as the kernel frames it. */
+static void feed(int fd, const struct proc_event *ev)
+{
+	union {
+		struct nlmsghdr nl;
+		char raw[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(struct proc_event))];
+	} m;
+	struct cn_msg *cn;
+
+	memset(&m, 0, sizeof(m));
+	m.nl.nlmsg_len = NLMSG_LENGTH(sizeof(struct cn_msg) + sizeof(*ev));
+	m.nl.nlmsg_type = NLMSG_DONE;
+	cn = NLMSG_DATA(&m.nl);
+	cn->id.idx = CN_IDX_PROC;
+	cn->id.val = CN_VAL_PROC;
+	cn->len = sizeof(*ev);
+	memcpy(cn->data, ev, sizeof(*ev));
+	assert_int_equal(send(fd, &m, m.nl.nlmsg_len, 0), (ssize_t)m.nl.nlmsg_len);
+}
+
+static void feed_exec(int fd, pid_t pid)
+{
+	struct proc_event ev = { .what = PROC_EVENT_EXEC };
+
+	ev.event_data.exec.process_pid = pid;
+	ev.event_data.exec.process_tgid = pid;
+	feed(fd, &ev);
+}
+
+/* An exec notice reads no /proc file; the process's first lookup reads it once (its exe,
+ * comm and cgroup as /proc says), the next lookups none until its next exec. */
+static void test_exec_lazy(void **state)
+{
+	struct proc_info out;
+	char exe[PATH_MAX];
+	ssize_t n;
+	int fd;
+	struct proc *p = proc_new_fed(&fd);
+
+	(void)state;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	assert_true(n > 0);
+	exe[n] = '\0';
+	feed_exec(fd, getpid());
+	proc_drain(p);
+	assert_int_equal(p->nl_messages, 1);
+	assert_int_equal(p->proc_reads, 0);
+	proc_lookup(p, getpid(), EVENT_NO_PIDFD_RECORD, false, &out);
+	assert_int_equal(p->proc_reads, 1);
+	assert_non_null(out.exe);
+	assert_string_equal(out.exe, exe);
+	assert_non_null(out.comm);
+	assert_true(out.ppid_known);
+	assert_int_equal(out.ppid, getppid());
+	proc_lookup(p, getpid(), EVENT_NO_PIDFD_RECORD, false, &out);
+	assert_int_equal(p->proc_reads, 1);
+	assert_string_equal(out.exe, exe);
+	/* A second exec: still no read at the notice, one (exe, comm, cgroup) at the lookup. */
+	feed_exec(fd, getpid());
+	proc_drain(p);
+	assert_int_equal(p->proc_reads, 1);
+	proc_lookup(p, getpid(), EVENT_NO_PIDFD_RECORD, false, &out);
+	assert_int_equal(p->proc_reads, 2);
+	assert_string_equal(out.exe, exe);
+	assert_int_equal(p->exe_known, 3);
+	(void)close(fd);
+	proc_del(p);
+}
+
+/* A child that forked, exec'd and was reaped before its first lookup: what its fork copied
+ * (parent, session) stays; the exe it had before the exec (this test's) is never shown. */
+static void test_exec_gone(void **state)
+{
+	struct proc_event ev = { .what = PROC_EVENT_FORK };
+	struct proc_info out;
+	pid_t child;
+	int fd;
+	struct proc *p = proc_new_fed(&fd);
+
+	(void)state;
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	ev.event_data.fork.parent_pid = getpid();
+	ev.event_data.fork.parent_tgid = getpid();
+	ev.event_data.fork.child_pid = child;
+	ev.event_data.fork.child_tgid = child;
+	feed(fd, &ev);
+	feed_exec(fd, child);
+	proc_drain(p);
+	assert_int_equal(p->proc_reads, 1); /* the parent, never seen before its fork */
+	proc_lookup(p, child, EVENT_NO_PIDFD_RECORD, false, &out);
+	assert_int_equal(p->proc_reads, 2); /* tried: gone */
+	assert_null(out.exe);
+	assert_null(out.comm);
+	assert_true(out.ppid_known);
+	assert_int_equal(out.ppid, getpid());
+	assert_true(out.sid_known);
+	assert_int_equal(out.sid, getsid(0));
+	assert_int_equal(p->exe_known, 0);
+	/* Known dead (no pidfd): nothing read, the same answer. */
+	proc_lookup(p, child, FAN_NOPIDFD, false, &out);
+	assert_int_equal(p->proc_reads, 2);
+	assert_null(out.exe);
+	(void)close(fd);
+	proc_del(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +373,8 @@ int main(void)
 		cmocka_unit_test(test_intern_bound),
 		cmocka_unit_test(test_lookup_self),
 		cmocka_unit_test(test_lookup_unknown_counted),
+		cmocka_unit_test(test_exec_lazy),
+		cmocka_unit_test(test_exec_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
