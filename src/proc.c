@@ -244,9 +244,10 @@ static int read_proc(struct proc *p, pid_t pid, struct proc_entry *e)
 	return 0;
 }
 
-/* After an exec only the exe and comm change: pid, ppid, uid and sid stay (a set-uid exec
- * sends its own PROC_EVENT_UID, setsid() PROC_EVENT_SID). The cgroup is read again: a job
- * runner moves its child into the job's cgroup between fork and exec. Three reads instead
+/* At the first lookup after an exec only the exe and comm change: pid, ppid, uid and sid
+ * stay (a set-uid exec sends its own PROC_EVENT_UID, setsid() PROC_EVENT_SID). The cgroup
+ * is read again: a job runner moves its child into the job's cgroup between fork and
+ * exec. Three reads instead
  * of read_proc()'s four, and not the costly stat and status files. Returns 0, or negative
  * errno when the process is gone. */
 static int read_exec(struct proc *p, pid_t pid, struct proc_entry *e)
@@ -267,10 +268,10 @@ static int read_exec(struct proc *p, pid_t pid, struct proc_entry *e)
 	memcpy(e->comm, comm, (size_t)n);
 	e->comm[n] = '\0';
 	e->comm_known = true;
-	free(e->exe);
-	e->exe = NULL;
+	/* A zombie has its comm but no exe link: keep the one read at the exec notice. */
 	if (exe_len > 0) {
 		exe[exe_len] = '\0';
+		free(e->exe);
 		e->exe = strdup(exe); /* NULL on ENOMEM: exe unknown */
 	}
 	read_cgroup(p, pid, e);
@@ -340,20 +341,30 @@ static void on_fork(struct proc *p, pid_t parent, pid_t child)
 	}
 }
 
-/* An exec changes the exe, the comm and (for a job runner's child) the cgroup. They are read
- * at the process's first lookup, not here: most processes on a host never act on a watched
- * file, and then their exec costs the connector message and nothing else. The pre-exec exe
- * and comm go now, so nothing ever lends them to the new program. */
+/* An exec changes the exe, the comm and (for a job runner's child) the cgroup. Only the exe
+ * is read here, one readlink: it is what an exit loses, and a short-lived process is often
+ * gone by its first lookup. The comm and cgroup files are read at that lookup while the
+ * process lives (a gone one keeps its fork's cgroup): most processes on a host never act
+ * on a watched file, and the cgroup read was the costly part of every exec. The pre-exec
+ * comm goes now, so nothing ever lends it to the new program. */
 static void on_exec(struct proc *p, pid_t pid)
 {
 	struct proc_slot *s = slot_of(p, pid);
 	struct proc_entry *e = (s->cur.pid == pid && !s->cur.exited) ? &s->cur : slot_new(p, pid);
+	char path[64], exe[PATH_MAX];
+	ssize_t n;
 
 	free(e->exe);
 	e->exe = NULL;
 	e->comm_known = false;
 	e->pid = pid;
 	e->stale = true;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		e->exe = strdup(exe); /* NULL on ENOMEM: exe unknown */
+	}
 }
 
 static void handle_message(struct proc *p, const struct proc_event *ev)
@@ -513,10 +524,11 @@ static bool pidfd_alive(int pidfd)
 	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
 }
 
-/* Reads what the exec of a live (or not known dead) process changed: exe, comm and cgroup,
- * or everything when the process was not seen before its exec. A process gone by now keeps
- * what its fork copied, with no exe; one that may have died during the read (its pidfd
- * says so; a pinned one cannot) keeps nothing read, as its pid may name another. */
+/* Reads what the exec of a live (or not known dead) process changed: comm and cgroup (and
+ * the exe again), or everything when the process was not seen before its exec. A process
+ * gone by now keeps what its fork copied and the exe read at its exec notice; one that may
+ * have died during the read (its pidfd says so; a pinned one cannot) keeps no comm or
+ * cgroup read now, as its pid may name another process. */
 static void read_stale(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_entry *e)
 {
 	bool whole = !(e->ppid_known && e->uid_known);
@@ -532,8 +544,6 @@ static void read_stale(struct proc *p, pid_t pid, int pidfd, bool pinned, struct
 		e->pid = pid;
 		return;
 	}
-	free(e->exe);
-	e->exe = NULL;
 	e->comm_known = false;
 	proc_cgroup_put(p, e->cgroup);
 	e->cgroup = NULL;

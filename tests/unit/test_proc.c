@@ -4,9 +4,10 @@
  * (one string per path, counted references, freed with the last one, bounded at
  * PROC_CGROUPS_MAX and by PROC_CGROUP_PROBE, slots reused after removals), and a lookup
  * of this very process (its cgroup and session id as /proc and getsid() say; an unknown
- * process counted in cgroup_unknown), and laziness at exec: an exec notice reads nothing,
- * the process's next lookup reads its exe, comm and cgroup once, and a process gone before
- * that lookup keeps what its fork copied but never the exe it had before the exec.
+ * process counted in cgroup_unknown), and laziness at exec: an exec notice reads only the exe
+ * link (not counted in proc_reads), the process's next lookup reads its comm and cgroup
+ * once, and a process gone before that lookup keeps what its fork copied but never the exe
+ * it had before the exec.
  *
  * No root: the connector is not opened (nl_fd -1, or one end of a datagram socketpair that
  * the test writes connector messages into), so lookups read /proc, which anyone may for
@@ -283,8 +284,8 @@ static void feed_exec(int fd, pid_t pid)
 	feed(fd, &ev);
 }
 
-/* An exec notice reads no /proc file; the process's first lookup reads it once (its exe,
- * comm and cgroup as /proc says), the next lookups none until its next exec. */
+/* An exec notice reads no /proc file but the exe link; the process's first lookup reads it
+ * once (its comm and cgroup as /proc says), the next lookups none until its next exec. */
 static void test_exec_lazy(void **state)
 {
 	struct proc_info out;
