@@ -247,8 +247,7 @@ static int read_proc(struct proc *p, pid_t pid, struct proc_entry *e)
 /* At the first lookup after an exec only the exe and comm change: pid, ppid, uid and sid
  * stay (a set-uid exec sends its own PROC_EVENT_UID, setsid() PROC_EVENT_SID). The cgroup
  * is read again: a job runner moves its child into the job's cgroup between fork and
- * exec. Three reads instead
- * of read_proc()'s four, and not the costly stat and status files. Returns 0, or negative
+ * exec. Three reads instead of read_proc()'s four, and not the costly stat and status files. Returns 0, or negative
  * errno when the process is gone. */
 static int read_exec(struct proc *p, pid_t pid, struct proc_entry *e)
 {
@@ -321,7 +320,7 @@ static void on_fork(struct proc *p, pid_t parent, pid_t child)
 		e->uid_known = ps->cur.uid_known;
 		e->sid = ps->cur.sid;
 		e->sid_known = ps->cur.sid_known;
-		/* The parent's exe not read yet: the child's own /proc shows the same image. */
+		/* The parent's comm and cgroup not read since its exec: nor are the child's. */
 		e->stale = ps->cur.stale;
 		/* Born in its parent's cgroup (clone3's CLONE_INTO_CGROUP aside: its exec
 		 * reads the cgroup again). Another reference, no copy. */
