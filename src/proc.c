@@ -244,12 +244,12 @@ static int read_proc(struct proc *p, pid_t pid, struct proc_entry *e)
 	return 0;
 }
 
-/* At the first lookup after an exec only the exe and comm change: pid, ppid, uid and sid
- * stay (a set-uid exec sends its own PROC_EVENT_UID, setsid() PROC_EVENT_SID). The cgroup
- * is read again: a job runner moves its child into the job's cgroup between fork and
- * exec. Three reads instead of read_proc()'s four, and not the costly stat and status files. Returns 0, or negative
- * errno when the process is gone. */
-static int read_exec(struct proc *p, pid_t pid, struct proc_entry *e)
+/* After an exec only the exe and comm change: pid, ppid, uid and sid stay (a set-uid exec
+ * sends its own PROC_EVENT_UID, setsid() PROC_EVENT_SID). Two reads instead of read_proc()'s
+ * four, and not the costly stat and status files; the cgroup, which a job runner's child
+ * may have changed between fork and exec, is left to the process's first lookup (stale).
+ * Returns 0, or negative errno when the process is gone. */
+static int read_exec(pid_t pid, struct proc_entry *e)
 {
 	char path[64], comm[PROC_COMM_LEN + 1], exe[PATH_MAX];
 	ssize_t n, exe_len;
@@ -267,13 +267,13 @@ static int read_exec(struct proc *p, pid_t pid, struct proc_entry *e)
 	memcpy(e->comm, comm, (size_t)n);
 	e->comm[n] = '\0';
 	e->comm_known = true;
-	/* A zombie has its comm but no exe link: keep the one read at the exec notice. */
+	free(e->exe);
+	e->exe = NULL;
 	if (exe_len > 0) {
 		exe[exe_len] = '\0';
-		free(e->exe);
 		e->exe = strdup(exe); /* NULL on ENOMEM: exe unknown */
 	}
-	read_cgroup(p, pid, e);
+	e->cgroup_stale = true;
 	return 0;
 }
 
@@ -320,8 +320,8 @@ static void on_fork(struct proc *p, pid_t parent, pid_t child)
 		e->uid_known = ps->cur.uid_known;
 		e->sid = ps->cur.sid;
 		e->sid_known = ps->cur.sid_known;
-		/* The parent's comm and cgroup not read since its exec: nor are the child's. */
-		e->stale = ps->cur.stale;
+		/* The parent's cgroup not read since its exec: nor is the child's copy. */
+		e->cgroup_stale = ps->cur.cgroup_stale;
 		/* Born in its parent's cgroup (clone3's CLONE_INTO_CGROUP aside: its exec
 		 * reads the cgroup again). Another reference, no copy. */
 		if (ps->cur.cgroup)
@@ -340,29 +340,30 @@ static void on_fork(struct proc *p, pid_t parent, pid_t child)
 	}
 }
 
-/* An exec changes the exe, the comm and (for a job runner's child) the cgroup. Only the exe
- * is read here, one readlink: it is what an exit loses, and a short-lived process is often
- * gone by its first lookup. The comm and cgroup files are read at that lookup while the
- * process lives (a gone one keeps its fork's cgroup): most processes on a host never act
- * on a watched file, and the cgroup read was the costly part of every exec. The pre-exec
- * comm goes now, so nothing ever lends it to the new program. */
+/* An exec changes the exe, the comm and (for a job runner's child) the cgroup. The exe and
+ * comm are read now: an exit loses them, and a short-lived process is often gone by its
+ * first lookup. The cgroup is read at that lookup, while the process lives (read_exec()
+ * marks it stale; a gone process keeps its fork's): most processes on a host never act on
+ * a watched file, and on a hybrid host the cgroup file is the costly read of an exec. */
 static void on_exec(struct proc *p, pid_t pid)
 {
 	struct proc_slot *s = slot_of(p, pid);
 	struct proc_entry *e = (s->cur.pid == pid && !s->cur.exited) ? &s->cur : slot_new(p, pid);
-	char path[64], exe[PATH_MAX];
-	ssize_t n;
+	pid_t ppid = e->ppid;
+	bool ppid_known = e->ppid_known;
 
-	free(e->exe);
-	e->exe = NULL;
-	e->comm_known = false;
-	e->pid = pid;
-	e->stale = true;
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		e->exe = strdup(exe); /* NULL on ENOMEM: exe unknown */
+	p->proc_reads++;
+	if ((e->pid == pid && e->ppid_known && e->uid_known ? read_exec(pid, e)
+							    : read_proc(p, pid, e)) < 0) {
+		/* Gone already: keep what fork told us (its cgroup and session too: the
+		 * parent's at the fork), but never the pre-exec exe. */
+		free(e->exe);
+		e->exe = NULL;
+		e->comm_known = false;
+		e->cgroup_stale = false;
+		e->pid = pid;
+		e->ppid = ppid;
+		e->ppid_known = ppid_known;
 	}
 }
 
@@ -523,29 +524,26 @@ static bool pidfd_alive(int pidfd)
 	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
 }
 
-/* Reads what the exec of a live (or not known dead) process changed: comm and cgroup (and
- * the exe again), or everything when the process was not seen before its exec. A process
- * gone by now keeps what its fork copied and the exe read at its exec notice; one that may
- * have died during the read (its pidfd says so; a pinned one cannot) keeps no comm or
- * cgroup read now, as its pid may name another process. */
-static void read_stale(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_entry *e)
+/* The cgroup of a process exec'd since it was read (a job runner moves its child between
+ * fork and exec), read at its first lookup while it lives. Gone: it keeps its fork's. A read
+ * that the process may not have outlived (its pidfd says it died; a pinned one cannot) is
+ * dropped: its pid may name another process by now. */
+static void read_stale_cgroup(struct proc *p, pid_t pid, int pidfd, bool pinned,
+			      struct proc_entry *e)
 {
-	bool whole = !(e->ppid_known && e->uid_known);
-	int r;
+	const char *before = e->cgroup;
 
-	e->stale = false;
+	e->cgroup_stale = false;
 	p->proc_reads++;
-	r = whole ? read_proc(p, pid, e) : read_exec(p, pid, e);
-	if (r < 0 || pidfd < 0 || pinned || pidfd_alive(pidfd))
-		return;
-	if (whole) {
-		entry_clear(p, e);
-		e->pid = pid;
+	if (before)
+		before = proc_cgroup_get(p, before, strlen(before)); /* kept in case */
+	read_cgroup(p, pid, e);
+	if (pidfd >= 0 && !pinned && !pidfd_alive(pidfd)) {
+		proc_cgroup_put(p, e->cgroup);
+		e->cgroup = before;
 		return;
 	}
-	e->comm_known = false;
-	proc_cgroup_put(p, e->cgroup);
-	e->cgroup = NULL;
+	proc_cgroup_put(p, before);
 }
 
 static void fill(const struct proc_entry *e, struct proc_info *out)
@@ -579,11 +577,8 @@ void proc_lookup(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_
 			e = &s->cur;
 		else if (dead && s->prev.pid == pid && s->prev.exited)
 			e = &s->prev;
-		if (e && e->stale && !e->exited && !dead) {
-			read_stale(p, pid, pidfd, pinned, e);
-			fill(e, out);
-			goto out;
-		}
+		if (e && e->cgroup_stale && !e->exited && !dead)
+			read_stale_cgroup(p, pid, pidfd, pinned, e);
 		if (e && (e->exe || e->exited || dead)) {
 			fill(e, out);
 			goto out;
