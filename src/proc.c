@@ -10,8 +10,8 @@
  *
  * Each entry also holds the session id (/proc/PID/stat; fork copies it, PROC_EVENT_SID
  * updates it) and the cgroup v2 path (/proc/PID/cgroup's "0::" line), read when the entry is
- * first filled and again at every exec, and copied at fork. A move to another cgroup
- * (a write to cgroup.procs) sends no notice: the entry shows it from the process's next
+ * first filled and again at the first lookup after every exec, and copied at fork. A move
+ * to another cgroup (a write to cgroup.procs) sends no notice: the entry shows it from the process's next
  * exec on, which is when a job runner's child (systemd-run, a shell that moves itself
  * and execs) starts the job's work. Many processes share a cgroup, so the paths are
  * interned: one string per cgroup, counted references, at most PROC_CGROUPS_MAX.
@@ -245,11 +245,11 @@ static int read_proc(struct proc *p, pid_t pid, struct proc_entry *e)
 }
 
 /* After an exec only the exe and comm change: pid, ppid, uid and sid stay (a set-uid exec
- * sends its own PROC_EVENT_UID, setsid() PROC_EVENT_SID). The cgroup is read again: a job
- * runner moves its child into the job's cgroup between fork and exec. Three reads instead
- * of read_proc()'s four, and not the costly stat and status files. Returns 0, or negative
- * errno when the process is gone. */
-static int read_exec(struct proc *p, pid_t pid, struct proc_entry *e)
+ * sends its own PROC_EVENT_UID, setsid() PROC_EVENT_SID). Two reads instead of read_proc()'s
+ * four, and not the costly stat and status files; the cgroup, which a job runner's child
+ * may have changed between fork and exec, is left to the process's first lookup (stale).
+ * Returns 0, or negative errno when the process is gone. */
+static int read_exec(pid_t pid, struct proc_entry *e)
 {
 	char path[64], comm[PROC_COMM_LEN + 1], exe[PATH_MAX];
 	ssize_t n, exe_len;
@@ -273,7 +273,7 @@ static int read_exec(struct proc *p, pid_t pid, struct proc_entry *e)
 		exe[exe_len] = '\0';
 		e->exe = strdup(exe); /* NULL on ENOMEM: exe unknown */
 	}
-	read_cgroup(p, pid, e);
+	e->cgroup_stale = true;
 	return 0;
 }
 
@@ -320,6 +320,8 @@ static void on_fork(struct proc *p, pid_t parent, pid_t child)
 		e->uid_known = ps->cur.uid_known;
 		e->sid = ps->cur.sid;
 		e->sid_known = ps->cur.sid_known;
+		/* The parent's cgroup not read since its exec: nor is the child's copy. */
+		e->cgroup_stale = ps->cur.cgroup_stale;
 		/* Born in its parent's cgroup (clone3's CLONE_INTO_CGROUP aside: its exec
 		 * reads the cgroup again). Another reference, no copy. */
 		if (ps->cur.cgroup)
@@ -338,6 +340,11 @@ static void on_fork(struct proc *p, pid_t parent, pid_t child)
 	}
 }
 
+/* An exec changes the exe, the comm and (for a job runner's child) the cgroup. The exe and
+ * comm are read now: an exit loses them, and a short-lived process is often gone by its
+ * first lookup. The cgroup is read at that lookup, while the process lives (read_exec()
+ * marks it stale; a gone process keeps its fork's): most processes on a host never act on
+ * a watched file, and on a hybrid host the cgroup file is the costly read of an exec. */
 static void on_exec(struct proc *p, pid_t pid)
 {
 	struct proc_slot *s = slot_of(p, pid);
@@ -346,13 +353,14 @@ static void on_exec(struct proc *p, pid_t pid)
 	bool ppid_known = e->ppid_known;
 
 	p->proc_reads++;
-	if ((e->pid == pid && e->ppid_known && e->uid_known ? read_exec(p, pid, e)
+	if ((e->pid == pid && e->ppid_known && e->uid_known ? read_exec(pid, e)
 							    : read_proc(p, pid, e)) < 0) {
 		/* Gone already: keep what fork told us (its cgroup and session too: the
 		 * parent's at the fork), but never the pre-exec exe. */
 		free(e->exe);
 		e->exe = NULL;
 		e->comm_known = false;
+		e->cgroup_stale = false;
 		e->pid = pid;
 		e->ppid = ppid;
 		e->ppid_known = ppid_known;
@@ -516,6 +524,28 @@ static bool pidfd_alive(int pidfd)
 	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
 }
 
+/* The cgroup of a process exec'd since it was read (a job runner moves its child between
+ * fork and exec), read at its first lookup while it lives. Gone: it keeps its fork's. A read
+ * that the process may not have outlived (its pidfd says it died; a pinned one cannot) is
+ * dropped: its pid may name another process by now. */
+static void read_stale_cgroup(struct proc *p, pid_t pid, int pidfd, bool pinned,
+			      struct proc_entry *e)
+{
+	const char *before = e->cgroup;
+
+	e->cgroup_stale = false;
+	p->proc_reads++;
+	if (before)
+		before = proc_cgroup_get(p, before, strlen(before)); /* kept in case */
+	read_cgroup(p, pid, e);
+	if (pidfd >= 0 && !pinned && !pidfd_alive(pidfd)) {
+		proc_cgroup_put(p, e->cgroup);
+		e->cgroup = before;
+		return;
+	}
+	proc_cgroup_put(p, before);
+}
+
 static void fill(const struct proc_entry *e, struct proc_info *out)
 {
 	out->comm = e->comm_known ? e->comm : NULL;
@@ -547,6 +577,8 @@ void proc_lookup(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_
 			e = &s->cur;
 		else if (dead && s->prev.pid == pid && s->prev.exited)
 			e = &s->prev;
+		if (e && e->cgroup_stale && !e->exited && !dead)
+			read_stale_cgroup(p, pid, pidfd, pinned, e);
 		if (e && (e->exe || e->exited || dead)) {
 			fill(e, out);
 			goto out;

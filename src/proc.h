@@ -28,6 +28,8 @@ struct proc_entry {
 	pid_t sid;		/* session id */
 	bool sid_known;
 	bool exited;		/* the connector saw it exit: data describes a dead process */
+	bool cgroup_stale;	/* exec'd since the cgroup was read: read it at the next
+				 * lookup while the process lives */
 	bool comm_known;
 	char comm[PROC_COMM_LEN];
 	char *exe;		/* owned; NULL = unknown */

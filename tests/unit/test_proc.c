@@ -4,12 +4,16 @@
  * (one string per path, counted references, freed with the last one, bounded at
  * PROC_CGROUPS_MAX and by PROC_CGROUP_PROBE, slots reused after removals), and a lookup
  * of this very process (its cgroup and session id as /proc and getsid() say; an unknown
- * process counted in cgroup_unknown).
+ * process counted in cgroup_unknown), and the cgroup read lazily after an exec: an exec
+ * notice reads the exe and comm, the process's next lookup its cgroup, once; a process gone
+ * before that lookup keeps what its fork copied but never the exe it had before the exec.
  *
- * No root: the connector is not opened (nl_fd -1), so lookups read /proc, which anyone
- * may for their own processes.
+ * No root: the connector is not opened (nl_fd -1, or one end of a datagram socketpair that
+ * the test writes connector messages into), so lookups read /proc, which anyone may for
+ * their own processes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,11 +22,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "compat.h"
 #include "log_keep.h"
 #include "proc.h"
 
@@ -232,6 +242,130 @@ static void test_lookup_unknown_counted(void **state)
 	proc_del(p);
 }
 
+/* A cache fed by a fake connector: *ret_feed is the end the test writes messages into. */
+static struct proc *proc_new_fed(int *ret_feed)
+{
+	struct proc *p = proc_new();
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	p->nl_fd = sv[0]; /* proc_close() closes it */
+	p->nl_trusted = true;
+	*ret_feed = sv[1];
+	return p;
+}
+
+/* Sends one connector message as the kernel frames it. */
+static void feed(int fd, const struct proc_event *ev)
+{
+	union {
+		struct nlmsghdr nl;
+		char raw[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(struct proc_event))];
+	} m;
+	struct cn_msg *cn;
+
+	memset(&m, 0, sizeof(m));
+	m.nl.nlmsg_len = NLMSG_LENGTH(sizeof(struct cn_msg) + sizeof(*ev));
+	m.nl.nlmsg_type = NLMSG_DONE;
+	cn = NLMSG_DATA(&m.nl);
+	cn->id.idx = CN_IDX_PROC;
+	cn->id.val = CN_VAL_PROC;
+	cn->len = sizeof(*ev);
+	memcpy(cn->data, ev, sizeof(*ev));
+	assert_int_equal(send(fd, &m, m.nl.nlmsg_len, 0), (ssize_t)m.nl.nlmsg_len);
+}
+
+static void feed_exec(int fd, pid_t pid)
+{
+	struct proc_event ev = { .what = PROC_EVENT_EXEC };
+
+	ev.event_data.exec.process_pid = pid;
+	ev.event_data.exec.process_tgid = pid;
+	feed(fd, &ev);
+}
+
+/* An exec notice of a process the cache knows reads its exe and comm (an exit loses them)
+ * but not its cgroup: that waits for its next lookup, which reads it once, while it lives;
+ * later lookups read nothing until its next exec. (Processes that never act on a watched
+ * file never have their cgroup read: on a hybrid host the costly read of an exec.) */
+static void test_exec_cgroup_lazy(void **state)
+{
+	struct proc_info out;
+	char exe[PATH_MAX], cg[PROC_CGROUP_FILE_MAX];
+	const char *want;
+	size_t want_len;
+	ssize_t n;
+	int fd, cfd;
+	struct proc *p = proc_new_fed(&fd);
+
+	(void)state;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	assert_true(n > 0);
+	exe[n] = '\0';
+	cfd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+	assert_true(cfd >= 0);
+	n = read(cfd, cg, sizeof(cg));
+	close(cfd);
+	assert_true(n > 0);
+	assert_int_equal(proc_cgroup_parse(cg, (size_t)n, &want, &want_len), 0);
+	/* Not seen before its exec: read whole, the cgroup too. */
+	feed_exec(fd, getpid());
+	proc_drain(p);
+	assert_int_equal(p->proc_reads, 1);
+	proc_lookup(p, getpid(), EVENT_NO_PIDFD_RECORD, false, &out);
+	assert_int_equal(p->proc_reads, 1);
+	/* Known: its next exec reads exe and comm, not the cgroup ... */
+	feed_exec(fd, getpid());
+	proc_drain(p);
+	assert_int_equal(p->proc_reads, 2);
+	/* ... its next lookup does, once. */
+	proc_lookup(p, getpid(), EVENT_NO_PIDFD_RECORD, false, &out);
+	assert_int_equal(p->proc_reads, 3);
+	assert_string_equal(out.exe, exe);
+	assert_non_null(out.comm);
+	assert_non_null(out.cgroup);
+	assert_int_equal(strlen(out.cgroup), want_len);
+	assert_memory_equal(out.cgroup, want, want_len);
+	proc_lookup(p, getpid(), EVENT_NO_PIDFD_RECORD, false, &out);
+	assert_int_equal(p->proc_reads, 3);
+	(void)close(fd);
+	proc_del(p);
+}
+
+/* A child that forked, exec'd and was reaped before its exec notice was read: the exe it
+ * had before the exec (this test's, copied at its fork) is never shown, nor its comm. */
+static void test_exec_gone(void **state)
+{
+	struct proc_event ev = { .what = PROC_EVENT_FORK };
+	struct proc_info out;
+	pid_t child;
+	int fd;
+	struct proc *p = proc_new_fed(&fd);
+
+	(void)state;
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	ev.event_data.fork.parent_pid = getpid();
+	ev.event_data.fork.parent_tgid = getpid();
+	ev.event_data.fork.child_pid = child;
+	ev.event_data.fork.child_tgid = child;
+	feed(fd, &ev);
+	feed_exec(fd, child);
+	proc_drain(p);
+	proc_lookup(p, child, EVENT_NO_PIDFD_RECORD, false, &out);
+	assert_null(out.exe);
+	assert_null(out.comm);
+	assert_int_equal(p->exe_known, 0);
+	/* Known dead (no pidfd): the same answer. */
+	proc_lookup(p, child, FAN_NOPIDFD, false, &out);
+	assert_null(out.exe);
+	(void)close(fd);
+	proc_del(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +375,8 @@ int main(void)
 		cmocka_unit_test(test_intern_bound),
 		cmocka_unit_test(test_lookup_self),
 		cmocka_unit_test(test_lookup_unknown_counted),
+		cmocka_unit_test(test_exec_cgroup_lazy),
+		cmocka_unit_test(test_exec_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
