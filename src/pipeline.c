@@ -96,78 +96,59 @@ static int text_too(struct pipeline *pl, size_t json_start, int r, int text_r)
 	return 0;
 }
 
+/*
+ * One record into this turn's records: JSON, a record_*() call appending to pl->batch, ended
+ * with the run's identity, and with --format text TEXT, the text_*() call rendering the same
+ * struct into pl->text_batch with the style st (text_too()). Evaluates to 0 or < 0 (then
+ * neither is appended). A macro: TEXT is evaluated only for --format text.
+ */
+#define OUT_RECORD(pl, ts_ms, JSON, TEXT)                                                    \
+	({                                                                                    \
+		size_t start_ = (pl)->batch.len;                                              \
+		int r_ = tail_on((pl), start_, (JSON), false);                                \
+		if (r_ == 0 && (pl)->text) {                                                  \
+			struct text_style st = text_style((pl), (ts_ms));                     \
+			r_ = text_too((pl), start_, r_, (TEXT));                              \
+		}                                                                             \
+		r_;                                                                           \
+	})
+
 static int out_dropped(struct pipeline *pl, uint64_t seq, uint64_t ts_ms, uint64_t count,
 		       const char *reason)
 {
-	size_t start = pl->batch.len;
-	struct text_style st;
-	int r = tail_on(pl, start, record_dropped(&pl->batch, seq, ts_ms, count, reason), false);
-
-	if (r < 0 || !pl->text)
-		return r;
-	st = text_style(pl, ts_ms);
-	return text_too(pl, start, r, text_dropped(&pl->text_batch, ts_ms, count, reason, &st));
+	return OUT_RECORD(pl, ts_ms, record_dropped(&pl->batch, seq, ts_ms, count, reason),
+			  text_dropped(&pl->text_batch, ts_ms, count, reason, &st));
 }
 
 static int out_alert(struct pipeline *pl, const struct alert *a)
 {
-	size_t start = pl->batch.len;
-	struct text_style st;
-	int r = tail_on(pl, start, record_alert(&pl->batch, a), false);
-
-	if (r < 0 || !pl->text)
-		return r;
-	st = text_style(pl, a->ts_ms);
-	return text_too(pl, start, r, text_alert(&pl->text_batch, a, &st));
+	return OUT_RECORD(pl, a->ts_ms, record_alert(&pl->batch, a),
+			  text_alert(&pl->text_batch, a, &st));
 }
 
 static int out_event(struct pipeline *pl, const struct record_event *rec)
 {
-	size_t start = pl->batch.len;
-	struct text_style st;
-	int r = tail_on(pl, start, record_event(&pl->batch, rec), false);
-
-	if (r < 0 || !pl->text)
-		return r;
-	st = text_style(pl, rec->ts_ms);
-	return text_too(pl, start, r, text_event(&pl->text_batch, rec, &st));
+	return OUT_RECORD(pl, rec->ts_ms, record_event(&pl->batch, rec),
+			  text_event(&pl->text_batch, rec, &st));
 }
 
 static int out_stats(struct pipeline *pl, uint64_t seq, uint64_t ts_ms, const struct stats *s)
 {
-	size_t start = pl->batch.len;
-	struct text_style st;
-	int r = tail_on(pl, start, record_stats(&pl->batch, seq, ts_ms, s), false);
-
-	if (r < 0 || !pl->text)
-		return r;
-	st = text_style(pl, ts_ms);
-	return text_too(pl, start, r, text_stats(&pl->text_batch, ts_ms, s, &st));
+	return OUT_RECORD(pl, ts_ms, record_stats(&pl->batch, seq, ts_ms, s),
+			  text_stats(&pl->text_batch, ts_ms, s, &st));
 }
 
 static int out_reload(struct pipeline *pl, uint64_t seq, uint64_t ts_ms,
 		      const struct record_reload *rl)
 {
-	size_t start = pl->batch.len;
-	struct text_style st;
-	int r = tail_on(pl, start, record_reload(&pl->batch, seq, ts_ms, rl), false);
-
-	if (r < 0 || !pl->text)
-		return r;
-	st = text_style(pl, ts_ms);
-	return text_too(pl, start, r, text_reload(&pl->text_batch, ts_ms, rl, &st));
+	return OUT_RECORD(pl, ts_ms, record_reload(&pl->batch, seq, ts_ms, rl),
+			  text_reload(&pl->text_batch, ts_ms, rl, &st));
 }
 
 static int out_clock(struct pipeline *pl, uint64_t seq, uint64_t ts_ms, int64_t step_ms)
 {
-	size_t start = pl->batch.len;
-	struct text_style st;
-	int r = tail_on(pl, start, record_clock(&pl->batch, seq, ts_ms, step_ms), false);
-
-	if (r < 0 || !pl->text)
-		return r;
-	st = text_style(pl, ts_ms);
-	return text_too(pl, start, r, text_clock(&pl->text_batch, ts_ms, step_ms, &st));
+	return OUT_RECORD(pl, ts_ms, record_clock(&pl->batch, seq, ts_ms, step_ms),
+			  text_clock(&pl->text_batch, ts_ms, step_ms, &st));
 }
 
 /* Before the first record of a turn: say how many records the output lost before it, one
@@ -451,6 +432,18 @@ static void release(struct pipeline *pl, int group_fd, struct fan_event *ev)
 
 /* One decoded event, from its paths to its records; answers it when the policy decides
  * (unless batch-allow did already). release() closes its fds afterwards. */
+/* The process of ev into out, once the connector's pending notices are read: the fork and
+ * exec notices of every process in the batch are queued by then. */
+static void proc_of(struct pipeline *pl, const struct fan_event *ev, bool pinned,
+		    struct proc_info *out)
+{
+	if (pl->drain_pending) {
+		proc_drain(pl->proc);
+		pl->drain_pending = false;
+	}
+	proc_lookup(pl->proc, ev->pid, ev->pidfd, pinned, out);
+}
+
 /* ts_ms is the batch's wall clock, policy_ms the policy's (policy_clock()). */
 static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev, uint64_t ts_ms,
 			 uint64_t policy_ms)
@@ -460,6 +453,7 @@ static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev
 	struct paths p;
 	struct policy_result pr;
 	struct policy_input pin;
+	bool by_proc;
 
 	/* Only the small fields: the path buffers (20 KiB) are written before they are read. */
 	paths_init(&p);
@@ -511,21 +505,19 @@ static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev
 	/* Policy is in-memory and bounded (policy.c): it may run before the answer. When it
 	 * decides by the process (a job's cgroup, a burst scope), the process is looked up
 	 * first: from the cache, or /proc for a process not seen before. */
-	if (pl->drain_pending && policy_needs_proc(pl->policy)) {
-		proc_drain(pl->proc);
-		pl->drain_pending = false;
+	by_proc = policy_needs_proc(pl->policy);
+	if (by_proc) {
+		proc_of(pl, ev, perm && !ev->answered, &rec.proc);
+		if (policy_needs_ancestry(pl->policy))
+			proc_ancestry(pl->proc, &rec.proc);
 	}
-	if (policy_needs_proc(pl->policy))
-		proc_lookup(pl->proc, ev->pid, ev->pidfd, perm && !ev->answered, &rec.proc);
-	if (policy_needs_ancestry(pl->policy))
-		proc_ancestry(pl->proc, &rec.proc);
 	pin = (struct policy_input){
 		.mask = ev->mask,
 		.pid = ev->pid,
 		.path = p.path,
 		.old_path = p.old_path,
 		.now_ms = policy_ms,
-		.proc = policy_needs_proc(pl->policy) ? &rec.proc : NULL,
+		.proc = by_proc ? &rec.proc : NULL,
 	};
 	policy_eval(pl->policy, &pin, &pr);
 	if (pr.decisions_changed)
@@ -552,12 +544,8 @@ static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev
 		resolve_flush(pl->resolve);
 
 	/* After the answers above: exec notices read /proc, which can take a while. */
-	if (pl->drain_pending) {
-		proc_drain(pl->proc);
-		pl->drain_pending = false;
-	}
-	if (!pin.proc)
-		proc_lookup(pl->proc, ev->pid, ev->pidfd, false, &rec.proc);
+	if (!by_proc)
+		proc_of(pl, ev, false, &rec.proc);
 
 	rec.mask = ev->mask;
 	rec.verdict = pr.verdict;

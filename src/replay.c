@@ -681,6 +681,25 @@ static int put_u64(struct buf *out, const char *key, uint64_t v)
 	return buf_append(out, num, (size_t)n);
 }
 
+/* A run of numeric fields, each ,"key":value, in order. 0 or -ENOMEM. */
+struct num_field {
+	const char *key;		/* ,"key": */
+	uint64_t v;
+};
+
+static int put_u64s(struct buf *out, const struct num_field *f, size_t n)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < n; i++)
+		err = put_u64(out, f[i].key, f[i].v);
+	return err;
+}
+
+#define PUT_U64S(out, ...)                                                                   \
+	put_u64s((out), (const struct num_field[]){ __VA_ARGS__ },                           \
+		 sizeof((const struct num_field[]){ __VA_ARGS__ }) / sizeof(struct num_field))
+
 /* ,"key":"s"[,"key_raw":[..]]: the exact bytes when s is not valid UTF-8 (record.h). */
 static int put_name_field(struct buf *out, const char *key, const char *raw_key, const char *s)
 {
@@ -986,9 +1005,7 @@ static int summary_json(const struct replay *r, struct buf *out, struct replay_w
 	if (!err)
 		err = put_str_field(out, ",\"input\":", r->cfg->replay);
 	if (!err)
-		err = put_u64(out, ",\"lines\":", st->lines);
-	if (!err)
-		err = put_u64(out, ",\"events\":", st->events);
+		err = PUT_U64S(out, { ",\"lines\":", st->lines }, { ",\"events\":", st->events });
 	if (!err)
 		err = put_counts(out, ",\"skipped\":", st->skipped, REPLAY_TYPES_MAX + 1);
 	if (!err)
@@ -1006,47 +1023,31 @@ static int summary_json(const struct replay *r, struct buf *out, struct replay_w
 	if (!err)
 		err = put_counts(out, ",\"alerts_by_reason\":", st->reasons, REPLAY_REASONS_MAX + 1);
 	if (!err)
-		err = put_u64(out, ",\"alerts_suppressed\":", p->suppressed);
-	if (!err)
-		err = put_u64(out, ",\"hooks_would_run\":", st->hooks_would_run);
-	if (!err)
-		err = put_u64(out, ",\"perm_events\":", st->perm_events);
-	if (!err)
-		err = put_u64(out, ",\"would_deny\":", st->would_deny);
-	if (!err)
-		err = put_u64(out, ",\"would_allow\":", st->would_allow);
+		err = PUT_U64S(out, { ",\"alerts_suppressed\":", p->suppressed },
+			       { ",\"hooks_would_run\":", st->hooks_would_run },
+			       { ",\"perm_events\":", st->perm_events },
+			       { ",\"would_deny\":", st->would_deny },
+			       { ",\"would_allow\":", st->would_allow });
 	if (!err)
 		err = put_counts(out, ",\"deny_reasons\":", st->deny_reasons, REPLAY_REASONS_MAX + 1);
 	if (!err)
-		err = put_u64(out, ",\"allow_to_deny\":", st->allow_to_deny);
-	if (!err)
-		err = put_u64(out, ",\"deny_to_allow\":", st->deny_to_allow);
+		err = PUT_U64S(out, { ",\"allow_to_deny\":", st->allow_to_deny },
+			       { ",\"deny_to_allow\":", st->deny_to_allow });
 	if (!err)
 		err = put_top(r, out, jobs, r->cfg->n_jobs + 1, true, &jrest);
 	if (!err)
 		err = put_top(r, out, procs, n_procs, false, &rest);
 	if (!err)
-		err = put_u64(out, ",\"seq_gaps\":", st->seq_gaps);
-	if (!err)
-		err = put_u64(out, ",\"seq_missing\":", st->seq_missing);
-	if (!err)
-		err = put_u64(out, ",\"seq_backwards\":", st->seq_backwards);
-	if (!err)
-		err = put_u64(out, ",\"reloads\":", st->reloads);
-	if (!err)
-		err = put_u64(out, ",\"restarts\":", st->restarts);
-	if (!err)
-		err = put_u64(out, ",\"clock_steps\":", st->clock_steps);
-	if (!err)
-		err = put_u64(out, ",\"burst_threshold\":", p->burst_threshold);
-	if (!err)
-		err = put_u64(out, ",\"burst_window_ms\":", p->burst_window_ms);
-	if (!err)
-		err = put_u64(out, ",\"hook_cooldown_ms\":", p->cooldown_ms);
-	if (!err)
-		err = put_u64(out, ",\"quarantine_ms\":", p->quarantine_ms);
-	if (!err)
-		err = put_u64(out, ",\"policy_evictions\":", p->evictions);
+		err = PUT_U64S(out, { ",\"seq_gaps\":", st->seq_gaps },
+			       { ",\"seq_missing\":", st->seq_missing },
+			       { ",\"seq_backwards\":", st->seq_backwards },
+			       { ",\"reloads\":", st->reloads }, { ",\"restarts\":", st->restarts },
+			       { ",\"clock_steps\":", st->clock_steps },
+			       { ",\"burst_threshold\":", p->burst_threshold },
+			       { ",\"burst_window_ms\":", p->burst_window_ms },
+			       { ",\"hook_cooldown_ms\":", p->cooldown_ms },
+			       { ",\"quarantine_ms\":", p->quarantine_ms },
+			       { ",\"policy_evictions\":", p->evictions });
 	return err ? err : buf_append(out, "}\n", 2);
 }
 
