@@ -11,9 +11,9 @@
  * Each entry also holds the session id (/proc/PID/stat; fork copies it, PROC_EVENT_SID
  * updates it) and the cgroup v2 path (/proc/PID/cgroup's "0::" line), read when the entry is
  * first filled and again at the first lookup after every exec, and copied at fork. A move
- * to another cgroup (a write to cgroup.procs) sends no notice: the entry shows it from the process's next
- * exec on, which is when a job runner's child (systemd-run, a shell that moves itself
- * and execs) starts the job's work. Many processes share a cgroup, so the paths are
+ * to another cgroup (a write to cgroup.procs) sends no notice: the entry shows it from the
+ * process's next exec on, which is when a job runner's child (systemd-run, a shell that
+ * moves itself and execs) starts the job's work. Many processes share a cgroup, so the paths are
  * interned: one string per cgroup, counted references, at most PROC_CGROUPS_MAX.
  *
  * Must not: read anything but /proc (the daemon may hold unanswered permission events on
