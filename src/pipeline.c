@@ -628,7 +628,7 @@ static size_t read_len(const struct pipeline *pl, bool fid)
 /* The kernel could not open a descriptor for an event: a permission event was denied
  * (the opener got EPERM), a notification lost. Said as an alert, like an overflow. */
 /*
- * The policy's clock for a batch read at ts_ms: ts_ms less the wall clock's offset from
+ * The policy's clock for a batch read at ts_ms (mono_ns: CLOCK_MONOTONIC then): ts_ms less the wall clock's offset from
  * CLOCK_MONOTONIC. The offset is taken once, and again only when the wall clock has been
  * stepped (it drifts from CLOCK_MONOTONIC by more than PIPELINE_CLOCK_STEP_MS; slewing moves
  * both alike), which a clock record reports. So the policy's windows never jump with the wall
@@ -636,9 +636,9 @@ static size_t read_len(const struct pipeline *pl, bool fid)
  * (replay.c) clocked by ts_ms, less each clock record's step_ms, decides as the live policy
  * did.
  */
-static uint64_t policy_clock(struct pipeline *pl, uint64_t ts_ms)
+static uint64_t policy_clock(struct pipeline *pl, uint64_t ts_ms, uint64_t mono_ns)
 {
-	int64_t off = (int64_t)ts_ms - (int64_t)now_mono_ms();
+	int64_t off = (int64_t)ts_ms - (int64_t)(mono_ns / 1000000);
 	int64_t step = off - pl->clock_off_ms;
 
 	if (!pl->clock_anchored) {
@@ -698,7 +698,7 @@ unsigned pipeline_read_group(struct pipeline *pl, int group_fd, bool fid)
 		unsigned n_ev;
 		bool bad;
 		size_t got;
-		uint64_t ts_ms, policy_ms;
+		uint64_t ts_ms, mono_ns, policy_ms;
 
 		if (perm_group)
 			pl->perm_read_ns = now_mono_ns();
@@ -721,9 +721,10 @@ unsigned pipeline_read_group(struct pipeline *pl, int group_fd, bool fid)
 		if (fid && pl->fan->pidfd)
 			pl->fid_fds_held = (unsigned)(got / PIPELINE_FID_EVENT_MIN);
 		ts_ms = now_real_ms();
-		policy_ms = policy_clock(pl, ts_ms);
+		mono_ns = now_mono_ns();
+		policy_ms = policy_clock(pl, ts_ms, mono_ns);
 		if (perm_group) {
-			pl->read_ns = now_mono_ns();
+			pl->read_ns = mono_ns;
 			now_batch_start(&pl->perm_batches, pl->read_ns);
 		}
 		/* Every process in this batch has had its fork/exec notice queued by now; it
