@@ -121,6 +121,7 @@ enum key_id {
 	K_HOOK_MAX,
 	K_HOOK_USER,
 	K_SPIN_US,
+	K_EXEC_HOLD_MS,
 	K_ALLOW_CACHE,
 	K_STATS_INTERVAL_MS,
 	K_RECORD_HOST,
@@ -224,6 +225,8 @@ static const struct key_def keys[K_COUNT] = {
 			 0 },
 	[K_HOOK_USER] = { "hook_user", "hook-user", 0, KIND_STRING, F(hook_user), 0, 0, 0 },
 	[K_SPIN_US] = { "spin_us", "spin-us", 0, KIND_UINT, F(spin_us), 0, CONFIG_SPIN_US_MAX, 0 },
+	[K_EXEC_HOLD_MS] = { "exec_hold_ms", "exec-hold-ms", 0, KIND_UINT, F(exec_hold_ms), 0,
+			     CONFIG_MS_MAX, 0 },
 	[K_ALLOW_CACHE] = { "allow_cache", "allow-cache", 0, KIND_BOOL, F(allow_cache), 0, 0, 0 },
 	[K_STATS_INTERVAL_MS] = { "stats_interval_ms", "stats-interval-ms", 0, KIND_UINT,
 				  F(stats_interval_ms), 0, CONFIG_MS_MAX, 0 },
@@ -333,6 +336,9 @@ static const char usage_text[] =
 	"      --spin-us N            with --perm, poll up to N us for the next\n"
 	"                             permission event before sleeping (0-1000,\n"
 	"                             0 = never); default 50\n"
+	"      --exec-hold-ms MS      read every exec on the host as it happens until MS\n"
+	"                             after the last watched event, then only at the\n"
+	"                             next one; default 1000\n"
 	"      --socket-mode MODE     octal mode of the socket; default 0600\n"
 	"      --socket-group GROUP   group of the socket (name or gid)\n"
 	"      --socket-buffer-kb KB  per-subscriber buffer; default 1024\n"
@@ -1036,6 +1042,7 @@ void config_init(struct config *c)
 	c->hook_timeout_ms = CONFIG_HOOK_TIMEOUT_MS_DEFAULT;
 	c->hook_max = CONFIG_HOOK_MAX_DEFAULT;
 	c->spin_us = CONFIG_SPIN_US_DEFAULT;
+	c->exec_hold_ms = CONFIG_EXEC_HOLD_MS_DEFAULT;
 	c->quarantine_ms = CONFIG_QUARANTINE_MS_UNSET;
 	c->socket_buffer_kb = CONFIG_SOCKET_BUFFER_KB_DEFAULT;
 	c->socket_max_clients = CONFIG_SOCKET_MAX_CLIENTS_DEFAULT;
@@ -1471,6 +1478,7 @@ char *config_dump(const struct config *c)
 		K_ACCESS_PERM,	   K_BURST_THRESHOLD, K_BURST_WINDOW_MS, K_HOOK_COOLDOWN_MS,
 		K_HOOK_TIMEOUT_MS, K_HOOK_MAX,	       K_SOCKET_BUFFER_KB, K_SOCKET_MAX_CLIENTS,
 		K_SPIN_US,	   K_ALLOW_CACHE,      K_STATS_INTERVAL_MS, K_RECORD_HOST,
+		K_EXEC_HOLD_MS,
 	};
 	static const char *const mark_keys[] = {
 		[CONFIG_MARK_INODE] = "watch",

@@ -26,6 +26,7 @@
 #define CONFIG_HOOK_MAX_MAX 64u
 #define CONFIG_SPIN_US_DEFAULT 50u		/* --perm: adaptive poll before sleeping */
 #define CONFIG_SPIN_US_MAX 1000u
+#define CONFIG_EXEC_HOLD_MS_DEFAULT 1000u	/* execs read as they come this long after an event */
 #define CONFIG_SOCKET_BUFFER_KB_DEFAULT 1024u	/* per subscriber */
 #define CONFIG_SOCKET_BUFFER_KB_MIN 4u
 #define CONFIG_SOCKET_BUFFER_KB_MAX 65536u
@@ -126,6 +127,8 @@ struct config {
 	unsigned hook_timeout_ms;
 	unsigned hook_max;
 	unsigned spin_us;		/* --perm: longest poll for the next event; 0 = never */
+	unsigned exec_hold_ms;		/* the connector read as it comes this long after the
+					   last fanotify event (main.c proc_timer()) */
 	bool allow_cache;		/* --perm: evictable ignore marks for allowed files */
 	unsigned stats_interval_ms;	/* a stats record this often; 0 = only on SIGUSR1, exit */
 	bool record_host;		/* every record has "host", not only start and stop */

@@ -188,6 +188,9 @@ struct stats {
 	uint64_t cgroup_unknown;	/* proc.c: lookups that found no cgroup */
 	uint64_t burst_unknown;		/* policy.c: mutating events a burst scope could not
 					 * count (identity unknown) */
+	uint64_t nl_quiet_execs;	/* proc.c: exec notices read quiet (exe left to the
+					 * process's first lookup) */
+	uint64_t nl_quiet_spells;	/* main.c: times the connector went quiet */
 };
 
 #endif

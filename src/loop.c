@@ -46,6 +46,14 @@ int loop_watch(struct loop *l, int fd, unsigned id)
 	return epoll_ctl(l->ep_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+int loop_mute(struct loop *l, int fd, unsigned id, bool mute)
+{
+	struct epoll_event ev = { .events = mute ? 0 : EPOLLIN,
+				  .data.u64 = loop_tag(id) | (uint32_t)fd };
+
+	return epoll_ctl(l->ep_fd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+}
+
 int loop_timer(struct loop *l, loop_timer_fn *fn, void *arg)
 {
 	if (l->n_timers == LOOP_TIMERS_MAX)

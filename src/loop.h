@@ -12,7 +12,7 @@
 #include "now.h"
 
 #define LOOP_SOURCES_MAX 8		/* source ids 0..7; a lower id is handled first */
-#define LOOP_TIMERS_MAX 4
+#define LOOP_TIMERS_MAX 5
 #define LOOP_EVENTS_MAX 32		/* readiness events taken per epoll_wait() */
 #define LOOP_SPIN_FAIR_NS 1000000	/* longest run of spins without epoll_wait() */
 
@@ -61,6 +61,9 @@ void loop_source(struct loop *l, unsigned id, loop_fd_fn *fn, void *arg);
 /* Watches fd (EPOLLIN) for source id. fd < 0 is ignored. 0 or -errno. */
 int loop_watch(struct loop *l, int fd, unsigned id);
 
+/* Stops (mute) or resumes watching fd of source id (loop_watch()ed): a muted fd's input
+ * waits until the owner reads it (from a timer), waking nobody. 0 or -errno. */
+int loop_mute(struct loop *l, int fd, unsigned id, bool mute);
 /* The epoll_event.data.u64 of an fd of source id, for a module that adds and removes its
  * own fds (the subscriber sockets) on loop->ep_fd. */
 uint64_t loop_tag(unsigned id);

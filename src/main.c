@@ -409,8 +409,21 @@ static unsigned on_proc(void *arg, int fd, uint32_t events)
 
 	(void)fd;
 	(void)events;
-	proc_drain(run->d->proc);
+	proc_drain(run->d->proc, run->d->proc->quiet); /* muted: only an error wakes us */
 	return 0;
+}
+
+/* A fanotify read found n events: the connector is read as it comes again (proc.h). */
+static unsigned fan_read(const struct run *run, unsigned n)
+{
+	struct proc *p = run->d->proc;
+
+	if (!n)
+		return 0;
+	p->fan_batches++;
+	if (p->quiet && loop_mute(run->loop, p->nl_fd, SRC_PROC, false) == 0)
+		p->quiet = false;
+	return n;
 }
 
 static unsigned on_perm(void *arg, int fd, uint32_t events)
@@ -418,7 +431,7 @@ static unsigned on_perm(void *arg, int fd, uint32_t events)
 	const struct run *run = arg;
 
 	(void)events;
-	return pipeline_read_group(&run->d->pipeline, fd, false);
+	return fan_read(run, pipeline_read_group(&run->d->pipeline, fd, false));
 }
 
 static unsigned on_fid(void *arg, int fd, uint32_t events)
@@ -426,7 +439,45 @@ static unsigned on_fid(void *arg, int fd, uint32_t events)
 	const struct run *run = arg;
 
 	(void)events;
-	return pipeline_read_group(&run->d->pipeline, fd, true);
+	return fan_read(run, pipeline_read_group(&run->d->pipeline, fd, true));
+}
+
+/*
+ * The connector's speed. An exec's exe must be read while the process lives, so while
+ * watched events come the loop reads every fork, exec and exit notice as it comes (at
+ * nice -4). A host's execs outside the watched paths would wake it as often for nothing:
+ * exec_hold_ms after the last fanotify event the connector is muted and drained
+ * every PROC_QUIET_DRAIN_MS without a /proc read (proc_drain()'s quiet). The next event
+ * wakes the loop through its own group; its batch drains the connector first (pipeline.c
+ * proc_of()), reading each new exe whose process still lives, and the connector is read
+ * as it comes again.
+ */
+static int proc_timer(void *arg, uint64_t now_ms)
+{
+	const struct run *run = arg;
+	struct proc *p = run->d->proc;
+	uint64_t hold_ms = run->d->cfg.exec_hold_ms;
+
+	if (p->nl_fd < 0)
+		return -1;
+	if (p->fan_batches != p->fan_batches_seen) {
+		p->fan_batches_seen = p->fan_batches;
+		p->active_ms = now_ms;
+	}
+	if (!p->quiet) {
+		if (now_ms - p->active_ms < hold_ms)
+			return (int)(p->active_ms + hold_ms - now_ms);
+		if (loop_mute(run->loop, p->nl_fd, SRC_PROC, true) < 0)
+			return PROC_QUIET_DRAIN_MS; /* stays eager: costs only CPU */
+		p->quiet = true;
+		p->quiet_spells++;
+		p->drain_ms = now_ms;
+	}
+	if (now_ms >= p->drain_ms) {
+		proc_drain(p, true);
+		p->drain_ms = now_ms + PROC_QUIET_DRAIN_MS;
+	}
+	return (int)(p->drain_ms - now_ms);
 }
 
 static unsigned on_sock(void *arg, int fd, uint32_t events)
@@ -514,6 +565,7 @@ static int loop_setup(struct run *run)
 	struct loop *l = run->loop;
 	int r;
 
+	d->proc->active_ms = now_mono_ms(); /* eager for exec_hold_ms from the start */
 	loop_source(l, SRC_PROC, on_proc, run);
 	loop_source(l, SRC_PERM, on_perm, run);
 	loop_source(l, SRC_FID, on_fid, run);
@@ -532,6 +584,8 @@ static int loop_setup(struct run *run)
 		r = loop_timer(l, stats_timer, run);
 	if (r == 0)
 		r = loop_timer(l, watchdog_timer, run);
+	if (r == 0)
+		r = loop_timer(l, proc_timer, run);
 	if (r == 0)
 		r = loop_watch(l, d->sig_fd, SRC_SIGNAL);
 	if (r == 0)

@@ -438,7 +438,7 @@ static void proc_of(struct pipeline *pl, const struct fan_event *ev, bool pinned
 		    struct proc_info *out)
 {
 	if (pl->drain_pending) {
-		proc_drain(pl->proc);
+		proc_drain(pl->proc, false);
 		pl->drain_pending = false;
 	}
 	proc_lookup(pl->proc, ev->pid, ev->pidfd, pinned, out);

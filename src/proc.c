@@ -296,14 +296,15 @@ static struct proc_entry *slot_new(struct proc *p, pid_t pid)
 	return &s->cur;
 }
 
-static void on_fork(struct proc *p, pid_t parent, pid_t child)
+static void on_fork(struct proc *p, pid_t parent, pid_t child, bool quiet)
 {
 	struct proc_slot *ps = slot_of(p, parent);
 	struct proc_entry *e;
 
-	/* A parent not seen yet (started before us) is read once and kept: its next forks
-	 * are copies, and the child's exec then reads only exe and comm. The sooner we are
-	 * done here, the likelier a short-lived child's exec is read while it lives. */
+	/* A parent not seen yet (started before us) is read once and kept, quiet or not: its
+	 * next forks are copies (uid, session, cgroup), and the child's exec then reads only
+	 * exe and comm. The sooner we are done here, the likelier a short-lived child's exec
+	 * is read while it lives. */
 	if (ps != slot_of(p, child) && !(ps->cur.pid == parent && !ps->cur.exited)) {
 		e = slot_new(p, parent);
 		p->proc_reads++;
@@ -331,13 +332,15 @@ static void on_fork(struct proc *p, pid_t parent, pid_t child)
 		e->ppid_known = true;
 		return;
 	}
-	p->proc_reads++;
-	if (read_proc(p, child, e) < 0) {
-		entry_clear(p, e);
-		e->pid = child;
-		e->ppid = parent;
-		e->ppid_known = true;
+	if (!quiet) {
+		p->proc_reads++;
+		if (read_proc(p, child, e) == 0)
+			return;
 	}
+	entry_clear(p, e); /* gone, or quiet: its first lookup reads it */
+	e->pid = child;
+	e->ppid = parent;
+	e->ppid_known = true;
 }
 
 /* An exec changes the exe, the comm and (for a job runner's child) the cgroup. The exe and
@@ -345,29 +348,34 @@ static void on_fork(struct proc *p, pid_t parent, pid_t child)
  * first lookup. The cgroup is read at that lookup, while the process lives (read_exec()
  * marks it stale; a gone process keeps its fork's): most processes on a host never act on
  * a watched file, and on a hybrid host the cgroup file is the costly read of an exec. */
-static void on_exec(struct proc *p, pid_t pid)
+static void on_exec(struct proc *p, pid_t pid, bool quiet)
 {
 	struct proc_slot *s = slot_of(p, pid);
 	struct proc_entry *e = (s->cur.pid == pid && !s->cur.exited) ? &s->cur : slot_new(p, pid);
 	pid_t ppid = e->ppid;
 	bool ppid_known = e->ppid_known;
 
-	p->proc_reads++;
-	if ((e->pid == pid && e->ppid_known && e->uid_known ? read_exec(pid, e)
-							    : read_proc(p, pid, e)) < 0) {
-		/* Gone already: keep what fork told us (its cgroup and session too: the
-		 * parent's at the fork), but never the pre-exec exe. */
-		free(e->exe);
-		e->exe = NULL;
-		e->comm_known = false;
-		e->cgroup_stale = false;
-		e->pid = pid;
-		e->ppid = ppid;
-		e->ppid_known = ppid_known;
+	if (quiet) {
+		p->nl_quiet_execs++;
+	} else {
+		p->proc_reads++;
+		if ((e->pid == pid && e->ppid_known && e->uid_known ? read_exec(pid, e)
+								    : read_proc(p, pid, e)) == 0)
+			return;
 	}
+	/* Gone already, or quiet (its first lookup reads it if it lives): keep what fork
+	 * told us (its cgroup and session too: the parent's at the fork), but never the
+	 * pre-exec exe. */
+	free(e->exe);
+	e->exe = NULL;
+	e->comm_known = false;
+	e->cgroup_stale = false;
+	e->pid = pid;
+	e->ppid = ppid;
+	e->ppid_known = ppid_known;
 }
 
-static void handle_message(struct proc *p, const struct proc_event *ev)
+static void handle_message(struct proc *p, const struct proc_event *ev, bool quiet)
 {
 	struct proc_slot *s;
 
@@ -375,10 +383,11 @@ static void handle_message(struct proc *p, const struct proc_event *ev)
 	case PROC_EVENT_FORK:
 		if (ev->event_data.fork.child_pid != ev->event_data.fork.child_tgid)
 			break; /* a new thread, not a new process */
-		on_fork(p, ev->event_data.fork.parent_tgid, ev->event_data.fork.child_tgid);
+		on_fork(p, ev->event_data.fork.parent_tgid, ev->event_data.fork.child_tgid,
+			quiet);
 		break;
 	case PROC_EVENT_EXEC:
-		on_exec(p, ev->event_data.exec.process_tgid);
+		on_exec(p, ev->event_data.exec.process_tgid, quiet);
 		break;
 	case PROC_EVENT_COMM:
 		if (ev->event_data.comm.process_pid != ev->event_data.comm.process_tgid)
@@ -475,7 +484,7 @@ fail:
 	return 0;
 }
 
-void proc_drain(struct proc *p)
+void proc_drain(struct proc *p, bool quiet)
 {
 	union {
 		struct nlmsghdr nl;
@@ -512,7 +521,7 @@ void proc_drain(struct proc *p)
 			/* cn->data is only 4-byte aligned; proc_event holds a u64. */
 			memcpy(&ev, cn->data, sizeof(ev));
 			p->nl_messages++;
-			handle_message(p, &ev);
+			handle_message(p, &ev, quiet);
 		}
 	}
 }
@@ -634,6 +643,8 @@ void proc_stats(const struct proc *p, struct stats *s)
 	s->nl_messages = p->nl_messages;
 	s->proc_reads = p->proc_reads;
 	s->cgroup_unknown = p->cgroup_unknown;
+	s->nl_quiet_execs = p->nl_quiet_execs;
+	s->nl_quiet_spells = p->quiet_spells;
 }
 
 void proc_close(struct proc *p)

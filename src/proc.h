@@ -18,6 +18,8 @@
 #define PROC_CGROUP_SLOTS 2048	/* their hash table (power of two, 2x the maximum) */
 #define PROC_CGROUP_PROBE 16	/* probes per lookup: bounds the work a crafted name costs */
 #define PROC_CGROUP_FILE_MAX 8192 /* bytes of /proc/PID/cgroup read (v1 lines included) */
+#define PROC_QUIET_DRAIN_MS 100	/* quiet: drained this often (8 MiB of backlog holds ~3,500
+				   processes' notices: overrun only past ~35,000 forks/s) */
 
 struct proc_entry {
 	pid_t pid;		/* 0 = empty */
@@ -54,6 +56,16 @@ struct proc_slot {
 struct proc {
 	int nl_fd;			/* proc connector socket, or -1 (then /proc only) */
 	bool nl_trusted;		/* no connector message lost since the cache was reset */
+	/* The connector's two speeds (main.c proc_timer()): eager, the loop reads each
+	 * message as it comes, so an exec's exe is read while the process lives; quiet, from
+	 * exec_hold_ms (config.h) after the last fanotify event on, muted and drained every
+	 * PROC_QUIET_DRAIN_MS. A host's execs then wake the daemon for nothing it watches. */
+	bool quiet;
+	uint64_t fan_batches;		/* fanotify reads that found events (main.c) */
+	uint64_t fan_batches_seen;	/* ... when proc_timer() last looked */
+	uint64_t active_ms;		/* when it saw them move */
+	uint64_t drain_ms;		/* quiet: the next drain is due */
+	uint64_t quiet_spells;		/* times it went quiet (nl_quiet_spells) */
 	struct proc_slot slots[PROC_CACHE_MAX];
 	struct proc_cgroup cgroups[PROC_CGROUP_SLOTS];
 	unsigned n_cgroups;		/* distinct paths held */
@@ -62,6 +74,7 @@ struct proc {
 	uint64_t evictions;		/* entries dropped for another pid in their slot */
 	uint64_t nl_messages;		/* connector messages read */
 	uint64_t nl_overruns;		/* ENOBUFS: connector messages lost */
+	uint64_t nl_quiet_execs;	/* exec notices read quiet: exe left to the lookup */
 	uint64_t proc_reads;		/* processes read from /proc */
 	uint64_t cgroup_unknown;	/* lookups that found no cgroup */
 	uint64_t cgroup_full;		/* cgroups not kept: table full or probe too long */
@@ -71,10 +84,14 @@ struct proc {
  * the cache still works from /proc reads. Returns 0 (never fails hard). */
 int proc_open(struct proc *p);
 
-/* Reads every pending connector message. Call after reading a batch of fanotify events and
+/*
+ * Reads every pending connector message. Call after reading a batch of fanotify events and
  * before processing it: the lifecycle notices of every process in the batch are queued by
- * then. */
-void proc_drain(struct proc *p);
+ * then. quiet: no /proc read (the loop's periodic drain while nothing watched happens, so
+ * that a host's execs cost the daemon no file reads): an exec's exe and comm, and an unseen
+ * parent, are left to the process's first lookup, which reads them if it still lives.
+ */
+void proc_drain(struct proc *p, bool quiet);
 
 /*
  * Fills out for the process pid that caused an event. pidfd is the event's pidfd value

@@ -652,6 +652,7 @@ static void changes(const struct config *o, const struct config *n, const struct
 		{ "hook_max", o->hook_max != n->hook_max },
 		{ "stats_interval_ms", o->stats_interval_ms != n->stats_interval_ms },
 		{ "spin_us", o->spin_us != n->spin_us },
+		{ "exec_hold_ms", o->exec_hold_ms != n->exec_hold_ms },
 		{ "verbose", o->verbose != n->verbose },
 		{ "watch", j->n_add || j->n_del },
 		{ "mount", marks_missing(o, n, CONFIG_MARK_MOUNT) ||

@@ -310,13 +310,13 @@ static void test_exec_cgroup_lazy(void **state)
 	assert_int_equal(proc_cgroup_parse(cg, (size_t)n, &want, &want_len), 0);
 	/* Not seen before its exec: read whole, the cgroup too. */
 	feed_exec(fd, getpid());
-	proc_drain(p);
+	proc_drain(p, false);
 	assert_int_equal(p->proc_reads, 1);
 	proc_lookup(p, getpid(), EVENT_NO_PIDFD_RECORD, false, &out);
 	assert_int_equal(p->proc_reads, 1);
 	/* Known: its next exec reads exe and comm, not the cgroup ... */
 	feed_exec(fd, getpid());
-	proc_drain(p);
+	proc_drain(p, false);
 	assert_int_equal(p->proc_reads, 2);
 	/* ... its next lookup does, once. */
 	proc_lookup(p, getpid(), EVENT_NO_PIDFD_RECORD, false, &out);
@@ -354,7 +354,7 @@ static void test_exec_gone(void **state)
 	ev.event_data.fork.child_tgid = child;
 	feed(fd, &ev);
 	feed_exec(fd, child);
-	proc_drain(p);
+	proc_drain(p, false);
 	proc_lookup(p, child, EVENT_NO_PIDFD_RECORD, false, &out);
 	assert_null(out.exe);
 	assert_null(out.comm);
