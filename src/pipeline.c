@@ -732,6 +732,15 @@ unsigned pipeline_read_group(struct pipeline *pl, int group_fd, bool fid)
 		pl->drain_pending = true;
 		n_ev = decode_read(buf, got, evs,
 				   fid ? PIPELINE_FID_READ_EVENTS : PIPELINE_READ_EVENTS, &bad);
+		/* The first batch after a quiet spell (main.c proc_timer()): the exec notices
+		 * of its processes were not read as they came. Their processes are read now,
+		 * before any answer: an opener waits for it, a writer may still live. */
+		if (pl->proc->quiet) {
+			proc_drain(pl->proc, false);
+			pl->drain_pending = false;
+			for (unsigned k = 0; k < n_ev; k++)
+				proc_prefetch(pl->proc, evs[k].pid, evs[k].pidfd, perm_group);
+		}
 		/* Without a rule that can deny, every permission event of the read is allowed
 		 * before any of them is handled: none waits for another's path, process lookup
 		 * or record. */

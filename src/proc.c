@@ -555,6 +555,30 @@ static void read_stale_cgroup(struct proc *p, pid_t pid, int pidfd, bool pinned,
 	proc_cgroup_put(p, before);
 }
 
+/* Alive (or unknown): read /proc, then make sure the pid still names the process that
+ * acted, so a reused pid never lends its exe. The entry, or NULL (gone, or not the one). */
+static struct proc_entry *read_alive(struct proc *p, pid_t pid, int pidfd, bool pinned)
+{
+	struct proc_entry *e = slot_new(p, pid);
+
+	p->proc_reads++;
+	if (read_proc(p, pid, e) < 0 || (pidfd >= 0 && !pinned && !pidfd_alive(pidfd))) {
+		entry_clear(p, e);
+		return NULL;
+	}
+	return e;
+}
+
+void proc_prefetch(struct proc *p, pid_t pid, int pidfd, bool pinned)
+{
+	const struct proc_slot *s = slot_of(p, pid);
+
+	if (pid <= 0 || pidfd == FAN_NOPIDFD || !p->nl_trusted ||
+	    (s->cur.pid == pid && (s->cur.exe || s->cur.exited)))
+		return;
+	(void)read_alive(p, pid, pidfd, pinned);
+}
+
 static void fill(const struct proc_entry *e, struct proc_info *out)
 {
 	out->comm = e->comm_known ? e->comm : NULL;
@@ -595,19 +619,9 @@ void proc_lookup(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_
 	}
 	if (dead)
 		goto out; /* gone, and nothing recorded it while it lived */
-	/* Alive (or unknown): read /proc, then make sure the pid still names the process
-	 * that acted, so a reused pid never lends its exe. */
-	e = slot_new(p, pid);
-	p->proc_reads++;
-	if (read_proc(p, pid, e) < 0) {
-		entry_clear(p, e);
-		goto out;
-	}
-	if (pidfd >= 0 && !pinned && !pidfd_alive(pidfd)) {
-		entry_clear(p, e);
-		goto out;
-	}
-	fill(e, out);
+	e = read_alive(p, pid, pidfd, pinned);
+	if (e)
+		fill(e, out);
 out:
 	if (out->exe)
 		p->exe_known++;

@@ -94,6 +94,14 @@ int proc_open(struct proc *p);
 void proc_drain(struct proc *p, bool quiet);
 
 /*
+ * Reads pid's exe (and the rest) now unless the cache has it: for the events of a batch
+ * read while the connector was quiet (proc_drain()), before their permission events are
+ * answered, so a short-lived opener is read while it waits for the answer. pidfd and
+ * pinned as for proc_lookup(). Call after proc_drain().
+ */
+void proc_prefetch(struct proc *p, pid_t pid, int pidfd, bool pinned);
+
+/*
  * Fills out for the process pid that caused an event. pidfd is the event's pidfd value
  * (>= 0 alive, FAN_NOPIDFD gone, EVENT_NO_PIDFD_RECORD unknown); pinned says the process is
  * blocked on our permission answer. Unknown fields are left NULL/false: never another

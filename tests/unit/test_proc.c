@@ -366,6 +366,54 @@ static void test_exec_gone(void **state)
 	proc_del(p);
 }
 
+/* Quiet: a fork and an exec notice read with no /proc read. The child's entry then has no
+ * exe (never the parent's copied at its fork), and proc_prefetch() reads it while it
+ * lives, once; a cached exe is not read again. */
+static void test_quiet_prefetch(void **state)
+{
+	struct proc_event ev = { .what = PROC_EVENT_FORK };
+	struct proc_info out;
+	char exe[PATH_MAX];
+	ssize_t n;
+	int fd;
+	struct proc *p = proc_new_fed(&fd);
+
+	(void)state;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	assert_true(n > 0);
+	exe[n] = '\0';
+	/* This process, known (read once), "forks" pid 1 (alive, its exe unreadable or
+	 * not: only the cache's state is checked here) and this process "execs". */
+	proc_lookup(p, getpid(), EVENT_NO_PIDFD_RECORD, false, &out);
+	assert_string_equal(out.exe, exe);
+	assert_int_equal(p->proc_reads, 1);
+	feed_exec(fd, getpid());
+	proc_drain(p, true);
+	assert_int_equal(p->proc_reads, 1);
+	assert_int_equal(p->nl_quiet_execs, 1);
+	/* Its entry lost the exe the exec replaced; a fork now copies nothing stale. */
+	ev.event_data.fork.parent_pid = getpid();
+	ev.event_data.fork.parent_tgid = getpid();
+	ev.event_data.fork.child_pid = getpid() + 1;
+	ev.event_data.fork.child_tgid = getpid() + 1;
+	feed(fd, &ev);
+	proc_drain(p, true);
+	assert_int_equal(p->proc_reads, 1);
+	/* prefetch reads the live process once, and then not again */
+	proc_prefetch(p, getpid(), EVENT_NO_PIDFD_RECORD, true);
+	assert_int_equal(p->proc_reads, 2);
+	proc_prefetch(p, getpid(), EVENT_NO_PIDFD_RECORD, true);
+	assert_int_equal(p->proc_reads, 2);
+	proc_lookup(p, getpid(), EVENT_NO_PIDFD_RECORD, false, &out);
+	assert_int_equal(p->proc_reads, 2);
+	assert_string_equal(out.exe, exe);
+	/* a process known dead is not read */
+	proc_prefetch(p, getpid(), FAN_NOPIDFD, false);
+	assert_int_equal(p->proc_reads, 2);
+	(void)close(fd);
+	proc_del(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_unknown_counted),
 		cmocka_unit_test(test_exec_cgroup_lazy),
 		cmocka_unit_test(test_exec_gone),
+		cmocka_unit_test(test_quiet_prefetch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
