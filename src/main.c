@@ -565,7 +565,6 @@ static int loop_setup(struct run *run)
 	struct loop *l = run->loop;
 	int r;
 
-	d->proc->active_ms = now_mono_ms(); /* eager for exec_hold_ms from the start */
 	loop_source(l, SRC_PROC, on_proc, run);
 	loop_source(l, SRC_PERM, on_perm, run);
 	loop_source(l, SRC_FID, on_fid, run);
@@ -590,6 +589,11 @@ static int loop_setup(struct run *run)
 		r = loop_watch(l, d->sig_fd, SRC_SIGNAL);
 	if (r == 0)
 		r = loop_watch(l, d->proc->nl_fd, SRC_PROC);
+	/* Quiet until the first watched event (proc_timer()). */
+	if (r == 0 && d->proc->nl_fd >= 0) {
+		r = loop_mute(l, d->proc->nl_fd, SRC_PROC, true);
+		d->proc->quiet = true;
+	}
 	if (r == 0)
 		r = loop_watch(l, d->fan.fd_fd, SRC_PERM);
 	if (r == 0)
