@@ -191,6 +191,8 @@ struct stats {
 	uint64_t nl_quiet_execs;	/* proc.c: exec notices read quiet (exe left to the
 					 * process's first lookup) */
 	uint64_t nl_quiet_spells;	/* main.c: times the connector went quiet */
+	uint64_t exe_lost;		/* proc.c: lookups of a process gone before its exe was
+					 * read (each makes the connector eager) */
 };
 
 #endif

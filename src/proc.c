@@ -596,7 +596,7 @@ void proc_lookup(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_
 {
 	struct proc_slot *s = slot_of(p, pid);
 	struct proc_entry *e = NULL;
-	bool dead = pidfd == FAN_NOPIDFD;
+	bool dead = pidfd == FAN_NOPIDFD, gone = dead;
 
 	memset(out, 0, sizeof(*out));
 	out->pid = pid;
@@ -613,6 +613,7 @@ void proc_lookup(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_
 		if (e && e->cgroup_stale && !e->exited && !dead)
 			read_stale_cgroup(p, pid, pidfd, pinned, e);
 		if (e && (e->exe || e->exited || dead)) {
+			gone = gone || e->exited;
 			fill(e, out);
 			goto out;
 		}
@@ -622,7 +623,11 @@ void proc_lookup(struct proc *p, pid_t pid, int pidfd, bool pinned, struct proc_
 	e = read_alive(p, pid, pidfd, pinned);
 	if (e)
 		fill(e, out);
+	else
+		gone = true;
 out:
+	if (!out->exe && gone && pid > 0)
+		p->exe_lost++;
 	if (out->exe)
 		p->exe_known++;
 	if (!out->cgroup)
@@ -659,6 +664,7 @@ void proc_stats(const struct proc *p, struct stats *s)
 	s->cgroup_unknown = p->cgroup_unknown;
 	s->nl_quiet_execs = p->nl_quiet_execs;
 	s->nl_quiet_spells = p->quiet_spells;
+	s->exe_lost = p->exe_lost;
 }
 
 void proc_close(struct proc *p)

@@ -760,6 +760,7 @@ static const struct {
 	STATS_KEY(dircache_flushes),	STATS_KEY(resolve_failures),
 	STATS_KEY(cgroup_unknown),	STATS_KEY(burst_unknown),
 	STATS_KEY(nl_quiet_execs),	STATS_KEY(nl_quiet_spells),
+	STATS_KEY(exe_lost),
 };
 #undef STATS_KEY
 #define STATS_N (sizeof(stats_keys) / sizeof(stats_keys[0]))

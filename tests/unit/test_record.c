@@ -1242,6 +1242,7 @@ static void test_stats_record(void **state)
 		"sock_dropped_clients", "sock_dropped_records", "sock_accept_pauses", "read_errors",
 		"unknown_info", "out_write_errors", "nl_messages", "proc_reads", "dircache_flushes",
 		"resolve_failures", "cgroup_unknown", "burst_unknown", "nl_quiet_execs", "nl_quiet_spells",
+		"exe_lost",
 	};
 	const size_t n = sizeof(keys) / sizeof(keys[0]);
 	uint64_t v[sizeof(struct stats) / sizeof(uint64_t)];
