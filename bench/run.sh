@@ -11,7 +11,8 @@
 # environment:
 #   PEERS=1             also measure fatrace and inotifywait (installed with apt-get if missing)
 #   FANOTIFYD=PATH      daemon binary (default: ./fanotifyd of this tree, built with make)
-#   CONFIGS="..."       subset/order of: none ref-fid ref-perm fd-observe fd-nofid fd-perm
+#   CONFIGS="..."       subset/order of: none ref-fid ref-perm fd-observe fd-observe-quiet
+#                       (--exec-hold-ms 0) fd-nofid fd-perm
 #                       fd-perm-nospin fd-perm-cache fd-policy fd-policy-nospin
 #                       fd-policy-cache fd-policy-subs fd-policy-burst fd-policy-scopes
 #                       fatrace inotifywait
@@ -76,7 +77,8 @@ BUILD_JOBS=${BUILD_JOBS:-2}
 FLAT=${FLAT:-1}
 FLAT_CONFIGS=${FLAT_CONFIGS:-fd-observe fd-policy}
 PEERS=${PEERS:-0}
-DEFAULT_CONFIGS="none ref-fid ref-perm fd-observe fd-nofid fd-perm fd-perm-nospin fd-perm-cache"
+DEFAULT_CONFIGS="none ref-fid ref-perm fd-observe fd-observe-quiet fd-nofid fd-perm fd-perm-nospin"
+DEFAULT_CONFIGS="$DEFAULT_CONFIGS fd-perm-cache"
 DEFAULT_CONFIGS="$DEFAULT_CONFIGS fd-policy fd-policy-nospin fd-policy-cache fd-policy-subs"
 [ "$PEERS" = 1 ] && DEFAULT_CONFIGS="$DEFAULT_CONFIGS fatrace inotifywait"
 CONFIGS=${CONFIGS:-$DEFAULT_CONFIGS}
@@ -194,6 +196,7 @@ POLICY=$W/policy.conf
 fan_args() {
 	case $1 in
 	fd-observe) ;;
+	fd-observe-quiet) echo "--exec-hold-ms 0" ;;
 	fd-nofid) echo "--no-fid" ;;
 	fd-perm) echo "--perm" ;;
 	fd-perm-nospin) echo "--perm --spin-us 0" ;;

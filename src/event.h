@@ -192,7 +192,7 @@ struct stats {
 					 * process's first lookup) */
 	uint64_t nl_quiet_spells;	/* main.c: times the connector went quiet */
 	uint64_t exe_lost;		/* proc.c: lookups of a process gone before its exe was
-					 * read (each makes the connector eager) */
+					 * read (a null exe in the record) */
 };
 
 #endif
