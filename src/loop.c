@@ -46,9 +46,9 @@ int loop_watch(struct loop *l, int fd, unsigned id)
 	return epoll_ctl(l->ep_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-int loop_mute(struct loop *l, int fd, unsigned id, bool mute)
+int loop_rearm(struct loop *l, int fd, unsigned id, bool oneshot)
 {
-	struct epoll_event ev = { .events = mute ? 0 : EPOLLIN,
+	struct epoll_event ev = { .events = EPOLLIN | (oneshot ? EPOLLONESHOT : 0),
 				  .data.u64 = loop_tag(id) | (uint32_t)fd };
 
 	return epoll_ctl(l->ep_fd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;

@@ -61,9 +61,10 @@ void loop_source(struct loop *l, unsigned id, loop_fd_fn *fn, void *arg);
 /* Watches fd (EPOLLIN) for source id. fd < 0 is ignored. 0 or -errno. */
 int loop_watch(struct loop *l, int fd, unsigned id);
 
-/* Stops (mute) or resumes watching fd of source id (loop_watch()ed): a muted fd's input
- * waits until the owner reads it (from a timer), waking nobody. 0 or -errno. */
-int loop_mute(struct loop *l, int fd, unsigned id, bool mute);
+/* Watches fd of source id (loop_watch()ed) again: level-triggered, or (oneshot) for one
+ * readiness only, after which its input waits, waking nobody, until the next call (the
+ * owner reads it from a timer). 0 or -errno. */
+int loop_rearm(struct loop *l, int fd, unsigned id, bool oneshot);
 /* The epoll_event.data.u64 of an fd of source id, for a module that adds and removes its
  * own fds (the subscriber sockets) on loop->ep_fd. */
 uint64_t loop_tag(unsigned id);

@@ -407,9 +407,14 @@ static unsigned on_proc(void *arg, int fd, uint32_t events)
 {
 	const struct run *run = arg;
 
+	struct proc *p = run->d->proc;
+
 	(void)fd;
 	(void)events;
-	proc_drain(run->d->proc, run->d->proc->quiet); /* muted: only an error wakes us */
+	if (!p->quiet)
+		proc_drain(p, false);
+	else if (!p->drain_ms) /* the first notice since the last drain: one comes soon */
+		p->drain_ms = now_mono_ms() + PROC_QUIET_DRAIN_MS;
 	return 0;
 }
 
@@ -421,8 +426,10 @@ static unsigned fan_read(const struct run *run, unsigned n)
 	if (!n)
 		return 0;
 	p->fan_batches++;
-	if (p->quiet && loop_mute(run->loop, p->nl_fd, SRC_PROC, false) == 0)
+	if (p->quiet && loop_rearm(run->loop, p->nl_fd, SRC_PROC, false) == 0) {
 		p->quiet = false;
+		p->drain_ms = 0;
+	}
 	return n;
 }
 
@@ -446,11 +453,12 @@ static unsigned on_fid(void *arg, int fd, uint32_t events)
  * The connector's speed. An exec's exe must be read while the process lives, so while
  * watched events come the loop reads every fork, exec and exit notice as it comes (at
  * nice -4). A host's execs outside the watched paths would wake it as often for nothing:
- * exec_hold_ms after the last fanotify event the connector is muted and drained
- * every PROC_QUIET_DRAIN_MS without a /proc read (proc_drain()'s quiet). The next event
- * wakes the loop through its own group; its batch drains the connector first (pipeline.c
- * proc_of()), reading each new exe whose process still lives, and the connector is read
- * as it comes again.
+ * exec_hold_ms after the last fanotify event the connector goes quiet. Its fd is armed for
+ * one readiness: the first notice wakes the loop once (on_proc()), which drains the backlog
+ * PROC_QUIET_DRAIN_MS later without a /proc read (proc_drain()'s quiet) and arms it again;
+ * an idle host wakes it never. The next fanotify event wakes the loop through its own group;
+ * its batch drains the connector and reads its processes first (pipeline.c), and the
+ * connector is read as it comes again (fan_read()).
  */
 static int proc_timer(void *arg, uint64_t now_ms)
 {
@@ -467,17 +475,19 @@ static int proc_timer(void *arg, uint64_t now_ms)
 	if (!p->quiet) {
 		if (now_ms - p->active_ms < hold_ms)
 			return (int)(p->active_ms + hold_ms - now_ms);
-		if (loop_mute(run->loop, p->nl_fd, SRC_PROC, true) < 0)
+		if (loop_rearm(run->loop, p->nl_fd, SRC_PROC, true) < 0)
 			return PROC_QUIET_DRAIN_MS; /* stays eager: costs only CPU */
 		p->quiet = true;
 		p->quiet_spells++;
-		p->drain_ms = now_ms;
+		p->drain_ms = 0;
 	}
-	if (now_ms >= p->drain_ms) {
+	if (p->drain_ms && now_ms >= p->drain_ms) {
 		proc_drain(p, true);
-		p->drain_ms = now_ms + PROC_QUIET_DRAIN_MS;
+		/* Armed again for the next notice; if that fails, drained by the clock. */
+		p->drain_ms = loop_rearm(run->loop, p->nl_fd, SRC_PROC, true) < 0
+				      ? now_ms + PROC_QUIET_DRAIN_MS : 0;
 	}
-	return (int)(p->drain_ms - now_ms);
+	return p->drain_ms ? (int)(p->drain_ms - now_ms) : -1;
 }
 
 static unsigned on_sock(void *arg, int fd, uint32_t events)
@@ -591,7 +601,7 @@ static int loop_setup(struct run *run)
 		r = loop_watch(l, d->proc->nl_fd, SRC_PROC);
 	/* Quiet until the first watched event (proc_timer()). */
 	if (r == 0 && d->proc->nl_fd >= 0) {
-		r = loop_mute(l, d->proc->nl_fd, SRC_PROC, true);
+		r = loop_rearm(l, d->proc->nl_fd, SRC_PROC, true);
 		d->proc->quiet = true;
 	}
 	if (r == 0)

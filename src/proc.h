@@ -58,15 +58,15 @@ struct proc {
 	bool nl_trusted;		/* no connector message lost since the cache was reset */
 	/* The connector's two speeds (main.c proc_timer()): eager, the loop reads each
 	 * message as it comes, so an exec's exe is read while the process lives; quiet, from
-	 * exec_hold_ms (config.h) after the last fanotify event on (and from the start), muted
-	 * and drained every PROC_QUIET_DRAIN_MS. A host's execs then wake the daemon for
-	 * nothing it watches. */
+	 * exec_hold_ms (config.h) after the last fanotify event on (and from the start), one
+	 * wake-up per PROC_QUIET_DRAIN_MS at most, then a drain with no /proc read. A host's
+	 * execs then cost the daemon little, and an idle host nothing. */
 	bool quiet;
 	uint64_t fan_batches;		/* fanotify reads that found events (main.c) */
 	uint64_t fan_batches_seen;	/* ... when proc_timer() last looked */
 	uint64_t active_ms;		/* when it saw them move */
 	uint64_t exe_lost;		/* lookups of a process gone before its exe was read */
-	uint64_t drain_ms;		/* quiet: the next drain is due */
+	uint64_t drain_ms;		/* quiet: the next drain is due (0: none until a notice) */
 	uint64_t quiet_spells;		/* times it went quiet (nl_quiet_spells) */
 	struct proc_slot slots[PROC_CACHE_MAX];
 	struct proc_cgroup cgroups[PROC_CGROUP_SLOTS];
