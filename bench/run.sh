@@ -60,10 +60,11 @@ if [ "$QUICK" = 1 ]; then
 	: "${N_FLAT:=20000}" "${N_UEXECS:=300}"
 	: "${OUT_MD:=$HERE/out/quick/RESULTS.md}"
 else
-	# Sized for ~0.2-1 s per run without a listener on a 2-vCPU VM (fork+exec costs
-	# ~10 ms there, hence the small process counts).
+	# Sized for ~0.2-1 s per run without a listener on a 2-vCPU VM (a fork+exec of
+	# /bin/true costs ~0.6 ms there, of sh -c ~0.9 ms: 50 execs, the count before issue
+	# 13, made runs of 40 ms, too short for a ratio).
 	: "${REPS:=5}" "${N_OPENCLOSE:=50000}" "${N_REOPEN:=50000}" "${N_CHURN:=20000}"
-	: "${N_EXECS:=50}" "${N_SHORTLIVED:=100}" "${TAR_DIRS:=200}" "${TAR_FILES:=100}"
+	: "${N_EXECS:=500}" "${N_SHORTLIVED:=500}" "${TAR_DIRS:=200}" "${TAR_FILES:=100}"
 	# T5: after kernel merging the daemon reads ~5 (observe) to 6 (policy) events per churn
 	# file: just over 10^6 events.
 	: "${N_FLAT:=200000}"
