@@ -403,18 +403,36 @@ static unsigned on_signal(void *arg, int fd, uint32_t events)
 	return 0;
 }
 
+/* Quiet, the connector wakes the loop once per arming (proc_timer()): within the window's
+ * PROC_QUIET_WAKES the notices are read at once, /proc reads and all, and it is armed
+ * again; past them, the rest of the window's notices wait for one drain at its end. */
 static unsigned on_proc(void *arg, int fd, uint32_t events)
 {
 	const struct run *run = arg;
-
 	struct proc *p = run->d->proc;
+	uint64_t now_ms;
 
 	(void)fd;
 	(void)events;
-	if (!p->quiet)
+	if (!p->quiet) {
 		proc_drain(p, false);
-	else if (!p->drain_ms) /* the first notice since the last drain: one comes soon */
-		p->drain_ms = now_mono_ms() + PROC_QUIET_DRAIN_MS;
+		return 0;
+	}
+	if (p->drain_ms)
+		return 0; /* an error, while a drain is due anyway */
+	now_ms = now_mono_ms();
+	if (now_ms - p->window_ms >= PROC_QUIET_DRAIN_MS) {
+		p->window_ms = now_ms;
+		p->window_wakes = 0;
+	}
+	if (p->window_wakes < PROC_QUIET_WAKES) {
+		p->window_wakes++;
+		proc_drain(p, false);
+		/* Armed after the drain: a notice that came meanwhile wakes us at once. */
+		if (loop_rearm(run->loop, p->nl_fd, SRC_PROC, true) == 0)
+			return 0;
+	}
+	p->drain_ms = p->window_ms + PROC_QUIET_DRAIN_MS;
 	return 0;
 }
 
@@ -454,11 +472,13 @@ static unsigned on_fid(void *arg, int fd, uint32_t events)
  * watched events come the loop reads every fork, exec and exit notice as it comes (at
  * nice -4). A host's execs outside the watched paths would wake it as often for nothing:
  * exec_hold_ms after the last fanotify event the connector goes quiet. Its fd is armed for
- * one readiness: the first notice wakes the loop once (on_proc()), which drains the backlog
- * PROC_QUIET_DRAIN_MS later without a /proc read (proc_drain()'s quiet) and arms it again;
- * an idle host wakes it never. The next fanotify event wakes the loop through its own group;
- * its batch drains the connector and reads its processes first (pipeline.c), and the
- * connector is read as it comes again (fan_read()).
+ * one readiness at a time, and on_proc() reads the notices at once only PROC_QUIET_WAKES
+ * times per PROC_QUIET_DRAIN_MS: enough for the processes a quiet host starts now and then
+ * (a cron job's writer is read at its exec as before), while a storm of execs is left to
+ * one drain at the window's end, without a /proc read (proc_drain()'s quiet). An idle host
+ * wakes it never. The next fanotify event wakes the loop through its own group; its batch
+ * drains the connector and reads its processes first (pipeline.c), and the connector is
+ * read as it comes again (fan_read()).
  */
 static int proc_timer(void *arg, uint64_t now_ms)
 {
@@ -483,6 +503,8 @@ static int proc_timer(void *arg, uint64_t now_ms)
 	}
 	if (p->drain_ms && now_ms >= p->drain_ms) {
 		proc_drain(p, true);
+		p->window_ms = now_ms;
+		p->window_wakes = 0;
 		/* Armed again for the next notice; if that fails, drained by the clock. */
 		p->drain_ms = loop_rearm(run->loop, p->nl_fd, SRC_PROC, true) < 0
 				      ? now_ms + PROC_QUIET_DRAIN_MS : 0;

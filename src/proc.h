@@ -18,8 +18,8 @@
 #define PROC_CGROUP_SLOTS 2048	/* their hash table (power of two, 2x the maximum) */
 #define PROC_CGROUP_PROBE 16	/* probes per lookup: bounds the work a crafted name costs */
 #define PROC_CGROUP_FILE_MAX 8192 /* bytes of /proc/PID/cgroup read (v1 lines included) */
-#define PROC_QUIET_DRAIN_MS 100	/* quiet: drained this often (8 MiB of backlog holds ~3,500
-				   processes' notices: overrun only past ~35,000 forks/s) */
+#define PROC_QUIET_DRAIN_MS 100	/* quiet: a window of wake-ups, and a storm's drain after */
+#define PROC_QUIET_WAKES 10	/* quiet: notices read at once per window (a few processes) */
 
 struct proc_entry {
 	pid_t pid;		/* 0 = empty */
@@ -58,15 +58,18 @@ struct proc {
 	bool nl_trusted;		/* no connector message lost since the cache was reset */
 	/* The connector's two speeds (main.c proc_timer()): eager, the loop reads each
 	 * message as it comes, so an exec's exe is read while the process lives; quiet, from
-	 * exec_hold_ms (config.h) after the last fanotify event on (and from the start), one
-	 * wake-up per PROC_QUIET_DRAIN_MS at most, then a drain with no /proc read. A host's
-	 * execs then cost the daemon little, and an idle host nothing. */
+	 * exec_hold_ms (config.h) after the last fanotify event on (and from the start),
+	 * PROC_QUIET_WAKES wake-ups per PROC_QUIET_DRAIN_MS at most, then one drain with no
+	 * /proc read. A host's exec storm then costs the daemon little, and an idle host
+	 * nothing. */
 	bool quiet;
 	uint64_t fan_batches;		/* fanotify reads that found events (main.c) */
 	uint64_t fan_batches_seen;	/* ... when proc_timer() last looked */
 	uint64_t active_ms;		/* when it saw them move */
 	uint64_t exe_lost;		/* lookups of a process gone before its exe was read */
 	uint64_t drain_ms;		/* quiet: the next drain is due (0: none until a notice) */
+	uint64_t window_ms;		/* quiet: when the window of wake-ups began */
+	unsigned window_wakes;		/* ... and the notices read at once in it */
 	uint64_t quiet_spells;		/* times it went quiet (nl_quiet_spells) */
 	struct proc_slot slots[PROC_CACHE_MAX];
 	struct proc_cgroup cgroups[PROC_CGROUP_SLOTS];
