@@ -44,7 +44,7 @@ CFLAGS_BENCH=(-O2 -Wall -Wextra -Werror)
 QUICK=${QUICK:-0}
 REPS=${REPS:-}
 OUT_MD=${OUT_MD:-}
-usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -263,7 +263,7 @@ FAPO_RULES="10-languages 20-dracut 21-updaters 30-patterns 40-bad-elf 41-shared-
 # watch_fs = tmpfs (the target's type), trust = file (no rpm here), integrity = none and no
 # filesystem marks; the rules; an empty trust file; a trust database kept across runs.
 fapo_setup() {
-	[ -d "$FAPO" ] && return 0
+	[ -e "$FAPO/.ok" ] && return 0
 	local r src=/usr/share/fapolicyd/sample-rules
 	mkdir -p "$FAPO/etc/rules.d" "$FAPO/etc/trust.d" "$FAPO/lib" "$FAPO/run/fapolicyd" \
 		"$FAPO/log" || return 1
@@ -287,7 +287,7 @@ fapo_setup() {
 	echo "# bench/run.sh: no trusted files" >"$FAPO/etc/fapolicyd.trust"
 	# It drops to its uid/gid (fapolicyd in the package's config) after start-up.
 	chown -R fapolicyd:fapolicyd "$FAPO/lib" "$FAPO/run" "$FAPO/log" 2>/dev/null
-	return 0
+	touch "$FAPO/.ok"
 }
 
 fapo_mount() {
@@ -307,12 +307,15 @@ fapo_umount() {
 # fapo_child: LPID := the fapolicyd that timeout started (timeout itself is FAPO_TPID).
 fapo_child() {
 	local c
-	c=$(cat /proc/"$FAPO_TPID"/task/*/children 2>/dev/null)
-	c=${c%% *}
+	# By parent PID (/proc/PID/task/TID/children needs CONFIG_PROC_CHILDREN).
+	c=$(ps -o pid= --ppid "$FAPO_TPID" 2>/dev/null | head -1 | tr -d ' ')
 	[ -n "$c" ] && [ "$(readlink /proc/"$c"/exe 2>/dev/null)" = "$(readlink -f "$(command -v fapolicyd)")" ] ||
 		return 1
 	LPID=$c
 }
+
+# fapo_err: the end of its log on one line, without its colour codes (the row is JSON).
+fapo_err() { sed 's/\x1b\[[0-9;]*m//g' "$W/run/err" 2>/dev/null | tr '\n' ' ' | tr -cd '[:print:]' | tail -c 300; }
 
 # fapo_ready: a mount mark on the target (fdinfo "fanotify mnt_id:<hex id>") and the event loop
 # started. A filesystem mark (sdev) fails it, and the caller kills the daemon at once.
@@ -386,11 +389,11 @@ start_listener() {
 		timeout -k 10 "$FAPO_TIMEOUT" fapolicyd --debug-deny >"$W/run/err" 2>&1 &
 		FAPO_TPID=$!
 		LPID=$FAPO_TPID
-		wait_for fapo_child || { echo "did not start: $(tail -c 300 "$W/run/err")"; return 1; }
+		wait_for fapo_child || { echo "did not start: $(fapo_err)"; return 1; }
 		FAPO_MNT=$(awk -v t="$T" '$5 == t { id = $1 } END { printf "%x", id }' /proc/self/mountinfo)
 		FAPO_SB=0
 		if ! wait_for fapo_ready; then
-			echo "not ready: $(tr '\n' ' ' <"$W/run/err" | tail -c 300)"
+			echo "not ready: $(fapo_err)"
 			return 1
 		fi
 		if [ "$FAPO_SB" = 1 ]; then
