@@ -260,15 +260,17 @@ FAPO_RULES="10-languages 20-dracut 21-updaters 30-patterns 40-bad-elf 41-shared-
 	42-trusted-elf 70-trusted-lang 72-shell 90-deny-execute 95-allow-open"
 
 # fapo_setup: the private configuration, once: the package's fapolicyd.conf with permissive = 1,
-# watch_fs = tmpfs (the target's type), trust = file (no rpm here), integrity = none and no
-# filesystem marks; the rules; an empty trust file; a trust database kept across runs.
+# watch_fs = tmpfs (the target's type), trust = file (no rpm here), integrity = none, no
+# filesystem marks and uid/gid 0 (capng_change_id() to the fapolicyd account fails in this
+# sandbox: "Cannot change to uid"); the rules; an empty trust file; a trust database kept
+# across runs.
 fapo_setup() {
 	[ -e "$FAPO/.ok" ] && return 0
 	local r src=/usr/share/fapolicyd/sample-rules
 	mkdir -p "$FAPO/etc/rules.d" "$FAPO/etc/trust.d" "$FAPO/lib" "$FAPO/run/fapolicyd" \
 		"$FAPO/log" || return 1
 	{
-		grep -vE '^[[:space:]]*(permissive|watch_fs|trust|integrity|allow_filesystem_mark|do_stat_report)[[:space:]]*=' \
+		grep -vE '^[[:space:]]*(permissive|watch_fs|trust|integrity|allow_filesystem_mark|do_stat_report|uid|gid)[[:space:]]*=' \
 			/etc/fapolicyd/fapolicyd.conf 2>/dev/null
 		echo "permissive = 1"
 		echo "watch_fs = tmpfs"
@@ -276,6 +278,8 @@ fapo_setup() {
 		echo "integrity = none"
 		echo "allow_filesystem_mark = 0"
 		echo "do_stat_report = 1"
+		echo "uid = 0"
+		echo "gid = 0"
 	} >"$FAPO/etc/fapolicyd.conf"
 	{
 		echo "## bench/run.sh: fapolicyd's known-libs sample rules"
@@ -285,8 +289,6 @@ fapo_setup() {
 	} >"$FAPO/etc/compiled.rules"
 	grep -q '^allow' "$FAPO/etc/compiled.rules" || { echo "no sample rules in $src"; return 1; }
 	echo "# bench/run.sh: no trusted files" >"$FAPO/etc/fapolicyd.trust"
-	# It drops to its uid/gid (fapolicyd in the package's config) after start-up.
-	chown -R fapolicyd:fapolicyd "$FAPO/lib" "$FAPO/run" "$FAPO/log" 2>/dev/null
 	touch "$FAPO/.ok"
 }
 
