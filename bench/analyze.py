@@ -308,6 +308,9 @@ CAPS = {
     "fanotifyd-nofid": {"open", "exec", "modify", "close_write"},
     "fatrace": {"open", "exec", "modify", "close_write"},
     "inotify": ALL_OPS,
+    # fapolicyd (permissive) writes no per-event records (only decisions that would deny, on
+    # stderr with --debug-deny): nothing to count, so no records and no loss.
+    "fapolicyd": set(),
 }
 
 KEY_RE = {
@@ -749,6 +752,7 @@ CONFIG_LABEL = {
     "fd-policy-scopes": "fanotifyd --perm policy, bursts per process,parent,session,uid",
     "fatrace": "fatrace -c",
     "inotifywait": "inotifywait -m -r",
+    "fapolicyd": "fapolicyd (permissive)",
 }
 # Which reference each configuration is held against ("vs ref" column).
 # fanotifyd's --perm configurations.
@@ -756,6 +760,8 @@ PERM_CONFIGS = ("fd-perm", "fd-perm-nospin", "fd-perm-cache", "fd-policy", "fd-p
                 "fd-policy-cache", "fd-policy-subs", "fd-policy-burst", "fd-policy-scopes")
 REF_OF = {"fd-observe": "ref-fid", "fd-observe-quiet": "ref-fid", "fd-nofid": "ref-fid"}
 REF_OF.update((c, "ref-perm") for c in PERM_CONFIGS)
+# fapolicyd answers OPEN_PERM and OPEN_EXEC_PERM like the allow-all loop.
+REF_OF["fapolicyd"] = "ref-perm"
 WORKLOADS = ["openclose", "reopen", "churn", "tar", "execs", "shortlived", "unwatched-execs",
              "build"]
 # Issue 13's goals, as ratios to none in one run: (workload, configurations, bound).
@@ -821,6 +827,7 @@ def summarize(rows):
         s["exe_known"] = wk / wn if wn else None
         s["cpu"] = med([x.get("cpu_s") for x in ok])
         s["subs_cpu"] = med([x.get("subs_cpu_s") for x in ok])
+        s["fapo_allowed"] = med([x.get("fapo_allowed") for x in ok])
         s["hwm"] = max([x.get("hwm_kb") or 0 for x in ok] or [0]) or None
         s["rss"] = med([x.get("rss_kb") for x in ok])
         s["drain"] = med([x.get("drain_s") for x in ok])
@@ -892,7 +899,7 @@ def table(rows):
             if s["lat"]:
                 # Exact below 1024 µs; above, the upper end of a power-of-two bucket.
                 lat = "%d / %d / %d" % s["lat"]
-            elif c == "ref-perm":
+            elif c in ("ref-perm", "fapolicyd"):
                 lat = "n/a (no counters)"
             elif c in PERM_CONFIGS:
                 lat = "n/a (no stats record)"
@@ -902,7 +909,7 @@ def table(rows):
             if s["subs_cpu"]:
                 cpu += " (+%.2f subs)" % s["subs_cpu"]
             rss = "-" if not s["hwm"] else "%d / %d" % (s["hwm"], s["rss"] or 0)
-            if c in ("none", "ref-perm"):
+            if c in ("none", "ref-perm", "fapolicyd"):
                 drain = "-"
             elif s["drain"] is not None and (s["drain_le"] is None or s["drain"] > s["drain_le"]):
                 drain = "%.2f" % s["drain"]
@@ -1003,11 +1010,11 @@ def targets(summ, wls, flat_rows=()):
             if r:
                 parts.append("%s %.2f× (%s)" % (CONFIG_LABEL.get(c, c), r, verdict(r <= bound)))
         peers = ["%s %.2f×" % (CONFIG_LABEL.get(c, c), ratio(w, c))
-                 for c in ("fd-observe", "fd-perm", "fatrace", "inotifywait")
+                 for c in ("fd-observe", "fd-perm", "fatrace", "inotifywait", "fapolicyd")
                  if c not in cfgs and ratio(w, c)]
         if parts:
             cpu = ["%s %.2f s" % (CONFIG_LABEL.get(c, c), summ[(w, c)]["cpu"])
-                   for c in cfgs + ("fd-observe", "fd-perm", "fatrace")
+                   for c in cfgs + ("fd-observe", "fd-perm", "fatrace", "fapolicyd")
                    if summ.get((w, c), {}).get("cpu") is not None]
             out.append("- issue 13 %s: × none, goal ≤ %.2f×: %s%s; listener CPU (median): %s" % (
                 w, bound, ", ".join(parts),
@@ -1129,6 +1136,10 @@ def cmd_report(a):
             notes.append("%s / %s: the sentinel's records were lost in %d run(s) (a second "
                          "sentinel arrived; drain not measured there)" % (
                              w, CONFIG_LABEL.get(c, c), lost))
+        if s.get("fapo_allowed") is not None:
+            notes.append("%s / %s: %d permission events answered (median; \"Allowed "
+                         "accesses\" of its usage report at exit, start-up and stop included)"
+                         % (w, CONFIG_LABEL.get(c, c), s["fapo_allowed"]))
         if s["n_ok"] < s["n_runs"]:
             notes.append("%s / %s: %d of %d runs failed or unavailable: %s" % (
                 w, CONFIG_LABEL.get(c, c), s["n_runs"] - s["n_ok"], s["n_runs"], s["status"]))
@@ -1190,7 +1201,8 @@ def main():
     sp.add_parser("flatsummary")
     q = sp.add_parser("run")
     q.add_argument("--listener", required=True,
-                   choices=["none", "ref-fid", "ref-perm", "fanotifyd", "fatrace", "inotify"])
+                   choices=["none", "ref-fid", "ref-perm", "fanotifyd", "fatrace", "inotify",
+                            "fapolicyd"])
     q.add_argument("--caps")
     q.add_argument("--workload", required=True, choices=WORKLOADS)
     q.add_argument("--dir", required=True)

@@ -9,13 +9,14 @@
 #   --out FILE  where the Markdown report goes (default bench/RESULTS.md;
 #               bench/out/quick/RESULTS.md with --quick); raw rows go beside it (.jsonl)
 # environment:
-#   PEERS=1             also measure fatrace and inotifywait (installed with apt-get if missing)
+#   PEERS=1             also measure fatrace, inotifywait and fapolicyd (permissive; installed
+#                       with apt-get if missing; a row says "not available" if it cannot be)
 #   FANOTIFYD=PATH      daemon binary (default: ./fanotifyd of this tree, built with make)
 #   CONFIGS="..."       subset/order of: none ref-fid ref-perm fd-observe fd-observe-quiet
 #                       (--exec-hold-ms 0) fd-nofid fd-perm
 #                       fd-perm-nospin fd-perm-cache fd-policy fd-policy-nospin
 #                       fd-policy-cache fd-policy-subs fd-policy-burst fd-policy-scopes
-#                       fatrace inotifywait
+#                       fatrace inotifywait fapolicyd
 #   WORKLOADS="..."     subset of openclose reopen churn tar execs shortlived
 #                       unwatched-execs build
 #   N_OPENCLOSE N_REOPEN REOPEN_FILES N_CHURN N_EXECS N_SHORTLIVED TAR_DIRS TAR_FILES
@@ -28,7 +29,8 @@
 # target (watched), the output (records; another filesystem, so never watched) and the work
 # area (binaries, tarball, pid/ready files). Each run: set up (untimed), start the listener,
 # wait until its marks are in place (fanotifyd: --pid-file; refs: ready file; fatrace: a
-# fanotify mark in its fdinfo; inotifywait: "Watches established."), run the workload (it
+# fanotify mark in its fdinfo; inotifywait: "Watches established."; fapolicyd: a mount mark on
+# the target in its fdinfo and "Starting to listen for events"), run the workload (it
 # times itself with CLOCK_MONOTONIC), wait until the listener has caught up (fanotifyd: a
 # sentinel file's records arrive; others: no CPU used for 150 ms), read CPU and RSS from
 # /proc, stop the listener by its PID, count what it recorded. Repetitions are interleaved
@@ -42,7 +44,7 @@ CFLAGS_BENCH=(-O2 -Wall -Wextra -Werror)
 QUICK=${QUICK:-0}
 REPS=${REPS:-}
 OUT_MD=${OUT_MD:-}
-usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -81,7 +83,7 @@ PEERS=${PEERS:-0}
 DEFAULT_CONFIGS="none ref-fid ref-perm fd-observe fd-observe-quiet fd-nofid fd-perm fd-perm-nospin"
 DEFAULT_CONFIGS="$DEFAULT_CONFIGS fd-perm-cache"
 DEFAULT_CONFIGS="$DEFAULT_CONFIGS fd-policy fd-policy-nospin fd-policy-cache fd-policy-subs"
-[ "$PEERS" = 1 ] && DEFAULT_CONFIGS="$DEFAULT_CONFIGS fatrace inotifywait"
+[ "$PEERS" = 1 ] && DEFAULT_CONFIGS="$DEFAULT_CONFIGS fatrace inotifywait fapolicyd"
 CONFIGS=${CONFIGS:-$DEFAULT_CONFIGS}
 WORKLOADS=${WORKLOADS:-openclose reopen churn tar execs shortlived unwatched-execs build}
 N_SUBS=8
@@ -110,6 +112,20 @@ if [ -z "${FANBENCH_INNER:-}" ]; then
 			{ apt-get update >&2 && DEBIAN_FRONTEND=noninteractive \
 				apt-get install -y "${need[@]}" >&2; } ||
 			{ echo "bench: cannot install ${need[*]}" >&2; exit 1; }
+	fi
+	# fapolicyd (PEERS=1): optional, its rows say "not available" when it cannot be installed.
+	# The package's postinst starts no service here (no systemd as PID 1, so no
+	# /run/systemd/system); the bench only ever starts it inside its private mount namespace
+	# (start_listener). A fapolicyd already running is the host's business: warn, leave it.
+	if [ "$PEERS" = 1 ] && [[ " $CONFIGS " == *" fapolicyd "* ]] &&
+		! command -v fapolicyd >/dev/null; then
+		echo "bench: installing fapolicyd" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y fapolicyd >&2 ||
+			echo "bench: cannot install fapolicyd; its rows will say so" >&2
+		for c in /proc/[0-9]*/comm; do
+			[ "$(cat "$c" 2>/dev/null)" = fapolicyd ] &&
+				echo "bench: WARNING: a fapolicyd runs outside the bench (${c%/comm})" >&2
+		done
 	fi
 	if [ -z "${FANOTIFYD:-}" ]; then
 		make -s -C "$ROOT" all >&2 || { echo "bench: building fanotifyd failed" >&2; exit 1; }
@@ -145,6 +161,7 @@ CUR_CFG=none
 
 cleanup() {
 	stop_listener 2>/dev/null
+	fapo_umount
 	umount -l "$T" "$O" "$W" "$U" 2>/dev/null
 	rm -rf "$BASE"
 }
@@ -226,6 +243,96 @@ wait_for() {
 fanotify_marked() { cat /proc/"$LPID"/fdinfo/* 2>/dev/null | grep -qE '^fanotify (sdev|mnt_id|ino):'; }
 inotify_ready() { grep -q 'Watches established' "$W/run/err" 2>/dev/null; }
 
+# --- fapolicyd (peer, permissive) ----------------------------------------------------------------
+# fapolicyd answers OPEN_PERM and OPEN_EXEC_PERM for every mount of the types in watch_fs, with
+# FAN_MARK_MOUNT marks unless allow_filesystem_mark = 1 (1.1.7: src/daemon/notify.c). Mount
+# marks attach to this namespace's own copies of the mounts, so only processes of this
+# namespace ever wait for its answers; a filesystem (sdev) mark would reach every namespace,
+# and fapo_ready stops it at once if one ever appears. Its paths are compiled in
+# (/etc/fapolicyd, /var/lib/fapolicyd, /run, /var/log): while it runs, private copies are
+# mounted over them here, in this namespace only.
+FAPO=$W/fapolicyd
+FAPO_TPID=
+FAPO_MOUNTED=
+FAPO_TIMEOUT=$((WL_TIMEOUT + 300))
+# The package's "known-libs" rule set (its sample-rules; README-rules): ftype and trust are
+# looked up for every open, as on a host that runs the default policy.
+FAPO_RULES="10-languages 20-dracut 21-updaters 30-patterns 40-bad-elf 41-shared-obj
+	42-trusted-elf 70-trusted-lang 72-shell 90-deny-execute 95-allow-open"
+
+# fapo_setup: the private configuration, once: the package's fapolicyd.conf with permissive = 1,
+# watch_fs = tmpfs (the target's type), trust = file (no rpm here), integrity = none, no
+# filesystem marks and uid/gid 0 (capng_change_id() to the fapolicyd account fails in this
+# sandbox: "Cannot change to uid"); the rules; an empty trust file; a trust database kept
+# across runs.
+fapo_setup() {
+	[ -e "$FAPO/.ok" ] && return 0
+	local r src=/usr/share/fapolicyd/sample-rules
+	mkdir -p "$FAPO/etc/rules.d" "$FAPO/etc/trust.d" "$FAPO/lib" "$FAPO/run/fapolicyd" \
+		"$FAPO/log" || return 1
+	{
+		grep -vE '^[[:space:]]*(permissive|watch_fs|trust|integrity|allow_filesystem_mark|do_stat_report|uid|gid)[[:space:]]*=' \
+			/etc/fapolicyd/fapolicyd.conf 2>/dev/null
+		echo "permissive = 1"
+		echo "watch_fs = tmpfs"
+		echo "trust = file"
+		echo "integrity = none"
+		echo "allow_filesystem_mark = 0"
+		echo "do_stat_report = 1"
+		echo "uid = 0"
+		echo "gid = 0"
+	} >"$FAPO/etc/fapolicyd.conf"
+	{
+		echo "## bench/run.sh: fapolicyd's known-libs sample rules"
+		for r in $FAPO_RULES; do
+			[ -f "$src/$r.rules" ] && grep -hvE '^[[:space:]]*(#|$)' "$src/$r.rules"
+		done
+	} >"$FAPO/etc/compiled.rules"
+	grep -q '^allow' "$FAPO/etc/compiled.rules" || { echo "no sample rules in $src"; return 1; }
+	echo "# bench/run.sh: no trusted files" >"$FAPO/etc/fapolicyd.trust"
+	touch "$FAPO/.ok"
+}
+
+fapo_mount() {
+	FAPO_MOUNTED=1
+	mount --bind "$FAPO/etc" /etc/fapolicyd &&
+		mount --bind "$FAPO/lib" /var/lib/fapolicyd &&
+		mount --bind "$FAPO/run" /run &&
+		mount --bind "$FAPO/log" /var/log
+}
+
+fapo_umount() {
+	[ -z "$FAPO_MOUNTED" ] && return 0
+	umount -l /var/log /run /var/lib/fapolicyd /etc/fapolicyd 2>/dev/null
+	FAPO_MOUNTED=
+}
+
+# fapo_child: LPID := the fapolicyd that timeout started (timeout itself is FAPO_TPID).
+fapo_child() {
+	local c
+	# By parent PID (/proc/PID/task/TID/children needs CONFIG_PROC_CHILDREN).
+	c=$(ps -o pid= --ppid "$FAPO_TPID" 2>/dev/null | head -1 | tr -d ' ')
+	[ -n "$c" ] && [ "$(readlink /proc/"$c"/exe 2>/dev/null)" = "$(readlink -f "$(command -v fapolicyd)")" ] ||
+		return 1
+	LPID=$c
+}
+
+# fapo_err: the end of its log on one line, without its colour codes (the row is JSON).
+fapo_err() { sed 's/\x1b\[[0-9;]*m//g' "$W/run/err" 2>/dev/null | tr '\n' ' ' | tr -cd '[:print:]' | tail -c 300; }
+
+# fapo_ready: a mount mark on the target (fdinfo "fanotify mnt_id:<hex id>") and the event loop
+# started. A filesystem mark (sdev) fails it, and the caller kills the daemon at once.
+fapo_ready() {
+	local info
+	info=$(cat /proc/"$LPID"/fdinfo/* 2>/dev/null)
+	if echo "$info" | grep -q '^fanotify sdev:'; then
+		FAPO_SB=1
+		return 0
+	fi
+	echo "$info" | grep -q "^fanotify mnt_id:$FAPO_MNT " &&
+		grep -q 'Starting to listen for events' "$W/run/err" 2>/dev/null
+}
+
 # start_listener CONFIG: sets LPID; on failure prints the reason and returns 1.
 start_listener() {
 	local cfg=$1
@@ -276,6 +383,28 @@ start_listener() {
 		LPID=$!
 		wait_for inotify_ready || { echo "not ready: $(tail -c 300 "$W/run/err")"; return 1; }
 		;;
+	fapolicyd)
+		command -v fapolicyd >/dev/null || { echo "fapolicyd is not installed"; return 1; }
+		fapo_setup || { echo "fapolicyd: no private configuration"; return 1; }
+		fapo_mount || { echo "fapolicyd: private mounts failed"; return 1; }
+		# --debug-deny: in the foreground (so timeout and the bench hold its PID), logging to
+		# stderr only the decisions that would deny (permissive: none is enforced).
+		timeout -k 10 "$FAPO_TIMEOUT" fapolicyd --debug-deny >"$W/run/err" 2>&1 &
+		FAPO_TPID=$!
+		LPID=$FAPO_TPID
+		wait_for fapo_child || { echo "did not start: $(fapo_err)"; return 1; }
+		FAPO_MNT=$(awk -v t="$T" '$5 == t { id = $1 } END { printf "%x", id }' /proc/self/mountinfo)
+		FAPO_SB=0
+		if ! wait_for fapo_ready; then
+			echo "not ready: $(fapo_err)"
+			return 1
+		fi
+		if [ "$FAPO_SB" = 1 ]; then
+			kill -KILL "$LPID"
+			echo "REFUSED: fapolicyd placed a filesystem mark (crosses namespaces); killed"
+			return 1
+		fi
+		;;
 	esac
 	return 0
 }
@@ -300,11 +429,19 @@ stop_listener() {
 	local p
 	for p in "${SUBPIDS[@]}"; do stop_pid "$p" TERM; done
 	SUBPIDS=()
-	[ -z "$LPID" ] && return 0
+	[ -z "$LPID" ] && { fapo_umount; return 0; }
 	case $CUR_CFG in
 	# fatrace stops cleanly on SIGINT only; inotifywait ignores SIGINT in -m mode and
 	# writes each line as it goes, so SIGTERM loses nothing.
 	fatrace) stop_pid "$LPID" INT ;;
+	# LPID is fapolicyd itself (or timeout, if it never started); then timeout, then the
+	# private mounts.
+	fapolicyd)
+		stop_pid "$LPID" TERM
+		[ -n "$FAPO_TPID" ] && stop_pid "$FAPO_TPID" TERM
+		FAPO_TPID=
+		fapo_umount
+		;;
 	*) stop_pid "$LPID" TERM ;;
 	esac
 	LPID=
@@ -376,7 +513,14 @@ run_one() {
 	CUR_CFG=$cfg
 	reset_dir "$wl"
 	local common=(--set "config=$cfg" --set "workload=$wl" --set "rep=$rep")
-	if ! start_listener "$cfg" >"$W/why" 2>&1; then
+	local started=0
+	# watch_fs is by filesystem type: the unwatched tmpfs would be watched too.
+	if [ "$cfg" = fapolicyd ] && [ "$wl" = unwatched-execs ]; then
+		echo "fapolicyd watches every tmpfs (watch_fs is by type): nothing is unwatched" >"$W/why"
+	elif start_listener "$cfg" >"$W/why" 2>&1; then
+		started=1
+	fi
+	if [ "$started" = 0 ]; then
 		why=$(cat "$W/why")
 		stop_listener
 		why=$(printf '%s' "$why" | tr -d "\"\\\\" | tr '\n' ' ')
@@ -418,7 +562,8 @@ run_one() {
 		w=$($PY idle "$LPID" --timeout 300 ${end_mono:+--since "$end_mono"}) ||
 			status="fail: listener never idle"
 		;;
-	none | ref-perm) w="drain_s=0" ;;
+	# Permission listeners: the workload waits for every answer.
+	none | ref-perm | fapolicyd) w="drain_s=0" ;;
 	esac
 	drain_s=$(echo "$w" | sed -n 's/^drain_s=//p')
 	local drain_le
@@ -438,6 +583,13 @@ run_one() {
 		esac
 	fi
 	stop_listener
+	local fapo_allowed=""
+	if [ "$cfg" = fapolicyd ]; then
+		# Its usage report (do_stat_report, written at exit): what it answered.
+		fapo_allowed=$(sed -n 's/^Allowed accesses: *\([0-9]*\).*/\1/p' \
+			"$FAPO/log/fapolicyd-access.log" 2>/dev/null | head -1)
+		rm -f "$FAPO/log/"*
+	fi
 	local lst=none caps='' cached=''
 	case $cfg in
 	ref-fid | ref-perm) lst=$cfg ;;
@@ -447,6 +599,7 @@ run_one() {
 	fd-*) lst=fanotifyd ;;
 	fatrace) lst=fatrace ;;
 	inotifywait) lst=inotify ;;
+	fapolicyd) lst=fapolicyd ;;
 	esac
 	local outf=$O/out.jsonl
 	case $lst in
@@ -461,6 +614,7 @@ run_one() {
 	[ -n "$drain_le" ] && kv+=(--set "drain_le=$drain_le")
 	[ "$sentinel_lost" = 1 ] && kv+=(--set "sentinel_lost=1")
 	[ -n "$subs_cpu" ] && kv+=(--set "subs_cpu_s=$subs_cpu")
+	[ -n "$fapo_allowed" ] && kv+=(--set "fapo_allowed=$fapo_allowed")
 	local row
 	row=$($PY run --listener "$lst" ${caps:+--caps "$caps"} $cached --workload "$wl" \
 		--dir "$T/w/$wl" --n "$(wl_n "$wl")" --files "$REOPEN_FILES" --tar-dirs "$TAR_DIRS" \
@@ -572,7 +726,7 @@ fi
 	echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo)"
 	echo "- kernel: $(uname -r); fanotify max_queued_events $(cat /proc/sys/fs/fanotify/max_queued_events 2>/dev/null)"
 	echo "- fanotifyd: commit $REV$DIRTY, binary sha256 $(sha256sum "$FAN" | cut -c1-16)"
-	[ "$PEERS" = 1 ] && echo "- peers: $(dpkg-query -W -f '${Package} ${Version}' fatrace 2>/dev/null), $(dpkg-query -W -f '${Package} ${Version}' inotify-tools 2>/dev/null)"
+	[ "$PEERS" = 1 ] && echo "- peers: $(dpkg-query -W -f '${Package} ${Version}' fatrace 2>/dev/null), $(dpkg-query -W -f '${Package} ${Version}' inotify-tools 2>/dev/null), $(dpkg-query -W -f '${Package} ${Version}' fapolicyd 2>/dev/null || echo "fapolicyd not installed")"
 	echo "- repetitions: $REPS per workload and configuration, interleaved"
 	echo "- sizes: openclose $N_OPENCLOSE files, reopen $N_REOPEN opens of $REOPEN_FILES files, churn $N_CHURN files, tar $((TAR_DIRS * TAR_FILES)) files in $TAR_DIRS dirs ($(du -k "$W/tree.tar" 2>/dev/null | cut -f1) KiB archive, extracted by tar -xf), execs $N_EXECS, shortlived $N_SHORTLIVED, unwatched-execs $N_UEXECS (on a tmpfs no listener marks), build: make -j$BUILD_JOBS of fanotifyd from a clean copy of src/ and Makefile$([ "$FLAT" != 0 ] && echo "; T5 flatness: churn $N_FLAT files per $FLAT_CONFIGS")"
 	echo "- load: other work may share the machine; loadavg at the end $(cut -d' ' -f1-3 /proc/loadavg)"
