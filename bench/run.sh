@@ -113,15 +113,25 @@ if [ -z "${FANBENCH_INNER:-}" ]; then
 				apt-get install -y "${need[@]}" >&2; } ||
 			{ echo "bench: cannot install ${need[*]}" >&2; exit 1; }
 	fi
-	# fapolicyd (PEERS=1): optional, its rows say "not available" when it cannot be installed.
-	# The package's postinst starts no service here (no systemd as PID 1, so no
-	# /run/systemd/system); the bench only ever starts it inside its private mount namespace
-	# (start_listener). A fapolicyd already running is the host's business: warn, leave it.
+	# fapolicyd (PEERS=1): optional, its rows say "not available" when it is not installed.
+	# Installed here only where no systemd runs (no /run/systemd/system): there the package's
+	# postinst starts no service. On a systemd host it would start fapolicyd system-wide
+	# with the package's rules, which deny execs: there the bench leaves installing it (and
+	# stopping its service) to the operator. The bench only ever starts it inside its private
+	# mount namespace (start_listener). A fapolicyd already running is the host's business:
+	# warn, leave it.
 	if [ "$PEERS" = 1 ] && [[ " $CONFIGS " == *" fapolicyd "* ]] &&
 		! command -v fapolicyd >/dev/null; then
-		echo "bench: installing fapolicyd" >&2
-		DEBIAN_FRONTEND=noninteractive apt-get install -y fapolicyd >&2 ||
-			echo "bench: cannot install fapolicyd; its rows will say so" >&2
+		if [ -d /run/systemd/system ]; then
+			echo "bench: fapolicyd is not installed, and installing it here would start" \
+				"its system-wide service: install it (and stop that service) first" >&2
+		else
+			echo "bench: installing fapolicyd" >&2
+			DEBIAN_FRONTEND=noninteractive apt-get install -y fapolicyd >&2 ||
+				echo "bench: cannot install fapolicyd; its rows will say so" >&2
+		fi
+	fi
+	if [ "$PEERS" = 1 ] && [[ " $CONFIGS " == *" fapolicyd "* ]]; then
 		for c in /proc/[0-9]*/comm; do
 			[ "$(cat "$c" 2>/dev/null)" = fapolicyd ] &&
 				echo "bench: WARNING: a fapolicyd runs outside the bench (${c%/comm})" >&2
