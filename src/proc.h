@@ -66,7 +66,6 @@ struct proc {
 	uint64_t fan_batches;		/* fanotify reads that found events (main.c) */
 	uint64_t fan_batches_seen;	/* ... when proc_timer() last looked */
 	uint64_t active_ms;		/* when it saw them move */
-	uint64_t exe_lost;		/* lookups of a process gone before its exe was read */
 	uint64_t drain_ms;		/* quiet: the next drain is due (0: none until a notice) */
 	uint64_t window_ms;		/* quiet: when the window of wake-ups began */
 	unsigned window_wakes;		/* ... and the notices read at once in it */
@@ -76,6 +75,7 @@ struct proc {
 	unsigned n_cgroups;		/* distinct paths held */
 	uint64_t lookups;
 	uint64_t exe_known;		/* lookups that found the exe */
+	uint64_t exe_lost;		/* lookups of a process gone before its exe was read */
 	uint64_t evictions;		/* entries dropped for another pid in their slot */
 	uint64_t nl_messages;		/* connector messages read */
 	uint64_t nl_overruns;		/* ENOBUFS: connector messages lost */
