@@ -733,10 +733,12 @@ unsigned pipeline_read_group(struct pipeline *pl, int group_fd, bool fid)
 		n_ev = decode_read(buf, got, evs,
 				   fid ? PIPELINE_FID_READ_EVENTS : PIPELINE_READ_EVENTS, &bad);
 		/* The first batch after a quiet spell (main.c proc_timer()): the exec notices
-		 * of its processes were not read as they came. Their processes are read now,
-		 * before any answer: an opener waits for it, a writer may still live. */
+		 * of its processes may not have been read as they came. The backlog is read
+		 * quiet (a storm's notices cost no /proc read before an answer), then this
+		 * batch's processes are read, before any answer: an opener waits for it, a
+		 * writer may still live. */
 		if (pl->proc->quiet) {
-			proc_drain(pl->proc, false);
+			proc_drain(pl->proc, true);
 			pl->drain_pending = false;
 			for (unsigned k = 0; k < n_ev; k++)
 				proc_prefetch(pl->proc, evs[k].pid, evs[k].pidfd, perm_group);
