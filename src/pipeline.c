@@ -184,6 +184,19 @@ static void batch_begin(struct pipeline *pl, uint64_t ts_ms)
 		pl->pending_dropped = 0;
 }
 
+/* After out_*() tried to append record number ++pl->seq (r: its result): a record written
+ * is counted; one dropped keeps its seq (the gap says so) and is told by a dropped notice. */
+static void counted(struct pipeline *pl, int r)
+{
+	if (r < 0) {
+		pl->pending_dropped++;
+		pl->st.dropped_records++;
+		return;
+	}
+	pl->batch_records++;
+	pl->st.records++;
+}
+
 /* Completes alert a with what only the pipeline knows (seq, ts_ms) and appends its record.
  * Returns 0 or -ENOMEM (counted in pending_dropped: a dropped notice tells it later). */
 static int alert_out(struct pipeline *pl, struct alert *a, uint64_t ts_ms)
@@ -430,8 +443,6 @@ static void release(struct pipeline *pl, int group_fd, struct fan_event *ev)
 	close_fd(&ev->pidfd);
 }
 
-/* One decoded event, from its paths to its records; answers it when the policy decides
- * (unless batch-allow did already). release() closes its fds afterwards. */
 /* The process of ev into out, once the connector's pending notices are read: the fork and
  * exec notices of every process in the batch are queued by then. */
 static void proc_of(struct pipeline *pl, const struct fan_event *ev, bool pinned,
@@ -444,7 +455,9 @@ static void proc_of(struct pipeline *pl, const struct fan_event *ev, bool pinned
 	proc_lookup(pl->proc, ev->pid, ev->pidfd, pinned, out);
 }
 
-/* ts_ms is the batch's wall clock, policy_ms the policy's (policy_clock()). */
+/* One decoded event, from its paths to its records; answers it when the policy decides
+ * (unless batch-allow did already). release() closes its fds afterwards. ts_ms is the
+ * batch's wall clock, policy_ms the policy's (policy_clock()). */
 static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev, uint64_t ts_ms,
 			 uint64_t policy_ms)
 {
@@ -561,13 +574,7 @@ static void handle_event(struct pipeline *pl, int group_fd, struct fan_event *ev
 		pl->st.unresolved++;
 	batch_begin(pl, ts_ms);
 	rec.seq = ++pl->seq;
-	if (out_event(pl, &rec) < 0) {
-		pl->pending_dropped++;
-		pl->st.dropped_records++;
-	} else {
-		pl->batch_records++;
-		pl->st.records++;
-	}
+	counted(pl, out_event(pl, &rec));
 	emit_alerts(pl, &pr, &rec.proc, ts_ms);
 }
 
@@ -625,11 +632,9 @@ static size_t read_len(const struct pipeline *pl, bool fid)
 	return (size_t)free_fds * per_event;
 }
 
-/* The kernel could not open a descriptor for an event: a permission event was denied
- * (the opener got EPERM), a notification lost. Said as an alert, like an overflow. */
 /*
- * The policy's clock for a batch read at ts_ms (mono_ns: CLOCK_MONOTONIC then): ts_ms less the wall clock's offset from
- * CLOCK_MONOTONIC. The offset is taken once, and again only when the wall clock has been
+ * The policy's clock for a batch read at ts_ms (mono_ns: CLOCK_MONOTONIC then): ts_ms less
+ * the wall clock's offset from CLOCK_MONOTONIC. The offset is taken once, and again only when the wall clock has been
  * stepped (it drifts from CLOCK_MONOTONIC by more than PIPELINE_CLOCK_STEP_MS; slewing moves
  * both alike), which a clock record reports. So the policy's windows never jump with the wall
  * clock, and between steps they see exactly the intervals of the records' ts_ms: a replay
@@ -647,14 +652,7 @@ static uint64_t policy_clock(struct pipeline *pl, uint64_t ts_ms, uint64_t mono_
 	} else if (step > PIPELINE_CLOCK_STEP_MS || step < -PIPELINE_CLOCK_STEP_MS) {
 		pl->clock_off_ms = off;
 		batch_begin(pl, ts_ms);
-		if (out_clock(pl, pl->seq + 1, ts_ms, step) == 0) {
-			pl->seq++;
-			pl->batch_records++;
-			pl->st.records++;
-		} else {
-			pl->pending_dropped++;
-			pl->st.dropped_records++;
-		}
+		counted(pl, out_clock(pl, ++pl->seq, ts_ms, step));
 		log_rl(LOG_LEVEL_WARN, "the wall clock was stepped by %+" PRId64 " ms", step);
 	}
 	return (uint64_t)((int64_t)ts_ms - pl->clock_off_ms);
@@ -667,6 +665,8 @@ uint64_t pipeline_policy_ms(const struct pipeline *pl)
 	return (uint64_t)((int64_t)now_real_ms() - pl->clock_off_ms);
 }
 
+/* The kernel could not open a descriptor for an event: a permission event was denied
+ * (the opener got EPERM), a notification lost. Said as an alert, like an overflow. */
 static void emit_fd_exhausted(struct pipeline *pl, int err, bool perm_group)
 {
 	const char *reason = perm_group
@@ -859,15 +859,7 @@ void pipeline_write_reload(struct pipeline *pl, const struct record_reload *r)
 	uint64_t ts_ms = now_real_ms();
 
 	batch_begin(pl, ts_ms);
-	if (out_reload(pl, pl->seq + 1, ts_ms, r) < 0) {
-		pl->seq++;
-		pl->pending_dropped++;
-		pl->st.dropped_records++;
-		return;
-	}
-	pl->seq++;
-	pl->batch_records++;
-	pl->st.records++;
+	counted(pl, out_reload(pl, ++pl->seq, ts_ms, r));
 }
 
 int pipeline_set_ident(struct pipeline *pl, const char *run_id, const char *host,
@@ -930,15 +922,8 @@ void pipeline_write_stop(struct pipeline *pl, const char *reason)
 			     text_stop(&pl->text_batch, ts_ms, reason, pl->seq + 1,
 				       pl->st.dropped_records, &st));
 	}
-	if (r < 0) {
-		pl->seq++;
-		pl->pending_dropped++;
-		pl->st.dropped_records++;
-		return;
-	}
 	pl->seq++;
-	pl->batch_records++;
-	pl->st.records++;
+	counted(pl, r);
 }
 
 /* Policy is read only while an event is handled, and the loop thread that calls this is

@@ -526,11 +526,15 @@ void proc_drain(struct proc *p, bool quiet)
 	}
 }
 
-/* Signal 0 through the pidfd: ESRCH once the process has exited. EPERM means it lives but
- * belongs to another user (the daemon keeps no CAP_KILL: priv.c). */
-static bool pidfd_alive(int pidfd)
+/* After a /proc read for an event's process: true when the process may have died before it,
+ * its pid then perhaps another's, so the read is not its. A pinned process (waiting for our
+ * answer) cannot have; otherwise signal 0 through the event's pidfd says (ESRCH once it has
+ * exited; EPERM means it lives but belongs to another user: the daemon keeps no CAP_KILL,
+ * priv.c). Without a pidfd (FD mode) there is nothing to ask. */
+static bool read_too_late(int pidfd, bool pinned)
 {
-	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
+	return pidfd >= 0 && !pinned &&
+	       !(syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM);
 }
 
 /* The cgroup of a process exec'd since it was read (a job runner moves its child between
@@ -547,7 +551,7 @@ static void read_stale_cgroup(struct proc *p, pid_t pid, int pidfd, bool pinned,
 	if (before)
 		before = proc_cgroup_get(p, before, strlen(before)); /* kept in case */
 	read_cgroup(p, pid, e);
-	if (pidfd >= 0 && !pinned && !pidfd_alive(pidfd)) {
+	if (read_too_late(pidfd, pinned)) {
 		proc_cgroup_put(p, e->cgroup);
 		e->cgroup = before;
 		return;
@@ -562,7 +566,7 @@ static struct proc_entry *read_alive(struct proc *p, pid_t pid, int pidfd, bool 
 	struct proc_entry *e = slot_new(p, pid);
 
 	p->proc_reads++;
-	if (read_proc(p, pid, e) < 0 || (pidfd >= 0 && !pinned && !pidfd_alive(pidfd))) {
+	if (read_proc(p, pid, e) < 0 || read_too_late(pidfd, pinned)) {
 		entry_clear(p, e);
 		return NULL;
 	}
