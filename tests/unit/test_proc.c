@@ -216,20 +216,36 @@ static void test_lookup_self(void **state)
 	proc_del(p);
 }
 
+/* The pid of a child that has exited and been reaped: a process that is gone. */
+static pid_t reaped_child(void)
+{
+	pid_t child = fork();
+
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	return child;
+}
+
+/* This test's own exe, as /proc/self/exe names it. */
+static void self_exe(char *exe, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", exe, size - 1);
+
+	assert_true(n > 0);
+	exe[n] = '\0';
+}
+
 /* A process that is gone (a reaped child), and pid 0: unknown, each lookup counted. */
 static void test_lookup_unknown_counted(void **state)
 {
 	struct proc *p = proc_new();
 	struct proc_info out;
 	struct stats s;
-	pid_t child;
+	pid_t child = reaped_child();
 
 	(void)state;
-	child = fork();
-	assert_true(child >= 0);
-	if (child == 0)
-		_exit(0);
-	assert_int_equal(waitpid(child, NULL, 0), child);
 	proc_lookup(p, child, EVENT_NO_PIDFD_RECORD, false, &out);
 	assert_null(out.cgroup);
 	assert_false(out.sid_known);
@@ -284,6 +300,17 @@ static void feed_exec(int fd, pid_t pid)
 	feed(fd, &ev);
 }
 
+static void feed_fork(int fd, pid_t parent, pid_t child)
+{
+	struct proc_event ev = { .what = PROC_EVENT_FORK };
+
+	ev.event_data.fork.parent_pid = parent;
+	ev.event_data.fork.parent_tgid = parent;
+	ev.event_data.fork.child_pid = child;
+	ev.event_data.fork.child_tgid = child;
+	feed(fd, &ev);
+}
+
 /* An exec notice of a process the cache knows reads its exe and comm (an exit loses them)
  * but not its cgroup: that waits for its next lookup, which reads it once, while it lives;
  * later lookups read nothing until its next exec. (Processes that never act on a watched
@@ -299,9 +326,7 @@ static void test_exec_cgroup_lazy(void **state)
 	struct proc *p = proc_new_fed(&fd);
 
 	(void)state;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	assert_true(n > 0);
-	exe[n] = '\0';
+	self_exe(exe, sizeof(exe));
 	cfd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
 	assert_true(cfd >= 0);
 	n = read(cfd, cg, sizeof(cg));
@@ -336,23 +361,13 @@ static void test_exec_cgroup_lazy(void **state)
  * had before the exec (this test's, copied at its fork) is never shown, nor its comm. */
 static void test_exec_gone(void **state)
 {
-	struct proc_event ev = { .what = PROC_EVENT_FORK };
 	struct proc_info out;
-	pid_t child;
+	pid_t child = reaped_child();
 	int fd;
 	struct proc *p = proc_new_fed(&fd);
 
 	(void)state;
-	child = fork();
-	assert_true(child >= 0);
-	if (child == 0)
-		_exit(0);
-	assert_int_equal(waitpid(child, NULL, 0), child);
-	ev.event_data.fork.parent_pid = getpid();
-	ev.event_data.fork.parent_tgid = getpid();
-	ev.event_data.fork.child_pid = child;
-	ev.event_data.fork.child_tgid = child;
-	feed(fd, &ev);
+	feed_fork(fd, getpid(), child);
 	feed_exec(fd, child);
 	proc_drain(p, false);
 	proc_lookup(p, child, EVENT_NO_PIDFD_RECORD, false, &out);
@@ -366,24 +381,21 @@ static void test_exec_gone(void **state)
 	proc_del(p);
 }
 
-/* Quiet: a fork and an exec notice read with no /proc read. The child's entry then has no
- * exe (never the parent's copied at its fork), and proc_prefetch() reads it while it
- * lives, once; a cached exe is not read again. */
+/* Quiet: an exec and a fork notice read with no /proc read. The exec drops the exe it
+ * replaced, so a child forked after it copies none (never the stale one), and
+ * proc_prefetch() reads the live process once; a cached exe is not read again. */
 static void test_quiet_prefetch(void **state)
 {
-	struct proc_event ev = { .what = PROC_EVENT_FORK };
 	struct proc_info out;
 	char exe[PATH_MAX];
-	ssize_t n;
+	pid_t child = reaped_child();
+	uint64_t reads;
 	int fd;
 	struct proc *p = proc_new_fed(&fd);
 
 	(void)state;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	assert_true(n > 0);
-	exe[n] = '\0';
-	/* This process, known (read once), "forks" pid 1 (alive, its exe unreadable or
-	 * not: only the cache's state is checked here) and this process "execs". */
+	self_exe(exe, sizeof(exe));
+	/* This process, known (read once), "execs", then "forks" the gone child. */
 	proc_lookup(p, getpid(), EVENT_NO_PIDFD_RECORD, false, &out);
 	assert_string_equal(out.exe, exe);
 	assert_int_equal(p->proc_reads, 1);
@@ -391,25 +403,25 @@ static void test_quiet_prefetch(void **state)
 	proc_drain(p, true);
 	assert_int_equal(p->proc_reads, 1);
 	assert_int_equal(p->nl_quiet_execs, 1);
-	/* Its entry lost the exe the exec replaced; a fork now copies nothing stale. */
-	ev.event_data.fork.parent_pid = getpid();
-	ev.event_data.fork.parent_tgid = getpid();
-	ev.event_data.fork.child_pid = getpid() + 1;
-	ev.event_data.fork.child_tgid = getpid() + 1;
-	feed(fd, &ev);
+	feed_fork(fd, getpid(), child);
 	proc_drain(p, true);
 	assert_int_equal(p->proc_reads, 1);
+	/* The child, gone before anything read it: no exe, not the pre-exec one. */
+	proc_lookup(p, child, EVENT_NO_PIDFD_RECORD, false, &out);
+	assert_null(out.exe);
+	assert_int_equal(p->exe_lost, 1);
+	reads = p->proc_reads; /* that lookup tried /proc, in vain */
 	/* prefetch reads the live process once, and then not again */
 	proc_prefetch(p, getpid(), EVENT_NO_PIDFD_RECORD, true);
-	assert_int_equal(p->proc_reads, 2);
+	assert_int_equal(p->proc_reads, reads + 1);
 	proc_prefetch(p, getpid(), EVENT_NO_PIDFD_RECORD, true);
-	assert_int_equal(p->proc_reads, 2);
+	assert_int_equal(p->proc_reads, reads + 1);
 	proc_lookup(p, getpid(), EVENT_NO_PIDFD_RECORD, false, &out);
-	assert_int_equal(p->proc_reads, 2);
+	assert_int_equal(p->proc_reads, reads + 1);
 	assert_string_equal(out.exe, exe);
 	/* a process known dead is not read */
 	proc_prefetch(p, getpid(), FAN_NOPIDFD, false);
-	assert_int_equal(p->proc_reads, 2);
+	assert_int_equal(p->proc_reads, reads + 1);
 	(void)close(fd);
 	proc_del(p);
 }
